@@ -1,0 +1,1 @@
+//! fileio-cache (work in progress).

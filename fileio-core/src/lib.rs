@@ -1,0 +1,1 @@
+//! fileio-core (work in progress).

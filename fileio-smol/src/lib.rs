@@ -1,0 +1,1 @@
+//! fileio-smol (work in progress).

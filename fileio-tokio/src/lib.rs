@@ -1,0 +1,1 @@
+//! fileio-tokio (work in progress).
