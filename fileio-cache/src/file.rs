@@ -1,0 +1,229 @@
+//! Per-file state: the stamp the file's blocks are valid under, its generation, write
+//! coordination and the single-flight table.
+//!
+//! The hit path reads this state without taking any lock through a *seqlock* made of
+//! atomics: every mutation happens under `inner` (a mutex) and is published by making
+//! `seq` odd, storing the mirrored fields, and making `seq` even again; readers retry
+//! while `seq` is odd or changed under them. Readers never write shared memory, so hits
+//! on different blocks of one file scale across cores.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering, fence};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use event_listener::Event;
+
+use crate::key::{EncodedStamp, FileKey, Stamp};
+
+/// `at_nanos` value meaning "no stamp recorded yet".
+pub(crate) const NO_STAMP_NANOS: u32 = u32::MAX - 1;
+
+/// A consistent view of a file's published state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Snapshot {
+    /// The seqlock sequence the view was taken at (even).
+    pub(crate) seq: u64,
+    pub(crate) stamp: EncodedStamp,
+    pub(crate) generation: u64,
+    pub(crate) writes_in_flight: u32,
+    pub(crate) write_seq: u64,
+}
+
+impl Snapshot {
+    /// Whether blocks of generation `generation` may serve a lookup under `stamp`.
+    #[inline]
+    pub(crate) fn serves(&self, stamp: &EncodedStamp, generation: u64) -> bool {
+        self.writes_in_flight == 0 && self.generation == generation && self.stamp == *stamp
+    }
+}
+
+/// One claimed fill: the block indices it covers and the event its waiters listen on.
+#[derive(Debug)]
+pub(crate) struct FillSlot {
+    pub(crate) blocks: Range<u64>,
+    /// The file generation the fill was claimed under (fills of older generations cannot
+    /// insert anything, so nobody waits on them).
+    pub(crate) generation: u64,
+    pub(crate) event: Event,
+}
+
+/// State changed only under the mutex.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    /// The stamp recorded for the file (`None` until the first lookup or write).
+    pub(crate) stamp: Option<Stamp>,
+    pub(crate) generation: u64,
+    pub(crate) writes_in_flight: u32,
+    pub(crate) write_seq: u64,
+    /// Fills in progress (few at a time per file: a linear scan is the fastest structure).
+    pub(crate) fills: Vec<Arc<FillSlot>>,
+}
+
+/// Shared per-file state. Blocks hold an `Arc` to it, so the hit path reaches it
+/// without a second map lookup.
+#[derive(Debug)]
+pub(crate) struct FileState {
+    pub(crate) key: FileKey,
+    inner: Mutex<Inner>,
+    // Seqlock mirror of `inner`, readable without the mutex.
+    seq: AtomicU64,
+    len: AtomicU64,
+    tag_lo: AtomicU64,
+    tag_hi: AtomicU64,
+    at_secs: AtomicI64,
+    at_nanos: AtomicU32,
+    generation: AtomicU64,
+    writes_in_flight: AtomicU32,
+    write_seq: AtomicU64,
+    /// Resident blocks referring to this state (any generation); maintained by the shards.
+    blocks: AtomicI64,
+}
+
+impl FileState {
+    pub(crate) fn new(key: FileKey) -> FileState {
+        FileState {
+            key,
+            inner: Mutex::new(Inner {
+                stamp: None,
+                generation: 0,
+                writes_in_flight: 0,
+                write_seq: 0,
+                fills: Vec::new(),
+            }),
+            seq: AtomicU64::new(0),
+            len: AtomicU64::new(0),
+            tag_lo: AtomicU64::new(0),
+            tag_hi: AtomicU64::new(0),
+            at_secs: AtomicI64::new(0),
+            at_nanos: AtomicU32::new(NO_STAMP_NANOS),
+            generation: AtomicU64::new(0),
+            writes_in_flight: AtomicU32::new(0),
+            write_seq: AtomicU64::new(0),
+            blocks: AtomicI64::new(0),
+        }
+    }
+
+    /// Locks the mutable state (poisoning is ignored: every critical section leaves the
+    /// state consistent before anything that could panic).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Publishes `inner` to the lock-free mirror. Call with the mutex held, after every
+    /// change to `inner`'s stamp, generation or write counters.
+    pub(crate) fn publish(&self, inner: &Inner) {
+        let s = self.seq.load(Ordering::Relaxed);
+        self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        match inner.stamp {
+            Some(stamp) => {
+                let e = stamp.encode();
+                self.len.store(e.len, Ordering::Relaxed);
+                self.tag_lo.store(e.tag_lo, Ordering::Relaxed);
+                self.tag_hi.store(e.tag_hi, Ordering::Relaxed);
+                self.at_secs.store(e.at_secs, Ordering::Relaxed);
+                self.at_nanos.store(e.at_nanos, Ordering::Relaxed);
+            }
+            None => self.at_nanos.store(NO_STAMP_NANOS, Ordering::Relaxed),
+        }
+        self.generation.store(inner.generation, Ordering::Relaxed);
+        self.writes_in_flight
+            .store(inner.writes_in_flight, Ordering::Relaxed);
+        self.write_seq.store(inner.write_seq, Ordering::Relaxed);
+        self.seq.store(s.wrapping_add(2), Ordering::Release);
+    }
+
+    /// A consistent view of the published state, without locking.
+    #[inline]
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let mut spins = 0u32;
+        loop {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 & 1 == 0 {
+                let snap = Snapshot {
+                    seq: s1,
+                    stamp: EncodedStamp {
+                        len: self.len.load(Ordering::Relaxed),
+                        tag_lo: self.tag_lo.load(Ordering::Relaxed),
+                        tag_hi: self.tag_hi.load(Ordering::Relaxed),
+                        at_secs: self.at_secs.load(Ordering::Relaxed),
+                        at_nanos: self.at_nanos.load(Ordering::Relaxed),
+                    },
+                    generation: self.generation.load(Ordering::Relaxed),
+                    writes_in_flight: self.writes_in_flight.load(Ordering::Relaxed),
+                    write_seq: self.write_seq.load(Ordering::Relaxed),
+                };
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == s1 {
+                    return snap;
+                }
+            }
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                // The publisher was descheduled mid-update: let it run.
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// The current seqlock sequence (to detect changes since a snapshot).
+    #[inline]
+    pub(crate) fn seq(&self) -> u64 {
+        fence(Ordering::Acquire);
+        self.seq.load(Ordering::Acquire)
+    }
+
+    /// The current generation (a single atomic load; used by eviction to spot stale blocks).
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Adjusts the resident block count.
+    #[inline]
+    pub(crate) fn add_blocks(&self, n: i64) {
+        self.blocks.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Resident blocks referring to this state.
+    pub(crate) fn blocks(&self) -> i64 {
+        self.blocks.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether `stamp` is the one recorded in `inner`.
+pub(crate) fn same_stamp(inner: &Inner, stamp: &Stamp) -> bool {
+    inner.stamp.as_ref() == Some(stamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::NO_TIME;
+
+    #[test]
+    fn publish_then_snapshot() {
+        let f = FileState::new(FileKey::new(1));
+        let snap = f.snapshot();
+        assert_eq!(snap.stamp.at_nanos, NO_STAMP_NANOS);
+        let stamp = Stamp::new(10, 20);
+        {
+            let mut inner = f.lock();
+            inner.stamp = Some(stamp);
+            inner.generation = 3;
+            inner.writes_in_flight = 1;
+            inner.write_seq = 7;
+            f.publish(&inner);
+        }
+        let snap = f.snapshot();
+        assert_eq!(snap.stamp, stamp.encode());
+        assert_eq!(snap.generation, 3);
+        assert_eq!(snap.writes_in_flight, 1);
+        assert_eq!(snap.write_seq, 7);
+        assert!(!snap.serves(&stamp.encode(), 3));
+        assert_eq!(snap.stamp.at_nanos, NO_TIME);
+        assert_eq!(snap.seq, 2);
+    }
+}
