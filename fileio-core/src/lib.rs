@@ -1,1 +1,73 @@
-//! fileio-core (work in progress).
+//! The runtime-agnostic core of fileio: Python-style open modes, positional and cursor
+//! I/O, one process-wide range cache, text decoding that never splits a character, and
+//! read/write hooks.
+//!
+//! - [`OpenMode`] parses mode strings exactly as CPython's `open()` does.
+//! - [`Backend`] is the storage interface; [`StdBackend`] (a local file) and
+//!   [`MemBackend`] (memory) come with it, [`PoolBackend`] runs a local file on any
+//!   thread pool, with an inline fast path for reads already in the page cache.
+//! - [`File`] is the blocking file, [`AsyncFile`] the async one over any
+//!   `Arc<dyn Backend>`; both implement [`Stream`] / [`AsyncStream`] (positional
+//!   `read_at` / `write_at` with no hidden cursor, and `read` / `write` / `seek` / `tell`
+//!   beside them) and the standard I/O traits.
+//! - Repeated reads are served from [`RangeCache::global`] (or a cache of your own) with
+//!   no system call beyond the coherence check of the chosen [`Coherence`]; writes patch
+//!   the cache in place.
+//!
+//! # Examples
+//!
+//! ```
+//! # fn main() -> fileio_core::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("notes.txt");
+//! use fileio_core::{File, Stream};
+//!
+//! let mut file = File::open(&path, "w+")?;
+//! file.write_str("hello\nworld\n")?;
+//! assert_eq!(&file.read_at(6, 5)?[..], b"world");
+//! file.seek(std::io::SeekFrom::Start(0))?;
+//! assert_eq!(file.read_line()?.as_deref(), Some("hello\n"));
+//! file.close()?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Cancellation
+//!
+//! Dropping a read future of an [`AsyncFile`] loses nothing and leaves the cursor where
+//! it was. Dropping a write future after its write reached the backend moves the cursor
+//! as if the write had finished; the cache drops what it held for the file rather than
+//! keep half-applied patches.
+
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub,
+    clippy::future_not_send
+)]
+#![forbid(unsafe_code)]
+
+mod async_file;
+mod backend;
+mod engine;
+mod error;
+mod file;
+mod hooks;
+mod mode;
+mod options;
+mod pool;
+mod stream;
+mod text;
+
+pub use async_file::{AsyncFile, AsyncOptions};
+pub use backend::{Backend, BackendExt, MemBackend, StdBackend};
+pub use error::{Error, Op, Result};
+pub use file::{Chunks, File, Lines};
+pub use hooks::{BoxFuture, IoEvent};
+pub use mode::{ModeError, OpenMode};
+pub use options::{Coherence, Options};
+pub use pool::{BlockingPool, Offload, PoolBackend, PoolConfig};
+pub use stream::{AsyncStream, Stream};
+
+pub use bytes::Bytes;
+pub use fileio_cache::{CacheStats, FileKey, RangeCache, Stamp};

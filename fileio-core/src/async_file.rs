@@ -1,0 +1,526 @@
+//! [`AsyncFile`]: the runtime-agnostic async file over any `Arc<dyn Backend>`.
+
+use std::fmt;
+use std::future::Future;
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_core::Stream as FuturesStream;
+use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
+use futures_lite::future::block_on;
+
+use crate::backend::{Backend, StdBackend};
+use crate::engine::{Handle, strip_terminator};
+use crate::error::{Error, Op, Result};
+use crate::hooks::{BoxFuture, IoEvent};
+use crate::mode::OpenMode;
+use crate::options::Options;
+use crate::pool::{BlockingPool, PoolBackend, PoolConfig};
+use crate::stream::AsyncStream;
+
+/// An async file: Python-style modes, positional and cursor I/O, the shared range cache,
+/// text and hooks, over any [`Backend`].
+///
+/// [`AsyncFile::open`] runs a local file on the `blocking` crate's thread pool (works
+/// under any executor); the runtime crates (`fileio-tokio`, `fileio-smol`) wrap this type
+/// with their own pools. Implements [`AsyncStream`] (import it to call `read_at`,
+/// `write_at`, `read`, `seek`...) and `futures::io::{AsyncRead, AsyncWrite, AsyncSeek}`.
+///
+/// # Cancellation
+///
+/// Dropping a read future loses nothing and leaves the cursor where it was. Dropping a
+/// write future after the write reached the backend lets the pool finish it and moves
+/// the cursor as if it had finished; the cache drops the file's blocks rather than keep
+/// half-applied patches. An operation started through the `futures::io` traits stays
+/// with the file and is finished by the next poll of any of them.
+///
+/// # Examples
+///
+/// ```
+/// # futures_lite::future::block_on(async {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("data.bin");
+/// use fileio_core::{AsyncFile, AsyncStream};
+///
+/// let mut file = AsyncFile::open(&path, "w+b").await?;
+/// file.write_at(0, b"hello world").await?;
+/// assert_eq!(&file.read_at(6, 5).await?[..], b"world");
+/// file.close().await?;
+/// # Ok::<(), fileio_core::Error>(()) }).unwrap();
+/// ```
+pub struct AsyncFile {
+    h: Handle,
+    /// An operation started by the `futures::io` traits; behind a mutex only so that
+    /// the file is `Sync` (it is reached through `&mut self`, never locked in contention).
+    pending: Mutex<Option<Pending>>,
+}
+
+type OpFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+enum Pending {
+    Read(OpFuture<Bytes>),
+    Write(OpFuture<u64>, usize),
+    Seek(OpFuture<u64>),
+    Close(OpFuture<()>),
+}
+
+enum Done {
+    Read(Bytes),
+    Write(usize),
+    Seek(u64),
+    Close,
+}
+
+/// The builder behind [`AsyncFile::options`]: the setters of [`Options`], plus the pool
+/// settings, and an async [`open`](AsyncOptions::open).
+#[derive(Clone, Debug, Default)]
+pub struct AsyncOptions {
+    options: Options,
+    pool: PoolConfig,
+}
+
+impl AsyncOptions {
+    crate::__option_setters!();
+
+    /// How the blocking pool is used (in-flight bound, inline fast path).
+    pub fn pool(&mut self, config: PoolConfig) -> &mut Self {
+        self.pool = config;
+        self
+    }
+
+    /// Opens `path` with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::open`].
+    pub async fn open(&self, path: impl AsRef<Path>) -> Result<AsyncFile> {
+        let path = path.as_ref();
+        let mode = OpenMode::parse(&self.options.mode)?;
+        let backend = PoolBackend::open(path, mode, BlockingPool, self.pool)
+            .await
+            .map_err(|e| Error::io(Op::Open, path, e))?;
+        let handle = Handle::open(Arc::new(backend), Arc::from(path), &self.options).await?;
+        Ok(AsyncFile::from_handle(handle))
+    }
+}
+
+impl AsyncFile {
+    pub(crate) fn from_handle(h: Handle) -> AsyncFile {
+        AsyncFile {
+            h,
+            pending: Mutex::new(None),
+        }
+    }
+
+    /// Opens `path` with a Python mode string and default options.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Mode`] for a mode Python's `open()` rejects.
+    /// - [`Error::Io`] with kind `NotFound` for a missing file in `"r"` modes,
+    ///   `AlreadyExists` for `"x"` on an existing file, `PermissionDenied`...
+    pub async fn open(path: impl AsRef<Path>, mode: &str) -> Result<AsyncFile> {
+        AsyncFile::options().mode(mode).open(path).await
+    }
+
+    /// The builder: `AsyncFile::options().mode("rb").no_cache().open(path).await`.
+    pub fn options() -> AsyncOptions {
+        AsyncOptions::default()
+    }
+
+    /// Wraps an already open file, run on the `blocking` crate's pool. `mode` must describe
+    /// how it was opened; the cursor starts at the file's current position (its end in
+    /// append modes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mode`] for an invalid mode; [`Error::Io`] when the file's metadata
+    /// cannot be read.
+    pub fn from_std(
+        file: std::fs::File,
+        path: impl Into<PathBuf>,
+        mode: &str,
+    ) -> Result<AsyncFile> {
+        AsyncFile::from_std_with(file, path, mode, BlockingPool, PoolConfig::default())
+    }
+
+    /// [`AsyncFile::from_std`] on a pool of the caller's choosing (for runtime crates).
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::from_std`].
+    pub fn from_std_with<O: crate::pool::Offload>(
+        file: std::fs::File,
+        path: impl Into<PathBuf>,
+        mode: &str,
+        offload: O,
+        config: PoolConfig,
+    ) -> Result<AsyncFile> {
+        use std::io::Seek as _;
+        let path = path.into();
+        let parsed = OpenMode::parse(mode)?;
+        let position = (&file)
+            .stream_position()
+            .map_err(|e| Error::io(Op::Open, path.clone(), e))?;
+        let backend =
+            StdBackend::from_std(file).map_err(|e| Error::io(Op::Open, path.clone(), e))?;
+        let backend = PoolBackend::new(backend, offload, config);
+        let mut options = Options::default();
+        options.mode(&parsed.to_string());
+        let mut file = AsyncFile::from_backend(Arc::new(backend), path, &options)?;
+        if !parsed.appending() {
+            file.h.seek_to(position);
+        }
+        Ok(file)
+    }
+
+    /// Runs the engine over any backend.
+    ///
+    /// Not `async`: in append modes it asks the backend for the file's length and waits
+    /// for the answer on the calling thread (immediate for the backends of this crate).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mode`], [`Error::UnknownEncoding`], and in append modes [`Error::Io`] if the
+    /// backend cannot tell the file's length.
+    pub fn from_backend(
+        backend: Arc<dyn Backend>,
+        path: impl Into<PathBuf>,
+        options: &Options,
+    ) -> Result<AsyncFile> {
+        let path: Arc<Path> = Arc::from(path.into());
+        Ok(AsyncFile::from_handle(block_on(Handle::open(
+            backend, path, options,
+        ))?))
+    }
+
+    /// Registers a hook called after every successful read (cache hits included) with
+    /// the offset and the bytes returned. Clones made later inherit it.
+    pub fn on_read(&self, hook: impl Fn(&IoEvent) + Send + Sync + 'static) -> &Self {
+        self.h.on_read(Arc::new(hook));
+        self
+    }
+
+    /// Registers a hook called after every successful write with the offset and bytes.
+    pub fn on_write(&self, hook: impl Fn(&IoEvent) + Send + Sync + 'static) -> &Self {
+        self.h.on_write(Arc::new(hook));
+        self
+    }
+
+    /// Registers an async hook, awaited after every successful read (after the sync
+    /// hooks) before the read returns.
+    pub fn on_read_async<F, Fut>(&self, hook: F) -> &Self
+    where
+        F: Fn(IoEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.h
+            .on_read_async(Arc::new(move |ev| Box::pin(hook(ev)) as BoxFuture));
+        self
+    }
+
+    /// Registers an async hook, awaited after every successful write.
+    pub fn on_write_async<F, Fut>(&self, hook: F) -> &Self
+    where
+        F: Fn(IoEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.h
+            .on_write_async(Arc::new(move |ev| Box::pin(hook(ev)) as BoxFuture));
+        self
+    }
+
+    /// Reads at most `max_chars` characters from the cursor, never splitting one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] with the offset of the first invalid byte (the cursor does not
+    /// move); the errors of [`AsyncStream::read`].
+    pub async fn read_text(&mut self, max_chars: usize) -> Result<String> {
+        self.finish_pending().await?;
+        self.h.read_text(max_chars).await
+    }
+
+    /// Reads one line from the cursor, keeping its terminator; `None` at end of file.
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::read_text`].
+    pub async fn read_line(&mut self) -> Result<Option<String>> {
+        self.finish_pending().await?;
+        self.h.read_line().await
+    }
+
+    /// Encodes `text` with the handle's encoding and writes it at the cursor; returns the
+    /// number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] (nothing is written); the errors of [`AsyncStream::write`].
+    pub async fn write_str(&mut self, text: &str) -> Result<usize> {
+        self.finish_pending().await?;
+        self.h.write_str(text).await
+    }
+
+    /// The lines from the cursor on, without terminators, advancing the cursor.
+    pub fn lines(&mut self) -> impl FuturesStream<Item = Result<String>> + Send + '_ {
+        futures_lite::stream::unfold(Some(self), |file| async move {
+            let file = file?;
+            match file.read_line().await {
+                Ok(Some(line)) => Some((Ok(strip_terminator(line)), Some(file))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
+    /// `size`-byte chunks from the cursor on (the last may be shorter), advancing the
+    /// cursor. A `size` of 0 yields one [`Error::InvalidArgument`].
+    pub fn chunks(&mut self, size: usize) -> impl FuturesStream<Item = Result<Bytes>> + Send + '_ {
+        futures_lite::stream::unfold(Some(self), move |file| async move {
+            let file = file?;
+            if size == 0 {
+                return Some((
+                    Err(Error::InvalidArgument("chunk size must be at least 1")),
+                    None,
+                ));
+            }
+            match AsyncStream::read(file, size).await {
+                Ok(chunk) if chunk.is_empty() => None,
+                Ok(chunk) => {
+                    let more = chunk.len() == size;
+                    Some((Ok(chunk), more.then_some(file)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
+    /// Finishes an operation a `futures::io` trait left in flight, applying its effect.
+    async fn finish_pending(&mut self) -> Result<()> {
+        std::future::poll_fn(|cx| self.poll_pending(cx))
+            .await
+            .map(drop)
+    }
+
+    fn pending_mut(&mut self) -> &mut Option<Pending> {
+        match self.pending.get_mut() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Polls the operation in flight, if any, and applies its effect on the cursor.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Done>>> {
+        let Some(op) = self.pending_mut() else {
+            return Poll::Ready(Ok(None));
+        };
+        let done = match op {
+            Pending::Read(f) => ready!(f.as_mut().poll(cx)).map(Done::Read),
+            Pending::Write(f, len) => {
+                let len = *len;
+                ready!(f.as_mut().poll(cx)).map(|at| {
+                    self.h.seek_to(at + len as u64);
+                    Done::Write(len)
+                })
+            }
+            Pending::Seek(f) => ready!(f.as_mut().poll(cx)).map(|pos| {
+                self.h.seek_to(pos);
+                Done::Seek(pos)
+            }),
+            Pending::Close(f) => ready!(f.as_mut().poll(cx)).map(|()| Done::Close),
+        };
+        *self.pending_mut() = None;
+        Poll::Ready(done.map(Some))
+    }
+
+    fn start(&mut self, op: Pending) {
+        *self.pending_mut() = Some(op);
+    }
+}
+
+impl Clone for AsyncFile {
+    fn clone(&self) -> AsyncFile {
+        AsyncFile::from_handle(self.h.duplicate())
+    }
+}
+
+impl fmt::Debug for AsyncFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFile")
+            .field("path", &self.h.path())
+            .field("mode", &self.h.mode())
+            .field("cursor", &self.h.tell())
+            .field("closed", &self.h.is_closed())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl AsyncStream for AsyncFile {
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
+        self.h.read_at(offset, len).await
+    }
+    async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
+        self.h.read_to_end_at(offset).await
+    }
+    async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
+        self.h.write_at(offset, Bytes::copy_from_slice(data)).await
+    }
+    async fn read(&mut self, len: usize) -> Result<Bytes> {
+        self.finish_pending().await?;
+        self.h.read(len).await
+    }
+    async fn read_to_end(&mut self) -> Result<Bytes> {
+        self.finish_pending().await?;
+        self.h.read_to_end().await
+    }
+    async fn write(&mut self, data: &[u8]) -> Result<usize> {
+        self.finish_pending().await?;
+        self.h.write(Bytes::copy_from_slice(data)).await
+    }
+    async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
+        self.finish_pending().await?;
+        self.h.seek(pos).await
+    }
+    fn tell(&self) -> u64 {
+        self.h.tell()
+    }
+    async fn len(&self) -> Result<u64> {
+        self.h.len().await
+    }
+    async fn set_len(&self, len: u64) -> Result<()> {
+        self.h.set_len(len).await
+    }
+    async fn sync_all(&self) -> Result<()> {
+        self.h.sync_all().await
+    }
+    async fn sync_data(&self) -> Result<()> {
+        self.h.sync_data().await
+    }
+    async fn close(&mut self) -> Result<()> {
+        let pending = self.finish_pending().await;
+        let closed = self.h.close().await;
+        pending.and(closed)
+    }
+    fn is_closed(&self) -> bool {
+        self.h.is_closed()
+    }
+    fn path(&self) -> &Path {
+        self.h.path()
+    }
+    fn mode(&self) -> OpenMode {
+        self.h.mode()
+    }
+}
+
+impl AsyncRead for AsyncFile {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                Some(Done::Read(data)) => {
+                    // The read was sized for an earlier buffer; hand over what fits.
+                    let n = data.len().min(buf.len());
+                    buf[..n].copy_from_slice(&data[..n]);
+                    let cursor = this.h.tell() + n as u64;
+                    this.h.seek_to(cursor);
+                    return Poll::Ready(Ok(n));
+                }
+                Some(_) => continue,
+                None => {}
+            }
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            let h = this.h.duplicate();
+            let (offset, len) = (this.h.tell(), buf.len());
+            this.start(Pending::Read(Box::pin(async move {
+                h.read_at(offset, len).await
+            })));
+        }
+    }
+}
+
+impl AsyncWrite for AsyncFile {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                Some(Done::Write(n)) => return Poll::Ready(Ok(n)),
+                Some(_) => continue,
+                None => {}
+            }
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            let offset = this.h.cursor_write_offset(buf.len())?;
+            let h = this.h.duplicate();
+            this.h.mark_wrote();
+            let data = Bytes::copy_from_slice(buf);
+            let len = data.len();
+            this.start(Pending::Write(
+                Box::pin(async move { h.write_op(offset, &data, || {}).await }),
+                len,
+            ));
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Writes are not buffered: finishing the one in flight is all a flush needs.
+        let this = self.get_mut();
+        ready!(this.poll_pending(cx)).map_err(io::Error::from)?;
+        if this.h.is_closed() {
+            return Poll::Ready(Err(Error::Closed.into()));
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                Some(Done::Close) => return Poll::Ready(Ok(())),
+                Some(_) => continue,
+                None => {}
+            }
+            if this.h.is_closed() {
+                return Poll::Ready(Ok(()));
+            }
+            let mut h = this.h.take_for_close();
+            this.start(Pending::Close(Box::pin(async move { h.close().await })));
+        }
+    }
+}
+
+impl AsyncSeek for AsyncFile {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        let this = self.get_mut();
+        loop {
+            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                Some(Done::Seek(at)) => return Poll::Ready(Ok(at)),
+                Some(_) => continue,
+                None => {}
+            }
+            let mut h = this.h.duplicate();
+            this.start(Pending::Seek(Box::pin(async move { h.seek(pos).await })));
+        }
+    }
+}

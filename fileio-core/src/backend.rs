@@ -1,0 +1,610 @@
+//! The storage interface ([`Backend`]), its conveniences ([`BackendExt`]) and the two
+//! backends every build has: [`StdBackend`] (a local file) and [`MemBackend`] (memory).
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fileio_cache::{FileKey, Stamp};
+
+use crate::mode::OpenMode;
+
+/// Storage that fileio can read and write: a local file, memory, an object store...
+///
+/// The trait is minimal and object safe: `Arc<dyn Backend>` is what the engine holds.
+/// Conveniences built on it live in [`BackendExt`], implemented for every backend.
+///
+/// # Implementation
+///
+/// - All methods may be called concurrently from many tasks and threads.
+/// - `read_at` returns at most `len` bytes starting at `offset`; it returns fewer **only**
+///   at end of file (empty past it). An implementation that can transfer less for other
+///   reasons must loop itself.
+/// - `write_at` may write fewer bytes than given (the engine loops), but must write at
+///   least one byte of a non-empty buffer or fail. Writing past the end grows the file,
+///   filling any gap with zeros.
+/// - `stamp` returns the current version of the content. Two stamps must differ whenever
+///   the content may differ; for local files, length plus modification and change times,
+///   inode and device. A stamp whose `changed_at` is set is subject to fileio's racy-stamp
+///   rules (DESIGN.md); an exact version (an ETag) leaves it unset.
+/// - `key` identifies the underlying file for the process-wide cache: two backends on the
+///   same file must return the same key, two on different files different keys.
+/// - Errors are returned as they are; the engine adds the path and the operation.
+#[async_trait]
+pub trait Backend: fmt::Debug + Send + Sync + 'static {
+    /// Reads up to `len` bytes at `offset`; short or empty only at end of file.
+    async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes>;
+    /// Writes `data` at `offset`; may write only a prefix and returns its length.
+    async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize>;
+    /// The current length of the file.
+    async fn len(&self) -> io::Result<u64>;
+    /// Truncates or extends (with zeros) the file to `len` bytes.
+    async fn set_len(&self, len: u64) -> io::Result<()>;
+    /// Flushes data and metadata to durable storage.
+    async fn sync_all(&self) -> io::Result<()>;
+    /// Flushes data (and the metadata needed to read it back) to durable storage.
+    async fn sync_data(&self) -> io::Result<()>;
+    /// The current version of the content, for cache coherence.
+    async fn stamp(&self) -> io::Result<Stamp>;
+    /// The file's identity in the cache.
+    fn key(&self) -> FileKey;
+}
+
+macro_rules! forward_backend {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<T: Backend + ?Sized> Backend for $ty {
+            async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+                (**self).read_at(offset, len).await
+            }
+            async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+                (**self).write_at(offset, data).await
+            }
+            async fn len(&self) -> io::Result<u64> {
+                (**self).len().await
+            }
+            async fn set_len(&self, len: u64) -> io::Result<()> {
+                (**self).set_len(len).await
+            }
+            async fn sync_all(&self) -> io::Result<()> {
+                (**self).sync_all().await
+            }
+            async fn sync_data(&self) -> io::Result<()> {
+                (**self).sync_data().await
+            }
+            async fn stamp(&self) -> io::Result<Stamp> {
+                (**self).stamp().await
+            }
+            fn key(&self) -> FileKey {
+                (**self).key()
+            }
+        }
+    )*};
+}
+forward_backend!(Arc<T>, Box<T>);
+
+/// Conveniences on every [`Backend`].
+#[async_trait]
+pub trait BackendExt: Backend {
+    /// Reads exactly `len` bytes at `offset`, or fewer only at end of file.
+    ///
+    /// Tolerates backends that return short reads before end of file by asking again
+    /// for the rest; a read that returns nothing ends the loop.
+    ///
+    /// # Errors
+    ///
+    /// The first error of the backend other than `Interrupted` (which is retried).
+    async fn read_full_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        let first = retry_interrupted(|| self.read_at(offset, len)).await?;
+        if first.len() >= len || first.is_empty() {
+            return Ok(first);
+        }
+        let mut buf = Vec::with_capacity(len);
+        buf.extend_from_slice(&first);
+        while buf.len() < len {
+            let pos = offset.saturating_add(buf.len() as u64);
+            let more = retry_interrupted(|| self.read_at(pos, len - buf.len())).await?;
+            if more.is_empty() {
+                break;
+            }
+            buf.extend_from_slice(&more);
+        }
+        Ok(Bytes::from(buf))
+    }
+
+    /// Writes all of `data` at `offset`, looping on partial writes.
+    ///
+    /// # Errors
+    ///
+    /// The first error other than `Interrupted` (retried); `WriteZero` if the backend
+    /// accepts nothing of a non-empty buffer.
+    async fn write_all_at(&self, offset: u64, data: Bytes) -> io::Result<()> {
+        let mut done = 0;
+        while done < data.len() {
+            let pos = offset.saturating_add(done as u64);
+            let chunk = data.slice(done..);
+            let n = retry_interrupted(|| self.write_at(pos, chunk.clone())).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the backend accepted no bytes",
+                ));
+            }
+            done += n.min(data.len() - done);
+        }
+        Ok(())
+    }
+}
+
+impl<T: Backend + ?Sized> BackendExt for T {}
+
+async fn retry_interrupted<T, F, Fut>(mut op: F) -> io::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = io::Result<T>>,
+{
+    loop {
+        match op().await {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// A local file, accessed with positional `pread` / `pwrite` on the calling thread.
+///
+/// Every method runs its system call where it is polled, so this backend is for
+/// blocking code ([`File`](crate::File)) and for runtime crates that offload it to a
+/// thread pool. Positional I/O means no seek races between handles sharing the file.
+/// On Linux it can also try a read without blocking ([`StdBackend::try_read_at_nowait`]).
+#[derive(Debug)]
+pub struct StdBackend {
+    file: fs::File,
+    key: FileKey,
+}
+
+impl StdBackend {
+    /// Opens `path` with `mode`'s semantics (creation, truncation, append, exclusivity).
+    ///
+    /// # Errors
+    ///
+    /// What the OS says: `NotFound` for a missing file in `"r"` modes, `AlreadyExists`
+    /// for `"x"` on an existing file, `PermissionDenied`, `IsADirectory`...
+    pub fn open(path: impl AsRef<Path>, mode: OpenMode) -> io::Result<StdBackend> {
+        let file = mode.to_open_options().open(path)?;
+        StdBackend::from_std(file)
+    }
+
+    /// Wraps an open file.
+    ///
+    /// # Errors
+    ///
+    /// When the file's metadata cannot be read (to derive its cache key).
+    pub fn from_std(file: fs::File) -> io::Result<StdBackend> {
+        let key = file_key(&file)?;
+        Ok(StdBackend { file, key })
+    }
+
+    /// The open file.
+    pub fn as_std(&self) -> &fs::File {
+        &self.file
+    }
+
+    /// Reads at `offset` on the calling thread, returning `Ok(None)` unless the whole
+    /// request can be served from the page cache without blocking (`preadv2` with
+    /// `RWF_NOWAIT`). A short result is reported as `None`, never as end of file: some
+    /// kernels (5.9, 5.10) returned short `RWF_NOWAIT` reads before end of file.
+    ///
+    /// Always `Ok(None)` off Linux or where the kernel lacks the flag.
+    ///
+    /// # Errors
+    ///
+    /// Errors other than "would block" / "not supported".
+    pub fn try_read_at_nowait(&self, offset: u64, len: usize) -> io::Result<Option<Bytes>> {
+        sys::try_read_nowait(&self.file, offset, len)
+    }
+
+    /// Blocking positional read: up to `len` bytes, short only at end of file.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the first failing `pread` (`Interrupted` is retried).
+    pub fn read_at_blocking(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        sys::read_at(&self.file, offset, len)
+    }
+
+    /// Blocking positional write of all of `data`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the first failing `pwrite` (`Interrupted` is retried), e.g.
+    /// `StorageFull` when the disk is full; the bytes written before it stay written.
+    pub fn write_all_at_blocking(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        sys::write_all_at(&self.file, offset, data)
+    }
+
+    /// The current version of the file (one `fstat`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `fstat`.
+    pub fn stamp_blocking(&self) -> io::Result<Stamp> {
+        sys::stamp(&self.file)
+    }
+}
+
+#[async_trait]
+impl Backend for StdBackend {
+    async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        self.read_at_blocking(offset, len)
+    }
+    async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+        self.write_all_at_blocking(offset, &data)?;
+        Ok(data.len())
+    }
+    async fn len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+    async fn set_len(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+    async fn sync_all(&self) -> io::Result<()> {
+        self.file.sync_all()
+    }
+    async fn sync_data(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+    async fn stamp(&self) -> io::Result<Stamp> {
+        self.stamp_blocking()
+    }
+    fn key(&self) -> FileKey {
+        self.key
+    }
+}
+
+fn file_key(file: &fs::File) -> io::Result<FileKey> {
+    let meta = file.metadata()?;
+    #[cfg(unix)]
+    {
+        Ok(FileKey::from_metadata(&meta))
+    }
+    #[cfg(not(unix))]
+    {
+        // Without inode numbers, every open file gets its own identity.
+        let _ = meta;
+        Ok(FileKey::new(unique_id()))
+    }
+}
+
+/// A process-unique number, for keys of backends without an identity of their own.
+pub(crate) fn unique_id() -> u128 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    // High bit set so that these keys never collide with (dev, inode) keys in practice.
+    (1u128 << 127) | u128::from(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+#[cfg(unix)]
+mod sys {
+    use std::fs::File;
+    use std::io;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use bytes::Bytes;
+    use fileio_cache::Stamp;
+
+    pub(super) fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+        let mut buf: Vec<u8> = Vec::with_capacity(len);
+        while buf.len() < len {
+            let pos = offset.saturating_add(buf.len() as u64);
+            // Reads into the vector's unused capacity (no zeroing) and extends its length.
+            match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), pos) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // The allocator may have given more capacity than asked for.
+        buf.truncate(len);
+        Ok(Bytes::from(buf))
+    }
+
+    pub(super) fn write_all_at(file: &File, offset: u64, data: &[u8]) -> io::Result<()> {
+        let mut done = 0;
+        while done < data.len() {
+            let pos = offset.saturating_add(done as u64);
+            match rustix::io::pwrite(file, &data[done..], pos) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "pwrite wrote no bytes",
+                    ));
+                }
+                Ok(n) => done += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
+        let st = rustix::fs::fstat(file)?;
+        let mtime = timestamp(st.st_mtime as i64, st.st_mtime_nsec as i64);
+        let ctime = timestamp(st.st_ctime as i64, st.st_ctime_nsec as i64);
+        let len = u64::try_from(st.st_size).unwrap_or(0);
+        let tag = mix(&[
+            st.st_mtime as u64,
+            st.st_mtime_nsec as u64,
+            st.st_ctime as u64,
+            st.st_ctime_nsec as u64,
+            st.st_ino as u64,
+            st.st_dev as u64,
+        ]);
+        let stamp = Stamp::new(len, tag);
+        Ok(match mtime.max(ctime) {
+            Some(changed) => stamp.with_changed_at(changed),
+            None => stamp,
+        })
+    }
+
+    fn timestamp(secs: i64, nanos: i64) -> Option<SystemTime> {
+        let nanos = u32::try_from(nanos).ok()?;
+        if secs >= 0 {
+            UNIX_EPOCH.checked_add(Duration::new(secs as u64, nanos))
+        } else {
+            UNIX_EPOCH
+                .checked_sub(Duration::from_secs(secs.unsigned_abs()))?
+                .checked_add(Duration::from_nanos(u64::from(nanos)))
+        }
+    }
+
+    /// A 128-bit mix of the metadata words (two independent 64-bit finalisers).
+    fn mix(words: &[u64]) -> u128 {
+        let mut a: u64 = 0x243f_6a88_85a3_08d3;
+        let mut b: u64 = 0x1319_8a2e_0370_7344;
+        for &w in words {
+            a = fold(a ^ w);
+            b = fold(b.rotate_left(29) ^ w.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        }
+        (u128::from(a) << 64) | u128::from(b)
+    }
+
+    fn fold(mut x: u64) -> u64 {
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
+    }
+
+    #[cfg(target_os = "linux")]
+    pub(super) fn try_read_nowait(
+        file: &File,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<Option<Bytes>> {
+        use rustix::io::{Errno, ReadWriteFlags};
+        if len == 0 {
+            return Ok(Some(Bytes::new()));
+        }
+        let mut buf = vec![0u8; len];
+        let mut slices = [io::IoSliceMut::new(&mut buf)];
+        match rustix::io::preadv2(file, &mut slices, offset, ReadWriteFlags::NOWAIT) {
+            Ok(n) if n == len => Ok(Some(Bytes::from(buf))),
+            // Short: maybe end of file, maybe a partly resident range, maybe the 5.9/5.10
+            // bug. Only the file's length can tell end of file apart; otherwise the pool
+            // finishes the read.
+            Ok(n) => {
+                let size = u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0);
+                if offset.saturating_add(n as u64) >= size {
+                    buf.truncate(n);
+                    Ok(Some(Bytes::from(buf)))
+                } else {
+                    Ok(None)
+                }
+            }
+            Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL | Errno::INTR) => {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn try_read_nowait(
+        _file: &File,
+        _offset: u64,
+        _len: usize,
+    ) -> io::Result<Option<Bytes>> {
+        Ok(None)
+    }
+}
+
+#[cfg(not(unix))]
+mod sys {
+    use std::fs::File;
+    use std::io;
+
+    use bytes::Bytes;
+    use fileio_cache::Stamp;
+
+    pub(super) fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+        use std::os::windows::fs::FileExt;
+        let mut buf = vec![0u8; len];
+        let mut done = 0;
+        while done < len {
+            match file.seek_read(&mut buf[done..], offset + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf.truncate(done);
+        Ok(Bytes::from(buf))
+    }
+
+    pub(super) fn write_all_at(file: &File, offset: u64, data: &[u8]) -> io::Result<()> {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < data.len() {
+            match file.seek_write(&data[done..], offset + done as u64) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
+        Ok(Stamp::from_metadata(&file.metadata()?))
+    }
+
+    pub(super) fn try_read_nowait(
+        _file: &File,
+        _offset: u64,
+        _len: usize,
+    ) -> io::Result<Option<Bytes>> {
+        Ok(None)
+    }
+}
+
+/// A file in memory: for tests, for users who want a scratch file, and as the reference
+/// model of a backend.
+///
+/// Clones share the same content (like two handles on one file). Every change bumps a
+/// version counter, which is the stamp's tag, so the cache is always exact.
+#[derive(Clone)]
+pub struct MemBackend {
+    inner: Arc<MemInner>,
+}
+
+struct MemInner {
+    key: FileKey,
+    state: Mutex<MemState>,
+}
+
+#[derive(Default)]
+struct MemState {
+    data: Vec<u8>,
+    version: u64,
+}
+
+impl MemBackend {
+    /// An empty in-memory file with a fresh cache identity.
+    pub fn new() -> MemBackend {
+        MemBackend::with_data(Vec::new())
+    }
+
+    /// An in-memory file holding `data`.
+    pub fn with_data(data: impl Into<Vec<u8>>) -> MemBackend {
+        MemBackend {
+            inner: Arc::new(MemInner {
+                key: FileKey::new(unique_id()),
+                state: Mutex::new(MemState {
+                    data: data.into(),
+                    version: 0,
+                }),
+            }),
+        }
+    }
+
+    /// A copy of the current content.
+    pub fn contents(&self) -> Vec<u8> {
+        self.state().data.clone()
+    }
+
+    /// Replaces the content, as another program would (bumps the version).
+    pub fn replace(&self, data: impl Into<Vec<u8>>) {
+        let mut st = self.state();
+        st.data = data.into();
+        st.version += 1;
+    }
+
+    fn state(&self) -> MutexGuard<'_, MemState> {
+        // The state is a plain buffer: a panic while holding the lock cannot leave it
+        // half-updated in a way later operations could misread.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for MemBackend {
+    fn default() -> Self {
+        MemBackend::new()
+    }
+}
+
+impl fmt::Debug for MemBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state();
+        f.debug_struct("MemBackend")
+            .field("key", &self.inner.key)
+            .field("len", &st.data.len())
+            .field("version", &st.version)
+            .finish()
+    }
+}
+
+fn mem_range(len: usize, offset: u64, want: usize) -> std::ops::Range<usize> {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(len);
+    let end = start.saturating_add(want).min(len);
+    start..end
+}
+
+#[async_trait]
+impl Backend for MemBackend {
+    async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        let st = self.state();
+        let range = mem_range(st.data.len(), offset, len);
+        Ok(Bytes::copy_from_slice(&st.data[range]))
+    }
+    async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+        let start = usize::try_from(offset)
+            .ok()
+            .filter(|s| s.checked_add(data.len()).is_some())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::StorageFull, "offset beyond memory"))?;
+        let mut st = self.state();
+        let end = start + data.len();
+        if st.data.len() < end {
+            st.data.resize(end, 0);
+        }
+        st.data[start..end].copy_from_slice(&data);
+        st.version += 1;
+        Ok(data.len())
+    }
+    async fn len(&self) -> io::Result<u64> {
+        Ok(self.state().data.len() as u64)
+    }
+    async fn set_len(&self, len: u64) -> io::Result<()> {
+        let len = usize::try_from(len)
+            .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "length beyond memory"))?;
+        let mut st = self.state();
+        st.data.resize(len, 0);
+        st.version += 1;
+        Ok(())
+    }
+    async fn sync_all(&self) -> io::Result<()> {
+        Ok(())
+    }
+    async fn sync_data(&self) -> io::Result<()> {
+        Ok(())
+    }
+    async fn stamp(&self) -> io::Result<Stamp> {
+        let st = self.state();
+        Ok(Stamp::new(st.data.len() as u64, u128::from(st.version)))
+    }
+    fn key(&self) -> FileKey {
+        self.inner.key
+    }
+}

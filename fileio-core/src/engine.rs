@@ -1,0 +1,684 @@
+//! The engine: turns a [`Backend`] plus a cache plus hooks into a file with a cursor.
+//!
+//! Written once as `async` code. [`AsyncFile`](crate::AsyncFile) awaits it;
+//! [`File`](crate::File) drives it with `block_on` over a backend whose futures complete
+//! on their first poll ([`StdBackend`](crate::StdBackend)).
+//!
+//! Two levels:
+//! - [`Shared`]: one per open file, shared by all clones of a handle: the backend, the
+//!   cache and the coherence state. Reads and writes at explicit offsets.
+//! - [`Handle`]: one per handle: cursor, hooks, closed flag. Checks access and turns
+//!   cursor operations into positional ones.
+
+use std::io::SeekFrom;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use fileio_cache::{FileKey, Fill, Lookup, RangeCache, Stamp};
+
+use crate::backend::{Backend, BackendExt};
+use crate::error::{Error, Op, Result};
+use crate::hooks::{self, AsyncHook, Hooks, IoEvent, Kind, SyncHook};
+use crate::mode::OpenMode;
+use crate::options::{Coherence, Options};
+use crate::text::TextCodec;
+
+/// Racy window on filesystems with sub-second timestamps: the kernel's coarse clock
+/// ticks every 1-10 ms, so a change within this long of a stamp may not show in it.
+const RACY_WINDOW: Duration = Duration::from_millis(20);
+/// Racy window where timestamps look whole-second (FAT's are 2 s).
+const COARSE_RACY_WINDOW: Duration = Duration::from_millis(3_000);
+/// Reads longer than this bypass the cache: they are streams, not hot spots, and would
+/// only push the hot blocks out.
+pub(crate) const MAX_CACHED_READ: usize = 256 * 1024;
+/// Lookups one read makes before it reads around the cache (a fill that was not
+/// inserted because a write raced it, then another...).
+const MAX_CACHE_ROUNDS: usize = 4;
+/// First chunk the text layer reads when looking for a line end.
+const LINE_CHUNK: usize = 8 * 1024;
+
+/// Whether `stamp` was taken so soon after the file last changed that a further change
+/// in the same clock tick could leave it unchanged.
+pub(crate) fn is_racy(stamp: &Stamp, now: SystemTime) -> bool {
+    let Some(changed) = stamp.changed_at() else {
+        return false;
+    };
+    let coarse = changed
+        .duration_since(UNIX_EPOCH)
+        .map_or(true, |d| d.subsec_nanos() == 0);
+    let window = if coarse {
+        COARSE_RACY_WINDOW
+    } else {
+        RACY_WINDOW
+    };
+    match now.duration_since(changed) {
+        Ok(age) => age < window,
+        // A change time in the future: the clocks disagree; trust nothing.
+        Err(_) => true,
+    }
+}
+
+fn end_of(offset: u64, len: usize) -> Result<u64> {
+    offset.checked_add(len as u64).ok_or(Error::Overflow {
+        offset,
+        len: len as u64,
+    })
+}
+
+/// A stamp remembered between operations (`Interval`, `Exclusive`).
+#[derive(Clone, Copy, Debug)]
+struct Known {
+    stamp: Stamp,
+    at: Instant,
+}
+
+/// One open file, shared by every clone of a handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    backend: Arc<dyn Backend>,
+    key: FileKey,
+    path: Arc<Path>,
+    cache: Option<RangeCache>,
+    coherence: Coherence,
+    pub(crate) codec: TextCodec,
+    sync_on_close: bool,
+    known: Mutex<Option<Known>>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        backend: Arc<dyn Backend>,
+        path: Arc<Path>,
+        options: &Options,
+    ) -> Result<Shared> {
+        let codec = TextCodec::for_label(&options.encoding)
+            .map_err(|_| Error::UnknownEncoding(options.encoding.clone()))?;
+        Ok(Shared {
+            key: backend.key(),
+            backend,
+            path,
+            cache: options.cache.resolve(),
+            coherence: options.coherence,
+            codec,
+            sync_on_close: options.sync_on_close,
+            known: Mutex::new(None),
+        })
+    }
+
+    fn err(&self, op: Op, source: std::io::Error) -> Error {
+        Error::io(op, self.path.to_path_buf(), source)
+    }
+
+    async fn fresh_stamp(&self) -> Result<Stamp> {
+        self.backend
+            .stamp()
+            .await
+            .map_err(|e| self.err(Op::Stat, e))
+    }
+
+    fn known(&self) -> Option<Known> {
+        *self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn remember(&self, stamp: Stamp) {
+        if self.coherence != Coherence::Strict {
+            *self.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(Known {
+                stamp,
+                at: Instant::now(),
+            });
+        }
+    }
+
+    /// The stamp to look the cache up with, or `None` when the file's version cannot be
+    /// trusted to serve hits right now (a racy stamp): then the read goes around the cache.
+    async fn read_stamp(&self) -> Result<Option<Stamp>> {
+        match self.coherence {
+            Coherence::Exclusive => {
+                if let Some(known) = self.known() {
+                    return Ok(Some(known.stamp));
+                }
+                let stamp = self.fresh_stamp().await?;
+                self.remember(stamp);
+                Ok(Some(stamp))
+            }
+            Coherence::Interval(period) => {
+                let stamp = match self.known() {
+                    Some(known) if known.at.elapsed() < period => known.stamp,
+                    _ => {
+                        let stamp = self.fresh_stamp().await?;
+                        self.remember(stamp);
+                        stamp
+                    }
+                };
+                Ok((!is_racy(&stamp, SystemTime::now())).then_some(stamp))
+            }
+            Coherence::Strict => {
+                let stamp = self.fresh_stamp().await?;
+                Ok((!is_racy(&stamp, SystemTime::now())).then_some(stamp))
+            }
+        }
+    }
+
+    /// The stamp a write starts from: the file's current version, except under
+    /// `Exclusive`, which trusts what it last saw.
+    async fn write_stamp(&self) -> Result<Stamp> {
+        if self.coherence == Coherence::Exclusive {
+            if let Some(known) = self.known() {
+                return Ok(known.stamp);
+            }
+        }
+        self.fresh_stamp().await
+    }
+
+    async fn read_direct(&self, offset: u64, len: usize) -> Result<Bytes> {
+        self.backend
+            .read_full_at(offset, len)
+            .await
+            .map_err(|e| self.err(Op::Read, e))
+    }
+
+    /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
+    /// the cache served all of it.
+    pub(crate) async fn read(&self, offset: u64, len: usize) -> Result<(Bytes, bool)> {
+        let end = end_of(offset, len)?;
+        let Some(cache) = &self.cache else {
+            return Ok((self.read_direct(offset, len).await?, false));
+        };
+        if len == 0 || len > MAX_CACHED_READ {
+            return Ok((self.read_direct(offset, len).await?, false));
+        }
+        let Some(stamp) = self.read_stamp().await? else {
+            return Ok((self.read_direct(offset, len).await?, false));
+        };
+        for _ in 0..MAX_CACHE_ROUNDS {
+            let miss = match cache.lookup(self.key, &stamp, offset, len) {
+                Lookup::Hit(bytes) => return Ok((bytes, true)),
+                Lookup::Miss(miss) => miss,
+            };
+            let range = miss.range();
+            match miss.begin_fill(cache) {
+                Fill::Lead(guard) => {
+                    let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+                    let data = self.read_direct(range.start, want).await?;
+                    guard.complete(&data);
+                    let got_end = range.start + data.len() as u64;
+                    // One read covered the whole request (or reached end of file inside it).
+                    if range.start <= offset && (got_end >= end || data.len() < want) {
+                        let to = end.min(got_end);
+                        let from = offset.min(to);
+                        let slice = (from - range.start) as usize..(to - range.start) as usize;
+                        return Ok((data.slice(slice), false));
+                    }
+                    // Part of the request was cached already: look up again for the rest.
+                }
+                Fill::Wait(wait) => wait.await,
+            }
+        }
+        Ok((self.read_direct(offset, len).await?, false))
+    }
+
+    /// Writes all of `data` at `offset`, or at the end of the file when `offset` is
+    /// `None` (append). Returns the offset it was written at.
+    /// `submitted` runs right before the data is handed to the backend.
+    pub(crate) async fn write(
+        &self,
+        offset: Option<u64>,
+        data: &Bytes,
+        submitted: impl FnOnce(),
+    ) -> Result<u64> {
+        if let Some(offset) = offset {
+            end_of(offset, data.len())?;
+        }
+        let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
+        let before = if guard.is_some() || offset.is_none() {
+            Some(self.write_stamp().await?)
+        } else {
+            None
+        };
+        let at = match (offset, &before) {
+            (Some(at), _) => at,
+            (None, Some(stamp)) => stamp.len(),
+            (None, None) => unreachable!("an append always stamps first"),
+        };
+        end_of(at, data.len())?;
+        submitted();
+        if !data.is_empty() {
+            self.backend
+                .write_all_at(at, data.clone())
+                .await
+                .map_err(|e| self.err(Op::Write, e))?;
+        }
+        if let (Some(guard), Some(before)) = (guard, before) {
+            // On a failure here the guard is dropped, which drops the file's cached data.
+            let after = self.fresh_stamp().await?;
+            guard.patch(&before, &after, at, data);
+            self.remember(after);
+        }
+        Ok(at)
+    }
+
+    pub(crate) async fn set_len(&self, len: u64) -> Result<()> {
+        let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
+        let before = match guard {
+            Some(_) => Some(self.write_stamp().await?),
+            None => None,
+        };
+        self.backend
+            .set_len(len)
+            .await
+            .map_err(|e| self.err(Op::SetLen, e))?;
+        if let (Some(guard), Some(before)) = (guard, before) {
+            let after = self.fresh_stamp().await?;
+            guard.truncate(&before, &after, len);
+            self.remember(after);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn len(&self) -> Result<u64> {
+        self.backend.len().await.map_err(|e| self.err(Op::Stat, e))
+    }
+
+    pub(crate) async fn sync_all(&self) -> Result<()> {
+        self.backend
+            .sync_all()
+            .await
+            .map_err(|e| self.err(Op::SyncAll, e))
+    }
+
+    pub(crate) async fn sync_data(&self) -> Result<()> {
+        self.backend
+            .sync_data()
+            .await
+            .map_err(|e| self.err(Op::SyncData, e))
+    }
+}
+
+/// One handle: the shared file plus a cursor, hooks and a closed flag.
+#[derive(Debug)]
+pub(crate) struct Handle {
+    shared: Option<Arc<Shared>>,
+    path: Arc<Path>,
+    mode: OpenMode,
+    /// Atomic so that a write can move it at the moment the write reaches the backend,
+    /// while the write future borrows the handle.
+    cursor: AtomicU64,
+    wrote: AtomicBool,
+    hooks: Hooks,
+}
+
+impl Handle {
+    pub(crate) fn new(shared: Arc<Shared>, mode: OpenMode, cursor: u64) -> Handle {
+        Handle {
+            path: shared.path.clone(),
+            shared: Some(shared),
+            mode,
+            cursor: AtomicU64::new(cursor),
+            wrote: AtomicBool::new(false),
+            hooks: Hooks::new(Arc::default()),
+        }
+    }
+
+    /// Opens the engine over `backend`: parses the mode and options, puts the cursor at
+    /// the end in append modes.
+    pub(crate) async fn open(
+        backend: Arc<dyn Backend>,
+        path: Arc<Path>,
+        options: &Options,
+    ) -> Result<Handle> {
+        let mode = OpenMode::parse(&options.mode)?;
+        let shared = Arc::new(Shared::new(backend, path, options)?);
+        let cursor = if mode.appending() {
+            shared.len().await?
+        } else {
+            0
+        };
+        Ok(Handle::new(shared, mode, cursor))
+    }
+
+    /// Another handle on the same open file, with its own cursor starting at this one's
+    /// and a copy of this one's hooks.
+    pub(crate) fn duplicate(&self) -> Handle {
+        Handle {
+            shared: self.shared.clone(),
+            path: self.path.clone(),
+            mode: self.mode,
+            cursor: AtomicU64::new(self.tell()),
+            wrote: AtomicBool::new(false),
+            hooks: Hooks::new(self.hooks.snapshot()),
+        }
+    }
+
+    /// Moves the open file into a new handle that will close it, leaving this one closed
+    /// at once (for `poll_close`, whose work outlives the call).
+    pub(crate) fn take_for_close(&mut self) -> Handle {
+        Handle {
+            shared: self.shared.take(),
+            path: self.path.clone(),
+            mode: self.mode,
+            cursor: AtomicU64::new(self.tell()),
+            wrote: AtomicBool::new(self.wrote.load(Ordering::Relaxed)),
+            hooks: Hooks::new(Arc::default()),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> Result<&Arc<Shared>> {
+        self.shared.as_ref().ok_or(Error::Closed)
+    }
+
+    fn readable(&self) -> Result<&Arc<Shared>> {
+        let shared = self.shared()?;
+        if self.mode.readable() {
+            Ok(shared)
+        } else {
+            Err(Error::NotReadable)
+        }
+    }
+
+    fn writable(&self) -> Result<&Arc<Shared>> {
+        let shared = self.shared()?;
+        if self.mode.writable() {
+            Ok(shared)
+        } else {
+            Err(Error::NotWritable)
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    pub(crate) fn tell(&self) -> u64 {
+        self.cursor.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.is_none()
+    }
+
+    async fn fire(&self, kind: Kind, offset: u64, data: &Bytes, from_cache: bool) {
+        if let Some(set) = self.hooks.active(kind) {
+            let event = IoEvent::new(self.path.clone(), offset, data.clone(), from_cache);
+            hooks::fire_all(&set, kind, event).await;
+        }
+    }
+
+    pub(crate) async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let shared = self.readable()?;
+        let (data, from_cache) = shared.read(offset, len).await?;
+        self.fire(Kind::Read, offset, &data, from_cache).await;
+        Ok(data)
+    }
+
+    pub(crate) async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
+        let shared = self.readable()?;
+        let len = shared.len().await?;
+        let hint = usize::try_from(len.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let mut first = Some(hint);
+        loop {
+            let pos = end_of(offset, out.len())?;
+            // Read what the length promised, then keep going in chunks while the file grows.
+            let want = first.take().unwrap_or(64 * 1024).max(1);
+            let (chunk, _) = shared.read(pos, want).await?;
+            if out.is_empty() && chunk.len() < want {
+                // The common case: one read saw the whole rest of the file.
+                self.fire(Kind::Read, offset, &chunk, false).await;
+                return Ok(chunk);
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            out.extend_from_slice(&chunk);
+        }
+        let data = Bytes::from(out);
+        self.fire(Kind::Read, offset, &data, false).await;
+        Ok(data)
+    }
+
+    /// Writes `data` at `offset` (at the end of the file when `None`), fires the write
+    /// hooks and returns the offset written at. Leaves the cursor alone.
+    pub(crate) async fn write_op(
+        &self,
+        offset: Option<u64>,
+        data: &Bytes,
+        submitted: impl FnOnce(),
+    ) -> Result<u64> {
+        let shared = self.writable()?;
+        let at = shared.write(offset, data, submitted).await?;
+        self.mark_wrote();
+        self.fire(Kind::Write, at, data, false).await;
+        Ok(at)
+    }
+
+    pub(crate) fn mark_wrote(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+    }
+
+    /// Where a write at the cursor goes: `None` (the end) in append mode.
+    pub(crate) fn cursor_write_offset(&self, len: usize) -> Result<Option<u64>> {
+        if self.mode.appending() {
+            Ok(None)
+        } else {
+            let cursor = self.tell();
+            end_of(cursor, len)?;
+            Ok(Some(cursor))
+        }
+    }
+
+    pub(crate) async fn write_at(&self, offset: u64, data: Bytes) -> Result<usize> {
+        self.writable()?;
+        if self.mode.appending() {
+            return Err(Error::AppendOnly);
+        }
+        self.write_op(Some(offset), &data, || {}).await?;
+        Ok(data.len())
+    }
+
+    pub(crate) async fn read(&mut self, len: usize) -> Result<Bytes> {
+        let data = self.read_at(self.tell(), len).await?;
+        *self.cursor.get_mut() += data.len() as u64;
+        Ok(data)
+    }
+
+    pub(crate) async fn read_to_end(&mut self) -> Result<Bytes> {
+        let data = self.read_to_end_at(self.tell()).await?;
+        *self.cursor.get_mut() += data.len() as u64;
+        Ok(data)
+    }
+
+    pub(crate) async fn write(&mut self, data: Bytes) -> Result<usize> {
+        self.writable()?;
+        let offset = self.cursor_write_offset(data.len())?;
+        let start = self.tell();
+        let planned = start.saturating_add(data.len() as u64);
+        // Once the write reaches the backend, the cursor is where the finished write will
+        // leave it: a future dropped from then on has moved it, one dropped before has not.
+        let submitted = || self.cursor.store(planned, Ordering::Relaxed);
+        let result = self.write_op(offset, &data, submitted).await;
+        match result {
+            Ok(at) => {
+                *self.cursor.get_mut() = at + data.len() as u64;
+                Ok(data.len())
+            }
+            Err(e) => {
+                *self.cursor.get_mut() = start;
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn seek_to(&mut self, pos: u64) {
+        *self.cursor.get_mut() = pos;
+    }
+
+    pub(crate) async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
+        let shared = self.shared()?;
+        let target = match pos {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(delta) => self.tell().checked_add_signed(delta),
+            SeekFrom::End(delta) => shared.len().await?.checked_add_signed(delta),
+        };
+        // `checked_add_signed` fails both below zero and past u64::MAX; only the former
+        // is a negative seek.
+        let target = target.ok_or(match pos {
+            SeekFrom::Current(d) | SeekFrom::End(d) if d < 0 => Error::NegativeSeek,
+            _ => Error::Overflow {
+                offset: self.tell(),
+                len: u64::MAX,
+            },
+        })?;
+        *self.cursor.get_mut() = target;
+        Ok(target)
+    }
+
+    pub(crate) async fn len(&self) -> Result<u64> {
+        self.shared()?.len().await
+    }
+
+    pub(crate) async fn set_len(&self, len: u64) -> Result<()> {
+        let shared = self.writable()?;
+        shared.set_len(len).await?;
+        self.wrote.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub(crate) async fn sync_all(&self) -> Result<()> {
+        self.shared()?.sync_all().await
+    }
+
+    pub(crate) async fn sync_data(&self) -> Result<()> {
+        self.shared()?.sync_data().await
+    }
+
+    /// Closes the handle: syncs data first if it wrote and `sync_on_close` is set. The
+    /// handle is closed even when that sync fails (the error is returned once).
+    pub(crate) async fn close(&mut self) -> Result<()> {
+        let Some(shared) = self.shared.take() else {
+            return Ok(());
+        };
+        if shared.sync_on_close && self.wrote.load(Ordering::Relaxed) {
+            shared
+                .backend
+                .sync_data()
+                .await
+                .map_err(|e| shared.err(Op::Close, e))?;
+        }
+        Ok(())
+    }
+
+    // ---- hooks ----
+
+    pub(crate) fn on_read(&self, hook: SyncHook) {
+        self.hooks.add(|set| set.read.push(hook));
+    }
+
+    pub(crate) fn on_write(&self, hook: SyncHook) {
+        self.hooks.add(|set| set.write.push(hook));
+    }
+
+    pub(crate) fn on_read_async(&self, hook: AsyncHook) {
+        self.hooks.add(|set| set.read_async.push(hook));
+    }
+
+    pub(crate) fn on_write_async(&self, hook: AsyncHook) {
+        self.hooks.add(|set| set.write_async.push(hook));
+    }
+
+    // ---- text ----
+
+    /// Reads at most `max_chars` characters from the cursor, never splitting one.
+    pub(crate) async fn read_text(&mut self, max_chars: usize) -> Result<String> {
+        let shared = self.readable()?.clone();
+        let codec = shared.codec;
+        let start = self.tell();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut used = 0usize;
+        let mut text = String::new();
+        let mut remaining = max_chars;
+        let mut eof = false;
+        while remaining > 0 {
+            if used == buf.len() || !eof {
+                // Room for `remaining` characters of up to four bytes each, plus the tail
+                // of a character the last chunk cut.
+                let want = remaining.saturating_mul(4).clamp(16, 64 * 1024);
+                let pos = end_of(start, buf.len())?;
+                let (chunk, _) = shared.read(pos, want).await?;
+                eof = chunk.len() < want;
+                buf.extend_from_slice(&chunk);
+            }
+            let at = start + used as u64;
+            let (part, n) = codec
+                .decode_prefix(&buf[used..], at, remaining, eof)
+                .map_err(|e| Error::Decode { offset: e.offset })?;
+            used += n;
+            remaining -= part.chars().count();
+            text.push_str(&part);
+            if eof && (n == 0 || used == buf.len()) {
+                break;
+            }
+        }
+        buf.truncate(used);
+        *self.cursor.get_mut() = start + used as u64;
+        let data = Bytes::from(buf);
+        self.fire(Kind::Read, start, &data, false).await;
+        Ok(text)
+    }
+
+    /// Reads one line from the cursor, terminator included; `None` at end of file.
+    pub(crate) async fn read_line(&mut self) -> Result<Option<String>> {
+        let shared = self.readable()?.clone();
+        let codec = shared.codec;
+        let start = self.tell();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut want = LINE_CHUNK;
+        loop {
+            let pos = end_of(start, buf.len())?;
+            let (chunk, _) = shared.read(pos, want).await?;
+            let eof = chunk.len() < want;
+            buf.extend_from_slice(&chunk);
+            let line = codec
+                .decode_line(&buf, start, eof)
+                .map_err(|e| Error::Decode { offset: e.offset })?;
+            if line.complete || eof {
+                if line.consumed == 0 {
+                    return Ok(None);
+                }
+                buf.truncate(line.consumed);
+                *self.cursor.get_mut() = start + line.consumed as u64;
+                let data = Bytes::from(buf);
+                self.fire(Kind::Read, start, &data, false).await;
+                return Ok(Some(line.text));
+            }
+            want = (want * 2).min(MAX_CACHED_READ);
+        }
+    }
+
+    /// Encodes `text` with the handle's encoding and writes it at the cursor.
+    pub(crate) async fn write_str(&mut self, text: &str) -> Result<usize> {
+        let shared = self.writable()?;
+        let bytes = shared.codec.encode(text).map_err(|e| Error::Encode {
+            index: e.char_index,
+            encoding: shared.codec.name(),
+        })?;
+        self.write(Bytes::copy_from_slice(&bytes)).await
+    }
+}
+
+/// Strips one line terminator (`"\n"` or `"\r\n"`).
+pub(crate) fn strip_terminator(mut line: String) -> String {
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    line
+}

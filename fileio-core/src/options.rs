@@ -1,0 +1,189 @@
+//! Open options shared by every file type, and the cache coherence policy.
+
+use std::time::Duration;
+
+use fileio_cache::RangeCache;
+
+/// How a handle decides whether cached data still matches the file.
+///
+/// The cost of a cache hit is dominated by this choice: `Strict` pays one `fstat` of the
+/// open descriptor per read (about 0.4 µs), `Interval` pays it at most once per period,
+/// `Exclusive` never pays it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Coherence {
+    /// Every read compares the file's current [`Stamp`](crate::Stamp) with the cached
+    /// one, so changes made outside the library (another process, `std::fs`) are seen by
+    /// the next read. Stamps taken within the racy window of the file's last change are
+    /// not trusted to serve hits (see DESIGN.md, "Coherence").
+    #[default]
+    Strict,
+    /// Re-stamps the file at most once per period: outside changes may go unseen for up
+    /// to that long. Writes through fileio are always seen at once.
+    Interval(Duration),
+    /// Trusts that only this process changes the file and never re-stamps for reads:
+    /// a hit costs a hash lookup and a copy. Outside changes are not seen.
+    Exclusive,
+}
+
+/// Which cache a handle uses.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum CacheChoice {
+    /// [`RangeCache::global`].
+    #[default]
+    Global,
+    /// A cache of the user's.
+    Custom(RangeCache),
+    /// No caching.
+    Off,
+}
+
+impl CacheChoice {
+    pub(crate) fn resolve(&self) -> Option<RangeCache> {
+        match self {
+            CacheChoice::Global => Some(RangeCache::global().clone()),
+            CacheChoice::Custom(cache) => Some(cache.clone()),
+            CacheChoice::Off => None,
+        }
+    }
+}
+
+/// The settings behind every `File::options()` builder.
+///
+/// Defaults: mode `"r"`, the process-wide cache ([`RangeCache::global`]),
+/// [`Coherence::Strict`], encoding `"utf-8"`, `sync_on_close(true)`.
+///
+/// Setters take `&mut self` and return `&mut Self`, like [`std::fs::OpenOptions`]. The
+/// mode and encoding are checked when the file is opened; errors surface there.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> fileio_core::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("data.bin");
+/// use fileio_core::{Coherence, File};
+///
+/// let file = File::options()
+///     .mode("w+b")
+///     .coherence(Coherence::Exclusive)
+///     .sync_on_close(false)
+///     .open(&path)?;
+/// assert!(file.mode().writable());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub(crate) mode: String,
+    pub(crate) cache: CacheChoice,
+    pub(crate) coherence: Coherence,
+    pub(crate) encoding: String,
+    pub(crate) sync_on_close: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mode: "r".to_owned(),
+            cache: CacheChoice::Global,
+            coherence: Coherence::Strict,
+            encoding: "utf-8".to_owned(),
+            sync_on_close: true,
+        }
+    }
+}
+
+impl Options {
+    /// Default options (see the type's documentation).
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// The mode string, as Python's `open()` takes it: `"r"`, `"rb+"`, `"a"`, `"x"`...
+    pub fn mode(&mut self, mode: &str) -> &mut Self {
+        mode.clone_into(&mut self.mode);
+        self
+    }
+
+    /// Uses `cache` instead of the process-wide one.
+    pub fn cache(&mut self, cache: RangeCache) -> &mut Self {
+        self.cache = CacheChoice::Custom(cache);
+        self
+    }
+
+    /// Disables caching for this handle: every read goes to the backend.
+    pub fn no_cache(&mut self) -> &mut Self {
+        self.cache = CacheChoice::Off;
+        self
+    }
+
+    /// The coherence policy (default [`Coherence::Strict`]).
+    pub fn coherence(&mut self, coherence: Coherence) -> &mut Self {
+        self.coherence = coherence;
+        self
+    }
+
+    /// The text encoding for `read_text`, `read_line`, `lines` and `write_str`
+    /// (default `"utf-8"`): any WHATWG label (`"utf-16le"`, `"shift_jis"`,
+    /// `"windows-1252"`...) and Python's common spellings (`"utf8"`, `"latin-1"`).
+    pub fn encoding(&mut self, encoding: &str) -> &mut Self {
+        encoding.clone_into(&mut self.encoding);
+        self
+    }
+
+    /// Whether `close` syncs data when the handle wrote (default `true`).
+    pub fn sync_on_close(&mut self, sync: bool) -> &mut Self {
+        self.sync_on_close = sync;
+        self
+    }
+
+    /// The mode string as set.
+    pub fn mode_str(&self) -> &str {
+        &self.mode
+    }
+}
+
+/// Defines, on a builder type that has an `options: Options` field, the setters of
+/// [`Options`] returning the builder itself, so that every file type's builder chains
+/// the same way. For the runtime crates; not a stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __option_setters {
+    () => {
+        /// The mode string, as Python's `open()` takes it: `"r"`, `"rb+"`, `"a"`, `"x"`...
+        pub fn mode(&mut self, mode: &str) -> &mut Self {
+            self.options.mode(mode);
+            self
+        }
+        /// Uses `cache` instead of the process-wide one.
+        pub fn cache(&mut self, cache: $crate::RangeCache) -> &mut Self {
+            self.options.cache(cache);
+            self
+        }
+        /// Disables caching for this handle: every read goes to the backend.
+        pub fn no_cache(&mut self) -> &mut Self {
+            self.options.no_cache();
+            self
+        }
+        /// The coherence policy (default [`Coherence::Strict`]($crate::Coherence::Strict)).
+        pub fn coherence(&mut self, coherence: $crate::Coherence) -> &mut Self {
+            self.options.coherence(coherence);
+            self
+        }
+        /// The text encoding (default `"utf-8"`); see
+        /// [`Options::encoding`]($crate::Options::encoding).
+        pub fn encoding(&mut self, encoding: &str) -> &mut Self {
+            self.options.encoding(encoding);
+            self
+        }
+        /// Whether `close` syncs data when the handle wrote (default `true`).
+        pub fn sync_on_close(&mut self, sync: bool) -> &mut Self {
+            self.options.sync_on_close(sync);
+            self
+        }
+        /// The underlying [`Options`]($crate::Options).
+        pub fn as_options(&self) -> &$crate::Options {
+            &self.options
+        }
+    };
+}

@@ -1,0 +1,202 @@
+//! A local-file backend that runs its system calls on a thread pool, with an inline fast
+//! path for reads the page cache can serve at once.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_lock::Semaphore;
+use async_trait::async_trait;
+use bytes::Bytes;
+use fileio_cache::{FileKey, Stamp};
+
+use crate::backend::{Backend, StdBackend};
+use crate::mode::OpenMode;
+
+/// Runs blocking closures where they may block: a runtime's blocking pool.
+///
+/// # Implementation
+///
+/// `offload` must run `f` exactly once, on a thread where blocking is allowed, even if
+/// the returned future is dropped before it completes (a dropped write still lands).
+pub trait Offload: Clone + fmt::Debug + Send + Sync + 'static {
+    /// Runs `f` off the async threads and resolves to its result.
+    fn offload<F, T>(&self, f: F) -> impl Future<Output = T> + Send + 'static
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
+}
+
+/// The `blocking` crate's process-wide pool: works under any executor.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BlockingPool;
+
+impl Offload for BlockingPool {
+    fn offload<F, T>(&self, f: F) -> impl Future<Output = T> + Send + 'static
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking::unblock(f)
+    }
+}
+
+/// How a [`PoolBackend`] uses its pool.
+///
+/// Defaults: at most 64 operations in flight per backend, inline fast path on.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolConfig {
+    max_in_flight: usize,
+    inline_reads: bool,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_in_flight: 64,
+            inline_reads: true,
+        }
+    }
+}
+
+impl PoolConfig {
+    /// Defaults (see the type's documentation).
+    pub fn new() -> PoolConfig {
+        PoolConfig::default()
+    }
+
+    /// The most operations of one backend that may wait on the pool at once; more wait
+    /// their turn without occupying a thread. Values below 1 count as 1.
+    pub fn max_in_flight(mut self, n: usize) -> PoolConfig {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Whether reads first try `preadv2(RWF_NOWAIT)` on the calling thread (Linux),
+    /// going to the pool only when the data is not in the page cache.
+    pub fn inline_reads(mut self, on: bool) -> PoolConfig {
+        self.inline_reads = on;
+        self
+    }
+
+    /// The in-flight bound.
+    pub fn in_flight_limit(&self) -> usize {
+        self.max_in_flight
+    }
+}
+
+/// A local file whose blocking system calls run on an [`Offload`] pool.
+///
+/// - Reads first try `preadv2(RWF_NOWAIT)` on the calling thread (Linux): when the whole
+///   range is in the page cache this costs one system call and no thread hop. Anything
+///   else — would block, short, unsupported — finishes on the pool; a short inline read
+///   counts as end of file only when `fstat` confirms the file ends there.
+/// - `stamp` is one `fstat` of the open descriptor on the calling thread: it does not
+///   block on disk I/O.
+/// - Everything else runs on the pool, at most [`PoolConfig::max_in_flight`] at once.
+pub struct PoolBackend<O: Offload> {
+    file: Arc<StdBackend>,
+    offload: O,
+    permits: Arc<Semaphore>,
+    config: PoolConfig,
+}
+
+impl<O: Offload> fmt::Debug for PoolBackend<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBackend")
+            .field("file", &self.file)
+            .field("offload", &self.offload)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<O: Offload> PoolBackend<O> {
+    /// Opens `path` on the pool.
+    ///
+    /// # Errors
+    ///
+    /// What the OS says when opening (`NotFound`, `AlreadyExists` for `"x"`...).
+    pub async fn open(
+        path: impl AsRef<Path>,
+        mode: OpenMode,
+        offload: O,
+        config: PoolConfig,
+    ) -> io::Result<PoolBackend<O>> {
+        let path = path.as_ref().to_path_buf();
+        let file = offload
+            .offload(move || StdBackend::open(path, mode))
+            .await?;
+        Ok(PoolBackend::new(file, offload, config))
+    }
+
+    /// Runs an open file on `offload`.
+    pub fn new(file: StdBackend, offload: O, config: PoolConfig) -> PoolBackend<O> {
+        PoolBackend {
+            file: Arc::new(file),
+            permits: Arc::new(Semaphore::new(config.max_in_flight)),
+            offload,
+            config,
+        }
+    }
+
+    /// The underlying blocking backend.
+    pub fn std_backend(&self) -> &Arc<StdBackend> {
+        &self.file
+    }
+
+    async fn run<T, F>(&self, f: F) -> io::Result<T>
+    where
+        F: FnOnce(&StdBackend) -> io::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = self.permits.acquire_arc().await;
+        let file = self.file.clone();
+        self.offload
+            .offload(move || {
+                // The permit lives as long as the blocking call, even if the caller's
+                // future is dropped meanwhile.
+                let _permit = permit;
+                f(&file)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl<O: Offload> Backend for PoolBackend<O> {
+    async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        if self.config.inline_reads {
+            if let Some(data) = self.file.try_read_at_nowait(offset, len)? {
+                return Ok(data);
+            }
+        }
+        self.run(move |f| f.read_at_blocking(offset, len)).await
+    }
+    async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+        let n = data.len();
+        self.run(move |f| f.write_all_at_blocking(offset, &data))
+            .await?;
+        Ok(n)
+    }
+    async fn len(&self) -> io::Result<u64> {
+        Ok(self.file.stamp_blocking()?.len())
+    }
+    async fn set_len(&self, len: u64) -> io::Result<()> {
+        self.run(move |f| f.as_std().set_len(len)).await
+    }
+    async fn sync_all(&self) -> io::Result<()> {
+        self.run(|f| f.as_std().sync_all()).await
+    }
+    async fn sync_data(&self) -> io::Result<()> {
+        self.run(|f| f.as_std().sync_data()).await
+    }
+    async fn stamp(&self) -> io::Result<Stamp> {
+        self.file.stamp_blocking()
+    }
+    fn key(&self) -> FileKey {
+        self.file.key()
+    }
+}
