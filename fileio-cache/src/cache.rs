@@ -487,7 +487,8 @@ impl RangeCache {
     /// stamp, the file's data is dropped in O(1) (its generation is bumped),
     /// `invalidations` grows by one and the new stamp is recorded. While a write on `key`
     /// is in flight (see [`begin_write`](Self::begin_write)) every lookup that needs data
-    /// misses. A range covered by one block is returned as a slice of it (no copy); one
+    /// misses, and a different stamp is not recorded then (it may be the write's own
+    /// change; the write's completion records the stamp after it). A range covered by one block is returned as a slice of it (no copy); one
     /// spanning several blocks is copied once. Counts one hit or one miss.
     ///
     /// # Examples
@@ -729,7 +730,10 @@ impl CacheInner {
         let last = (end - 1) >> self.block_shift;
         let file = self.file_state(key);
         let mut snap = file.snapshot();
-        if snap.stamp != *enc {
+        // While a write is in flight, miss without re-stamping: the stamp seen now may be
+        // the write's own (half-done) change, and recording it would make the write's
+        // patch fail and drop the whole file. The write's completion sets the stamp.
+        if snap.stamp != *enc && snap.writes_in_flight == 0 {
             let mut f = file.lock();
             if !same_stamp(&f, stamp) {
                 self.bump_generation(&file, &mut f);
@@ -878,9 +882,16 @@ impl CacheInner {
                 self.insert_block(file, i, gen_, Bytes::copy_from_slice(d));
                 continue;
             }
-            let expect = old_len.saturating_sub(b_start).min(bs);
-            let Some(old) = self.take_current(file, i, gen_, expect) else {
-                continue;
+            // A block wholly past the old end of file is known without the cache: zeros
+            // (the hole) overlaid with the write. Otherwise patch the cached block, if any.
+            let old = if b_start >= old_len {
+                Bytes::new()
+            } else {
+                let expect = (old_len - b_start).min(bs);
+                match self.take_current(file, i, gen_, expect) {
+                    Some(old) => old,
+                    None => continue,
+                }
             };
             let mut buf = BytesMut::with_capacity(want as usize);
             buf.extend_from_slice(&old[..old.len().min(want as usize)]);
@@ -1463,7 +1474,9 @@ impl WriteGuard {
     /// `after.len() == max(before.len(), offset + data.len())`; otherwise invalidates the
     /// file. Patching: blocks wholly covered are replaced, partly covered ones are copied
     /// and patched, the old tail block grows with the file (zero-filled up to the write),
-    /// new blocks wholly covered by `data` (or reaching the new end of file) are inserted;
+    /// blocks wholly covered by `data` (the tail block counting as whole when `data` reaches
+    /// the new end of file) and blocks wholly past the old end of file (zeros plus `data`)
+    /// are inserted;
     /// all the file's blocks become valid under `after` in O(1). Counts `patched_bytes`
     /// (bytes copied into cached blocks). If the cache did not know the file, the blocks
     /// wholly covered by `data` are cached under `after`.

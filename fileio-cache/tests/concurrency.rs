@@ -1,0 +1,445 @@
+//! Threads hitting, filling, patching and truncating the same files at once; single
+//! flight with blocking and async waiters.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use fileio_cache::{FileKey, Fill, Lookup, RangeCache, Stamp};
+
+/// A fake file shared by the threads: its current version and every version's content.
+/// Version `v`'s writes store the byte `v as u8`, so a read mixing two versions is
+/// detectable against the history.
+struct Disk {
+    current: Mutex<(u128, Vec<u8>)>,
+    history: Mutex<HashMap<u128, Arc<Vec<u8>>>>,
+}
+
+impl Disk {
+    fn new(len: usize) -> Disk {
+        let content: Vec<u8> = (0..len).map(|p| (p % 251) as u8).collect();
+        let history = HashMap::from([(0u128, Arc::new(content.clone()))]);
+        Disk {
+            current: Mutex::new((0, content)),
+            history: Mutex::new(history),
+        }
+    }
+
+    fn stamp(&self) -> Stamp {
+        let c = self.current.lock().unwrap();
+        Stamp::new(c.1.len() as u64, c.0)
+    }
+
+    /// Reads like `pread`: the bytes at `range` of whatever the file holds now.
+    fn read(&self, offset: u64, len: u64) -> Bytes {
+        let c = self.current.lock().unwrap();
+        let start = (offset as usize).min(c.1.len());
+        let end = (offset.saturating_add(len) as usize).min(c.1.len());
+        Bytes::copy_from_slice(&c.1[start..end])
+    }
+
+    /// Applies `change` as a new version; returns (before, after).
+    fn change(&self, change: impl FnOnce(&mut Vec<u8>, u8)) -> (Stamp, Stamp) {
+        let mut c = self.current.lock().unwrap();
+        let before = Stamp::new(c.1.len() as u64, c.0);
+        c.0 += 1;
+        let v = c.0;
+        change(&mut c.1, v as u8);
+        self.history
+            .lock()
+            .unwrap()
+            .insert(v, Arc::new(c.1.clone()));
+        (before, Stamp::new(c.1.len() as u64, v))
+    }
+
+    fn version(&self, stamp: &Stamp) -> Arc<Vec<u8>> {
+        Arc::clone(&self.history.lock().unwrap()[&stamp.tag()])
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Reads through the cache the way the engine does; checks any hit against the history.
+fn read(
+    cache: &RangeCache,
+    key: FileKey,
+    disk: &Disk,
+    offset: u64,
+    len: usize,
+    hits: &AtomicUsize,
+) {
+    for _ in 0..100 {
+        let stamp = disk.stamp();
+        match cache.lookup(key, &stamp, offset, len) {
+            Lookup::Hit(b) => {
+                let v = disk.version(&stamp);
+                let start = (offset as usize).min(v.len());
+                let end = (offset as usize).saturating_add(len).min(v.len());
+                assert_eq!(
+                    &b[..],
+                    &v[start..end.max(start)],
+                    "torn or stale hit under {stamp:?}"
+                );
+                hits.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Lookup::Miss(m) => match m.begin_fill(cache) {
+                Fill::Lead(g) => {
+                    let r = g.range();
+                    let data = disk.read(r.start, r.end - r.start);
+                    g.complete(&data);
+                    return;
+                }
+                Fill::Wait(w) => {
+                    assert!(w.wait_timeout(Duration::from_secs(10)), "waited too long");
+                }
+            },
+        }
+    }
+}
+
+#[test]
+fn readers_and_writers_never_see_torn_or_stale_bytes() {
+    let cache = RangeCache::builder()
+        .capacity(48 << 10)
+        .block_size(512)
+        .shards(4)
+        .build()
+        .unwrap();
+    let disks: Vec<Arc<Disk>> = (0..3)
+        .map(|i| Arc::new(Disk::new(4096 + i * 1000)))
+        .collect();
+    let hits = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        for t in 0..4u64 {
+            let (cache, disks, hits, stop) = (&cache, &disks, &hits, &stop);
+            s.spawn(move || {
+                let mut rng = Rng(0x9e37_79b9 + t);
+                let mut n = 0;
+                while n < 4000 || (!stop.load(Ordering::Relaxed) && n < 100_000) {
+                    let f = rng.below(3) as usize;
+                    let len = disks[f].stamp().len();
+                    let offset = rng.below(len + 100);
+                    let rlen = if rng.below(4) == 0 {
+                        1 + rng.below(3000)
+                    } else {
+                        1 + rng.below(600)
+                    };
+                    read(
+                        cache,
+                        FileKey::new(f as u128),
+                        &disks[f],
+                        offset,
+                        rlen as usize,
+                        hits,
+                    );
+                    n += 1;
+                }
+            });
+        }
+        let writers: Vec<_> = (0..2u64)
+            .map(|t| {
+                let (cache, disks) = (&cache, &disks);
+                s.spawn(move || {
+                    let mut rng = Rng(0x1234_5678 + t);
+                    for _ in 0..600 {
+                        let f = rng.below(3) as usize;
+                        let key = FileKey::new(f as u128);
+                        let guard = cache.begin_write(key);
+                        // Widen the windows between begin_write, the disk change and the
+                        // patch, where racing fills must be rejected.
+                        let pause = |rng: &mut Rng| {
+                            if rng.below(3) == 0 {
+                                thread::sleep(Duration::from_micros(100));
+                            }
+                        };
+                        pause(&mut rng);
+                        match rng.below(10) {
+                            0 => {
+                                let new_len = 2000 + rng.below(5000);
+                                let (before, after) =
+                                    disks[f].change(|c, _| c.resize(new_len as usize, 0));
+                                pause(&mut rng);
+                                guard.truncate(&before, &after, new_len);
+                            }
+                            1 => {
+                                // A failed write: nothing changed, the guard is dropped.
+                                drop(guard);
+                            }
+                            _ => {
+                                let len = disks[f].stamp().len();
+                                let offset = rng.below(len + 200);
+                                let wlen = 1 + rng.below(1500) as usize;
+                                let mut written = Vec::new();
+                                let (before, after) = disks[f].change(|c, v| {
+                                    written = vec![v; wlen];
+                                    let end = offset as usize + wlen;
+                                    if c.len() < end {
+                                        c.resize(end, 0);
+                                    }
+                                    c[offset as usize..end].copy_from_slice(&written);
+                                });
+                                pause(&mut rng);
+                                guard.patch(&before, &after, offset, &written);
+                            }
+                        }
+                        if rng.below(8) == 0 {
+                            cache.validate().unwrap();
+                        }
+                        thread::yield_now();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    cache.validate().unwrap();
+    let s = cache.stats();
+    assert!(s.resident_bytes <= s.capacity_bytes);
+    assert!(
+        hits.load(Ordering::Relaxed) > 1000,
+        "too few hits to mean anything: {s:?}"
+    );
+    assert!(s.patched_bytes > 0, "{s:?}");
+}
+
+#[test]
+fn hits_from_many_threads_agree() {
+    let cache = RangeCache::builder()
+        .capacity(1 << 20)
+        .block_size(1024)
+        .build()
+        .unwrap();
+    let disk = Disk::new(64 << 10);
+    let key = FileKey::new(77);
+    let hits = AtomicUsize::new(0);
+    read(&cache, key, &disk, 0, 64 << 10, &hits);
+    thread::scope(|s| {
+        for t in 0..4u64 {
+            let (cache, disk, hits) = (&cache, &disk, &hits);
+            s.spawn(move || {
+                let mut rng = Rng(t + 1);
+                for _ in 0..5000 {
+                    let off = rng.below(64 << 10);
+                    read(cache, key, disk, off, 1 + rng.below(4096) as usize, hits);
+                }
+            });
+        }
+    });
+    assert_eq!(hits.load(Ordering::Relaxed), 20_000);
+    cache.validate().unwrap();
+}
+
+fn miss(cache: &RangeCache, key: FileKey, stamp: &Stamp) -> fileio_cache::Miss {
+    match cache.lookup(key, stamp, 0, 100) {
+        Lookup::Miss(m) => m,
+        Lookup::Hit(_) => panic!("expected a miss"),
+    }
+}
+
+#[test]
+fn single_flight_one_leader_many_waiters() {
+    const N: usize = 8;
+    let cache = RangeCache::builder().block_size(4096).build().unwrap();
+    let key = FileKey::new(1);
+    let stamp = Stamp::new(10_000, 5);
+    let barrier = Barrier::new(N);
+    let (leads, waits, hits) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    thread::scope(|s| {
+        for _ in 0..N {
+            let (cache, barrier, leads, waits, hits) = (&cache, &barrier, &leads, &waits, &hits);
+            s.spawn(move || {
+                let m = miss(cache, key, &stamp);
+                barrier.wait(); // everyone has missed before anyone fills
+                match m.begin_fill(cache) {
+                    Fill::Lead(g) => {
+                        leads.fetch_add(1, Ordering::SeqCst);
+                        let deadline = Instant::now() + Duration::from_secs(10);
+                        while waits.load(Ordering::SeqCst) < N - 1 && Instant::now() < deadline {
+                            thread::sleep(Duration::from_millis(1));
+                        }
+                        g.complete(&Bytes::from(vec![3u8; 4096]));
+                    }
+                    Fill::Wait(w) => {
+                        waits.fetch_add(1, Ordering::SeqCst);
+                        w.wait();
+                        match cache.lookup(key, &stamp, 0, 100) {
+                            Lookup::Hit(b) => {
+                                assert_eq!(&b[..], &[3u8; 100][..]);
+                                hits.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Lookup::Miss(m) => panic!("waiter missed after the fill: {m:?}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(leads.load(Ordering::SeqCst), 1);
+    assert_eq!(hits.load(Ordering::SeqCst), N - 1);
+}
+
+#[test]
+fn dropped_leader_hands_over_to_a_waiter() {
+    let cache = RangeCache::builder().block_size(4096).build().unwrap();
+    let key = FileKey::new(2);
+    let stamp = Stamp::new(10_000, 5);
+    let Fill::Lead(leader) = miss(&cache, key, &stamp).begin_fill(&cache) else {
+        panic!()
+    };
+    let Fill::Wait(w1) = miss(&cache, key, &stamp).begin_fill(&cache) else {
+        panic!()
+    };
+    let Fill::Wait(w2) = miss(&cache, key, &stamp).begin_fill(&cache) else {
+        panic!()
+    };
+    thread::scope(|s| {
+        let t = s.spawn(move || w1.wait_timeout(Duration::from_secs(10)));
+        thread::sleep(Duration::from_millis(20));
+        drop(leader); // the read failed
+        assert!(
+            t.join().unwrap(),
+            "waiter was not woken by the dropped leader"
+        );
+    });
+    assert!(w2.wait_timeout(Duration::from_secs(1)));
+    // The next caller leads; the one after it waits on the new leader.
+    let Fill::Lead(g) = miss(&cache, key, &stamp).begin_fill(&cache) else {
+        panic!("no new leader")
+    };
+    assert!(matches!(
+        miss(&cache, key, &stamp).begin_fill(&cache),
+        Fill::Wait(_)
+    ));
+    g.complete(&Bytes::from(vec![1u8; 4096]));
+    assert!(matches!(cache.lookup(key, &stamp, 0, 100), Lookup::Hit(_)));
+}
+
+#[test]
+fn dropped_leader_with_many_threads_nobody_hangs() {
+    const N: usize = 6;
+    let cache = RangeCache::builder().block_size(4096).build().unwrap();
+    let key = FileKey::new(3);
+    let stamp = Stamp::new(10_000, 5);
+    let barrier = Barrier::new(N);
+    let first = AtomicBool::new(true);
+    thread::scope(|s| {
+        for _ in 0..N {
+            let (cache, barrier, first) = (&cache, &barrier, &first);
+            s.spawn(move || {
+                barrier.wait();
+                loop {
+                    match cache.lookup(key, &stamp, 0, 100) {
+                        Lookup::Hit(b) => {
+                            assert_eq!(&b[..], &[9u8; 100][..]);
+                            return;
+                        }
+                        Lookup::Miss(m) => match m.begin_fill(cache) {
+                            Fill::Lead(g) => {
+                                thread::sleep(Duration::from_millis(10));
+                                if first.swap(false, Ordering::SeqCst) {
+                                    drop(g); // the first leader fails
+                                } else {
+                                    g.complete(&Bytes::from(vec![9u8; 4096]));
+                                }
+                            }
+                            Fill::Wait(w) => assert!(w.wait_timeout(Duration::from_secs(10))),
+                        },
+                    }
+                }
+            });
+        }
+    });
+    cache.validate().unwrap();
+}
+
+#[test]
+fn async_waiters_wake_on_any_executor() {
+    let cache = RangeCache::builder().block_size(4096).build().unwrap();
+    let key = FileKey::new(4);
+    let stamp = Stamp::new(10_000, 5);
+    let Fill::Lead(leader) = miss(&cache, key, &stamp).begin_fill(&cache) else {
+        panic!()
+    };
+    let waits: Vec<_> = (0..4)
+        .map(|_| match miss(&cache, key, &stamp).begin_fill(&cache) {
+            Fill::Wait(w) => w,
+            Fill::Lead(_) => panic!("second leader"),
+        })
+        .collect();
+    thread::scope(|s| {
+        s.spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            leader.complete(&Bytes::from(vec![5u8; 4096]));
+        });
+        futures::executor::block_on(async {
+            futures::future::join_all(waits).await;
+            match cache.lookup(key, &stamp, 0, 100) {
+                Lookup::Hit(b) => assert_eq!(&b[..], &[5u8; 100][..]),
+                Lookup::Miss(m) => panic!("{m:?}"),
+            }
+        });
+    });
+}
+
+#[test]
+fn write_in_flight_blocks_hits_and_fills() {
+    let cache = RangeCache::builder().block_size(512).build().unwrap();
+    let key = FileKey::new(5);
+    let s0 = Stamp::new(1024, 0);
+    let Lookup::Miss(m) = cache.lookup(key, &s0, 0, 1024) else {
+        panic!()
+    };
+    let Fill::Lead(g) = m.begin_fill(&cache) else {
+        panic!()
+    };
+    g.complete(&Bytes::from(vec![0u8; 1024]));
+    assert!(matches!(cache.lookup(key, &s0, 0, 1024), Lookup::Hit(_)));
+
+    // A fill that races with a write must not be inserted.
+    let Lookup::Miss(stale) = cache.lookup(key, &Stamp::new(1024, 1), 0, 1024) else {
+        panic!()
+    };
+    let w = cache.begin_write(key);
+    assert!(matches!(
+        cache.lookup(key, &Stamp::new(1024, 1), 0, 10),
+        Lookup::Miss(_)
+    ));
+    let Fill::Lead(g) = stale.begin_fill(&cache) else {
+        panic!()
+    };
+    // The read raced the write and saw bytes the file never holds after it.
+    g.complete(&Bytes::from(vec![1u8; 1024]));
+    w.patch(&Stamp::new(1024, 1), &Stamp::new(1024, 2), 0, &[2u8; 10]);
+    // On disk now: 10 bytes of 2, then the zeros of version 1. The racing fill must not
+    // have been inserted (and so could not be patched and served).
+    let mut expected = vec![0u8; 1024];
+    expected[..10].fill(2);
+    match cache.lookup(key, &Stamp::new(1024, 2), 0, 1024) {
+        Lookup::Hit(b) => assert_eq!(&b[..], &expected[..], "stale fill served"),
+        Lookup::Miss(_) => {}
+    }
+    cache.validate().unwrap();
+}
