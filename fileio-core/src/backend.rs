@@ -35,6 +35,8 @@ use crate::mode::OpenMode;
 /// - `key` identifies the underlying file for the process-wide cache: two backends on the
 ///   same file must return the same key, two on different files different keys.
 /// - Errors are returned as they are; the engine adds the path and the operation.
+// `len` is a file's length, not a collection's: an `is_empty` would only be noise.
+#[allow(clippy::len_without_is_empty)]
 #[async_trait]
 pub trait Backend: fmt::Debug + Send + Sync + 'static {
     /// Reads up to `len` bytes at `offset`; short or empty only at end of file.

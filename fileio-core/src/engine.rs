@@ -165,10 +165,10 @@ impl Shared {
     /// The stamp a write starts from: the file's current version, except under
     /// `Exclusive`, which trusts what it last saw.
     async fn write_stamp(&self) -> Result<Stamp> {
-        if self.coherence == Coherence::Exclusive {
-            if let Some(known) = self.known() {
-                return Ok(known.stamp);
-            }
+        if self.coherence == Coherence::Exclusive
+            && let Some(known) = self.known()
+        {
+            return Ok(known.stamp);
         }
         self.fresh_stamp().await
     }
@@ -619,7 +619,7 @@ impl Handle {
                 .decode_prefix(&buf[used..], at, remaining, eof)
                 .map_err(|e| Error::Decode { offset: e.offset })?;
             used += n;
-            remaining -= part.chars().count();
+            remaining = remaining.saturating_sub(part.chars().count());
             text.push_str(&part);
             if eof && (n == 0 || used == buf.len()) {
                 break;
@@ -639,16 +639,20 @@ impl Handle {
         let start = self.tell();
         let mut buf: Vec<u8> = Vec::new();
         let mut want = LINE_CHUNK;
+        let mut resume = 0;
         loop {
             let pos = end_of(start, buf.len())?;
             let (chunk, _) = shared.read(pos, want).await?;
             let eof = chunk.len() < want;
             buf.extend_from_slice(&chunk);
             let line = codec
-                .decode_line(&buf, start, eof)
+                .decode_line_from(&buf, start, eof, resume)
                 .map_err(|e| Error::Decode { offset: e.offset })?;
+            resume = line.resume;
             if line.complete || eof {
-                if line.consumed == 0 {
+                if line.text.is_empty() {
+                    // End of file (possibly after a `utf-8-sig` BOM, which is consumed).
+                    *self.cursor.get_mut() = start + line.consumed as u64;
                     return Ok(None);
                 }
                 buf.truncate(line.consumed);

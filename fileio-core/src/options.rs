@@ -62,7 +62,7 @@ impl CacheChoice {
 /// # fn main() -> fileio_core::Result<()> {
 /// # let dir = tempfile::tempdir().unwrap();
 /// # let path = dir.path().join("data.bin");
-/// use fileio_core::{Coherence, File};
+/// use fileio_core::{Coherence, File, Stream};
 ///
 /// let file = File::options()
 ///     .mode("w+b")

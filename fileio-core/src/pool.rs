@@ -168,10 +168,10 @@ impl<O: Offload> PoolBackend<O> {
 #[async_trait]
 impl<O: Offload> Backend for PoolBackend<O> {
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
-        if self.config.inline_reads {
-            if let Some(data) = self.file.try_read_at_nowait(offset, len)? {
-                return Ok(data);
-            }
+        if self.config.inline_reads
+            && let Some(data) = self.file.try_read_at_nowait(offset, len)?
+        {
+            return Ok(data);
         }
         self.run(move |f| f.read_at_blocking(offset, len)).await
     }

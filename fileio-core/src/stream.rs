@@ -24,6 +24,7 @@ use crate::mode::OpenMode;
 /// - Only `read`, `read_to_end`, `write` and `seek` move the cursor.
 /// - After `close`, every method that does I/O returns [`Error::Closed`](crate::Error::Closed);
 ///   `close` itself stays `Ok`.
+#[allow(clippy::len_without_is_empty)] // a file's length, not a collection's
 pub trait Stream {
     /// Reads up to `len` bytes at `offset` without touching the cursor.
     ///
@@ -126,6 +127,7 @@ pub trait Stream {
 /// As [`Stream`]. In addition, cancellation: dropping a read future loses nothing and
 /// leaves the cursor where it was; dropping a write future after the write reached the
 /// backend lets it complete and moves the cursor as if it had finished.
+#[allow(clippy::len_without_is_empty)] // a file's length, not a collection's
 #[async_trait]
 pub trait AsyncStream: Send + Sync {
     /// See [`Stream::read_at`].

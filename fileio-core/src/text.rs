@@ -335,6 +335,7 @@ impl TextCodec {
     /// # Errors
     ///
     /// As [`decode_line_from`](Self::decode_line_from).
+    #[cfg(test)]
     pub(crate) fn decode_line(
         &self,
         bytes: &[u8],
