@@ -71,6 +71,16 @@ fn hit_offsets() -> Vec<u64> {
 
 const KEY: FileKey = FileKey::new(0xf11e);
 
+/// Looks `offset..offset + len` up and, on a miss, fills it from `data` (the file's bytes
+/// from the start of the miss's range).
+fn fill(cache: &RangeCache, stamp: &Stamp, offset: u64, len: usize, data: &Bytes) {
+    if let Lookup::Miss(m) = cache.lookup(KEY, stamp, offset, len)
+        && let Fill::Lead(g) = m.begin_fill(cache)
+    {
+        g.complete(data);
+    }
+}
+
 fn filled_fileio_cache() -> (RangeCache, Stamp) {
     let cache = RangeCache::builder()
         .capacity(64 << 20)
@@ -80,11 +90,7 @@ fn filled_fileio_cache() -> (RangeCache, Stamp) {
     let stamp = Stamp::new(HOT_BLOCKS * BLOCK as u64, 1);
     let data = Bytes::from(vec![7u8; BLOCK]);
     for b in 0..HOT_BLOCKS {
-        if let Lookup::Miss(m) = cache.lookup(KEY, &stamp, b * BLOCK as u64, BLOCK) {
-            if let Fill::Lead(g) = m.begin_fill(&cache) {
-                g.complete(&data);
-            }
-        }
+        fill(&cache, &stamp, b * BLOCK as u64, BLOCK, &data);
     }
     (cache, stamp)
 }
@@ -276,11 +282,7 @@ fn bench_block_size(c: &mut Criterion) {
         let len = 8u64 << 20;
         let stamp = Stamp::new(len, 1);
         let data = Bytes::from(vec![1u8; len as usize]);
-        if let Lookup::Miss(m) = cache.lookup(KEY, &stamp, 0, len as usize) {
-            if let Fill::Lead(g) = m.begin_fill(&cache) {
-                g.complete(&data);
-            }
-        }
+        fill(&cache, &stamp, 0, len as usize, &data);
         group.bench_function(BenchmarkId::new("hit_256k", bs), |b| {
             b.iter(|| {
                 let off = (rng.next() % (len - (256 << 10))) & !4095;
