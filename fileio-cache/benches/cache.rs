@@ -428,9 +428,12 @@ criterion_group! {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    // `cargo test --benches` runs benches in test mode: keep that quick.
-    if !args.iter().any(|a| a == "--test") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo test --benches` runs benches in test mode: keep that quick. With a criterion
+    // filter, print the table only if the filter is `hit_ratio`.
+    let filter = args.iter().find(|a| !a.starts_with('-'));
+    let test_mode = args.iter().any(|a| a == "--test");
+    if !test_mode && filter.is_none_or(|f| f == "hit_ratio") {
         hit_ratio_table();
     }
     benches();
