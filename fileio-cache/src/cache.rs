@@ -551,8 +551,8 @@ impl RangeCache {
     /// Drops everything cached for `key` in O(1) by bumping the file's generation.
     ///
     /// The dropped blocks stay counted in `resident_bytes` until eviction reaches them
-    /// (eviction takes blocks of old generations first, ignoring their visited bit), so
-    /// the counters stay truthful and within capacity. Counts one invalidation if the
+    /// (the SIEVE hand evicts a block of an old generation as soon as it reaches it,
+    /// visited or not), so the counters stay truthful and within capacity. Counts one invalidation if the
     /// cache knew the file.
     ///
     /// # Examples
@@ -1201,6 +1201,7 @@ impl Miss {
         }
         let overlapping = f.fills.iter().find(|s| {
             s.generation == self.generation
+                && s.write_seq == self.write_seq
                 && s.blocks.start < self.blocks.end
                 && self.blocks.start < s.blocks.end
         });
@@ -1214,6 +1215,7 @@ impl Miss {
         let slot = Arc::new(FillSlot {
             blocks: self.blocks.clone(),
             generation: self.generation,
+            write_seq: self.write_seq,
             event: Event::new(),
         });
         f.fills.push(Arc::clone(&slot));

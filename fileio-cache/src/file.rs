@@ -44,6 +44,8 @@ pub(crate) struct FillSlot {
     /// The file generation the fill was claimed under (fills of older generations cannot
     /// insert anything, so nobody waits on them).
     pub(crate) generation: u64,
+    /// The file's write sequence when it was claimed (a write since makes it useless too).
+    pub(crate) write_seq: u64,
     pub(crate) event: Event,
 }
 

@@ -62,7 +62,8 @@
 //! recorded one. A lookup with a different stamp drops all the file's data in O(1) by
 //! bumping the generation (no scan), records the new stamp and counts an invalidation.
 //! Blocks of old generations are unservable from that instant; they keep counting in
-//! `resident_bytes` until eviction, which takes them first.
+//! `resident_bytes` until the eviction hand reaches them, and it evicts them then whatever
+//! their visited bit says (a replaced block is freed at once).
 //!
 //! **Patch-on-write.** [`RangeCache::begin_write`] returns a [`WriteGuard`]; when the
 //! backend write succeeded, [`WriteGuard::patch`] replaces blocks the write covers
