@@ -140,9 +140,20 @@
 //! return blocks from both sides of the write. Together these keep DESIGN.md's invariant
 //! 1 for reads and writes made through one cache in one process.
 //!
+//! # Cancellation
+//!
+//! Every guard is safe to drop at any point, so async callers may be cancelled freely:
+//! a dropped [`FillGuard`] inserts nothing and hands the fill to a waiter; a dropped
+//! [`FillWait`] just stops waiting; a dropped [`WriteGuard`] invalidates the file (the
+//! write's outcome is unknown). Patches are applied under the file's lock while lookups
+//! miss, and become visible all at once with the new stamp, so the cache never serves a
+//! half-applied patch.
+//!
 //! # Invariants
 //!
-//! Checked by [`RangeCache::validate`]:
+//! Invariants 1, 3 and 4 are checked by [`RangeCache::validate`], which recomputes every
+//! counter; 2 holds by construction and is what the model and concurrency tests check
+//! from the outside:
 //!
 //! 1. `resident_bytes` (sum of payload + overhead over resident blocks) `<= capacity`,
 //!    and each shard is within its share; the shares sum to the capacity.
