@@ -1,7 +1,11 @@
 //! [`TokioPool`]: tokio's blocking pool as a [`fileio_core::Offload`].
 
+use std::collections::VecDeque;
+use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use fileio_core::{Offload, PoolBackend};
 use tokio::runtime::Handle;
@@ -16,11 +20,19 @@ pub type TokioBackend = PoolBackend<TokioPool>;
 
 /// Tokio's blocking pool (`spawn_blocking`) as a [`fileio_core::Offload`].
 ///
-/// Jobs go to the runtime the caller is polled on; failing that, to the runtime that was
-/// current when the pool was created; failing that (no tokio runtime at all), to the
+/// Jobs run on *lanes*: a lane is one `spawn_blocking` call that runs queued jobs one
+/// after another and lingers a few milliseconds for more before it ends. A new lane
+/// starts only when more jobs wait than idle lanes can take, so one pool never occupies
+/// more of tokio's blocking threads than it has jobs in flight — which [`PoolBackend`]
+/// bounds per file ([`fileio_core::PoolConfig::max_in_flight`], 64 by default). A burst
+/// of reads therefore cannot start hundreds of threads, and back-to-back jobs pay a
+/// condition-variable wake-up instead of a new `spawn_blocking` each.
+///
+/// Lanes run on the runtime the caller is polled on; failing that, on the runtime that
+/// was current when the pool was created; failing that (no tokio runtime at all), on the
 /// `blocking` crate's pool. A job runs exactly once even if its future is dropped, and
-/// even if the runtime shuts down before a pool thread picked it up (it then runs on
-/// the `blocking` crate's pool). A panic in a job resumes in the task awaiting it.
+/// even if the runtime shuts down before a lane picked it up (the lane then runs on the
+/// `blocking` crate's pool). A panic in a job resumes in the task awaiting it.
 ///
 /// # Examples
 ///
@@ -36,6 +48,7 @@ pub type TokioBackend = PoolBackend<TokioPool>;
 #[derive(Clone, Debug, Default)]
 pub struct TokioPool {
     handle: Option<Handle>,
+    lanes: Arc<Lanes>,
 }
 
 impl TokioPool {
@@ -43,6 +56,7 @@ impl TokioPool {
     pub fn current() -> TokioPool {
         TokioPool {
             handle: Handle::try_current().ok(),
+            lanes: Arc::default(),
         }
     }
 
@@ -51,6 +65,22 @@ impl TokioPool {
     pub fn with_handle(handle: Handle) -> TokioPool {
         TokioPool {
             handle: Some(handle),
+            lanes: Arc::default(),
+        }
+    }
+
+    /// Queues `job` and starts a lane for it if no idle lane can take it.
+    fn submit(&self, job: Job) {
+        if !self.lanes.push(job) {
+            return;
+        }
+        let lane = Lane {
+            lanes: Some(self.lanes.clone()),
+        };
+        match Handle::try_current().ok().or_else(|| self.handle.clone()) {
+            // The join handle is dropped at once: the lane outlives any caller.
+            Some(handle) => drop(handle.spawn_blocking(move || lane.run())),
+            None => blocking::unblock(move || lane.run()).detach(),
         }
     }
 }
@@ -61,46 +91,119 @@ impl Offload for TokioPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        asyncify(self.handle.clone(), f)
+        let (tx, rx) = oneshot::channel();
+        self.submit(Box::new(move || run_and_send(f, tx)));
+        async move {
+            match rx.await {
+                Ok(Ok(value)) => value,
+                Err(_) => unreachable!("every queued job runs and sends its outcome"),
+                Ok(Err(payload)) => panic::resume_unwind(payload),
+            }
+        }
+    }
+}
+
+/// A queued job; never panics (the caller's closure runs under `catch_unwind`).
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How long an idle lane waits for another job before it gives its thread back.
+const LINGER: Duration = Duration::from_millis(5);
+
+/// The job queue of one [`TokioPool`] and the lanes that drain it.
+#[derive(Default)]
+struct Lanes {
+    state: Mutex<LaneState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct LaneState {
+    queue: VecDeque<Job>,
+    /// Lanes started and not ended.
+    lanes: usize,
+    /// Lanes waiting for a job.
+    idle: usize,
+}
+
+impl fmt::Debug for Lanes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.lock();
+        f.debug_struct("Lanes")
+            .field("queued", &st.queue.len())
+            .field("lanes", &st.lanes)
+            .field("idle", &st.idle)
+            .finish()
+    }
+}
+
+impl Lanes {
+    fn lock(&self) -> MutexGuard<'_, LaneState> {
+        // Jobs never run under the lock, and nothing under it panics.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `job`; returns whether the caller must start a lane for it.
+    fn push(&self, job: Job) -> bool {
+        let mut st = self.lock();
+        st.queue.push_back(job);
+        if st.queue.len() <= st.idle {
+            self.ready.notify_one();
+            false
+        } else {
+            st.lanes += 1;
+            true
+        }
+    }
+
+    /// One lane: runs jobs until none has come for [`LINGER`].
+    fn run(&self) {
+        let mut st = self.lock();
+        loop {
+            if let Some(job) = st.queue.pop_front() {
+                drop(st);
+                job();
+                st = self.lock();
+                continue;
+            }
+            st.idle += 1;
+            let (guard, wait) = self
+                .ready
+                .wait_timeout(st, LINGER)
+                .unwrap_or_else(PoisonError::into_inner);
+            st = guard;
+            st.idle -= 1;
+            if wait.timed_out() && st.queue.is_empty() {
+                st.lanes -= 1;
+                return;
+            }
+        }
+    }
+}
+
+/// A lane on its way to a pool thread. If tokio drops it unrun (a runtime shutting down
+/// drops the blocking work it has not started), it runs on the `blocking` crate's pool
+/// instead, so the jobs it was started for still run.
+struct Lane {
+    lanes: Option<Arc<Lanes>>,
+}
+
+impl Lane {
+    fn run(mut self) {
+        if let Some(lanes) = self.lanes.take() {
+            lanes.run();
+        }
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        if let Some(lanes) = self.lanes.take() {
+            blocking::unblock(move || lanes.run()).detach();
+        }
     }
 }
 
 type Outcome<T> = std::thread::Result<T>;
-
-/// One job for the pool: runs `f` once and sends the outcome back. If tokio drops it
-/// without running it (a runtime shutting down drops the blocking jobs it has not
-/// started), it runs `f` on the `blocking` crate's pool instead: a write must land.
-struct Job<F, T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    work: Option<(F, oneshot::Sender<Outcome<T>>)>,
-}
-
-impl<F, T> Job<F, T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    fn run(mut self) {
-        if let Some((f, tx)) = self.work.take() {
-            run_and_send(f, tx);
-        }
-    }
-}
-
-impl<F, T> Drop for Job<F, T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    fn drop(&mut self) {
-        if let Some((f, tx)) = self.work.take() {
-            blocking::unblock(move || run_and_send(f, tx)).detach();
-        }
-    }
-}
 
 fn run_and_send<F, T>(f: F, tx: oneshot::Sender<Outcome<T>>)
 where
@@ -109,34 +212,4 @@ where
     let outcome = panic::catch_unwind(AssertUnwindSafe(f));
     // The receiver is gone when the caller dropped its future: the job still ran.
     let _ = tx.send(outcome);
-}
-
-fn resume<T>(outcome: Outcome<T>) -> T {
-    match outcome {
-        Ok(value) => value,
-        Err(payload) => panic::resume_unwind(payload),
-    }
-}
-
-/// Runs `f` on tokio's blocking pool (see [`TokioPool`]).
-async fn asyncify<F, T>(fallback: Option<Handle>, f: F) -> T
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let Some(handle) = Handle::try_current().ok().or(fallback) else {
-        // No tokio runtime anywhere: `blocking`'s pool works under any executor. Detach
-        // rather than cancel when the caller stops waiting.
-        let (tx, rx) = oneshot::channel();
-        blocking::unblock(move || run_and_send(f, tx)).detach();
-        return resume(rx.await.expect("the blocking pool dropped a job"));
-    };
-    let (tx, rx) = oneshot::channel();
-    let job = Job {
-        work: Some((f, tx)),
-    };
-    // The join handle is dropped at once: the job outlives a dropped caller, and its
-    // outcome comes back through the channel whichever pool ran it.
-    drop(handle.spawn_blocking(move || job.run()));
-    resume(rx.await.expect("every job sends its outcome"))
 }
