@@ -2,7 +2,7 @@
 //! shared by the cache.
 
 use std::hash::{BuildHasherDefault, Hasher};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Identity of one file in the cache.
 ///
@@ -272,6 +272,7 @@ fn time_parts(t: SystemTime) -> (i64, u32) {
 /// The inverse of [`time_parts`], saturating at what `SystemTime` can represent.
 #[cfg(unix)]
 fn time_from_parts(secs: i64, nanos: i64) -> SystemTime {
+    use std::time::Duration;
     let nanos = u32::try_from(nanos.clamp(0, 999_999_999)).unwrap_or(0);
     if secs >= 0 {
         let d = Duration::new(secs.unsigned_abs(), nanos);
@@ -348,6 +349,7 @@ pub(crate) fn block_hash(seed: u64, file: FileKey, index: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn time_parts_round_trip() {
