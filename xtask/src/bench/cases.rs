@@ -1,0 +1,404 @@
+//! The case table: workloads (what is done) and subjects (who does it).
+//!
+//! A case is one workload run by one subject with one cache setting. Adding a fileio
+//! backend is one line in [`subjects`] (plus, for a new async file type, one
+//! `fileio_async_type!` line in [`super::subjects`]).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use indicatif::ProgressBar;
+
+use super::measure::Measured;
+use super::subjects::{
+    AsyncFsFile, Env, FileioAsync, FileioBlocking, SpawnBlockingPread, StdFile, TokioFsFile,
+    run_async, run_blocking,
+};
+use super::{Plan, Preset};
+
+/// How a workload reaches the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Positional reads at uniformly random, size-aligned offsets.
+    Random,
+    /// Reads from the cursor, from the start of the file to its end, then again.
+    Sequential,
+    /// Positional reads at offsets drawn from Zipf(0.99) over the file's blocks
+    /// (popular blocks scattered over the file).
+    Zipf,
+    /// Positional writes at uniformly random, size-aligned offsets of the write file.
+    Write {
+        /// `sync_data` after every write (counted in the operation).
+        sync: bool,
+    },
+}
+
+/// Whether the read file's pages are in the page cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Temperature {
+    /// Read once before the case: every read is served by the page cache.
+    Warm,
+    /// Evicted with `posix_fadvise(POSIX_FADV_DONTNEED)` before every round of reads.
+    Cold,
+}
+
+/// One workload: the same operations for every subject.
+#[derive(Clone, Debug)]
+pub(crate) struct Workload {
+    /// Short stable name, e.g. `rand4k-warm-t64`.
+    pub(crate) id: String,
+    /// One line for people.
+    pub(crate) title: String,
+    pub(crate) access: Access,
+    pub(crate) temperature: Temperature,
+    /// Bytes per operation.
+    pub(crate) op_size: usize,
+    /// Concurrent tasks (threads for blocking subjects).
+    pub(crate) tasks: usize,
+}
+
+const KIB: usize = 1 << 10;
+const MIB: usize = 1 << 20;
+
+impl Workload {
+    fn new(access: Access, temperature: Temperature, op_size: usize, tasks: usize) -> Workload {
+        let size = size_name(op_size);
+        let (id, title) = match access {
+            Access::Random => {
+                let t = match temperature {
+                    Temperature::Warm => "warm",
+                    Temperature::Cold => "cold",
+                };
+                (
+                    format!("rand{size}-{t}-t{tasks}"),
+                    format!(
+                        "{} random reads, page cache {t}, {tasks} task{}",
+                        size_title(op_size),
+                        plural(tasks)
+                    ),
+                )
+            }
+            Access::Sequential => (
+                format!("seq{size}"),
+                format!(
+                    "{} sequential reads (cursor), page cache warm",
+                    size_title(op_size)
+                ),
+            ),
+            Access::Zipf => (
+                format!("zipf{size}-t{tasks}"),
+                format!(
+                    "{} Zipf(0.99) reads over a file 4x the cache, {tasks} task{}",
+                    size_title(op_size),
+                    plural(tasks)
+                ),
+            ),
+            Access::Write { sync } => (
+                format!("write{size}{}", if sync { "-sync" } else { "" }),
+                format!(
+                    "{} random writes{}",
+                    size_title(op_size),
+                    if sync {
+                        ", each followed by sync_data"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        };
+        Workload {
+            id,
+            title,
+            access,
+            temperature,
+            op_size,
+            tasks,
+        }
+    }
+
+    /// Whether this workload writes (to the write file).
+    pub(crate) fn is_write(&self) -> bool {
+        matches!(self.access, Access::Write { .. })
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn size_name(bytes: usize) -> String {
+    if bytes >= MIB {
+        format!("{}m", bytes / MIB)
+    } else {
+        format!("{}k", bytes / KIB)
+    }
+}
+
+fn size_title(bytes: usize) -> String {
+    if bytes >= MIB {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{} KiB", bytes / KIB)
+    }
+}
+
+/// The workloads of a preset, in the order they run. Warm reads come first and cold
+/// reads last, so that a cold case never leaves a later warm case with an evicted file
+/// (every warm case re-reads the file first anyway).
+pub(crate) fn workloads(preset: Preset) -> Vec<Workload> {
+    use Access::*;
+    use Temperature::*;
+    let mut w = vec![
+        Workload::new(Random, Warm, 4 * KIB, 1),
+        Workload::new(Random, Warm, 4 * KIB, 64),
+    ];
+    if preset == Preset::Full {
+        w.push(Workload::new(Random, Warm, 64 * KIB, 1));
+        w.push(Workload::new(Random, Warm, 64 * KIB, 64));
+    }
+    w.push(Workload::new(Sequential, Warm, MIB, 1));
+    w.push(Workload::new(Zipf, Warm, 4 * KIB, 64));
+    let mut write_sizes = vec![4 * KIB, 64 * KIB];
+    if preset == Preset::Full {
+        write_sizes.push(MIB);
+    }
+    for size in write_sizes {
+        w.push(Workload::new(Write { sync: false }, Warm, size, 1));
+        w.push(Workload::new(Write { sync: true }, Warm, size, 1));
+    }
+    w.push(Workload::new(Random, Cold, 4 * KIB, 1));
+    w.push(Workload::new(Random, Cold, 4 * KIB, 64));
+    w
+}
+
+/// Whether, and how, a fileio case uses a cache. Baselines have no cache of their own
+/// beyond the kernel's page cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheSetting {
+    /// Not a fileio case.
+    None,
+    /// fileio with `no_cache()`.
+    Off,
+    /// fileio with a dedicated `RangeCache` sized for the workload (see [`cache_plan`]).
+    On,
+}
+
+impl CacheSetting {
+    /// `-`, `off` or `on`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CacheSetting::None => "-",
+            CacheSetting::Off => "off",
+            CacheSetting::On => "on",
+        }
+    }
+}
+
+/// The dedicated cache of a cache-on case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CachePlan {
+    /// Capacity in bytes (payload plus per-block overhead).
+    pub(crate) capacity: u64,
+    /// Block size; `None` for the library's default.
+    pub(crate) block_size: Option<usize>,
+    /// Read the whole file through the handle before the case, so that the case
+    /// measures hits.
+    pub(crate) prefill: bool,
+}
+
+/// The cache of a cache-on case, or `None` when a cache has no meaning for it.
+///
+/// - Warm reads and writes: room for the whole file, filled first (reads measure hits,
+///   writes measure patch-on-write over cached blocks). fileio does not cache reads
+///   longer than 256 KiB, so `seq1m` with the cache on measures that bypass: what the
+///   default configuration costs a streaming reader.
+/// - Zipf: a quarter of the file, 4 KiB blocks (the read size), filled by the warm-up
+///   round; the report shows the hit ratio.
+/// - Cold reads: none. They measure the path to the disk; with a cache, every read
+///   after the first round would be a hit and the case would no longer be cold.
+pub(crate) fn cache_plan(
+    workload: &Workload,
+    file_size: u64,
+    write_size: u64,
+) -> Option<CachePlan> {
+    let whole = |len: u64| len + len / 4 + (8 << 20);
+    match (workload.access, workload.temperature) {
+        (_, Temperature::Cold) => None,
+        (Access::Zipf, _) => Some(CachePlan {
+            capacity: (file_size / 4).max(64 * workload.op_size as u64),
+            block_size: Some(workload.op_size),
+            prefill: false,
+        }),
+        (Access::Write { .. }, _) => Some(CachePlan {
+            capacity: whole(write_size),
+            block_size: None,
+            prefill: true,
+        }),
+        (Access::Random | Access::Sequential, _) => Some(CachePlan {
+            capacity: whole(file_size),
+            block_size: None,
+            prefill: true,
+        }),
+    }
+}
+
+/// What a subject is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// What a user would write without fileio.
+    Baseline,
+    /// A fileio file type.
+    Fileio,
+}
+
+/// Runs one case; the progress bar advances once per repetition.
+pub(crate) type RunFn = fn(&Env, &Case<'_>, &ProgressBar) -> Result<Measured, String>;
+
+/// One implementation under test.
+#[derive(Debug)]
+pub(crate) struct Subject {
+    /// Shown in tables and used in `--filter`.
+    pub(crate) name: &'static str,
+    /// Where its futures run.
+    pub(crate) runtime: &'static str,
+    pub(crate) family: Family,
+    pub(crate) run: RunFn,
+}
+
+impl Subject {
+    /// The cache settings this subject is measured with on `workload`.
+    pub(crate) fn cache_settings(&self, workload: &Workload) -> Vec<CacheSetting> {
+        match self.family {
+            Family::Baseline => vec![CacheSetting::None],
+            Family::Fileio if workload.temperature == Temperature::Cold => {
+                vec![CacheSetting::Off]
+            }
+            Family::Fileio => vec![CacheSetting::Off, CacheSetting::On],
+        }
+    }
+}
+
+const fn baseline(name: &'static str, runtime: &'static str, run: RunFn) -> Subject {
+    Subject {
+        name,
+        runtime,
+        family: Family::Baseline,
+        run,
+    }
+}
+
+const fn fileio(name: &'static str, runtime: &'static str, run: RunFn) -> Subject {
+    Subject {
+        name,
+        runtime,
+        family: Family::Fileio,
+        run,
+    }
+}
+
+/// Every subject, baselines first. One line per implementation.
+pub(crate) fn subjects() -> Vec<Subject> {
+    vec![
+        baseline("std", "threads", run_blocking::<StdFile>),
+        baseline("tokio::fs", "tokio", run_async::<TokioFsFile>),
+        baseline("async-fs", "async-executor", run_async::<AsyncFsFile>),
+        baseline(
+            "spawn_blocking(pread)",
+            "tokio",
+            run_async::<SpawnBlockingPread>,
+        ),
+        fileio(
+            "fileio_core::File",
+            "threads",
+            run_blocking::<FileioBlocking>,
+        ),
+        fileio(
+            "fileio_core::AsyncFile",
+            "async-executor",
+            run_async::<FileioAsync<fileio_core::AsyncFile>>,
+        ),
+    ]
+}
+
+/// `workload/subject` or `workload/subject+cache`: what `--filter` matches.
+pub(crate) fn case_id(workload: &Workload, subject: &Subject, cache: CacheSetting) -> String {
+    match cache {
+        CacheSetting::None => format!("{}/{}", workload.id, subject.name),
+        c => format!("{}/{}+cache-{}", workload.id, subject.name, c.name()),
+    }
+}
+
+/// One case, as the subjects see it.
+#[derive(Debug)]
+pub(crate) struct Case<'a> {
+    pub(crate) workload: &'a Workload,
+    pub(crate) cache: CacheSetting,
+    pub(crate) work: &'a Work,
+    pub(crate) plan: &'a Plan,
+}
+
+/// The operations of a workload, shared by all its cases so that every subject does
+/// exactly the same thing. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Work {
+    pub(crate) access: Access,
+    pub(crate) op_size: usize,
+    /// Offsets for positional operations; task `i` starts at `i * len / tasks` and walks
+    /// on, wrapping around.
+    pub(crate) offsets: Arc<[u64]>,
+    /// The bytes every write writes.
+    pub(crate) payload: Bytes,
+}
+
+/// How many offsets a workload draws in advance (drawing is not timed).
+const OFFSETS: usize = 1 << 20;
+
+impl Work {
+    /// Draws the offsets of `workload` (seeded: the same in every run).
+    pub(crate) fn new(workload: &Workload, env: &Env) -> Work {
+        let file_len = if workload.is_write() {
+            env.write_len
+        } else {
+            env.data_len
+        };
+        let op = workload.op_size as u64;
+        let slots = (file_len / op).max(1);
+        let mut rng = super::measure::Rng::new(seed_of(&workload.id));
+        let offsets: Arc<[u64]> = match workload.access {
+            Access::Sequential => Arc::from(Vec::new()),
+            Access::Zipf => {
+                let zipf = super::measure::Zipf::new(slots, 0.99);
+                (0..OFFSETS)
+                    .map(|_| super::measure::scatter(zipf.sample(&mut rng), slots) * op)
+                    .collect()
+            }
+            Access::Random | Access::Write { .. } => {
+                (0..OFFSETS).map(|_| rng.below(slots) * op).collect()
+            }
+        };
+        let mut payload = vec![0u8; workload.op_size];
+        rng.fill(&mut payload);
+        Work {
+            access: workload.access,
+            op_size: workload.op_size,
+            offsets,
+            payload: Bytes::from(payload),
+        }
+    }
+
+    /// Where task `task` of `tasks` starts in [`Work::offsets`].
+    pub(crate) fn start(&self, task: usize, tasks: usize) -> usize {
+        if self.offsets.is_empty() {
+            0
+        } else {
+            task * (self.offsets.len() / tasks.max(1))
+        }
+    }
+}
+
+/// A seed from a workload's name (FNV-1a), so that each workload draws its own offsets.
+fn seed_of(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

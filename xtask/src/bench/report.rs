@@ -1,0 +1,558 @@
+//! The results: the terminal table, `report.md`, `report.json` and `ratios.svg`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::cases::{CacheSetting, Family, Subject, Workload};
+use super::measure::Measured;
+use super::sys::Machine;
+use super::{Plan, Preset};
+
+/// The version of `report.json`'s layout.
+pub(crate) const SCHEMA: u32 = 1;
+
+/// One case's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CaseResult {
+    pub(crate) subject: String,
+    pub(crate) runtime: String,
+    /// `true` for fileio, `false` for a baseline.
+    pub(crate) fileio: bool,
+    /// `-` (baseline), `off` or `on`.
+    pub(crate) cache: String,
+    pub(crate) measured: Option<Measured>,
+    pub(crate) error: Option<String>,
+    /// ops/s over the best baseline's ops/s in the same workload.
+    pub(crate) ratio: Option<f64>,
+}
+
+impl CaseResult {
+    /// A result of `subject` on `workload`.
+    pub(crate) fn new(
+        subject: &Subject,
+        cache: CacheSetting,
+        _workload: &Workload,
+        outcome: Result<Measured, String>,
+    ) -> CaseResult {
+        let (measured, error) = match outcome {
+            Ok(m) => (Some(m), None),
+            Err(e) => (None, Some(e)),
+        };
+        CaseResult {
+            subject: subject.name.to_string(),
+            runtime: subject.runtime.to_string(),
+            fileio: subject.family == Family::Fileio,
+            cache: cache.name().to_string(),
+            measured,
+            error,
+            ratio: None,
+        }
+    }
+
+    /// `subject` or `subject, cache on`.
+    pub(crate) fn label(&self) -> String {
+        if self.fileio {
+            format!("{}, cache {}", self.subject, self.cache)
+        } else {
+            self.subject.clone()
+        }
+    }
+
+    fn ops(&self) -> Option<f64> {
+        self.measured.as_ref().map(|m| m.ops_per_sec)
+    }
+}
+
+/// One workload and all its cases.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WorkloadReport {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) op_size: usize,
+    pub(crate) tasks: usize,
+    /// The fastest baseline (by median ops/s), if any baseline ran.
+    pub(crate) best_baseline: Option<String>,
+    pub(crate) results: Vec<CaseResult>,
+}
+
+impl WorkloadReport {
+    /// Collects `results` and computes every ratio.
+    pub(crate) fn new(workload: &Workload, mut results: Vec<CaseResult>) -> WorkloadReport {
+        let best = results
+            .iter()
+            .filter(|r| !r.fileio)
+            .filter_map(|r| r.ops().map(|o| (o, r.subject.clone())))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((best_ops, _)) = &best {
+            for r in &mut results {
+                r.ratio = r.ops().filter(|_| *best_ops > 0.0).map(|o| o / best_ops);
+            }
+        }
+        WorkloadReport {
+            id: workload.id.clone(),
+            title: workload.title.clone(),
+            op_size: workload.op_size,
+            tasks: workload.tasks,
+            best_baseline: best.map(|(_, name)| name),
+            results,
+        }
+    }
+
+    fn best_fileio(&self, cache: &str) -> Option<&CaseResult> {
+        self.results
+            .iter()
+            .filter(|r| r.fileio && r.cache == cache && r.ratio.is_some())
+            .max_by(|a, b| a.ratio.unwrap_or(0.0).total_cmp(&b.ratio.unwrap_or(0.0)))
+    }
+}
+
+/// Everything `report.json` holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Report {
+    pub(crate) schema: u32,
+    /// The command that reproduces the run.
+    pub(crate) command: String,
+    pub(crate) preset: Preset,
+    pub(crate) file_size: u64,
+    pub(crate) write_size: u64,
+    pub(crate) reps: usize,
+    pub(crate) rep_ms: u64,
+    /// Seconds since the Unix epoch when the report was made.
+    pub(crate) unix_time: u64,
+    /// Seconds the whole run took.
+    pub(crate) duration_secs: f64,
+    pub(crate) machine: Machine,
+    pub(crate) workloads: Vec<WorkloadReport>,
+}
+
+impl Report {
+    /// The report of a finished run.
+    pub(crate) fn new(
+        plan: &Plan,
+        machine: Machine,
+        workloads: Vec<WorkloadReport>,
+        took: Duration,
+    ) -> Report {
+        Report {
+            schema: SCHEMA,
+            command: plan.command.clone(),
+            preset: plan.preset,
+            file_size: plan.file_size,
+            write_size: plan.write_size,
+            reps: plan.reps,
+            rep_ms: u64::try_from(plan.rep_time.as_millis()).unwrap_or(u64::MAX),
+            unix_time: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            duration_secs: took.as_secs_f64(),
+            machine,
+            workloads,
+        }
+    }
+}
+
+/// `quick`, `default` or `full`.
+pub(crate) fn preset_name(p: Preset) -> &'static str {
+    match p {
+        Preset::Quick => "quick",
+        Preset::Default => "default",
+        Preset::Full => "full",
+    }
+}
+
+// ---- number formatting -------------------------------------------------------------
+
+/// `1.23 M`, `45.6 k`, `789`.
+pub(crate) fn fmt_ops(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1} k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// `780 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
+pub(crate) fn fmt_ns(ns: u64) -> String {
+    let v = ns as f64;
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{:.1} µs", v / 1e3)
+    } else if ns < 1_000_000_000 {
+        format!("{:.2} ms", v / 1e6)
+    } else {
+        format!("{:.2} s", v / 1e9)
+    }
+}
+
+/// `256 MiB`, `1 GiB`, `4 KiB`, `100 B`.
+pub(crate) fn fmt_bytes(b: u64) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if b >= 1 << shift && b.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", b >> shift);
+        }
+    }
+    format!("{b} B")
+}
+
+/// `3.21x`, `0.45x`, `120x`.
+pub(crate) fn fmt_ratio(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}x")
+    } else if r >= 10.0 {
+        format!("{r:.1}x")
+    } else {
+        format!("{r:.2}x")
+    }
+}
+
+fn fmt_mib(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// The cells of one result row: implementation, cache, ops/s, MiB/s, p50, p99, spread,
+/// ratio, hit ratio.
+fn cells(r: &CaseResult) -> [String; 9] {
+    let name = r.subject.clone();
+    let cache = r.cache.clone();
+    match &r.measured {
+        None => [
+            name,
+            cache,
+            "failed".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+        Some(m) => [
+            name,
+            cache,
+            fmt_ops(m.ops_per_sec),
+            fmt_mib(m.mib_per_sec),
+            fmt_ns(m.p50_ns),
+            fmt_ns(m.p99_ns),
+            format!("±{:.0}%", m.spread_pct / 2.0),
+            r.ratio.map(fmt_ratio).unwrap_or_else(|| "-".into()),
+            m.hit_ratio
+                .map(|h| format!("{:.1}%", h * 100.0))
+                .unwrap_or_else(|| "-".into()),
+        ],
+    }
+}
+
+const HEADS: [&str; 9] = [
+    "implementation",
+    "cache",
+    "ops/s",
+    "MiB/s",
+    "p50",
+    "p99",
+    "spread",
+    "vs best baseline",
+    "cache hits",
+];
+
+// ---- terminal ------------------------------------------------------------------------
+
+/// The legend printed once before the first workload.
+pub(crate) fn print_header() {
+    println!(
+        "\nmedian of the repetitions; spread = ±half the range of ops/s over the repetitions;\n\
+         vs best baseline = ops/s over the fastest of std / tokio::fs / async-fs / spawn_blocking"
+    );
+}
+
+/// Prints one workload's table to stdout.
+pub(crate) fn print_workload(w: &WorkloadReport) {
+    print!("{}", terminal_table(w));
+}
+
+/// One workload's table, aligned for a terminal.
+pub(crate) fn terminal_table(w: &WorkloadReport) -> String {
+    let rows: Vec<[String; 9]> = w.results.iter().map(cells).collect();
+    let mut widths = HEADS.map(|h| h.chars().count());
+    for row in &rows {
+        for (i, c) in row.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cols: &[String]| -> String {
+        let mut s = String::from("  ");
+        for (i, c) in cols.iter().enumerate() {
+            let pad = widths[i] - c.chars().count();
+            if i < 2 {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+            s.push_str("  ");
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = format!("\n{} — {}\n", w.id, w.title);
+    out.push_str(&line(&HEADS.map(String::from)));
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+// ---- files -----------------------------------------------------------------------------
+
+/// Writes `report.md`, `report.json` and `ratios.svg` into `dir` (created if needed).
+pub(crate) fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let json = serde_json::to_string_pretty(report).map_err(|e| format!("report.json: {e}"))?;
+    let files = [
+        ("report.md", markdown(report)),
+        ("report.json", json + "\n"),
+        ("ratios.svg", svg(report)),
+    ];
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// The one-row-per-workload summary, as Markdown (what the README quotes).
+pub(crate) fn summary_markdown(report: &Report) -> String {
+    let mut s = String::from(
+        "| workload | best baseline | its ops/s | best fileio, cache off | best fileio, cache on |\n\
+         |---|---|--:|---|---|\n",
+    );
+    for w in &report.workloads {
+        let best = w
+            .best_baseline
+            .as_deref()
+            .and_then(|b| w.results.iter().find(|r| !r.fileio && r.subject == b));
+        let cell = |r: Option<&CaseResult>| match r {
+            Some(r) => {
+                let mut c = format!("{} {}", fmt_ratio(r.ratio.unwrap_or(0.0)), r.subject);
+                if let Some(h) = r.measured.as_ref().and_then(|m| m.hit_ratio) {
+                    let _ = write!(c, " ({:.0}% hits)", h * 100.0);
+                }
+                c
+            }
+            None => "-".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            w.id,
+            best.map_or("-".into(), |b| format!("`{}`", b.subject)),
+            best.and_then(CaseResult::ops).map_or("-".into(), fmt_ops),
+            cell(w.best_fileio("off")),
+            cell(w.best_fileio("on")),
+        );
+    }
+    s
+}
+
+/// `report.md`.
+pub(crate) fn markdown(report: &Report) -> String {
+    let m = &report.machine;
+    let mut s = String::from("# fileio benchmark\n\n");
+    let _ = writeln!(
+        s,
+        "Measured with `{}` ({} build, {} preset) in {:.0} s.\n",
+        report.command,
+        m.profile,
+        preset_name(report.preset),
+        report.duration_secs
+    );
+    let _ = writeln!(
+        s,
+        "- machine: {} ({} cores), {} memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (above 1x: fileio is faster)\n",
+        m.cpu,
+        m.cores,
+        fmt_bytes(m.memory_bytes),
+        m.os,
+        m.kernel,
+        m.arch,
+        fmt_bytes(report.file_size),
+        fmt_bytes(report.write_size),
+        m.fs_type,
+        m.rustc,
+        m.commit,
+        report.reps,
+        report.rep_ms,
+    );
+    s.push_str("## Summary\n\n");
+    s.push_str(&summary_markdown(report));
+    s.push_str("\n![ratios](ratios.svg)\n");
+    for w in &report.workloads {
+        let _ = writeln!(s, "\n## `{}`: {}\n", w.id, w.title);
+        let _ = writeln!(s, "| {} |", HEADS.join(" | "));
+        s.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
+        for r in &w.results {
+            let c = cells(r);
+            let name = if r.fileio {
+                format!("**{}**", c[0])
+            } else {
+                format!("`{}`", c[0])
+            };
+            let _ = writeln!(s, "| {name} | {} |", c[1..].join(" | "));
+        }
+        for r in w.results.iter().filter(|r| r.error.is_some()) {
+            let _ = writeln!(
+                s,
+                "\n{} failed: {}",
+                r.label(),
+                r.error.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    s
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `ratios.svg`: one horizontal bar per fileio case, on a log scale centred on 1x (the
+/// best baseline): bars to the right are faster than the best baseline.
+pub(crate) fn svg(report: &Report) -> String {
+    const LABEL_W: f64 = 300.0;
+    const PLOT_W: f64 = 520.0;
+    const ROW_H: f64 = 18.0;
+    const TOP: f64 = 64.0;
+    const OFF_COLOUR: &str = "#4c78a8";
+    const ON_COLOUR: &str = "#f58518";
+
+    let ratios: Vec<f64> = report
+        .workloads
+        .iter()
+        .flat_map(|w| w.results.iter())
+        .filter(|r| r.fileio)
+        .filter_map(|r| r.ratio)
+        .filter(|r| *r > 0.0)
+        .collect();
+    let lo = ratios.iter().copied().fold(0.5, f64::min).log10().floor();
+    let hi = ratios.iter().copied().fold(2.0, f64::max).log10().ceil();
+    let x = |r: f64| LABEL_W + (r.log10() - lo) / (hi - lo) * PLOT_W;
+
+    let mut rows = String::new();
+    let mut y = TOP;
+    for w in &report.workloads {
+        let _ = writeln!(
+            rows,
+            r#"<text x="8" y="{:.1}" font-weight="bold">{}</text>"#,
+            y + 13.0,
+            xml_escape(&format!("{}: {}", w.id, w.title))
+        );
+        y += ROW_H;
+        for r in w.results.iter().filter(|r| r.fileio) {
+            let _ = writeln!(
+                rows,
+                r#"<text x="20" y="{:.1}">{}</text>"#,
+                y + 13.0,
+                xml_escape(&r.label())
+            );
+            match r.ratio.filter(|r| *r > 0.0) {
+                Some(ratio) => {
+                    let (a, b) = (x(1.0), x(ratio));
+                    let colour = if r.cache == "on" {
+                        ON_COLOUR
+                    } else {
+                        OFF_COLOUR
+                    };
+                    let _ = writeln!(
+                        rows,
+                        r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}"><title>{}</title></rect>"#,
+                        a.min(b),
+                        y + 3.0,
+                        (b - a).abs().max(1.0),
+                        ROW_H - 6.0,
+                        xml_escape(&format!("{} {}: {}", w.id, r.label(), fmt_ratio(ratio)))
+                    );
+                    let (tx, anchor) = if ratio >= 1.0 {
+                        (b + 4.0, "start")
+                    } else {
+                        (b - 4.0, "end")
+                    };
+                    let _ = writeln!(
+                        rows,
+                        r#"<text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+                        y + 13.0,
+                        fmt_ratio(ratio)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        rows,
+                        r##"<text x="{:.1}" y="{:.1}" fill="#999">{}</text>"##,
+                        x(1.0) + 4.0,
+                        y + 13.0,
+                        if r.error.is_some() {
+                            "failed"
+                        } else {
+                            "no baseline"
+                        }
+                    );
+                }
+            }
+            y += ROW_H;
+        }
+    }
+    let height = y + 12.0;
+    let width = LABEL_W + PLOT_W + 70.0;
+
+    let mut grid = String::new();
+    for d in lo as i32..=hi as i32 {
+        let r = 10f64.powi(d);
+        let gx = x(r);
+        let stroke = if d == 0 { "#333" } else { "#ccc" };
+        let _ = writeln!(
+            grid,
+            r##"<line x1="{gx:.1}" y1="{:.1}" x2="{gx:.1}" y2="{:.1}" stroke="{stroke}"/><text x="{gx:.1}" y="{:.1}" text-anchor="middle" fill="#555">{}</text>"##,
+            TOP - 4.0,
+            height - 8.0,
+            TOP - 8.0,
+            fmt_ratio(r)
+        );
+    }
+    let m = &report.machine;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12">
+<text x="8" y="18" font-size="15" font-weight="bold">fileio vs the best baseline (ops/s ratio, log scale; right of 1x is faster)</text>
+<text x="8" y="36" fill="#555">{}</text>
+<circle cx="{:.1}" cy="31" r="5" fill="{OFF_COLOUR}"/><text x="{:.1}" y="36">cache off</text>
+<circle cx="{:.1}" cy="31" r="5" fill="{ON_COLOUR}"/><text x="{:.1}" y="36">cache on</text>
+{grid}{rows}</svg>
+"##,
+        xml_escape(&format!(
+            "{} ({} cores), {} {}, {} file on {}, {} build",
+            m.cpu,
+            m.cores,
+            m.os,
+            m.kernel,
+            fmt_bytes(report.file_size),
+            m.fs_type,
+            m.profile
+        )),
+        width - 170.0,
+        width - 162.0,
+        width - 90.0,
+        width - 82.0,
+    )
+}

@@ -1,0 +1,854 @@
+//! One adapter per implementation under test, and the two drivers that run them:
+//! [`run_blocking`] (one OS thread per task) and [`run_async`] (one task per task, on
+//! tokio's multi-threaded runtime or on an `async-executor` with one thread per core).
+
+use std::future::Future;
+use std::io::{self, Read as _, Seek as _, SeekFrom};
+use std::os::unix::fs::FileExt as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use fileio_core::{AsyncStream, RangeCache, Stream};
+use indicatif::ProgressBar;
+
+use super::cases::{Access, CachePlan, CacheSetting, Case, Temperature, Work, cache_plan};
+use super::measure::{Budget, Measured, RoundOut, Schedule, drive, nanos};
+use super::sys;
+
+/// Cold rounds: this many reads in all tasks together between two evictions, few
+/// enough that a round rarely reads a page an earlier read of the round brought in.
+const COLD_ROUND_OPS: u64 = 256;
+
+/// What every case shares: the data files and the executors.
+#[derive(Debug)]
+pub(crate) struct Env {
+    pub(crate) data: PathBuf,
+    pub(crate) data_len: u64,
+    pub(crate) write: PathBuf,
+    pub(crate) write_len: u64,
+    tokio: tokio::runtime::Runtime,
+}
+
+impl Env {
+    /// Starts the tokio runtime (one worker per core).
+    pub(crate) fn new(
+        data: PathBuf,
+        data_len: u64,
+        write: PathBuf,
+        write_len: u64,
+    ) -> Result<Env, String> {
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(sys::cores())
+            .thread_name("bench-tokio")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+        Ok(Env {
+            data,
+            data_len,
+            write,
+            write_len,
+            tokio,
+        })
+    }
+}
+
+/// The process-wide `async-executor` (smol's executor), one thread per core.
+fn smol_executor() -> &'static async_executor::Executor<'static> {
+    static EXECUTOR: OnceLock<&'static async_executor::Executor<'static>> = OnceLock::new();
+    EXECUTOR.get_or_init(|| {
+        let ex: &'static async_executor::Executor<'static> =
+            Box::leak(Box::new(async_executor::Executor::new()));
+        for i in 0..sys::cores() {
+            std::thread::Builder::new()
+                .name(format!("bench-smol-{i}"))
+                .spawn(move || {
+                    futures_lite::future::block_on(ex.run(futures_lite::future::pending::<()>()))
+                })
+                .expect("cannot start an executor thread");
+        }
+        ex
+    })
+}
+
+/// Runs `fut` to completion on `runtime` from the calling thread (setup work, not timed).
+fn block_on<T>(env: &Env, runtime: Runtime, fut: impl Future<Output = T>) -> T {
+    match runtime {
+        Runtime::Tokio => env.tokio.block_on(fut),
+        Runtime::Smol => futures_lite::future::block_on(smol_executor().run(fut)),
+    }
+}
+
+/// Which executor an async subject runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Runtime {
+    /// tokio's multi-threaded runtime.
+    Tokio,
+    /// `async-executor` (what `smol` runs), with the `blocking` crate's pool.
+    Smol,
+}
+
+/// What a subject opens for a case.
+#[derive(Clone, Debug)]
+pub(crate) struct OpenReq {
+    pub(crate) path: PathBuf,
+    pub(crate) len: u64,
+    pub(crate) write: bool,
+    /// How many handles (one per task).
+    pub(crate) handles: usize,
+    /// fileio only: `None` means `no_cache()`.
+    pub(crate) cache: Option<RangeCache>,
+}
+
+impl OpenReq {
+    /// The Python mode string for fileio.
+    pub(crate) fn mode(&self) -> &'static str {
+        if self.write { "r+b" } else { "rb" }
+    }
+
+    fn std_file(&self) -> io::Result<std::fs::File> {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(self.write)
+            .open(&self.path)
+    }
+}
+
+/// A blocking implementation: one handle per thread.
+pub(crate) trait SyncIo: Send + Sized + 'static {
+    /// Opens `req.handles` handles.
+    fn open(req: &OpenReq) -> io::Result<Vec<Self>>;
+    /// Reads `len` bytes at `offset`; returns how many were read.
+    fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize>;
+    /// Reads `len` bytes at the cursor, starting over at the start of the file at its end.
+    fn read_next(&mut self, len: usize) -> io::Result<usize>;
+    /// Writes all of `data` at `offset`.
+    fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()>;
+    /// `fdatasync`.
+    fn sync_data(&mut self) -> io::Result<()>;
+}
+
+/// An async implementation: one handle per task.
+pub(crate) trait AsyncIo: Send + Sized + 'static {
+    /// Where its futures run.
+    const RUNTIME: Runtime;
+    /// Opens `req.handles` handles (run on [`Self::RUNTIME`], not timed).
+    fn open(req: OpenReq) -> impl Future<Output = io::Result<Vec<Self>>>;
+    /// As [`SyncIo::read_at`].
+    fn read_at(
+        &mut self,
+        offset: u64,
+        len: usize,
+    ) -> impl Future<Output = io::Result<usize>> + Send;
+    /// As [`SyncIo::read_next`].
+    fn read_next(&mut self, len: usize) -> impl Future<Output = io::Result<usize>> + Send;
+    /// As [`SyncIo::write_at`].
+    fn write_at(
+        &mut self,
+        offset: u64,
+        data: &Bytes,
+    ) -> impl Future<Output = io::Result<()>> + Send;
+    /// As [`SyncIo::sync_data`].
+    fn sync_data(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// One task's handle and its place in the workload.
+#[derive(Debug)]
+struct Lane<H> {
+    h: H,
+    cursor: usize,
+    latencies: Vec<u32>,
+    ops: u64,
+    bytes: u64,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl<H> Lane<H> {
+    fn new(h: H, cursor: usize) -> Lane<H> {
+        Lane {
+            h,
+            cursor,
+            latencies: Vec::with_capacity(1 << 14),
+            ops: 0,
+            bytes: 0,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// The next operation's offset (positional workloads).
+    fn next_offset(&mut self, work: &Work) -> u64 {
+        let off = work.offsets[self.cursor % work.offsets.len()];
+        self.cursor = self.cursor.wrapping_add(1);
+        off
+    }
+
+    fn record(&mut self, started: Instant, ended: Instant, bytes: usize) {
+        self.first.get_or_insert(started);
+        self.last = Some(ended);
+        self.latencies.push(nanos(ended - started));
+        self.ops += 1;
+        self.bytes += bytes as u64;
+    }
+}
+
+fn check_len(got: usize, want: usize) -> io::Result<usize> {
+    if got == want {
+        Ok(got)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("short read: {got} of {want} bytes"),
+        ))
+    }
+}
+
+/// Collects the lanes' counters into one round (and resets them).
+fn collect<H>(lanes: &mut [Lane<H>]) -> RoundOut {
+    let mut out = RoundOut::default();
+    let first = lanes.iter().filter_map(|l| l.first).min();
+    let last = lanes.iter().filter_map(|l| l.last).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        out.wall = last - first;
+    }
+    for lane in lanes {
+        out.ops += lane.ops;
+        out.bytes += lane.bytes;
+        out.latencies.extend_from_slice(&lane.latencies);
+        lane.latencies.clear();
+        lane.ops = 0;
+        lane.bytes = 0;
+        lane.first = None;
+        lane.last = None;
+    }
+    out
+}
+
+fn blocking_lane<H: SyncIo>(lane: &mut Lane<H>, work: &Work, budget: Budget) -> io::Result<()> {
+    let len = work.op_size;
+    loop {
+        let started = Instant::now();
+        match work.access {
+            Access::Sequential => {
+                check_len(lane.h.read_next(len)?, len)?;
+            }
+            Access::Random | Access::Zipf => {
+                let off = lane.next_offset(work);
+                check_len(lane.h.read_at(off, len)?, len)?;
+            }
+            Access::Write { sync } => {
+                let off = lane.next_offset(work);
+                lane.h.write_at(off, &work.payload)?;
+                if sync {
+                    lane.h.sync_data()?;
+                }
+            }
+        }
+        let ended = Instant::now();
+        lane.record(started, ended, len);
+        if budget.done(lane.ops, lane.first.unwrap_or(started), ended) {
+            return Ok(());
+        }
+    }
+}
+
+async fn async_lane<H: AsyncIo>(
+    mut lane: Lane<H>,
+    work: Arc<Work>,
+    budget: Budget,
+) -> (Lane<H>, io::Result<()>) {
+    let work: &Work = &work;
+    let len = work.op_size;
+    loop {
+        let started = Instant::now();
+        let result = match work.access {
+            Access::Sequential => lane.h.read_next(len).await.and_then(|n| check_len(n, len)),
+            Access::Random | Access::Zipf => {
+                let off = lane.next_offset(work);
+                lane.h
+                    .read_at(off, len)
+                    .await
+                    .and_then(|n| check_len(n, len))
+            }
+            Access::Write { sync } => {
+                let off = lane.next_offset(work);
+                let mut r = lane.h.write_at(off, &work.payload).await.map(|()| len);
+                if sync && r.is_ok() {
+                    r = lane.h.sync_data().await.map(|()| len);
+                }
+                r
+            }
+        };
+        if let Err(e) = result {
+            return (lane, Err(e));
+        }
+        let ended = Instant::now();
+        lane.record(started, ended, len);
+        if budget.done(lane.ops, lane.first.unwrap_or(started), ended) {
+            return (lane, Ok(()));
+        }
+    }
+}
+
+/// The parts of a case both drivers need.
+struct Prepared {
+    req: OpenReq,
+    cache: Option<RangeCache>,
+    plan: Option<CachePlan>,
+    schedule: Schedule,
+}
+
+fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
+    let w = case.workload;
+    let write = w.is_write();
+    let (path, len) = if write {
+        (env.write.clone(), env.write_len)
+    } else {
+        (env.data.clone(), env.data_len)
+    };
+    if !write && w.temperature == Temperature::Warm {
+        sys::read_through(&env.data).map_err(|e| format!("warming the page cache: {e}"))?;
+    }
+    let plan = match case.cache {
+        CacheSetting::On => cache_plan(w, env.data_len, env.write_len),
+        CacheSetting::None | CacheSetting::Off => None,
+    };
+    let cache = match plan {
+        Some(p) => {
+            let mut b = RangeCache::builder().capacity(p.capacity);
+            if let Some(bs) = p.block_size {
+                b = b.block_size(bs);
+            }
+            Some(b.build().map_err(|e| format!("building the cache: {e}"))?)
+        }
+        None => None,
+    };
+    let cold = w.temperature == Temperature::Cold;
+    Ok(Prepared {
+        req: OpenReq {
+            path,
+            len,
+            write,
+            handles: w.tasks,
+            cache: cache.clone(),
+        },
+        cache,
+        plan,
+        schedule: Schedule {
+            reps: case.plan.reps,
+            rep_time: case.plan.rep_time,
+            warmup_time: case.plan.warmup_time,
+            cold_round: cold.then(|| COLD_ROUND_OPS.div_ceil(w.tasks as u64)),
+        },
+    })
+}
+
+fn hit_counter(cache: &Option<RangeCache>) -> impl Fn() -> Option<(u64, u64)> + '_ {
+    move || {
+        cache.as_ref().map(|c| {
+            let s = c.stats();
+            (s.hits, s.misses)
+        })
+    }
+}
+
+fn evicter(case: &Case<'_>, env: &Env) -> impl FnMut() -> Result<(), String> + use<> {
+    let path = env.data.clone();
+    let cold = case.workload.temperature == Temperature::Cold;
+    move || {
+        if cold {
+            sys::evict(&path).map_err(|e| format!("evicting {}: {e}", path.display()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+const PREFILL_CHUNK: usize = 1 << 20;
+
+/// Runs a case of a blocking subject: one OS thread per task, started together at a
+/// barrier.
+pub(crate) fn run_blocking<H: SyncIo>(
+    env: &Env,
+    case: &Case<'_>,
+    bar: &ProgressBar,
+) -> Result<Measured, String> {
+    let p = prepare(env, case)?;
+    let handles = H::open(&p.req).map_err(|e| format!("open: {e}"))?;
+    let mut lanes: Vec<Lane<H>> = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| Lane::new(h, case.work.start(i, case.workload.tasks)))
+        .collect();
+    if p.plan.is_some_and(|c| c.prefill) {
+        bar.set_message("filling the cache");
+        let mut off = 0;
+        while off < p.req.len {
+            let n = PREFILL_CHUNK.min((p.req.len - off) as usize);
+            lanes[0]
+                .h
+                .read_at(off, n)
+                .map(drop)
+                .map_err(|e| format!("prefill: {e}"))?;
+            off += n as u64;
+        }
+    }
+    let work = case.work;
+    let round = |budget: Budget| -> Result<RoundOut, String> {
+        let barrier = Barrier::new(lanes.len());
+        let results: Vec<io::Result<()>> = std::thread::scope(|s| {
+            let threads: Vec<_> = lanes
+                .iter_mut()
+                .map(|lane| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        blocking_lane(lane, work, budget)
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| {
+                    t.join()
+                        .unwrap_or_else(|_| Err(io::Error::other("a task panicked")))
+                })
+                .collect()
+        });
+        for r in results {
+            r.map_err(|e| e.to_string())?;
+        }
+        Ok(collect(&mut lanes))
+    };
+    drive(
+        p.schedule,
+        bar,
+        round,
+        evicter(case, env),
+        hit_counter(&p.cache),
+    )
+}
+
+/// Runs a case of an async subject: one spawned task per task.
+pub(crate) fn run_async<H: AsyncIo>(
+    env: &Env,
+    case: &Case<'_>,
+    bar: &ProgressBar,
+) -> Result<Measured, String> {
+    let p = prepare(env, case)?;
+    let handles =
+        block_on(env, H::RUNTIME, H::open(p.req.clone())).map_err(|e| format!("open: {e}"))?;
+    let mut lanes: Vec<Lane<H>> = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| Lane::new(h, case.work.start(i, case.workload.tasks)))
+        .collect();
+    if p.plan.is_some_and(|c| c.prefill) {
+        bar.set_message("filling the cache");
+        let h = &mut lanes[0].h;
+        let len = p.req.len;
+        let fill = async move {
+            let mut off = 0;
+            while off < len {
+                let n = PREFILL_CHUNK.min((len - off) as usize);
+                h.read_at(off, n).await?;
+                off += n as u64;
+            }
+            io::Result::Ok(())
+        };
+        block_on(env, H::RUNTIME, fill).map_err(|e| format!("prefill: {e}"))?;
+    }
+    let work = Arc::new(case.work.clone());
+    let mut slot = Some(lanes);
+    let round = |budget: Budget| -> Result<RoundOut, String> {
+        let lanes = slot.take().expect("lanes are put back after every round");
+        let (mut lanes, errors) = match H::RUNTIME {
+            Runtime::Tokio => env.tokio.block_on(async {
+                let joins: Vec<_> = lanes
+                    .into_iter()
+                    .map(|l| tokio::spawn(async_lane(l, work.clone(), budget)))
+                    .collect();
+                let mut back = Vec::with_capacity(joins.len());
+                let mut errors = Vec::new();
+                for j in joins {
+                    match j.await {
+                        Ok((lane, r)) => {
+                            back.push(lane);
+                            errors.extend(r.err());
+                        }
+                        Err(e) => errors.push(io::Error::other(format!("a task failed: {e}"))),
+                    }
+                }
+                (back, errors)
+            }),
+            Runtime::Smol => {
+                let ex = smol_executor();
+                let tasks: Vec<_> = lanes
+                    .into_iter()
+                    .map(|l| ex.spawn(async_lane(l, work.clone(), budget)))
+                    .collect();
+                futures_lite::future::block_on(async {
+                    let mut back = Vec::with_capacity(tasks.len());
+                    let mut errors = Vec::new();
+                    for t in tasks {
+                        let (lane, r) = t.await;
+                        back.push(lane);
+                        errors.extend(r.err());
+                    }
+                    (back, errors)
+                })
+            }
+        };
+        let out = collect(&mut lanes);
+        let complete = lanes.len() == case.workload.tasks;
+        slot = Some(lanes);
+        match errors.into_iter().next() {
+            Some(e) => Err(e.to_string()),
+            None if !complete => Err("a task was lost".into()),
+            None => Ok(out),
+        }
+    };
+    drive(
+        p.schedule,
+        bar,
+        round,
+        evicter(case, env),
+        hit_counter(&p.cache),
+    )
+}
+
+// ---- baselines -------------------------------------------------------------------
+
+/// `std::fs::File`: `pread` (`FileExt::read_exact_at`) for positional reads, `Read` for
+/// sequential ones, `pwrite` for writes; one thread per task.
+#[derive(Debug)]
+pub(crate) struct StdFile {
+    f: std::fs::File,
+    buf: Vec<u8>,
+}
+
+impl SyncIo for StdFile {
+    fn open(req: &OpenReq) -> io::Result<Vec<Self>> {
+        (0..req.handles)
+            .map(|_| {
+                Ok(StdFile {
+                    f: req.std_file()?,
+                    buf: Vec::new(),
+                })
+            })
+            .collect()
+    }
+    fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        self.buf.resize(len, 0);
+        self.f.read_exact_at(&mut self.buf, offset)?;
+        Ok(len)
+    }
+    fn read_next(&mut self, len: usize) -> io::Result<usize> {
+        self.buf.resize(len, 0);
+        let n = read_full(&mut self.f, &mut self.buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        self.f.seek(SeekFrom::Start(0))?;
+        read_full(&mut self.f, &mut self.buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        self.f.write_all_at(data, offset)
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.f.sync_data()
+    }
+}
+
+/// Reads until `buf` is full or end of file.
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// `tokio::fs::File`: `seek` + `read_exact` (no positional reads in its API), `seek` +
+/// `write_all` + `flush` (so that the write has finished when the operation ends).
+#[derive(Debug)]
+pub(crate) struct TokioFsFile {
+    f: tokio::fs::File,
+    buf: Vec<u8>,
+}
+
+impl AsyncIo for TokioFsFile {
+    const RUNTIME: Runtime = Runtime::Tokio;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        let mut v = Vec::with_capacity(req.handles);
+        for _ in 0..req.handles {
+            let f = tokio::fs::OpenOptions::new()
+                .read(true)
+                .write(req.write)
+                .open(&req.path)
+                .await?;
+            v.push(TokioFsFile { f, buf: Vec::new() });
+        }
+        Ok(v)
+    }
+    async fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        self.buf.resize(len, 0);
+        self.f.seek(SeekFrom::Start(offset)).await?;
+        self.f.read_exact(&mut self.buf).await?;
+        Ok(len)
+    }
+    async fn read_next(&mut self, len: usize) -> io::Result<usize> {
+        use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        self.buf.resize(len, 0);
+        for _ in 0..2 {
+            let mut n = 0;
+            while n < len {
+                match self.f.read(&mut self.buf[n..]).await? {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            if n > 0 {
+                return Ok(n);
+            }
+            self.f.seek(SeekFrom::Start(0)).await?;
+        }
+        Ok(0)
+    }
+    async fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
+        self.f.seek(SeekFrom::Start(offset)).await?;
+        self.f.write_all(data).await?;
+        self.f.flush().await
+    }
+    async fn sync_data(&mut self) -> io::Result<()> {
+        self.f.sync_data().await
+    }
+}
+
+/// `async_fs::File`: as [`TokioFsFile`], through `futures-lite`'s extension traits.
+#[derive(Debug)]
+pub(crate) struct AsyncFsFile {
+    f: async_fs::File,
+    buf: Vec<u8>,
+}
+
+impl AsyncIo for AsyncFsFile {
+    const RUNTIME: Runtime = Runtime::Smol;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        let mut v = Vec::with_capacity(req.handles);
+        for _ in 0..req.handles {
+            let f = async_fs::OpenOptions::new()
+                .read(true)
+                .write(req.write)
+                .open(&req.path)
+                .await?;
+            v.push(AsyncFsFile { f, buf: Vec::new() });
+        }
+        Ok(v)
+    }
+    async fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        use futures_lite::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        self.buf.resize(len, 0);
+        self.f.seek(SeekFrom::Start(offset)).await?;
+        self.f.read_exact(&mut self.buf).await?;
+        Ok(len)
+    }
+    async fn read_next(&mut self, len: usize) -> io::Result<usize> {
+        use futures_lite::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        self.buf.resize(len, 0);
+        for _ in 0..2 {
+            let mut n = 0;
+            while n < len {
+                match self.f.read(&mut self.buf[n..]).await? {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            if n > 0 {
+                return Ok(n);
+            }
+            self.f.seek(SeekFrom::Start(0)).await?;
+        }
+        Ok(0)
+    }
+    async fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        use futures_lite::io::{AsyncSeekExt as _, AsyncWriteExt as _};
+        self.f.seek(SeekFrom::Start(offset)).await?;
+        self.f.write_all(data).await?;
+        self.f.flush().await
+    }
+    async fn sync_data(&mut self) -> io::Result<()> {
+        self.f.sync_data().await
+    }
+}
+
+/// `tokio::task::spawn_blocking` around `pread` / `pwrite` on one shared
+/// `std::fs::File`, the buffer moved in and out (no allocation per read).
+#[derive(Debug)]
+pub(crate) struct SpawnBlockingPread {
+    f: Arc<std::fs::File>,
+    buf: Vec<u8>,
+    pos: u64,
+    len: u64,
+}
+
+impl SpawnBlockingPread {
+    async fn pread(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        let f = self.f.clone();
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(len, 0);
+        let (buf, r) = tokio::task::spawn_blocking(move || {
+            let r = f.read_exact_at(&mut buf, offset);
+            (buf, r)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        self.buf = buf;
+        r.map(|()| len)
+    }
+}
+
+impl AsyncIo for SpawnBlockingPread {
+    const RUNTIME: Runtime = Runtime::Tokio;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        let f = Arc::new(req.std_file()?);
+        Ok((0..req.handles)
+            .map(|_| SpawnBlockingPread {
+                f: f.clone(),
+                buf: Vec::new(),
+                pos: 0,
+                len: req.len,
+            })
+            .collect())
+    }
+    async fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        self.pread(offset, len).await
+    }
+    async fn read_next(&mut self, len: usize) -> io::Result<usize> {
+        if self.pos + len as u64 > self.len {
+            self.pos = 0;
+        }
+        let n = self.pread(self.pos, len).await?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+    async fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        let f = self.f.clone();
+        let data = data.clone();
+        tokio::task::spawn_blocking(move || f.write_all_at(&data, offset))
+            .await
+            .map_err(io::Error::other)?
+    }
+    async fn sync_data(&mut self) -> io::Result<()> {
+        let f = self.f.clone();
+        tokio::task::spawn_blocking(move || f.sync_data())
+            .await
+            .map_err(io::Error::other)?
+    }
+}
+
+// ---- fileio ----------------------------------------------------------------------
+
+/// `fileio_core::File` (blocking), opened once and cloned per thread.
+#[derive(Debug)]
+pub(crate) struct FileioBlocking(fileio_core::File);
+
+impl SyncIo for FileioBlocking {
+    fn open(req: &OpenReq) -> io::Result<Vec<Self>> {
+        let mut o = fileio_core::File::options();
+        o.mode(req.mode());
+        match &req.cache {
+            Some(c) => o.cache(c.clone()),
+            None => o.no_cache(),
+        };
+        let f = o.open(&req.path)?;
+        Ok((0..req.handles)
+            .map(|_| FileioBlocking(f.clone()))
+            .collect())
+    }
+    fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        Ok(Stream::read_at(&self.0, offset, len)?.len())
+    }
+    fn read_next(&mut self, len: usize) -> io::Result<usize> {
+        let b = Stream::read(&mut self.0, len)?;
+        if !b.is_empty() {
+            return Ok(b.len());
+        }
+        Stream::seek(&mut self.0, SeekFrom::Start(0))?;
+        Ok(Stream::read(&mut self.0, len)?.len())
+    }
+    fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        Stream::write_at(&self.0, offset, data)?;
+        Ok(())
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        Ok(Stream::sync_data(&self.0)?)
+    }
+}
+
+/// An async fileio file type: how it is opened and where it runs.
+pub(crate) trait FileioAsyncType: AsyncStream + Clone + Sized + 'static {
+    /// Where its futures run.
+    const RUNTIME: Runtime;
+    /// Opens `req.path` in `req.mode()`, with `req.cache` or `no_cache()`.
+    fn open_for(req: &OpenReq) -> impl Future<Output = fileio_core::Result<Self>>;
+}
+
+/// Makes an async fileio file type measurable: `fileio_async_type!(Type, Runtime)`.
+/// Every fileio file type has the same `options()` builder, so this is all it takes.
+macro_rules! fileio_async_type {
+    ($ty:ty, $runtime:expr) => {
+        impl FileioAsyncType for $ty {
+            const RUNTIME: Runtime = $runtime;
+            async fn open_for(req: &OpenReq) -> fileio_core::Result<Self> {
+                let mut o = <$ty>::options();
+                o.mode(req.mode());
+                match &req.cache {
+                    Some(c) => o.cache(c.clone()),
+                    None => o.no_cache(),
+                };
+                o.open(&req.path).await
+            }
+        }
+    };
+}
+
+fileio_async_type!(fileio_core::AsyncFile, Runtime::Smol);
+
+/// Any async fileio file type, opened once and cloned per task.
+#[derive(Debug)]
+pub(crate) struct FileioAsync<F>(F);
+
+impl<F: FileioAsyncType> AsyncIo for FileioAsync<F> {
+    const RUNTIME: Runtime = F::RUNTIME;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        let f = F::open_for(&req).await?;
+        Ok((0..req.handles).map(|_| FileioAsync(f.clone())).collect())
+    }
+    async fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        Ok(AsyncStream::read_at(&self.0, offset, len).await?.len())
+    }
+    async fn read_next(&mut self, len: usize) -> io::Result<usize> {
+        let b = AsyncStream::read(&mut self.0, len).await?;
+        if !b.is_empty() {
+            return Ok(b.len());
+        }
+        AsyncStream::seek(&mut self.0, SeekFrom::Start(0)).await?;
+        Ok(AsyncStream::read(&mut self.0, len).await?.len())
+    }
+    async fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        AsyncStream::write_at(&self.0, offset, data).await?;
+        Ok(())
+    }
+    async fn sync_data(&mut self) -> io::Result<()> {
+        Ok(AsyncStream::sync_data(&self.0).await?)
+    }
+}
