@@ -55,6 +55,33 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     async fn stamp(&self) -> io::Result<Stamp>;
     /// The file's identity in the cache.
     fn key(&self) -> FileKey;
+
+    /// A read that can complete on the calling thread without blocking on disk I/O,
+    /// tried by the engine before [`read_at`](Backend::read_at): `None` means "not
+    /// now", and the engine then awaits `read_at`.
+    ///
+    /// # Implementation
+    ///
+    /// The default returns `None`. An override must only do work that cannot block an
+    /// async executor (a memory copy, `preadv2(RWF_NOWAIT)`) — except in backends made for
+    /// blocking code, whose `read_at` blocks anyway. A `Some` result follows the
+    /// `read_at` contract (short only at end of file).
+    fn read_at_inline(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
+        let _ = (offset, len);
+        None
+    }
+
+    /// The current [`stamp`](Backend::stamp), when it can be had on the calling thread
+    /// without blocking (an `fstat` of an open descriptor, a counter in memory): the
+    /// engine's hit path then costs no boxed future. `None` means "await `stamp`".
+    ///
+    /// # Implementation
+    ///
+    /// The default returns `None`; the same rules as
+    /// [`read_at_inline`](Backend::read_at_inline) apply.
+    fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+        None
+    }
 }
 
 macro_rules! forward_backend {
@@ -84,6 +111,12 @@ macro_rules! forward_backend {
             }
             fn key(&self) -> FileKey {
                 (**self).key()
+            }
+            fn read_at_inline(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
+                (**self).read_at_inline(offset, len)
+            }
+            fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+                (**self).stamp_inline()
             }
         }
     )*};
@@ -266,6 +299,14 @@ impl Backend for StdBackend {
     }
     fn key(&self) -> FileKey {
         self.key
+    }
+    /// This backend blocks in `read_at` anyway: reading inline is the same system call
+    /// without the future.
+    fn read_at_inline(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
+        Some(self.read_at_blocking(offset, len))
+    }
+    fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+        Some(self.stamp_blocking())
     }
 }
 
@@ -603,10 +644,13 @@ impl Backend for MemBackend {
         Ok(())
     }
     async fn stamp(&self) -> io::Result<Stamp> {
-        let st = self.state();
-        Ok(Stamp::new(st.data.len() as u64, u128::from(st.version)))
+        self.stamp_inline().unwrap_or_else(|| Ok(Stamp::new(0, 0)))
     }
     fn key(&self) -> FileKey {
         self.inner.key
+    }
+    fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+        let st = self.state();
+        Some(Ok(Stamp::new(st.data.len() as u64, u128::from(st.version))))
     }
 }

@@ -10,10 +10,13 @@
 //! - [`Handle`]: one per handle: cursor, hooks, closed flag. Checks access and turns
 //!   cursor operations into positional ones.
 
+use std::future::Future;
 use std::io::SeekFrom;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -108,15 +111,22 @@ impl Shared {
         })
     }
 
+    /// The backend as a trait object: calling through `&dyn Backend` rather than the
+    /// `Arc` skips the `Arc` forwarding impl and its extra boxed future.
+    fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
     fn err(&self, op: Op, source: std::io::Error) -> Error {
         Error::io(op, self.path.to_path_buf(), source)
     }
 
     async fn fresh_stamp(&self) -> Result<Stamp> {
-        self.backend
-            .stamp()
-            .await
-            .map_err(|e| self.err(Op::Stat, e))
+        let stamp = match self.backend().stamp_inline() {
+            Some(stamp) => stamp,
+            None => self.backend().stamp().await,
+        };
+        stamp.map_err(|e| self.err(Op::Stat, e))
     }
 
     fn known(&self) -> Option<Known> {
@@ -173,11 +183,21 @@ impl Shared {
         self.fresh_stamp().await
     }
 
+    /// One backend read. The `Backend` contract makes a short result mean end of file,
+    /// so there is nothing to loop for but interruptions.
     async fn read_direct(&self, offset: u64, len: usize) -> Result<Bytes> {
-        self.backend
-            .read_full_at(offset, len)
-            .await
-            .map_err(|e| self.err(Op::Read, e))
+        if let Some(result) = self.backend().read_at_inline(offset, len) {
+            match result {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => return other.map_err(|e| self.err(Op::Read, e)),
+            }
+        }
+        loop {
+            match self.backend().read_at(offset, len).await {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => return other.map_err(|e| self.err(Op::Read, e)),
+            }
+        }
     }
 
     /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
@@ -222,9 +242,13 @@ impl Shared {
 
     /// Writes all of `data` at `offset`, or at the end of the file when `offset` is
     /// `None` (append). Returns the offset it was written at.
-    /// `submitted` runs right before the data is handed to the backend.
+    /// Writes all of `data` at `offset`, or at the end of the file when `offset` is
+    /// `None` (append). Returns the offset it was written at.
+    ///
+    /// `submitted` runs right before the data is handed to the backend. From then on the
+    /// write is finished even if the caller stops polling: see [`Finish`].
     pub(crate) async fn write(
-        &self,
+        self: &Arc<Self>,
         offset: Option<u64>,
         data: &Bytes,
         submitted: impl FnOnce(),
@@ -238,62 +262,112 @@ impl Shared {
         } else {
             None
         };
-        let at = match (offset, &before) {
-            (Some(at), _) => at,
-            (None, Some(stamp)) => stamp.len(),
-            (None, None) => unreachable!("an append always stamps first"),
-        };
+        // An append goes where the file ends (`before` is always taken for appends).
+        let at = offset.unwrap_or_else(|| before.map_or(0, |stamp| stamp.len()));
         end_of(at, data.len())?;
         submitted();
-        if !data.is_empty() {
-            self.backend
-                .write_all_at(at, data.clone())
-                .await
-                .map_err(|e| self.err(Op::Write, e))?;
-        }
-        if let (Some(guard), Some(before)) = (guard, before) {
-            // On a failure here the guard is dropped, which drops the file's cached data.
-            let after = self.fresh_stamp().await?;
-            guard.patch(&before, &after, at, data);
-            self.remember(after);
-        }
-        Ok(at)
+        let this = Arc::clone(self);
+        let data = data.clone();
+        Finish::new(async move {
+            if !data.is_empty() {
+                this.backend()
+                    .write_all_at(at, data.clone())
+                    .await
+                    .map_err(|e| this.err(Op::Write, e))?;
+            }
+            if let (Some(guard), Some(before)) = (guard, before) {
+                // On a failure here the guard is dropped, which drops the file's blocks.
+                let after = this.fresh_stamp().await?;
+                guard.patch(&before, &after, at, &data);
+                this.remember(after);
+            }
+            Ok(at)
+        })
+        .await
     }
 
-    pub(crate) async fn set_len(&self, len: u64) -> Result<()> {
+    /// Truncates or extends the file; finished even if the caller stops polling.
+    pub(crate) async fn set_len(self: &Arc<Self>, len: u64) -> Result<()> {
         let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
         let before = match guard {
             Some(_) => Some(self.write_stamp().await?),
             None => None,
         };
-        self.backend
-            .set_len(len)
-            .await
-            .map_err(|e| self.err(Op::SetLen, e))?;
-        if let (Some(guard), Some(before)) = (guard, before) {
-            let after = self.fresh_stamp().await?;
-            guard.truncate(&before, &after, len);
-            self.remember(after);
-        }
-        Ok(())
+        let this = Arc::clone(self);
+        Finish::new(async move {
+            this.backend()
+                .set_len(len)
+                .await
+                .map_err(|e| this.err(Op::SetLen, e))?;
+            if let (Some(guard), Some(before)) = (guard, before) {
+                let after = this.fresh_stamp().await?;
+                guard.truncate(&before, &after, len);
+                this.remember(after);
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub(crate) async fn len(&self) -> Result<u64> {
-        self.backend.len().await.map_err(|e| self.err(Op::Stat, e))
+        self.backend().len().await.map_err(|e| self.err(Op::Stat, e))
     }
 
     pub(crate) async fn sync_all(&self) -> Result<()> {
-        self.backend
+        self.backend()
             .sync_all()
             .await
             .map_err(|e| self.err(Op::SyncAll, e))
     }
 
     pub(crate) async fn sync_data(&self) -> Result<()> {
-        self.backend
+        self.backend()
             .sync_data()
             .await
             .map_err(|e| self.err(Op::SyncData, e))
+    }
+}
+
+/// A change to the file that, once started, runs to completion.
+///
+/// Polled like the future it wraps. Dropped while still pending (the caller's future
+/// was cancelled), it hands the rest to the `blocking` crate's pool, which finishes it
+/// there: the backend's write lands, the cache is patched or dropped accordingly, and
+/// the write guard is released only then, so no later read can cache data from before
+/// the write while it is still on its way.
+struct Finish<T: Send + 'static> {
+    fut: Option<Pin<Box<dyn Future<Output = T> + Send + 'static>>>,
+}
+
+impl<T: Send + 'static> Finish<T> {
+    fn new(fut: impl Future<Output = T> + Send + 'static) -> Finish<T> {
+        Finish {
+            fut: Some(Box::pin(fut)),
+        }
+    }
+}
+
+impl<T: Send + 'static> Future for Finish<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let Some(fut) = self.fut.as_mut() else {
+            // Polled after completion: a caller bug, answered without panicking.
+            return Poll::Pending;
+        };
+        let out = std::task::ready!(fut.as_mut().poll(cx));
+        self.fut = None;
+        Poll::Ready(out)
+    }
+}
+
+impl<T: Send + 'static> Drop for Finish<T> {
+    fn drop(&mut self) {
+        if let Some(fut) = self.fut.take() {
+            blocking::unblock(move || {
+                futures_lite::future::block_on(fut);
+            })
+            .detach();
+        }
     }
 }
 
@@ -566,7 +640,7 @@ impl Handle {
         };
         if shared.sync_on_close && self.wrote.load(Ordering::Relaxed) {
             shared
-                .backend
+                .backend()
                 .sync_data()
                 .await
                 .map_err(|e| shared.err(Op::Close, e))?;

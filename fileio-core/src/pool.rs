@@ -89,10 +89,11 @@ impl PoolConfig {
 
 /// A local file whose blocking system calls run on an [`Offload`] pool.
 ///
-/// - Reads first try `preadv2(RWF_NOWAIT)` on the calling thread (Linux): when the whole
-///   range is in the page cache this costs one system call and no thread hop. Anything
-///   else — would block, short, unsupported — finishes on the pool; a short inline read
-///   counts as end of file only when `fstat` confirms the file ends there.
+/// - Reads first try `preadv2(RWF_NOWAIT)` on the calling thread (Linux, through
+///   [`Backend::read_at_inline`]): when the whole range is in the page cache this costs
+///   one system call and no thread hop. Anything else — would block, short,
+///   unsupported — finishes on the pool; a short inline read counts as end of file only
+///   when `fstat` confirms the file ends there.
 /// - `stamp` is one `fstat` of the open descriptor on the calling thread: it does not
 ///   block on disk I/O.
 /// - Everything else runs on the pool, at most [`PoolConfig::max_in_flight`] at once.
@@ -167,12 +168,9 @@ impl<O: Offload> PoolBackend<O> {
 
 #[async_trait]
 impl<O: Offload> Backend for PoolBackend<O> {
+    /// Goes to the pool: the engine has already tried
+    /// [`read_at_inline`](Backend::read_at_inline).
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
-        if self.config.inline_reads
-            && let Some(data) = self.file.try_read_at_nowait(offset, len)?
-        {
-            return Ok(data);
-        }
         self.run(move |f| f.read_at_blocking(offset, len)).await
     }
     async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
@@ -198,5 +196,17 @@ impl<O: Offload> Backend for PoolBackend<O> {
     }
     fn key(&self) -> FileKey {
         self.file.key()
+    }
+    /// `preadv2(RWF_NOWAIT)` on the calling thread (Linux): data only when all of it is
+    /// in the page cache; `None` sends the read to the pool.
+    fn read_at_inline(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
+        if !self.config.inline_reads {
+            return None;
+        }
+        self.file.try_read_at_nowait(offset, len).transpose()
+    }
+    /// One `fstat` of the open descriptor: it does not wait for the disk.
+    fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+        Some(self.file.stamp_blocking())
     }
 }
