@@ -317,6 +317,16 @@ pub(crate) fn subjects() -> Vec<Subject> {
             "async-executor",
             run_async::<FileioAsync<fileio_core::AsyncFile>>,
         ),
+        fileio(
+            "fileio-tokio",
+            "tokio",
+            run_async::<FileioAsync<fileio_tokio::File>>,
+        ),
+        fileio(
+            "fileio-smol",
+            "async-executor",
+            run_async::<FileioAsync<fileio_smol::File>>,
+        ),
     ]
 }
 

@@ -9,21 +9,40 @@ use serde::{Deserialize, Serialize};
 /// How long the tasks of one round run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Budget {
-    /// Each task runs operations for this long from the start of its first one (at
-    /// least one operation). Counting from each task's own start keeps a task that was
-    /// scheduled late from running only a few operations.
+    /// All tasks run operations for this long from the round's start (each at least
+    /// one operation). The start is taken once all tasks exist (threads meet at a
+    /// barrier first), so that slow thread creation does not eat into the round.
     For(Duration),
     /// Each task runs exactly this many operations.
     Count(u64),
 }
 
 impl Budget {
-    /// Whether a task that has done `done` operations, the first starting at `first`
-    /// and the last ending at `now`, stops.
-    pub(crate) fn done(&self, done: u64, first: Instant, now: Instant) -> bool {
-        match *self {
-            Budget::For(d) => done > 0 && now.duration_since(first) >= d,
-            Budget::Count(n) => done >= n,
+    /// When tasks stop, for a round starting at `start`.
+    pub(crate) fn stop(self, start: Instant) -> Stop {
+        match self {
+            Budget::For(d) => Stop::At(start + d),
+            Budget::Count(n) => Stop::After(n),
+        }
+    }
+}
+
+/// When one task stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// After the first operation that ends at or after this instant.
+    At(Instant),
+    /// After this many operations.
+    After(u64),
+}
+
+impl Stop {
+    /// Whether a task that has done `done` operations, the last one ending at `now`,
+    /// stops.
+    pub(crate) fn done(self, done: u64, now: Instant) -> bool {
+        match self {
+            Stop::At(deadline) => done > 0 && now >= deadline,
+            Stop::After(n) => done >= n,
         }
     }
 }

@@ -14,7 +14,7 @@ use fileio_core::{AsyncStream, RangeCache, Stream};
 use indicatif::ProgressBar;
 
 use super::cases::{Access, CachePlan, CacheSetting, Case, Temperature, Work, cache_plan};
-use super::measure::{Budget, Measured, RoundOut, Schedule, drive, nanos};
+use super::measure::{Budget, Measured, RoundOut, Schedule, Stop, drive, nanos};
 use super::sys;
 
 /// Cold rounds: this many reads in all tasks together between two evictions, few
@@ -227,7 +227,7 @@ fn collect<H>(lanes: &mut [Lane<H>]) -> RoundOut {
     out
 }
 
-fn blocking_lane<H: SyncIo>(lane: &mut Lane<H>, work: &Work, budget: Budget) -> io::Result<()> {
+fn blocking_lane<H: SyncIo>(lane: &mut Lane<H>, work: &Work, stop: Stop) -> io::Result<()> {
     let len = work.op_size;
     loop {
         let started = Instant::now();
@@ -249,7 +249,7 @@ fn blocking_lane<H: SyncIo>(lane: &mut Lane<H>, work: &Work, budget: Budget) -> 
         }
         let ended = Instant::now();
         lane.record(started, ended, len);
-        if budget.done(lane.ops, lane.first.unwrap_or(started), ended) {
+        if stop.done(lane.ops, ended) {
             return Ok(());
         }
     }
@@ -258,7 +258,7 @@ fn blocking_lane<H: SyncIo>(lane: &mut Lane<H>, work: &Work, budget: Budget) -> 
 async fn async_lane<H: AsyncIo>(
     mut lane: Lane<H>,
     work: Arc<Work>,
-    budget: Budget,
+    stop: Stop,
 ) -> (Lane<H>, io::Result<()>) {
     let work: &Work = &work;
     let len = work.op_size;
@@ -287,7 +287,7 @@ async fn async_lane<H: AsyncIo>(
         }
         let ended = Instant::now();
         lane.record(started, ended, len);
-        if budget.done(lane.ops, lane.first.unwrap_or(started), ended) {
+        if stop.done(lane.ops, ended) {
             return (lane, Ok(()));
         }
     }
@@ -399,14 +399,16 @@ pub(crate) fn run_blocking<H: SyncIo>(
     let work = case.work;
     let round = |budget: Budget| -> Result<RoundOut, String> {
         let barrier = Barrier::new(lanes.len());
+        let start = OnceLock::new();
         let results: Vec<io::Result<()>> = std::thread::scope(|s| {
             let threads: Vec<_> = lanes
                 .iter_mut()
                 .map(|lane| {
-                    let barrier = &barrier;
+                    let (barrier, start) = (&barrier, &start);
                     s.spawn(move || {
                         barrier.wait();
-                        blocking_lane(lane, work, budget)
+                        let stop = budget.stop(*start.get_or_init(Instant::now));
+                        blocking_lane(lane, work, stop)
                     })
                 })
                 .collect();
@@ -467,9 +469,10 @@ pub(crate) fn run_async<H: AsyncIo>(
         let lanes = slot.take().expect("lanes are put back after every round");
         let (mut lanes, errors) = match H::RUNTIME {
             Runtime::Tokio => env.tokio.block_on(async {
+                let stop = budget.stop(Instant::now());
                 let joins: Vec<_> = lanes
                     .into_iter()
-                    .map(|l| tokio::spawn(async_lane(l, work.clone(), budget)))
+                    .map(|l| tokio::spawn(async_lane(l, work.clone(), stop)))
                     .collect();
                 let mut back = Vec::with_capacity(joins.len());
                 let mut errors = Vec::new();
@@ -486,9 +489,10 @@ pub(crate) fn run_async<H: AsyncIo>(
             }),
             Runtime::Smol => {
                 let ex = smol_executor();
+                let stop = budget.stop(Instant::now());
                 let tasks: Vec<_> = lanes
                     .into_iter()
-                    .map(|l| ex.spawn(async_lane(l, work.clone(), budget)))
+                    .map(|l| ex.spawn(async_lane(l, work.clone(), stop)))
                     .collect();
                 futures_lite::future::block_on(async {
                     let mut back = Vec::with_capacity(tasks.len());
@@ -822,6 +826,8 @@ macro_rules! fileio_async_type {
 }
 
 fileio_async_type!(fileio_core::AsyncFile, Runtime::Smol);
+fileio_async_type!(fileio_tokio::File, Runtime::Tokio);
+fileio_async_type!(fileio_smol::File, Runtime::Smol);
 
 /// Any async fileio file type, opened once and cloned per task.
 #[derive(Debug)]
