@@ -1,1 +1,325 @@
-fn main() {}
+//! Side-by-side read benchmarks on a warm 256 MiB file:
+//!
+//! - `random_4k/*`: one task, 4 KiB reads at random 4 KiB-aligned offsets: fileio-tokio
+//!   without cache, with cache hits (Strict and Exclusive coherence), `tokio::fs::File`
+//!   (seek + `read_exact`), `std` `pread` on the calling thread, and
+//!   `spawn_blocking(pread)`.
+//! - `random_4k_64_tasks/*`: the same reads spread over 64 tasks on a two-worker runtime:
+//!   fileio-tokio without cache against 64 tasks each doing `spawn_blocking(pread)`.
+//! - `sequential_1m/*`: the whole file in 1 MiB chunks: fileio-tokio, `std`, `tokio::fs`.
+//!
+//! `cargo bench -p fileio-tokio --bench read`. The file is made once under the system's
+//! temporary directory (`fileio-bench-256m.bin`) and reused by later runs.
+
+use std::io::{Read, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fileio_tokio::{AsyncStream, Coherence, File, RangeCache};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+const FILE_LEN: u64 = 256 << 20;
+const BLOCK: usize = 4096;
+const CHUNK: usize = 1 << 20;
+/// Random offsets cycled through by every random-read case.
+const OFFSETS: usize = 1 << 16;
+/// Working set of the cache-hit cases (fits the cache built for them).
+const HOT_SPAN: u64 = 16 << 20;
+
+fn bench_file() -> PathBuf {
+    let path = std::env::temp_dir().join("fileio-bench-256m.bin");
+    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(FILE_LEN) {
+        let mut block = vec![0u8; CHUNK];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let tmp = path.with_extension("tmp");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
+        for _ in 0..FILE_LEN / CHUNK as u64 {
+            for b in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b.copy_from_slice(&x.to_le_bytes());
+            }
+            std::io::Write::write_all(&mut out, &block).unwrap();
+        }
+        out.into_inner().unwrap().sync_all().unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    // Warm the page cache.
+    let mut f = std::fs::File::open(&path).unwrap();
+    let mut buf = vec![0u8; CHUNK];
+    while f.read(&mut buf).unwrap() > 0 {}
+    path
+}
+
+fn offsets(span: u64) -> Arc<Vec<u64>> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    Arc::new(
+        (0..OFFSETS)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % (span / BLOCK as u64)) * BLOCK as u64
+            })
+            .collect(),
+    )
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().build().unwrap()
+}
+
+fn random_4k(c: &mut Criterion) {
+    let path = bench_file();
+    let offs = offsets(FILE_LEN);
+    let hot = offsets(HOT_SPAN);
+    let rt = current_thread();
+    let mut g = c.benchmark_group("random_4k");
+    g.throughput(Throughput::Bytes(BLOCK as u64));
+
+    let std_file = std::fs::File::open(&path).unwrap();
+    g.bench_function("std_pread", |b| {
+        let mut buf = vec![0u8; BLOCK];
+        let mut i = 0;
+        b.iter(|| {
+            std_file.read_exact_at(&mut buf, offs[i % OFFSETS]).unwrap();
+            i += 1;
+        })
+    });
+
+    let plain = rt.block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
+    g.bench_function("fileio_tokio_no_cache", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for i in 0..iters as usize {
+                    let data = plain.read_at(offs[i % OFFSETS], BLOCK).await.unwrap();
+                    assert_eq!(data.len(), BLOCK);
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    for (name, coherence) in [
+        ("fileio_tokio_cache_hits_strict", Coherence::Strict),
+        ("fileio_tokio_cache_hits_exclusive", Coherence::Exclusive),
+    ] {
+        let cache = RangeCache::builder().capacity(64 << 20).build().unwrap();
+        let cached = rt
+            .block_on(
+                File::options()
+                    .mode("rb")
+                    .cache(cache.clone())
+                    .coherence(coherence)
+                    .open(&path),
+            )
+            .unwrap();
+        rt.block_on(async {
+            for &off in hot.iter() {
+                cached.read_at(off, BLOCK).await.unwrap();
+            }
+        });
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for i in 0..iters as usize {
+                        cached.read_at(hot[i % OFFSETS], BLOCK).await.unwrap();
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        let stats = cache.stats();
+        eprintln!("{name}: {} hits, {} misses", stats.hits, stats.misses);
+    }
+
+    let mut tokio_file = rt.block_on(tokio::fs::File::open(&path)).unwrap();
+    g.bench_function("tokio_fs_seek_read_exact", |b| {
+        let mut buf = vec![0u8; BLOCK];
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for i in 0..iters as usize {
+                    tokio_file.seek(SeekFrom::Start(offs[i % OFFSETS])).await.unwrap();
+                    tokio_file.read_exact(&mut buf).await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    let shared = Arc::new(std::fs::File::open(&path).unwrap());
+    g.bench_function("spawn_blocking_pread", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for i in 0..iters as usize {
+                    let f = shared.clone();
+                    let off = offs[i % OFFSETS];
+                    tokio::task::spawn_blocking(move || {
+                        let mut buf = vec![0u8; BLOCK];
+                        f.read_exact_at(&mut buf, off).unwrap();
+                        buf
+                    })
+                    .await
+                    .unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
+fn random_4k_64_tasks(c: &mut Criterion) {
+    const TASKS: u64 = 64;
+    let path = bench_file();
+    let offs = offsets(FILE_LEN);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("random_4k_64_tasks");
+    g.throughput(Throughput::Bytes(BLOCK as u64));
+
+    let plain = rt.block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
+    g.bench_function("fileio_tokio_no_cache", |b| {
+        b.iter_custom(|iters| {
+            let per_task = iters.div_ceil(TASKS);
+            rt.block_on(async {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|t| {
+                        let f = plain.clone();
+                        let offs = offs.clone();
+                        tokio::spawn(async move {
+                            for i in 0..per_task {
+                                let off = offs[((t * per_task + i) as usize) % OFFSETS];
+                                f.read_at(off, BLOCK).await.unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    let shared = Arc::new(std::fs::File::open(&path).unwrap());
+    g.bench_function("spawn_blocking_pread", |b| {
+        b.iter_custom(|iters| {
+            let per_task = iters.div_ceil(TASKS);
+            rt.block_on(async {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|t| {
+                        let f = shared.clone();
+                        let offs = offs.clone();
+                        tokio::spawn(async move {
+                            for i in 0..per_task {
+                                let off = offs[((t * per_task + i) as usize) % OFFSETS];
+                                let f = f.clone();
+                                tokio::task::spawn_blocking(move || {
+                                    let mut buf = vec![0u8; BLOCK];
+                                    f.read_exact_at(&mut buf, off).unwrap();
+                                    buf
+                                })
+                                .await
+                                .unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
+fn sequential_1m(c: &mut Criterion) {
+    let path = bench_file();
+    let rt = current_thread();
+    let mut g = c.benchmark_group("sequential_1m");
+    g.throughput(Throughput::Bytes(FILE_LEN));
+    g.sample_size(10);
+
+    g.bench_function("std_read", |b| {
+        let mut buf = vec![0u8; CHUNK];
+        b.iter(|| {
+            let mut f = std::fs::File::open(&path).unwrap();
+            let mut total = 0u64;
+            loop {
+                let n = f.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+            }
+            assert_eq!(total, FILE_LEN);
+        })
+    });
+
+    let plain = rt.block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
+    g.bench_function("fileio_tokio_read_at", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut off = 0u64;
+                loop {
+                    let data = plain.read_at(off, CHUNK).await.unwrap();
+                    if data.is_empty() {
+                        break;
+                    }
+                    off += data.len() as u64;
+                }
+                assert_eq!(off, FILE_LEN);
+            })
+        })
+    });
+
+    g.bench_function("tokio_fs_read", |b| {
+        let mut buf = vec![0u8; CHUNK];
+        b.iter(|| {
+            rt.block_on(async {
+                let mut f = tokio::fs::File::open(&path).await.unwrap();
+                f.set_max_buf_size(CHUNK);
+                let mut total = 0u64;
+                loop {
+                    let n = f.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    total += n as u64;
+                }
+                assert_eq!(total, FILE_LEN);
+            })
+        })
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = random_4k, random_4k_64_tasks, sequential_1m
+}
+criterion_main!(benches);
