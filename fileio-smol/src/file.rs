@@ -362,7 +362,8 @@ impl File {
         SyncFuture::new(self.0.write_str(text))
     }
 
-    /// The lines from the cursor on, without terminators, advancing the cursor.
+    /// The lines from the cursor on, without terminators, advancing the cursor. The
+    /// stream is `Unpin`: `while let Some(line) = lines.next().await` needs no pinning.
     ///
     /// # Examples
     ///
@@ -378,14 +379,14 @@ impl File {
     /// assert_eq!(lines, ["one", "two"]);
     /// # Ok::<(), fileio_smol::Error>(()) }).unwrap();
     /// ```
-    pub fn lines(&mut self) -> impl Stream<Item = Result<String>> + Send + '_ {
-        self.0.lines()
+    pub fn lines(&mut self) -> impl Stream<Item = Result<String>> + Send + Unpin + '_ {
+        Box::pin(self.0.lines())
     }
 
     /// `size`-byte chunks from the cursor on (the last may be shorter), advancing the
     /// cursor. A `size` of 0 yields one [`Error::InvalidArgument`].
-    pub fn chunks(&mut self, size: usize) -> impl Stream<Item = Result<Bytes>> + Send + '_ {
-        self.0.chunks(size)
+    pub fn chunks(&mut self, size: usize) -> impl Stream<Item = Result<Bytes>> + Send + Unpin + '_ {
+        Box::pin(self.0.chunks(size))
     }
 }
 

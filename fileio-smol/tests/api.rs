@@ -90,10 +90,7 @@ fn from_std_clone_hooks_and_text() {
             "clones inherit hooks"
         );
         let chunks: Vec<_> = f.chunks(8).try_collect().await.unwrap();
-        assert_eq!(
-            chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
-            [8, 6]
-        );
+        assert_eq!(chunks.iter().map(|c| c.len()).collect::<Vec<_>>(), [8, 6]);
         let bad: Vec<_> = f.chunks(0).collect().await;
         assert!(matches!(bad[..], [Err(Error::InvalidArgument(_))]));
         let mut inner = f.into_inner();

@@ -70,7 +70,9 @@ fn offsets(span: u64) -> Arc<Vec<u64>> {
 }
 
 fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
 }
 
 fn random_4k(c: &mut Criterion) {
@@ -91,7 +93,9 @@ fn random_4k(c: &mut Criterion) {
         })
     });
 
-    let plain = rt.block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
+    let plain = rt
+        .block_on(File::options().mode("rb").no_cache().open(&path))
+        .unwrap();
     g.bench_function("fileio_tokio_no_cache", |b| {
         b.iter_custom(|iters| {
             rt.block_on(async {
@@ -146,7 +150,10 @@ fn random_4k(c: &mut Criterion) {
             rt.block_on(async {
                 let start = Instant::now();
                 for i in 0..iters as usize {
-                    tokio_file.seek(SeekFrom::Start(offs[i % OFFSETS])).await.unwrap();
+                    tokio_file
+                        .seek(SeekFrom::Start(offs[i % OFFSETS]))
+                        .await
+                        .unwrap();
                     tokio_file.read_exact(&mut buf).await.unwrap();
                 }
                 start.elapsed()
@@ -188,7 +195,9 @@ fn random_4k_64_tasks(c: &mut Criterion) {
     let mut g = c.benchmark_group("random_4k_64_tasks");
     g.throughput(Throughput::Bytes(BLOCK as u64));
 
-    let plain = rt.block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
+    let plain = rt
+        .block_on(File::options().mode("rb").no_cache().open(&path))
+        .unwrap();
     g.bench_function("fileio_tokio_no_cache", |b| {
         b.iter_custom(|iters| {
             let per_task = iters.div_ceil(TASKS);
@@ -272,7 +281,9 @@ fn sequential_1m(c: &mut Criterion) {
         })
     });
 
-    let plain = rt.block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
+    let plain = rt
+        .block_on(File::options().mode("rb").no_cache().open(&path))
+        .unwrap();
     g.bench_function("fileio_tokio_read_at", |b| {
         b.iter(|| {
             rt.block_on(async {

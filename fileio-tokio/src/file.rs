@@ -392,7 +392,8 @@ impl File {
         })
     }
 
-    /// The lines from the cursor on, without terminators, advancing the cursor.
+    /// The lines from the cursor on, without terminators, advancing the cursor. The
+    /// stream is `Unpin`: `while let Some(line) = lines.next().await` needs no pinning.
     ///
     /// # Examples
     ///
@@ -408,16 +409,16 @@ impl File {
     /// assert_eq!(lines, ["one", "two"]);
     /// # Ok::<(), fileio_tokio::Error>(()) }).unwrap();
     /// ```
-    pub fn lines(&mut self) -> impl Stream<Item = Result<String>> + Send + '_ {
+    pub fn lines(&mut self) -> impl Stream<Item = Result<String>> + Send + Unpin + '_ {
         self.forget_done_seek();
-        self.inner.lines()
+        Box::pin(self.inner.lines())
     }
 
     /// `size`-byte chunks from the cursor on (the last may be shorter), advancing the
     /// cursor. A `size` of 0 yields one [`Error::InvalidArgument`].
-    pub fn chunks(&mut self, size: usize) -> impl Stream<Item = Result<Bytes>> + Send + '_ {
+    pub fn chunks(&mut self, size: usize) -> impl Stream<Item = Result<Bytes>> + Send + Unpin + '_ {
         self.forget_done_seek();
-        self.inner.chunks(size)
+        Box::pin(self.inner.chunks(size))
     }
 
     /// A seek that `start_seek` applied already needs nothing more.

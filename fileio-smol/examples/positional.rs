@@ -1,0 +1,37 @@
+//! Positional reads and writes, as aiofile's `AIOFile.read(size, offset)` /
+//! `write(data, offset)`: no hidden cursor, any number of tasks on one file.
+//!
+//! `cargo run -p fileio-smol --example positional`
+
+use fileio_smol::{AsyncStream, File};
+
+fn main() -> Result<(), fileio_smol::Error> {
+    smol::block_on(async {
+        let dir = std::env::temp_dir().join(format!("fileio-example-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("records.bin");
+
+        let file = File::open(&path, "w+b").await?;
+        // Ten fixed-size records written out of order by concurrent tasks.
+        let tasks: Vec<_> = (0..10u64)
+            .rev()
+            .map(|i| {
+                let f = file.clone();
+                smol::spawn(async move { f.write_at(i * 8, &i.to_le_bytes()).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await?;
+        }
+        let seventh = file.read_at(7 * 8, 8).await?;
+        println!(
+            "record 7 = {}",
+            u64::from_le_bytes(seventh[..].try_into().unwrap())
+        );
+        println!("file length = {} bytes", file.len().await?);
+        println!("cursor untouched: tell() = {}", file.tell());
+
+        std::fs::remove_dir_all(&dir).ok();
+        Ok(())
+    })
+}

@@ -1,0 +1,44 @@
+//! Copying a file in chunks, as with aiofile's `Reader` / `Writer`: `chunks(size)` with
+//! positional writes, then `tokio::io::copy` between two fileio files.
+//!
+//! `cargo run -p fileio-tokio --example copy_chunks`
+
+use fileio_tokio::{AsyncStream, File};
+use futures::StreamExt;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("fileio-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (src_path, dst_path, dst2_path) = (
+        dir.join("src.bin"),
+        dir.join("dst.bin"),
+        dir.join("dst2.bin"),
+    );
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&src_path, &data)?;
+
+    let mut src = File::open(&src_path, "rb").await?;
+    let mut dst = File::open(&dst_path, "wb").await?;
+    let mut chunks = src.chunks(64 * 1024);
+    let mut n = 0;
+    while let Some(chunk) = chunks.next().await {
+        AsyncStream::write(&mut dst, &chunk?).await?;
+        n += 1;
+    }
+    dst.close().await?;
+    println!(
+        "copied {} bytes in {n} chunks",
+        std::fs::metadata(&dst_path)?.len()
+    );
+
+    let mut src = File::open(&src_path, "rb").await?;
+    let mut dst2 = File::open(&dst2_path, "wb").await?;
+    let copied = tokio::io::copy(&mut src, &mut dst2).await?;
+    AsyncStream::close(&mut dst2).await?;
+    println!("tokio::io::copy copied {copied} bytes");
+    assert_eq!(std::fs::read(&dst2_path)?, data);
+
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
