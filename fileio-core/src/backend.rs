@@ -139,8 +139,8 @@ pub trait BackendExt: Backend {
         if first.len() >= len || first.is_empty() {
             return Ok(first);
         }
-        let mut buf = Vec::with_capacity(len);
-        buf.extend_from_slice(&first);
+        // Grows as data arrives: `len` may be far larger than the file.
+        let mut buf = first.to_vec();
         while buf.len() < len {
             let pos = offset.saturating_add(buf.len() as u64);
             let more = retry_interrupted(|| self.read_at(pos, len - buf.len())).await?;
@@ -340,8 +340,25 @@ mod sys {
     use bytes::Bytes;
     use fileio_cache::Stamp;
 
+    /// Largest offset `pread` accepts (`off_t` is signed); no file extends past it.
+    const MAX_OFFSET: u64 = i64::MAX as u64;
+    /// Reads up to this long allocate their whole buffer up front; longer ones first ask
+    /// the file's length, so a huge `len` never allocates more than the file holds.
+    const EAGER_ALLOC: usize = 8 << 20;
+
     pub(super) fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
-        let mut buf: Vec<u8> = Vec::with_capacity(len);
+        if offset > MAX_OFFSET {
+            return Ok(Bytes::new());
+        }
+        let len = if len > EAGER_ALLOC {
+            let size = u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0);
+            len.min(usize::try_from(size.saturating_sub(offset)).unwrap_or(usize::MAX))
+        } else {
+            len
+        };
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(len)
+            .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "read buffer too large"))?;
         while buf.len() < len {
             let pos = offset.saturating_add(buf.len() as u64);
             // Reads into the vector's unused capacity (no zeroing) and extends its length.
@@ -433,8 +450,12 @@ mod sys {
         len: usize,
     ) -> io::Result<Option<Bytes>> {
         use rustix::io::{Errno, ReadWriteFlags};
-        if len == 0 {
+        if len == 0 || offset > MAX_OFFSET {
             return Ok(Some(Bytes::new()));
+        }
+        if len > EAGER_ALLOC {
+            // Large reads are not what the inline path is for; the pool sizes them.
+            return Ok(None);
         }
         let mut buf = vec![0u8; len];
         let mut slices = [io::IoSliceMut::new(&mut buf)];
@@ -599,6 +620,17 @@ impl fmt::Debug for MemBackend {
     }
 }
 
+/// Zero-extends `data` to `len` bytes (no-op if already that long), failing cleanly
+/// instead of aborting when the memory cannot be had.
+fn grow(data: &mut Vec<u8>, len: usize) -> io::Result<()> {
+    if len > data.len() {
+        data.try_reserve(len - data.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "in-memory file too large"))?;
+        data.resize(len, 0);
+    }
+    Ok(())
+}
+
 fn mem_range(len: usize, offset: u64, want: usize) -> std::ops::Range<usize> {
     let start = usize::try_from(offset).unwrap_or(usize::MAX).min(len);
     let end = start.saturating_add(want).min(len);
@@ -619,9 +651,7 @@ impl Backend for MemBackend {
             .ok_or_else(|| io::Error::new(io::ErrorKind::StorageFull, "offset beyond memory"))?;
         let mut st = self.state();
         let end = start + data.len();
-        if st.data.len() < end {
-            st.data.resize(end, 0);
-        }
+        grow(&mut st.data, end)?;
         st.data[start..end].copy_from_slice(&data);
         st.version += 1;
         Ok(data.len())
@@ -633,7 +663,8 @@ impl Backend for MemBackend {
         let len = usize::try_from(len)
             .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "length beyond memory"))?;
         let mut st = self.state();
-        st.data.resize(len, 0);
+        grow(&mut st.data, len)?;
+        st.data.truncate(len);
         st.version += 1;
         Ok(())
     }

@@ -10,12 +10,13 @@
 //! - [`Handle`]: one per handle: cursor, hooks, closed flag. Checks access and turns
 //!   cursor operations into positional ones.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::SeekFrom;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -76,6 +77,36 @@ fn end_of(offset: u64, len: usize) -> Result<u64> {
 struct Known {
     stamp: Stamp,
     at: Instant,
+    /// [`STAMP_SEQ`] when the stamp was asked for.
+    seq: u64,
+}
+
+/// A file's last known version, shared by the opens of the file.
+type KnownCell = Arc<Mutex<Option<Known>>>;
+
+/// Numbers every stamp request in the process, to keep the newest answer.
+static STAMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The known-version cell of the file `key`, shared by every [`Shared`] on that file in
+/// the process, so that a write through one open is trusted by `Exclusive` and
+/// `Interval` handles of every other open at once.
+fn known_cell(key: FileKey) -> KnownCell {
+    type Cells = Mutex<HashMap<FileKey, Weak<Mutex<Option<Known>>>>>;
+    static CELLS: OnceLock<Cells> = OnceLock::new();
+    let mut cells = CELLS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(cell) = cells.get(&key).and_then(Weak::upgrade) {
+        return cell;
+    }
+    // Drop the cells of files no longer open, amortised over insertions.
+    if cells.len() >= 64 && cells.len().is_power_of_two() {
+        cells.retain(|_, cell| cell.strong_count() > 0);
+    }
+    let cell = Arc::new(Mutex::new(None));
+    cells.insert(key, Arc::downgrade(&cell));
+    cell
 }
 
 /// One open file, shared by every clone of a handle.
@@ -88,7 +119,9 @@ pub(crate) struct Shared {
     coherence: Coherence,
     pub(crate) codec: TextCodec,
     sync_on_close: bool,
-    known: Mutex<Option<Known>>,
+    /// The file's last known version, shared by every open of the same file in the
+    /// process (see [`known_cell`]).
+    known: KnownCell,
 }
 
 impl Shared {
@@ -99,15 +132,16 @@ impl Shared {
     ) -> Result<Shared> {
         let codec = TextCodec::for_label(&options.encoding)
             .map_err(|_| Error::UnknownEncoding(options.encoding.clone()))?;
+        let key = backend.key();
         Ok(Shared {
-            key: backend.key(),
+            key,
             backend,
             path,
             cache: options.cache.resolve(),
             coherence: options.coherence,
             codec,
             sync_on_close: options.sync_on_close,
-            known: Mutex::new(None),
+            known: known_cell(key),
         })
     }
 
@@ -121,25 +155,52 @@ impl Shared {
         Error::io(op, self.path.to_path_buf(), source)
     }
 
+    /// Asks the backend for the file's version and records it as the newest known if no
+    /// later question got an answer first.
     async fn fresh_stamp(&self) -> Result<Stamp> {
-        let stamp = match self.backend().stamp_inline() {
-            Some(stamp) => stamp,
-            None => self.backend().stamp().await,
-        };
-        stamp.map_err(|e| self.err(Op::Stat, e))
+        // Numbered before asking: of two answers, the one to the later question describes
+        // the later (or the same) state of the file.
+        let seq = STAMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        let stamp = self.ask_stamp().await?;
+        self.remember(stamp, seq);
+        Ok(stamp)
+    }
+
+    async fn ask_stamp(&self) -> Result<Stamp> {
+        loop {
+            let stamp = match self.backend().stamp_inline() {
+                Some(stamp) => stamp,
+                None => self.backend().stamp().await,
+            };
+            match stamp {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => return other.map_err(|e| self.err(Op::Stat, e)),
+            }
+        }
     }
 
     fn known(&self) -> Option<Known> {
         *self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn remember(&self, stamp: Stamp) {
-        if self.coherence != Coherence::Strict {
-            *self.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(Known {
+    /// Records the file's version after a change made through this process (whatever
+    /// this handle's coherence: other handles on the file may trust it), or after a
+    /// re-stamp.
+    fn remember(&self, stamp: Stamp, seq: u64) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.is_none_or(|k| k.seq <= seq) {
+            *known = Some(Known {
                 stamp,
                 at: Instant::now(),
+                seq,
             });
         }
+    }
+
+    /// Forgets the file's version (a change whose outcome is unknown): the next
+    /// operation asks the backend.
+    fn forget(&self) {
+        *self.known.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// The stamp to look the cache up with, or `None` when the file's version cannot be
@@ -150,18 +211,12 @@ impl Shared {
                 if let Some(known) = self.known() {
                     return Ok(Some(known.stamp));
                 }
-                let stamp = self.fresh_stamp().await?;
-                self.remember(stamp);
-                Ok(Some(stamp))
+                Ok(Some(self.fresh_stamp().await?))
             }
             Coherence::Interval(period) => {
                 let stamp = match self.known() {
                     Some(known) if known.at.elapsed() < period => known.stamp,
-                    _ => {
-                        let stamp = self.fresh_stamp().await?;
-                        self.remember(stamp);
-                        stamp
-                    }
+                    _ => self.fresh_stamp().await?,
                 };
                 Ok((!is_racy(&stamp, SystemTime::now())).then_some(stamp))
             }
@@ -183,21 +238,46 @@ impl Shared {
         self.fresh_stamp().await
     }
 
-    /// One backend read. The `Backend` contract makes a short result mean end of file,
-    /// so there is nothing to loop for but interruptions.
+    /// One backend call: the inline fast path if the backend has one for this read,
+    /// else its `read_at`; `Interrupted` is retried.
+    async fn read_once(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let inline = match self.backend().read_at_inline(offset, len) {
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => None,
+            other => other,
+        };
+        let result = match inline {
+            Some(result) => result,
+            None => loop {
+                match self.backend().read_at(offset, len).await {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    other => break other,
+                }
+            },
+        };
+        let mut data = result.map_err(|e| self.err(Op::Read, e))?;
+        // A backend that returns more than asked is cut to size rather than trusted.
+        data.truncate(len);
+        Ok(data)
+    }
+
+    /// Reads `len` bytes at `offset`, fewer only at end of file. A short transfer that is
+    /// not empty is continued (the `Backend` contract forbids it, but a faulty or exotic
+    /// backend is not trusted to keep it): end of file is an empty read.
     async fn read_direct(&self, offset: u64, len: usize) -> Result<Bytes> {
-        if let Some(result) = self.backend().read_at_inline(offset, len) {
-            match result {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                other => return other.map_err(|e| self.err(Op::Read, e)),
-            }
+        let first = self.read_once(offset, len).await?;
+        if first.len() == len || first.is_empty() {
+            return Ok(first);
         }
-        loop {
-            match self.backend().read_at(offset, len).await {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                other => return other.map_err(|e| self.err(Op::Read, e)),
+        let mut buf = first.to_vec();
+        while buf.len() < len {
+            let pos = end_of(offset, buf.len())?;
+            let more = self.read_once(pos, len - buf.len()).await?;
+            if more.is_empty() {
+                break;
             }
+            buf.extend_from_slice(&more);
         }
+        Ok(Bytes::from(buf))
     }
 
     /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
@@ -275,11 +355,15 @@ impl Shared {
                     .await
                     .map_err(|e| this.err(Op::Write, e))?;
             }
-            if let (Some(guard), Some(before)) = (guard, before) {
-                // On a failure here the guard is dropped, which drops the file's blocks.
-                let after = this.fresh_stamp().await?;
-                guard.patch(&before, &after, at, &data);
-                this.remember(after);
+            // The data is written: a stamp that cannot be had now only costs the cache
+            // its blocks of the file (dropping the guard drops them).
+            match this.fresh_stamp().await {
+                Ok(after) => {
+                    if let (Some(guard), Some(before)) = (guard, before) {
+                        guard.patch(&before, &after, at, &data);
+                    }
+                }
+                Err(_) => this.forget(),
             }
             Ok(at)
         })
@@ -299,10 +383,13 @@ impl Shared {
                 .set_len(len)
                 .await
                 .map_err(|e| this.err(Op::SetLen, e))?;
-            if let (Some(guard), Some(before)) = (guard, before) {
-                let after = this.fresh_stamp().await?;
-                guard.truncate(&before, &after, len);
-                this.remember(after);
+            match this.fresh_stamp().await {
+                Ok(after) => {
+                    if let (Some(guard), Some(before)) = (guard, before) {
+                        guard.truncate(&before, &after, len);
+                    }
+                }
+                Err(_) => this.forget(),
             }
             Ok(())
         })
@@ -310,7 +397,10 @@ impl Shared {
     }
 
     pub(crate) async fn len(&self) -> Result<u64> {
-        self.backend().len().await.map_err(|e| self.err(Op::Stat, e))
+        self.backend()
+            .len()
+            .await
+            .map_err(|e| self.err(Op::Stat, e))
     }
 
     pub(crate) async fn sync_all(&self) -> Result<()> {

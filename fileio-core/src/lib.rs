@@ -45,12 +45,15 @@
     unreachable_pub,
     clippy::future_not_send
 )]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod async_file;
 mod backend;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod engine;
 mod error;
+pub mod fault;
 mod file;
 mod hooks;
 mod mode;
@@ -58,6 +61,8 @@ mod options;
 mod pool;
 mod stream;
 mod text;
+#[cfg(all(target_os = "linux", feature = "io-uring"))]
+pub mod uring;
 
 pub use async_file::{AsyncFile, AsyncOptions};
 pub use backend::{Backend, BackendExt, MemBackend, StdBackend};

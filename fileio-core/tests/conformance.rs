@@ -1,0 +1,257 @@
+//! The conformance suite (`fileio_core::conformance`) over the file types of this crate:
+//! the blocking `File` and `AsyncFile`, on local files and in memory. One `#[test]` per
+//! behaviour and harness, so a failure names both.
+
+#![cfg(feature = "conformance")]
+
+use std::sync::Arc;
+
+use fileio_core::conformance::{
+    self, BlockingFile, Harness, MemFiles, OpenSpec, ScratchDir, SuiteFuture,
+};
+use fileio_core::{AsyncFile, File, OpenMode, RangeCache, Result, StdBackend};
+
+/// Blocking `File` on local files (`Options::open`, i.e. `StdBackend`).
+#[derive(Debug)]
+struct BlockingStd {
+    dir: ScratchDir,
+    cache: RangeCache,
+}
+
+/// `AsyncFile` on local files through the blocking pool (`AsyncFile::options().open`).
+#[derive(Debug)]
+struct AsyncPool {
+    dir: ScratchDir,
+    cache: RangeCache,
+}
+
+/// `AsyncFile` over a plain `StdBackend` (`AsyncFile::from_backend`).
+#[derive(Debug)]
+struct AsyncStd {
+    dir: ScratchDir,
+    cache: RangeCache,
+}
+
+/// Blocking `File` over `MemBackend`.
+#[derive(Debug)]
+struct BlockingMem {
+    files: MemFiles,
+    cache: RangeCache,
+}
+
+/// `AsyncFile` over `MemBackend`.
+#[derive(Debug)]
+struct AsyncMem {
+    files: MemFiles,
+    cache: RangeCache,
+}
+
+trait New {
+    fn new() -> Self;
+}
+
+macro_rules! disk_harness {
+    ($($ty:ident),*) => {$(
+        impl New for $ty {
+            fn new() -> Self {
+                $ty { dir: ScratchDir::new().expect("scratch dir"), cache: conformance::small_cache() }
+            }
+        }
+        impl $ty {
+            fn outside_write_impl(&self, name: &str, data: &[u8]) {
+                self.dir.outside_write(name, data);
+            }
+            fn outside_read_impl(&self, name: &str) -> Vec<u8> {
+                self.dir.outside_read(name)
+            }
+        }
+    )*};
+}
+disk_harness!(BlockingStd, AsyncPool, AsyncStd);
+
+macro_rules! mem_harness {
+    ($($ty:ident),*) => {$(
+        impl New for $ty {
+            fn new() -> Self {
+                $ty { files: MemFiles::new(), cache: conformance::small_cache() }
+            }
+        }
+        impl $ty {
+            fn outside_write_impl(&self, name: &str, data: &[u8]) {
+                self.files.outside_write(name, data);
+            }
+            fn outside_read_impl(&self, name: &str) -> Vec<u8> {
+                self.files.outside_read(name)
+            }
+        }
+    )*};
+}
+mem_harness!(BlockingMem, AsyncMem);
+
+macro_rules! harness_common {
+    () => {
+        fn outside_write(&self, name: &str, data: &[u8]) {
+            self.outside_write_impl(name, data);
+        }
+        fn outside_read(&self, name: &str) -> Vec<u8> {
+            self.outside_read_impl(name)
+        }
+        fn cache(&self) -> RangeCache {
+            self.cache.clone()
+        }
+    };
+}
+
+impl Harness for BlockingStd {
+    type File = BlockingFile;
+    fn open<'a>(
+        &'a self,
+        name: &'a str,
+        spec: &'a OpenSpec,
+    ) -> SuiteFuture<'a, Result<BlockingFile>> {
+        Box::pin(async move {
+            spec.to_options()
+                .open(self.dir.join(name))
+                .map(BlockingFile)
+        })
+    }
+    harness_common!();
+}
+
+impl Harness for AsyncPool {
+    type File = AsyncFile;
+    fn open<'a>(&'a self, name: &'a str, spec: &'a OpenSpec) -> SuiteFuture<'a, Result<AsyncFile>> {
+        Box::pin(async move {
+            let mut options = AsyncFile::options();
+            options
+                .mode(&spec.mode)
+                .coherence(spec.coherence)
+                .encoding(&spec.encoding)
+                .sync_on_close(spec.sync_on_close);
+            match &spec.cache {
+                Some(cache) => options.cache(cache.clone()),
+                None => options.no_cache(),
+            };
+            options.open(self.dir.join(name)).await
+        })
+    }
+    harness_common!();
+}
+
+impl Harness for AsyncStd {
+    type File = AsyncFile;
+    fn open<'a>(&'a self, name: &'a str, spec: &'a OpenSpec) -> SuiteFuture<'a, Result<AsyncFile>> {
+        Box::pin(async move {
+            let path = self.dir.join(name);
+            let mode = OpenMode::parse(&spec.mode)?;
+            let backend =
+                StdBackend::open(&path, mode).map_err(|source| fileio_core::Error::Io {
+                    path: path.clone(),
+                    op: fileio_core::Op::Open,
+                    source,
+                })?;
+            AsyncFile::from_backend(Arc::new(backend), path, &spec.to_options())
+        })
+    }
+    harness_common!();
+}
+
+impl Harness for BlockingMem {
+    type File = BlockingFile;
+    fn open<'a>(
+        &'a self,
+        name: &'a str,
+        spec: &'a OpenSpec,
+    ) -> SuiteFuture<'a, Result<BlockingFile>> {
+        Box::pin(async move {
+            let backend = self.files.open(name, &spec.mode)?;
+            File::from_backend(Arc::new(backend), name, &spec.to_options()).map(BlockingFile)
+        })
+    }
+    harness_common!();
+}
+
+impl Harness for AsyncMem {
+    type File = AsyncFile;
+    fn open<'a>(&'a self, name: &'a str, spec: &'a OpenSpec) -> SuiteFuture<'a, Result<AsyncFile>> {
+        Box::pin(async move {
+            let backend = self.files.open(name, &spec.mode)?;
+            AsyncFile::from_backend(Arc::new(backend), name, &spec.to_options())
+        })
+    }
+    harness_common!();
+}
+
+/// One module per harness, one `#[test]` per behaviour, each on a fresh harness.
+macro_rules! suite {
+    ($module:ident, $harness:ty: $($behaviour:ident),* $(,)?) => {
+        mod $module {
+            use super::*;
+            $(
+                #[test]
+                fn $behaviour() {
+                    let harness = <$harness as New>::new();
+                    futures::executor::block_on(conformance::$behaviour(&harness));
+                }
+            )*
+
+            /// The list above names every behaviour of the suite.
+            #[test]
+            fn lists_every_behaviour() {
+                assert_eq!([$(stringify!($behaviour)),*].as_slice(), conformance::BEHAVIOURS);
+            }
+        }
+    };
+}
+
+macro_rules! all_behaviours {
+    ($module:ident, $harness:ty) => {
+        suite!($module, $harness:
+            modes_open,
+            modes_access,
+            modes_invalid,
+            positional_read_write,
+            positional_eof,
+            positional_gap_fill,
+            positional_overflow,
+            positional_across_blocks,
+            cursor_read_write,
+            cursor_seek,
+            append,
+            set_len,
+            sync,
+            close,
+            drop_without_close,
+            clone,
+            hooks_read,
+            hooks_write,
+            text_read_text,
+            text_read_line,
+            text_lines,
+            text_chunks,
+            text_decode_errors,
+            text_encodings,
+            cache_between_handles,
+            cache_outside_writes,
+            cache_racy_outside_writes,
+            cache_exclusive,
+            cache_interval,
+            cache_stats,
+            bad_input,
+            huge_lengths,
+        );
+    };
+}
+
+all_behaviours!(blocking_std, BlockingStd);
+all_behaviours!(async_pool, AsyncPool);
+all_behaviours!(async_std, AsyncStd);
+all_behaviours!(blocking_mem, BlockingMem);
+all_behaviours!(async_mem, AsyncMem);
+
+/// `run_all` runs the whole suite on one harness (names do not collide).
+#[test]
+fn run_all_in_memory() {
+    let harness = AsyncMem::new();
+    futures::executor::block_on(conformance::run_all(&harness));
+}
