@@ -414,6 +414,56 @@ fn hit_ratio_table() {
     println!();
 }
 
+/// CPU time this thread has run, from `/proc/thread-self/schedstat` (Linux; `None`
+/// elsewhere). Unlike wall time it does not count time the thread spent descheduled.
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// Hit cost per lookup in CPU time with 1 and 2 threads. On a busy machine wall-clock
+/// throughput cannot show scaling; CPU time per hit can: if it stays flat from one thread
+/// to two, the threads do not contend (no shared cache line written per hit), so
+/// throughput scales linearly with free cores.
+fn scaling_table() {
+    const OPS: usize = 4_000_000;
+    if thread_cpu_ns().is_none() {
+        return;
+    }
+    let offsets = hit_offsets();
+    println!("hit_4k CPU time per hit (ns), from /proc/thread-self/schedstat");
+    println!("{:<14} {:>10} {:>10}", "cache", "1 thread", "2 threads");
+    for (name, cache) in competitors() {
+        let cache = &*cache;
+        let run = |threads: usize| -> f64 {
+            let barrier = Barrier::new(threads);
+            let offsets = &offsets;
+            let total: u64 = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let barrier = &barrier;
+                        s.spawn(move || {
+                            barrier.wait();
+                            let start = thread_cpu_ns().unwrap_or(0);
+                            let mut i = t * 2048;
+                            for _ in 0..OPS {
+                                i = (i + 1) & 4095;
+                                black_box(cache.hit(offsets[i]));
+                            }
+                            thread_cpu_ns().unwrap_or(0).saturating_sub(start)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).sum()
+            });
+            total as f64 / (OPS * threads) as f64
+        };
+        let _warm = run(1);
+        println!("{name:<14} {:>10.1} {:>10.1}", run(1), run(2));
+    }
+    println!();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .measurement_time(Duration::from_secs(2))
@@ -430,11 +480,14 @@ criterion_group! {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo test --benches` runs benches in test mode: keep that quick. With a criterion
-    // filter, print the table only if the filter is `hit_ratio`.
+    // filter, print a table only if the filter names it (`hit_ratio`, `scaling`).
     let filter = args.iter().find(|a| !a.starts_with('-'));
     let test_mode = args.iter().any(|a| a == "--test");
     if !test_mode && filter.is_none_or(|f| f == "hit_ratio") {
         hit_ratio_table();
+    }
+    if !test_mode && filter.is_none_or(|f| f == "scaling") {
+        scaling_table();
     }
     benches();
     Criterion::default().configure_from_args().final_summary();
