@@ -112,6 +112,8 @@
 //! (single thread, same machine), the plain `RwLock<HashMap>` shard with its lock-free
 //! per-file check takes about 61 ns, a bare `DashMap<_, Bytes>` get-and-slice with no
 //! eviction at all about 100 ns, quick_cache about 100 ns and moka about 360 ns.
+//! Two threads hitting the same file scale: the bench's `scaling` table measured about
+//! 70 ns of CPU time per hit on one thread and 75 ns on each of two (quick_cache: 77 / 86).
 //! `dashmap` holds the per-file table instead, which only misses and writes touch.
 //!
 //! **Per-file state on the hit path.** Each block holds an `Arc` to its file's state, so
