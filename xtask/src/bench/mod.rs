@@ -392,6 +392,11 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
         plan.file_size + plan.write_size,
         "generating data files",
     );
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:<52} [{bar:24}] {bytes}/{total_bytes}")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
     sys::generate(&data, plan.file_size, &bar).map_err(|e| io_err(&data, e))?;
     sys::generate(&write, plan.write_size, &bar).map_err(|e| io_err(&write, e))?;
     bar.finish_and_clear();

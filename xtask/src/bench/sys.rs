@@ -143,6 +143,14 @@ pub(crate) fn evict(_path: &Path) -> io::Result<()> {
     ))
 }
 
+/// `fsync`s `path`.
+pub(crate) fn sync(path: &Path) -> io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .sync_all()
+}
+
 /// Reads `path` from start to end, so that its pages are in the page cache.
 pub(crate) fn read_through(path: &Path) -> io::Result<()> {
     let mut f = File::open(path)?;

@@ -274,7 +274,7 @@ fn tiny_end_to_end_run_writes_the_reports() {
             } else if w.id.starts_with("rand") {
                 // Filled before the case: every read is a hit.
                 assert!(
-                    m.hit_ratio.is_some_and(|h| h > 0.9),
+                    m.hit_ratio.is_some_and(|h| h > 0.99),
                     "{case}: {:?}",
                     m.hit_ratio
                 );
