@@ -5,7 +5,9 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use async_lock::Semaphore;
 use async_trait::async_trait;
@@ -29,7 +31,22 @@ pub trait Offload: Clone + fmt::Debug + Send + Sync + 'static {
         T: Send + 'static;
 }
 
-/// The `blocking` crate's process-wide pool: works under any executor.
+/// The `blocking` crate's process-wide pool (the one `smol::unblock` uses): works under
+/// smol, async-std, `futures::executor` or any other executor.
+///
+/// Unlike a bare `blocking::unblock` task, whose job is cancelled when the task is
+/// dropped before a pool thread picks it up, a job offloaded here runs exactly once even
+/// if its future is dropped: a write handed to the pool always lands. A panic in a job
+/// resumes in the task awaiting it.
+///
+/// # Examples
+///
+/// ```
+/// use fileio_core::{BlockingPool, Offload};
+///
+/// let answer = futures_lite::future::block_on(BlockingPool.offload(|| 6 * 7));
+/// assert_eq!(answer, 42);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BlockingPool;
 
@@ -39,7 +56,33 @@ impl Offload for BlockingPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        blocking::unblock(f)
+        Detached(Some(blocking::unblock(f)))
+    }
+}
+
+/// A `blocking` task that is detached, not cancelled, when dropped.
+struct Detached<T>(Option<blocking::Task<T>>);
+
+impl<T> Future for Detached<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let Some(task) = this.0.as_mut() else {
+            // Polled again after completion: a caller bug, answered without panicking.
+            return Poll::Pending;
+        };
+        let out = std::task::ready!(Pin::new(task).poll(cx));
+        this.0 = None;
+        Poll::Ready(out)
+    }
+}
+
+impl<T> Drop for Detached<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.detach();
+        }
     }
 }
 

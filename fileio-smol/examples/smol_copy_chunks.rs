@@ -1,7 +1,7 @@
 //! Copying a file in chunks, as with aiofile's `Reader` / `Writer`: `chunks(size)` with
 //! positional writes, then `smol::io::copy` between two fileio files.
 //!
-//! `cargo run -p fileio-smol --example copy_chunks`
+//! `cargo run -p fileio-smol --example smol_copy_chunks`
 
 use fileio_smol::{AsyncStream, File};
 use futures::StreamExt;

@@ -1,7 +1,7 @@
 //! Hooks that count bytes, as duck's `on_read` / `on_write` callbacks: a sync hook
 //! sees every read (cache hits included) and write; an async hook is awaited after each.
 //!
-//! `cargo run -p fileio-smol --example hooks`
+//! `cargo run -p fileio-smol --example smol_hooks`
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

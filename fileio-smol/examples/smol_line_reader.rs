@@ -1,7 +1,7 @@
 //! A line reader, as aiofile's `LineReader` or iterating duck's `FileIOStream`: the
 //! library's own `lines()` stream, then smol's `BufReader::lines()` on the same file.
 //!
-//! `cargo run -p fileio-smol --example line_reader`
+//! `cargo run -p fileio-smol --example smol_line_reader`
 
 use fileio_smol::{AsyncStream, File};
 use futures::StreamExt;

@@ -176,7 +176,6 @@ behaviours!(
     positional_read_write,
     positional_eof,
     positional_gap_fill,
-    #[ignore = "fails in fileio-core itself (AsyncFile over PoolBackend fails it too): read_at near u64::MAX returns EINVAL instead of empty"]
     positional_overflow,
     positional_across_blocks,
     cursor_read_write,
@@ -198,18 +197,14 @@ behaviours!(
     cache_between_handles,
     cache_outside_writes,
     cache_racy_outside_writes,
-    #[ignore = "fails in fileio-core itself (AsyncFile over PoolBackend fails it too): a second open of the file keeps its own stale stamp"]
     cache_exclusive,
-    #[ignore = "fails in fileio-core itself (AsyncFile over PoolBackend fails it too): a second open of the file keeps its own stale stamp"]
     cache_interval,
     cache_stats,
     bad_input,
-    #[ignore = "fails in fileio-core itself (AsyncFile over PoolBackend fails it too): read buffers are allocated at the requested length (capacity overflow)"]
     huge_lengths,
 );
 
 #[test]
-#[ignore = "runs the behaviours fileio-core itself fails (see above)"]
 fn run_all_in_one_go() {
     on_two_threads(async { conformance::run_all(&harness()).await });
 }

@@ -1,7 +1,7 @@
 //! Copying a file in chunks, as with aiofile's `Reader` / `Writer`: `chunks(size)` with
 //! positional writes, then `tokio::io::copy` between two fileio files.
 //!
-//! `cargo run -p fileio-tokio --example copy_chunks`
+//! `cargo run -p fileio-tokio --example tokio_copy_chunks`
 
 use fileio_tokio::{AsyncStream, File};
 use futures::StreamExt;

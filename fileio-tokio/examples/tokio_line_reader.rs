@@ -1,7 +1,7 @@
 //! A line reader, as aiofile's `LineReader` or iterating duck's `FileIOStream`: the
 //! library's own `lines()` stream, then tokio's `BufReader::lines()` on the same file.
 //!
-//! `cargo run -p fileio-tokio --example line_reader`
+//! `cargo run -p fileio-tokio --example tokio_line_reader`
 
 use fileio_tokio::{AsyncStream, File};
 use futures::StreamExt;

@@ -1,7 +1,7 @@
 //! Positional reads and writes, as aiofile's `AIOFile.read(size, offset)` /
 //! `write(data, offset)`: no hidden cursor, any number of tasks on one file.
 //!
-//! `cargo run -p fileio-tokio --example positional`
+//! `cargo run -p fileio-tokio --example tokio_positional`
 
 use fileio_tokio::{AsyncStream, File};
 
