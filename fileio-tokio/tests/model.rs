@@ -42,6 +42,10 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn write_model(model: &mut Vec<u8>, at: u64, data: &[u8]) {
+    // Writing nothing changes nothing, even past the end (as `pwrite` of 0 bytes).
+    if data.is_empty() {
+        return;
+    }
     let at = at as usize;
     if model.len() < at + data.len() {
         model.resize(at + data.len(), 0);
