@@ -449,7 +449,6 @@ mod sys {
         offset: u64,
         len: usize,
     ) -> io::Result<Option<Bytes>> {
-        use rustix::io::{Errno, ReadWriteFlags};
         if len == 0 || offset > MAX_OFFSET {
             return Ok(Some(Bytes::new()));
         }
@@ -457,9 +456,8 @@ mod sys {
             // Large reads are not what the inline path is for; the pool sizes them.
             return Ok(None);
         }
-        let mut buf = vec![0u8; len];
-        let mut slices = [io::IoSliceMut::new(&mut buf)];
-        match rustix::io::preadv2(file, &mut slices, offset, ReadWriteFlags::NOWAIT) {
+        let mut buf: Vec<u8> = Vec::with_capacity(len);
+        match preadv2_nowait(file, &mut buf, len, offset) {
             Ok(n) if n == len => Ok(Some(Bytes::from(buf))),
             // Short: maybe end of file, maybe a partly resident range, maybe the 5.9/5.10
             // bug. Only the file's length can tell end of file apart; otherwise the pool
@@ -467,17 +465,43 @@ mod sys {
             Ok(n) => {
                 let size = u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0);
                 if offset.saturating_add(n as u64) >= size {
-                    buf.truncate(n);
                     Ok(Some(Bytes::from(buf)))
                 } else {
                     Ok(None)
                 }
             }
-            Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL | Errno::INTR) => {
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
+            Err(e) => match e.raw_os_error() {
+                Some(
+                    libc::EAGAIN | libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL | libc::EINTR,
+                ) => Ok(None),
+                _ => Err(e),
+            },
         }
+    }
+
+    /// `preadv2(RWF_NOWAIT)` of up to `len` bytes into `buf`'s unused capacity, which it
+    /// then marks initialised: the buffer is never zeroed first (that would cost as much
+    /// as the copy for large reads). Returns the bytes read.
+    #[allow(unsafe_code)]
+    fn preadv2_nowait(file: &File, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let spare = buf.spare_capacity_mut();
+        let iov = libc::iovec {
+            iov_base: spare.as_mut_ptr().cast(),
+            iov_len: len.min(spare.len()),
+        };
+        let offset = libc::off_t::try_from(offset)
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: `iov` describes `iov_len` bytes of `buf`'s unused capacity, which stays
+        // allocated, and is not otherwise borrowed, for the whole call. The kernel writes
+        // at most `iov_len` bytes there and reads nothing from it; `file` is an open
+        // descriptor for the duration of the borrow.
+        let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
+        let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+        // SAFETY: the kernel initialised the first `n` bytes of the spare capacity, and
+        // `n <= iov_len <= capacity - len()` (a `preadv2` never returns more than asked).
+        unsafe { buf.set_len(n.min(iov.iov_len)) };
+        Ok(n)
     }
 
     #[cfg(not(target_os = "linux"))]
