@@ -452,7 +452,7 @@ fn expect_bytes(got: Result<Bytes>, want: &[u8]) -> std::result::Result<usize, S
 
 /// Applies one operation to the slots and the model, comparing results.
 fn step<S: Subject>(
-    slots: &mut Vec<Slot<S>>,
+    slots: &mut [Slot<S>],
     model: &mut Vec<u8>,
     op: &Op,
     open: &dyn Fn(bool) -> S,

@@ -1,0 +1,689 @@
+//! Cancellation at every await point.
+//!
+//! For each operation of [`AsyncFile`] (`read`, `read_at`, `write`, `write_at`, `set_len`,
+//! `seek(End)`, `read_line`, `read_text`, `write_str`, `close`, and the `futures::io`
+//! `poll_read` / `poll_write` path), the harness creates the operation's future, polls it
+//! `k` times for `k = 0, 1, 2, ...` — after each `Pending` it waits for the waker to be
+//! called, so every poll reaches the next await point, and a `Pending` that is never
+//! woken fails the test — then drops it. This needs no runtime: the waker only records
+//! wake-ups. After the drop it waits for the file to be quiescent (work the engine
+//! finishes on its own has landed) and checks, against a `Vec<u8>` model:
+//!
+//! - the content equals the model before the operation or after it, and which one is
+//!   forced where the contract fixes it: a cursor write whose cursor moved, or a
+//!   positional write / `set_len` that reached the backend, must have landed;
+//! - the cursor is where the contract puts it: a dropped read leaves it alone, a
+//!   dropped write leaves it alone before submission and moves it as if finished after;
+//! - the cache validates, stays within its bound, and every read afterwards (hits
+//!   included, through the same handle and through a new one) returns the model's bytes.
+//!
+//! Two setups: `AsyncFile` over `FaultBackend<MemBackend>` with a 1 ms delay on every
+//! backend operation (so every await is really pending), and `AsyncFile::open` on a
+//! real file with the `blocking` crate's pool.
+
+use std::future::Future;
+use std::io::SeekFrom;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use fileio_core::fault::{Fault, FaultBackend, Target};
+use fileio_core::{AsyncFile, AsyncStream, Bytes, Error, MemBackend, Options, RangeCache};
+use futures::executor::block_on;
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The most polls tried for one operation; every operation here finishes well before.
+const MAX_POLLS: usize = 64;
+/// A pending future must be woken within this long.
+const WAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Past the engine's 20 ms racy window (disk stamps taken sooner serve no hits).
+const PAST_RACY_WINDOW: Duration = Duration::from_millis(25);
+/// Where the cursor stands before each operation (the start of a line of the content).
+const START: u64 = 124;
+
+// ---- the harness ----
+
+/// A waker that counts its wake-ups and lets a thread wait for the next one.
+#[derive(Default)]
+struct Recorder {
+    wakes: Mutex<usize>,
+    cond: Condvar,
+    total: AtomicUsize,
+}
+
+impl Wake for Recorder {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.total.fetch_add(1, Ordering::SeqCst);
+        *self.wakes.lock().unwrap() += 1;
+        self.cond.notify_all();
+    }
+}
+
+impl Recorder {
+    /// Waits until a wake-up newer than the last one consumed; false on timeout.
+    fn wait(&self) -> bool {
+        let deadline = Instant::now() + WAKE_TIMEOUT;
+        let mut wakes = self.wakes.lock().unwrap();
+        while *wakes == 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            wakes = self.cond.wait_timeout(wakes, left).unwrap().0;
+        }
+        *wakes = 0;
+        true
+    }
+}
+
+/// What became of a future polled at most `k` times.
+enum Outcome<T> {
+    /// It completed within `k` polls.
+    Done(T),
+    /// It was still pending after `k` polls and was dropped.
+    Dropped,
+}
+
+/// Polls `fut` up to `k` times, waiting for a wake-up between polls, then drops it.
+///
+/// # Panics
+///
+/// When a pending future is not woken within [`WAKE_TIMEOUT`] (a lost wake-up).
+fn poll_then_drop<F: Future>(fut: F, k: usize) -> Outcome<F::Output> {
+    let recorder = Arc::new(Recorder::default());
+    let waker = Waker::from(recorder.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    for i in 0..k {
+        if i > 0 {
+            assert!(
+                recorder.wait(),
+                "a pending future was not woken within {WAKE_TIMEOUT:?} (poll {i})"
+            );
+        }
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return Outcome::Done(out);
+        }
+    }
+    Outcome::Dropped
+}
+
+// ---- setups ----
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setup {
+    /// `FaultBackend<MemBackend>`, every backend operation delayed by 1 ms.
+    MemDelayed,
+    /// `AsyncFile::open` on a real file: the `blocking` crate's pool.
+    Pool,
+}
+
+/// Lines of UTF-8 text with multibyte characters.
+fn initial_content() -> Vec<u8> {
+    let mut text = String::new();
+    for i in 0..120 {
+        text.push_str(&format!("line {i:03}: grüße, ßeta, 東京 — ok\n"));
+    }
+    text.into_bytes()
+}
+
+fn tiny_cache() -> RangeCache {
+    RangeCache::builder()
+        .capacity(16 << 10)
+        .block_size(512)
+        .build()
+        .expect("cache")
+}
+
+/// One file under test, its cache and how to look at it from outside.
+struct Env {
+    setup: Setup,
+    cache: RangeCache,
+    file: AsyncFile,
+    fault: Option<Arc<FaultBackend<MemBackend>>>,
+    path: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Env {
+    /// A fresh file with [`initial_content`], its cache warmed by a full read, and the
+    /// handle's cursor at [`START`].
+    fn new(setup: Setup) -> Env {
+        let cache = tiny_cache();
+        let (file, fault, path, dir) = match setup {
+            Setup::MemDelayed => {
+                let fault = Arc::new(FaultBackend::new(MemBackend::with_data(initial_content())));
+                fault.always(Target::Any, Fault::Delay(Duration::from_millis(1)));
+                let mut options = Options::new();
+                options.mode("r+b").cache(cache.clone());
+                let path = PathBuf::from("cancel.mem");
+                let file =
+                    AsyncFile::from_backend(fault.clone(), &path, &options).expect("from_backend");
+                (file, Some(fault), path, None)
+            }
+            Setup::Pool => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join("cancel.txt");
+                std::fs::write(&path, initial_content()).expect("write");
+                // Stamps taken within the racy window serve no hits: let it pass so that
+                // the warm-up really fills the cache.
+                std::thread::sleep(PAST_RACY_WINDOW);
+                let file = block_on(
+                    AsyncFile::options()
+                        .mode("r+b")
+                        .cache(cache.clone())
+                        .open(&path),
+                )
+                .expect("open");
+                (file, None, path, Some(dir))
+            }
+        };
+        let mut env = Env {
+            setup,
+            cache,
+            file,
+            fault,
+            path,
+            _dir: dir,
+        };
+        let len = initial_content().len();
+        let warm = block_on(env.file.read_at(0, len)).expect("warm-up read");
+        assert_eq!(warm.len(), len);
+        assert!(
+            env.cache.stats().resident_bytes > 0,
+            "the warm-up filled the cache"
+        );
+        block_on(AsyncStream::seek(&mut env.file, SeekFrom::Start(START))).expect("seek");
+        env
+    }
+
+    fn contents(&self) -> Vec<u8> {
+        match &self.fault {
+            Some(fault) => fault.inner().contents(),
+            None => std::fs::read(&self.path).expect("read back"),
+        }
+    }
+
+    /// Backend operations of `target` seen so far (the delayed setup only).
+    fn count(&self, target: Target) -> Option<u64> {
+        self.fault.as_ref().map(|f| f.count(target))
+    }
+
+    /// Waits until nothing changes for a while: work the engine finishes after a drop
+    /// (a write handed to the pool) has landed.
+    fn quiesce(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let snapshot = || (self.contents(), self.count(Target::Any));
+        let mut last = snapshot();
+        loop {
+            std::thread::sleep(Duration::from_millis(30));
+            let now = snapshot();
+            if now == last {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the file never settled");
+            last = now;
+        }
+    }
+
+    /// A new handle on the same file and cache.
+    fn open_again(&self) -> AsyncFile {
+        let mut options = Options::new();
+        options.mode("rb").cache(self.cache.clone());
+        match &self.fault {
+            Some(fault) => {
+                AsyncFile::from_backend(fault.clone(), &self.path, &options).expect("reopen")
+            }
+            None => block_on(
+                AsyncFile::options()
+                    .mode("rb")
+                    .cache(self.cache.clone())
+                    .open(&self.path),
+            )
+            .expect("reopen"),
+        }
+    }
+
+    /// The cache is consistent and every read (hits included) returns `model`.
+    fn check_reads(&self, model: &[u8], closed: bool) -> std::result::Result<(), String> {
+        self.cache
+            .validate()
+            .map_err(|e| format!("cache invariant: {e}"))?;
+        let stats = self.cache.stats();
+        if stats.resident_bytes > stats.capacity_bytes {
+            return Err(format!(
+                "cache over its bound: {} of {}",
+                stats.resident_bytes, stats.capacity_bytes
+            ));
+        }
+        if self.setup == Setup::Pool {
+            // Let the stamp of a write made during the operation leave the racy window,
+            // so the reads below are served from the blocks that write patched.
+            std::thread::sleep(PAST_RACY_WINDOW);
+        }
+        let other = self.open_again();
+        let handles: Vec<&AsyncFile> = if closed {
+            vec![&other]
+        } else {
+            vec![&self.file, &other]
+        };
+        for handle in handles {
+            // Twice: the first read may fill, the second is served by the cache.
+            for _ in 0..2 {
+                let all =
+                    block_on(handle.read_at(0, model.len() + 100)).map_err(|e| e.to_string())?;
+                if all[..] != model[..] {
+                    return Err(format!(
+                        "a read after the drop returned {} bytes that differ from the model's {}",
+                        all.len(),
+                        model.len()
+                    ));
+                }
+                for offset in (0..model.len() as u64).step_by(700) {
+                    let got = block_on(handle.read_at(offset, 300)).map_err(|e| e.to_string())?;
+                    let end = (offset as usize + 300).min(model.len());
+                    if got[..] != model[offset as usize..end] {
+                        return Err(format!("read_at({offset}, 300) differs from the model"));
+                    }
+                }
+            }
+        }
+        self.cache
+            .validate()
+            .map_err(|e| format!("cache invariant after reads: {e}"))
+    }
+}
+
+// ---- operations ----
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Operation {
+    Read,
+    ReadAt,
+    Write,
+    WriteAt,
+    SetLen,
+    SeekEnd,
+    ReadLine,
+    ReadText,
+    WriteStr,
+    Close,
+    PollRead,
+    PollWrite,
+}
+
+/// What an operation returned.
+#[derive(Debug)]
+enum Value {
+    Bytes(Bytes),
+    Unit,
+    Pos(u64),
+    Line(Option<String>),
+    Text(String),
+    Count(usize),
+}
+
+const WRITE_DATA: &[u8] = &[0xA5; 700];
+const WRITE_AT_OFFSET: u64 = 3000;
+const WRITE_AT_DATA: &[u8] = &[0x5A; 1500];
+const SET_LEN: u64 = 1300;
+const TEXT: &str = "ünïcødé ✓\n";
+const SEEK_END: i64 = -10;
+const READ_LEN: usize = 300;
+const READ_AT: (u64, usize) = (1000, 800);
+const TEXT_CHARS: usize = 40;
+
+type OpFuture<'a> = Pin<Box<dyn Future<Output = OpResult> + 'a>>;
+
+/// An operation's value, or its error (a fileio or an I/O error) as text.
+type OpResult = std::result::Result<Value, String>;
+
+fn text<T, E: std::fmt::Debug + std::fmt::Display>(
+    r: std::result::Result<T, E>,
+) -> std::result::Result<T, String> {
+    r.map_err(|e| format!("{e} ({e:?})"))
+}
+
+/// The operation's future, borrowing the file.
+fn start(op: Operation, file: &mut AsyncFile) -> OpFuture<'_> {
+    match op {
+        Operation::Read => {
+            Box::pin(async move { text(AsyncStream::read(file, READ_LEN).await).map(Value::Bytes) })
+        }
+        Operation::ReadAt => {
+            Box::pin(
+                async move { text(file.read_at(READ_AT.0, READ_AT.1).await).map(Value::Bytes) },
+            )
+        }
+        Operation::Write => {
+            Box::pin(
+                async move { text(AsyncStream::write(file, WRITE_DATA).await).map(Value::Count) },
+            )
+        }
+        Operation::WriteAt => Box::pin(async move {
+            text(file.write_at(WRITE_AT_OFFSET, WRITE_AT_DATA).await).map(Value::Count)
+        }),
+        Operation::SetLen => {
+            Box::pin(async move { text(file.set_len(SET_LEN).await).map(|()| Value::Unit) })
+        }
+        Operation::SeekEnd => Box::pin(async move {
+            text(AsyncStream::seek(file, SeekFrom::End(SEEK_END)).await).map(Value::Pos)
+        }),
+        Operation::ReadLine => {
+            Box::pin(async move { text(file.read_line().await).map(Value::Line) })
+        }
+        Operation::ReadText => {
+            Box::pin(async move { text(file.read_text(TEXT_CHARS).await).map(Value::Text) })
+        }
+        Operation::WriteStr => {
+            Box::pin(async move { text(file.write_str(TEXT).await).map(Value::Count) })
+        }
+        Operation::Close => {
+            Box::pin(async move { text(AsyncStream::close(file).await).map(|()| Value::Unit) })
+        }
+        Operation::PollRead => Box::pin(async move {
+            let mut buf = vec![0u8; READ_LEN];
+            let n = text(AsyncReadExt::read(file, &mut buf).await)?;
+            buf.truncate(n);
+            Ok(Value::Bytes(Bytes::from(buf)))
+        }),
+        Operation::PollWrite => {
+            Box::pin(
+                async move { text(AsyncWriteExt::write(file, WRITE_DATA).await).map(Value::Count) },
+            )
+        }
+    }
+}
+
+fn write_into(model: &[u8], offset: u64, data: &[u8]) -> Vec<u8> {
+    let mut out = model.to_vec();
+    let (start, end) = (offset as usize, offset as usize + data.len());
+    if out.len() < end {
+        out.resize(end, 0);
+    }
+    out[start..end].copy_from_slice(data);
+    out
+}
+
+/// The model after the operation completes, and the cursor it leaves.
+fn finished(op: Operation, model: &[u8]) -> (Vec<u8>, u64) {
+    let text_at = &model[START as usize..];
+    let text = std::str::from_utf8(text_at).expect("the content is UTF-8");
+    match op {
+        Operation::Read | Operation::PollRead => {
+            (model.to_vec(), START + READ_LEN.min(text_at.len()) as u64)
+        }
+        Operation::ReadAt | Operation::SetLen | Operation::Close => {
+            let after = if op == Operation::SetLen {
+                model[..SET_LEN as usize].to_vec()
+            } else {
+                model.to_vec()
+            };
+            (after, START)
+        }
+        Operation::Write | Operation::PollWrite => (
+            write_into(model, START, WRITE_DATA),
+            START + WRITE_DATA.len() as u64,
+        ),
+        Operation::WriteAt => (write_into(model, WRITE_AT_OFFSET, WRITE_AT_DATA), START),
+        Operation::SeekEnd => (model.to_vec(), (model.len() as i64 + SEEK_END) as u64),
+        Operation::ReadLine => {
+            let line = text.split_inclusive('\n').next().unwrap_or("");
+            (model.to_vec(), START + line.len() as u64)
+        }
+        Operation::ReadText => {
+            let bytes: usize = text.chars().take(TEXT_CHARS).map(char::len_utf8).sum();
+            (model.to_vec(), START + bytes as u64)
+        }
+        Operation::WriteStr => (
+            write_into(model, START, TEXT.as_bytes()),
+            START + TEXT.len() as u64,
+        ),
+    }
+}
+
+/// Checks a completed operation's return value against the model before it.
+fn check_value(op: Operation, value: &Value, model: &[u8]) -> std::result::Result<(), String> {
+    let text = std::str::from_utf8(&model[START as usize..]).expect("UTF-8");
+    let ok = match (op, value) {
+        (Operation::Read | Operation::PollRead, Value::Bytes(b)) => {
+            b[..] == model[START as usize..(START as usize + READ_LEN).min(model.len())]
+        }
+        (Operation::ReadAt, Value::Bytes(b)) => {
+            let (at, len) = (READ_AT.0 as usize, READ_AT.1);
+            b[..] == model[at.min(model.len())..(at + len).min(model.len())]
+        }
+        (Operation::Write | Operation::PollWrite, Value::Count(n)) => *n == WRITE_DATA.len(),
+        (Operation::WriteAt, Value::Count(n)) => *n == WRITE_AT_DATA.len(),
+        (Operation::WriteStr, Value::Count(n)) => *n == TEXT.len(),
+        (Operation::SetLen | Operation::Close, Value::Unit) => true,
+        (Operation::SeekEnd, Value::Pos(p)) => *p == (model.len() as i64 + SEEK_END) as u64,
+        (Operation::ReadLine, Value::Line(line)) => {
+            line.as_deref() == text.split_inclusive('\n').next()
+        }
+        (Operation::ReadText, Value::Text(t)) => {
+            t.chars().count() == TEXT_CHARS && text.starts_with(t.as_str())
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{op:?} returned {value:?}, which the model does not hold"
+        ))
+    }
+}
+
+/// Runs `op` polled `k` times on a fresh file and checks the aftermath; returns whether
+/// the operation completed within `k` polls.
+fn case(setup: Setup, op: Operation, k: usize) -> std::result::Result<bool, String> {
+    let mut env = Env::new(setup);
+    let before = env.contents();
+    let (after, done_cursor) = finished(op, &before);
+    let (writes, set_lens) = (env.count(Target::Write), env.count(Target::SetLen));
+
+    let outcome = poll_then_drop(start(op, &mut env.file), k);
+    let completed = matches!(outcome, Outcome::Done(_));
+    if let Outcome::Done(result) = &outcome {
+        let value = result
+            .as_ref()
+            .map_err(|e| format!("{op:?} failed: {e} ({e:?})"))?;
+        check_value(op, value, &before)?;
+    }
+    env.quiesce();
+    let content = env.contents();
+    let cursor = env.file.tell();
+
+    // Which model holds now, and where the cursor must be.
+    let (model, want_cursor) = match op {
+        _ if completed => (after.clone(), done_cursor),
+        // Reads, seeks and text reads dropped: nothing moved.
+        Operation::Read
+        | Operation::ReadAt
+        | Operation::SeekEnd
+        | Operation::ReadLine
+        | Operation::ReadText
+        | Operation::Close => (before.clone(), START),
+        // A cursor write: submitted iff the cursor moved; then it must land.
+        Operation::Write | Operation::WriteStr => {
+            if cursor == done_cursor {
+                (after.clone(), done_cursor)
+            } else {
+                (before.clone(), START)
+            }
+        }
+        // A positional write or truncation: lands iff it reached the backend (known
+        // exactly in the delayed setup; either is allowed on the pool).
+        Operation::WriteAt | Operation::SetLen => {
+            let (target, seen) = if op == Operation::WriteAt {
+                (Target::Write, writes)
+            } else {
+                (Target::SetLen, set_lens)
+            };
+            let reached = match (seen, env.count(target)) {
+                (Some(a), Some(b)) => b > a,
+                _ => content == after,
+            };
+            (
+                if reached {
+                    after.clone()
+                } else {
+                    before.clone()
+                },
+                START,
+            )
+        }
+        // `poll_read`: a read in flight stays with the file; the cursor does not move
+        // until a `poll_read` hands the data over.
+        Operation::PollRead => (before.clone(), START),
+        // `poll_write`: once polled, the write stays with the file and lands; the
+        // cursor moves when a later poll (here: flush) collects it.
+        Operation::PollWrite => {
+            if k == 0 {
+                (before.clone(), START)
+            } else {
+                if cursor != START {
+                    return Err(format!(
+                        "poll_write in flight moved the cursor to {cursor} before completing"
+                    ));
+                }
+                block_on(AsyncWriteExt::flush(&mut env.file)).map_err(|e| format!("flush: {e}"))?;
+                (after.clone(), done_cursor)
+            }
+        }
+    };
+    let content = if op == Operation::PollWrite {
+        env.contents()
+    } else {
+        content
+    };
+    let cursor = env.file.tell();
+    if content != model {
+        let which = if content == before {
+            "the model before the operation"
+        } else if content == after {
+            "the model after it"
+        } else {
+            "neither the model before nor after it"
+        };
+        return Err(format!(
+            "content after the drop is {which}, not what the contract requires"
+        ));
+    }
+    if cursor != want_cursor {
+        return Err(format!("cursor {cursor}, the contract says {want_cursor}"));
+    }
+
+    let closed = op == Operation::Close && (completed || k > 0);
+    if env.file.is_closed() != closed {
+        return Err(format!(
+            "the handle is {} after close was polled {k} times",
+            if env.file.is_closed() {
+                "closed"
+            } else {
+                "open"
+            }
+        ));
+    }
+    if closed {
+        match block_on(env.file.read_at(0, 1)) {
+            Err(Error::Closed) => {}
+            other => return Err(format!("a read after close returned {other:?}")),
+        }
+    } else if op == Operation::PollRead {
+        // The abandoned read is dropped by the next operation, which reads at the
+        // unchanged cursor.
+        let next = block_on(AsyncStream::read(&mut env.file, 10)).map_err(|e| e.to_string())?;
+        let want = if completed { done_cursor } else { START } as usize;
+        if next[..] != model[want..want + 10] {
+            return Err("the read after an abandoned poll_read is not at the cursor".into());
+        }
+    }
+    env.check_reads(&model, closed)?;
+    Ok(completed)
+}
+
+/// Polls `op` 0, 1, 2... times until it completes, checking each drop.
+fn every_await_point(setup: Setup, op: Operation) {
+    for k in 0..=MAX_POLLS {
+        match case(setup, op, k) {
+            Ok(true) => {
+                eprintln!(
+                    "{setup:?}, {op:?}: completed on poll {k}; dropped unpolled and after each of {} pending polls",
+                    k - 1
+                );
+                return;
+            }
+            Ok(false) => {}
+            Err(e) => panic!("{setup:?}, {op:?} dropped after {k} polls: {e}"),
+        }
+    }
+    panic!("{setup:?}, {op:?} did not complete within {MAX_POLLS} polls");
+}
+
+macro_rules! cancellation_tests {
+    ($($name:ident: $op:ident,)*) => {
+        mod delayed_mem_backend {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    every_await_point(Setup::MemDelayed, Operation::$op);
+                }
+            )*
+        }
+        mod blocking_pool {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    every_await_point(Setup::Pool, Operation::$op);
+                }
+            )*
+        }
+    };
+}
+
+cancellation_tests! {
+    read: Read,
+    read_at: ReadAt,
+    write: Write,
+    write_at: WriteAt,
+    set_len: SetLen,
+    seek_end: SeekEnd,
+    read_line: ReadLine,
+    read_text: ReadText,
+    write_str: WriteStr,
+    close: Close,
+    poll_read: PollRead,
+    poll_write: PollWrite,
+}
+
+/// Every delayed operation is really pending at its first poll: the harness reaches
+/// await points beyond the first.
+#[test]
+fn delayed_operations_are_pending_at_first() {
+    for op in [
+        Operation::Read,
+        Operation::Write,
+        Operation::SetLen,
+        Operation::WriteAt,
+    ] {
+        let mut env = Env::new(Setup::MemDelayed);
+        assert!(
+            matches!(
+                poll_then_drop(start(op, &mut env.file), 1),
+                Outcome::Dropped
+            ),
+            "{op:?} completed on its first poll despite the delay"
+        );
+        env.quiesce();
+    }
+}
