@@ -483,7 +483,12 @@ mod sys {
     /// then marks initialised: the buffer is never zeroed first (that would cost as much
     /// as the copy for large reads). Returns the bytes read.
     #[allow(unsafe_code)]
-    fn preadv2_nowait(file: &File, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<usize> {
+    fn preadv2_nowait(
+        file: &File,
+        buf: &mut Vec<u8>,
+        len: usize,
+        offset: u64,
+    ) -> io::Result<usize> {
         use std::os::fd::AsRawFd;
         let spare = buf.spare_capacity_mut();
         let iov = libc::iovec {
