@@ -379,10 +379,10 @@ pub(crate) fn markdown(report: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "- machine: {} ({} cores), {} memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (above 1x: fileio is faster)\n",
+        "- machine: {} ({} cores), {:.1} GiB memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (above 1x: fileio is faster)\n",
         m.cpu,
         m.cores,
-        format!("{:.1} GiB", m.memory_bytes as f64 / f64::from(1u32 << 30)),
+        m.memory_bytes as f64 / f64::from(1u32 << 30),
         m.os,
         m.kernel,
         m.arch,
