@@ -14,6 +14,8 @@
 #[cfg(unix)]
 mod bench;
 mod ci;
+mod fuzz;
+mod stress;
 mod util;
 
 use std::process::ExitCode;
@@ -25,6 +27,8 @@ tasks:
   ci        the whole CI: fmt check, clippy (-D warnings), every test (nextest + doc tests),
             rustdoc with warnings denied
   bench     the side-by-side benchmark and its report (`cargo xtask bench --help`)
+  fuzz      one cargo-fuzz target for a while (`cargo xtask fuzz --help`; nightly)
+  stress    thousands of concurrent tasks checking invariants (`cargo xtask stress --secs N`)
   help      this text
 ";
 
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&rest),
         Some("bench") => bench(&rest, false),
         Some("bench-run") => bench(&rest, true),
+        Some("fuzz") => fuzz::run(&rest),
+        Some(t @ ("stress" | "stress-run")) => stress::run(&rest, t == "stress-run"),
         Some("help" | "-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(())
