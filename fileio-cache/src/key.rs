@@ -89,7 +89,11 @@ impl FileKey {
 pub struct Stamp {
     len: u64,
     tag: u128,
-    changed_at: Option<SystemTime>,
+    /// `changed_at` as seconds and nanoseconds since the Unix epoch ([`NO_TIME`]
+    /// nanoseconds: unknown), kept as integers so that comparing and encoding a stamp on
+    /// the hit path involves no time arithmetic.
+    at_secs: i64,
+    at_nanos: u32,
 }
 
 impl Stamp {
@@ -107,7 +111,46 @@ impl Stamp {
         Stamp {
             len,
             tag,
-            changed_at: None,
+            at_secs: 0,
+            at_nanos: NO_TIME,
+        }
+    }
+
+    /// The stamp of a local file from the fields of its `stat`: `len`, modification and
+    /// change times as (seconds, nanoseconds) since the Unix epoch, inode and device.
+    ///
+    /// `tag` holds both times exactly (nanoseconds), each lane mixed with a hash of the
+    /// inode or the device; `changed_at` is the later of the two times. Two stamps of
+    /// the same file (same inode and device, which its [`FileKey`] already holds) are
+    /// equal exactly when length and both times are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::Stamp;
+    /// let a = Stamp::from_stat_parts(10, (1_700_000_000, 5), (1_700_000_000, 7), 42, 1);
+    /// let b = Stamp::from_stat_parts(10, (1_700_000_000, 6), (1_700_000_000, 7), 42, 1);
+    /// assert_ne!(a, b);
+    /// assert_eq!(a.changed_at_parts(), Some((1_700_000_000, 7)));
+    /// ```
+    pub fn from_stat_parts(
+        len: u64,
+        mtime: (i64, i64),
+        ctime: (i64, i64),
+        ino: u64,
+        dev: u64,
+    ) -> Stamp {
+        let m = normalise(mtime);
+        let c = normalise(ctime);
+        let lane =
+            |(secs, nanos): (i64, u32)| (secs as i128 * 1_000_000_000 + i128::from(nanos)) as u64;
+        let tag = (u128::from(lane(m) ^ fmix64(ino)) << 64) | u128::from(lane(c) ^ fmix64(!dev));
+        let (at_secs, at_nanos) = m.max(c);
+        Stamp {
+            len,
+            tag,
+            at_secs,
+            at_nanos,
         }
     }
 
@@ -127,39 +170,26 @@ impl Stamp {
     /// assert!(stamp.changed_at().is_some());
     /// ```
     pub fn from_metadata(meta: &std::fs::Metadata) -> Stamp {
-        let mtime = meta.modified().ok();
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            let ctime = time_from_parts(meta.ctime(), meta.ctime_nsec());
-            let changed_at = match mtime {
-                Some(m) => Some(m.max(ctime)),
-                None => Some(ctime),
-            };
-            let m = mtime.map_or((i64::MIN, 0), time_parts);
-            let c = time_parts(ctime);
-            let tag = mix128(&[
-                m.0 as u64,
-                u64::from(m.1),
-                c.0 as u64,
-                u64::from(c.1),
+            Stamp::from_stat_parts(
+                meta.len(),
+                (meta.mtime(), meta.mtime_nsec()),
+                (meta.ctime(), meta.ctime_nsec()),
                 meta.ino(),
                 meta.dev(),
-            ]);
-            Stamp {
-                len: meta.len(),
-                tag,
-                changed_at,
-            }
+            )
         }
         #[cfg(not(unix))]
         {
+            let mtime = meta.modified().ok();
             let m = mtime.map_or((i64::MIN, 0), time_parts);
             let tag = mix128(&[m.0 as u64, u64::from(m.1), meta.len()]);
-            Stamp {
-                len: meta.len(),
-                tag,
-                changed_at: mtime,
+            let stamp = Stamp::new(meta.len(), tag);
+            match mtime {
+                Some(t) => stamp.with_changed_at(t),
+                None => stamp,
             }
         }
     }
@@ -174,8 +204,10 @@ impl Stamp {
     /// assert_eq!(Stamp::new(1, 2).with_changed_at(at).changed_at(), Some(at));
     /// ```
     pub fn with_changed_at(self, at: SystemTime) -> Stamp {
+        let (at_secs, at_nanos) = time_parts(at);
         Stamp {
-            changed_at: Some(at),
+            at_secs,
+            at_nanos,
             ..self
         }
     }
@@ -214,21 +246,35 @@ impl Stamp {
     /// assert_eq!(Stamp::new(5, 9).changed_at(), None);
     /// ```
     pub fn changed_at(&self) -> Option<SystemTime> {
-        self.changed_at
+        self.changed_at_parts()
+            .map(|(secs, nanos)| time_from_parts(secs, i64::from(nanos)))
+    }
+
+    /// [`changed_at`](Self::changed_at) as (seconds, nanoseconds) since the Unix epoch,
+    /// nanoseconds in `0..1_000_000_000`: the same instant without `SystemTime`
+    /// arithmetic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::Stamp;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let at = UNIX_EPOCH + Duration::new(3, 4);
+    /// assert_eq!(Stamp::new(1, 2).with_changed_at(at).changed_at_parts(), Some((3, 4)));
+    /// assert_eq!(Stamp::new(1, 2).changed_at_parts(), None);
+    /// ```
+    pub fn changed_at_parts(&self) -> Option<(i64, u32)> {
+        (self.at_nanos != NO_TIME).then_some((self.at_secs, self.at_nanos))
     }
 
     /// The stamp as plain integers, the form stored in the lock-free per-file mirror.
     pub(crate) fn encode(&self) -> EncodedStamp {
-        let (at_secs, at_nanos) = match self.changed_at {
-            Some(t) => time_parts(t),
-            None => (0, NO_TIME),
-        };
         EncodedStamp {
             len: self.len,
             tag_lo: self.tag as u64,
             tag_hi: (self.tag >> 64) as u64,
-            at_secs,
-            at_nanos,
+            at_secs: self.at_secs,
+            at_nanos: self.at_nanos,
         }
     }
 }
@@ -269,8 +315,14 @@ fn time_parts(t: SystemTime) -> (i64, u32) {
     }
 }
 
+/// (seconds, nanoseconds) as `stat` reports them, nanoseconds brought into
+/// `0..1_000_000_000` (borrowing from the seconds for negative values).
+fn normalise((secs, nanos): (i64, i64)) -> (i64, u32) {
+    let secs = secs.saturating_add(nanos.div_euclid(1_000_000_000));
+    (secs, nanos.rem_euclid(1_000_000_000) as u32)
+}
+
 /// The inverse of [`time_parts`], saturating at what `SystemTime` can represent.
-#[cfg(unix)]
 fn time_from_parts(secs: i64, nanos: i64) -> SystemTime {
     use std::time::Duration;
     let nanos = u32::try_from(nanos.clamp(0, 999_999_999)).unwrap_or(0);
@@ -298,6 +350,7 @@ pub(crate) const fn fmix64(mut x: u64) -> u64 {
 
 /// A strong (not cryptographic) 128-bit mix of `words`: two independent 64-bit lanes,
 /// each a chain of full-avalanche finalizers over every word and the word count.
+#[cfg(any(not(unix), test))]
 fn mix128(words: &[u64]) -> u128 {
     let mut a: u64 = 0x243f_6a88_85a3_08d3;
     let mut b: u64 = 0x1319_8a2e_0370_7344;

@@ -335,7 +335,6 @@ pub(crate) fn unique_id() -> u128 {
 mod sys {
     use std::fs::File;
     use std::io;
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use bytes::Bytes;
     use fileio_cache::Stamp;
@@ -395,52 +394,13 @@ mod sys {
 
     pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
         let st = rustix::fs::fstat(file)?;
-        let mtime = timestamp(st.st_mtime as i64, st.st_mtime_nsec as i64);
-        let ctime = timestamp(st.st_ctime as i64, st.st_ctime_nsec as i64);
-        let len = u64::try_from(st.st_size).unwrap_or(0);
-        let tag = mix(&[
-            st.st_mtime as u64,
-            st.st_mtime_nsec as u64,
-            st.st_ctime as u64,
-            st.st_ctime_nsec as u64,
+        Ok(Stamp::from_stat_parts(
+            u64::try_from(st.st_size).unwrap_or(0),
+            (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            (st.st_ctime as i64, st.st_ctime_nsec as i64),
             st.st_ino as u64,
             st.st_dev as u64,
-        ]);
-        let stamp = Stamp::new(len, tag);
-        Ok(match mtime.max(ctime) {
-            Some(changed) => stamp.with_changed_at(changed),
-            None => stamp,
-        })
-    }
-
-    fn timestamp(secs: i64, nanos: i64) -> Option<SystemTime> {
-        let nanos = u32::try_from(nanos).ok()?;
-        if secs >= 0 {
-            UNIX_EPOCH.checked_add(Duration::new(secs as u64, nanos))
-        } else {
-            UNIX_EPOCH
-                .checked_sub(Duration::from_secs(secs.unsigned_abs()))?
-                .checked_add(Duration::from_nanos(u64::from(nanos)))
-        }
-    }
-
-    /// A 128-bit mix of the metadata words (two independent 64-bit finalisers).
-    fn mix(words: &[u64]) -> u128 {
-        let mut a: u64 = 0x243f_6a88_85a3_08d3;
-        let mut b: u64 = 0x1319_8a2e_0370_7344;
-        for &w in words {
-            a = fold(a ^ w);
-            b = fold(b.rotate_left(29) ^ w.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        }
-        (u128::from(a) << 64) | u128::from(b)
-    }
-
-    fn fold(mut x: u64) -> u64 {
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        x ^ (x >> 33)
+        ))
     }
 
     #[cfg(target_os = "linux")]

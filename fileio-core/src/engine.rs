@@ -21,7 +21,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use fileio_cache::{FileKey, Fill, Lookup, RangeCache, Stamp};
+use fileio_cache::{FileKey, Fill, FillGuard, FillWait, Lookup, RangeCache, Stamp};
+
+use futures_lite::future::block_on;
 
 use crate::backend::{Backend, BackendExt};
 use crate::error::{Error, Op, Result};
@@ -47,22 +49,22 @@ const LINE_CHUNK: usize = 8 * 1024;
 /// Whether `stamp` was taken so soon after the file last changed that a further change
 /// in the same clock tick could leave it unchanged.
 pub(crate) fn is_racy(stamp: &Stamp, now: SystemTime) -> bool {
-    let Some(changed) = stamp.changed_at() else {
+    let Some((secs, nanos)) = stamp.changed_at_parts() else {
         return false;
     };
-    let coarse = changed
-        .duration_since(UNIX_EPOCH)
-        .map_or(true, |d| d.subsec_nanos() == 0);
-    let window = if coarse {
+    // Whole-second change times mean a filesystem with coarse timestamps.
+    let window = if nanos == 0 {
         COARSE_RACY_WINDOW
     } else {
         RACY_WINDOW
     };
-    match now.duration_since(changed) {
-        Ok(age) => age < window,
-        // A change time in the future: the clocks disagree; trust nothing.
-        Err(_) => true,
-    }
+    let Ok(now) = now.duration_since(UNIX_EPOCH) else {
+        return true;
+    };
+    let changed = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+    let age = now.as_nanos() as i128 - changed;
+    // A change time in the future means the clocks disagree: trust nothing.
+    age < 0 || age < window.as_nanos() as i128
 }
 
 fn end_of(offset: u64, len: usize) -> Result<u64> {
@@ -107,6 +109,62 @@ fn known_cell(key: FileKey) -> KnownCell {
     let cell = Arc::new(Mutex::new(None));
     cells.insert(key, Arc::downgrade(&cell));
     cell
+}
+
+/// How a read learns the file's version.
+enum StampPlan {
+    /// Trust this one (remembered under `Exclusive` or a fresh `Interval`).
+    Use(Stamp),
+    /// Ask the backend; `record` keeps the answer for other handles.
+    Ask { record: bool },
+}
+
+/// The outcome of [`Shared::read_now`].
+pub(crate) enum ReadNow {
+    /// Finished without waiting.
+    Ready(Result<(Bytes, bool)>),
+    /// Needs [`Shared::read_pending`].
+    Pending(Pending),
+}
+
+/// What is left of a read that could not finish without waiting.
+pub(crate) enum Pending {
+    /// A read around the cache whose inline attempt did not succeed.
+    Direct,
+    /// The backend's stamp must be awaited.
+    Stamp,
+    /// Cache lookups under this stamp, starting with this step.
+    Cache(Stamp, Step),
+}
+
+/// The next step of a cached read.
+pub(crate) enum Step {
+    /// Look up again.
+    Again,
+    /// Wait for another reader's fill, then look up again.
+    Wait(FillWait),
+    /// Lead this fill: read its range (its inline attempt already failed).
+    Read(FillGuard),
+}
+
+/// The part of `data` (read for `range`, `want` bytes asked) that answers the request
+/// `offset..offset + len`, if the read covered all of it or reached end of file inside it.
+fn covering(
+    range: &std::ops::Range<u64>,
+    data: &Bytes,
+    want: usize,
+    offset: u64,
+    len: usize,
+) -> Option<std::ops::Range<usize>> {
+    let end = offset.saturating_add(len as u64);
+    let got_end = range.start + data.len() as u64;
+    if range.start <= offset && (got_end >= end || data.len() < want) {
+        let to = end.min(got_end);
+        let from = offset.min(to);
+        Some((from - range.start) as usize..(to - range.start) as usize)
+    } else {
+        None
+    }
 }
 
 /// One open file, shared by every clone of a handle.
@@ -155,26 +213,44 @@ impl Shared {
         Error::io(op, self.path.to_path_buf(), source)
     }
 
-    /// Asks the backend for the file's version and records it as the newest known if no
-    /// later question got an answer first.
-    async fn fresh_stamp(&self) -> Result<Stamp> {
+    /// The file's version from the backend, when it can be had without waiting
+    /// ([`Backend::stamp_inline`]); with `record`, kept as the newest known version unless
+    /// a later question got an answer first.
+    fn fresh_stamp_now(&self, record: bool) -> Option<Result<Stamp>> {
         // Numbered before asking: of two answers, the one to the later question describes
         // the later (or the same) state of the file.
         let seq = STAMP_SEQ.fetch_add(1, Ordering::Relaxed);
-        let stamp = self.ask_stamp().await?;
-        self.remember(stamp, seq);
-        Ok(stamp)
+        loop {
+            match self.backend().stamp_inline()? {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(Err(self.err(Op::Stat, e))),
+                Ok(stamp) => {
+                    if record {
+                        self.remember(stamp, seq);
+                    }
+                    return Some(Ok(stamp));
+                }
+            }
+        }
     }
 
-    async fn ask_stamp(&self) -> Result<Stamp> {
+    /// [`fresh_stamp_now`](Self::fresh_stamp_now), awaiting the backend when it has no
+    /// inline answer.
+    async fn fresh_stamp(&self, record: bool) -> Result<Stamp> {
+        if let Some(stamp) = self.fresh_stamp_now(record) {
+            return stamp;
+        }
+        let seq = STAMP_SEQ.fetch_add(1, Ordering::Relaxed);
         loop {
-            let stamp = match self.backend().stamp_inline() {
-                Some(stamp) => stamp,
-                None => self.backend().stamp().await,
-            };
-            match stamp {
+            match self.backend().stamp().await {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                other => return other.map_err(|e| self.err(Op::Stat, e)),
+                Err(e) => return Err(self.err(Op::Stat, e)),
+                Ok(stamp) => {
+                    if record {
+                        self.remember(stamp, seq);
+                    }
+                    return Ok(stamp);
+                }
             }
         }
     }
@@ -203,27 +279,48 @@ impl Shared {
         *self.known.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    /// The stamp to look the cache up with, or `None` when the file's version cannot be
-    /// trusted to serve hits right now (a racy stamp): then the read goes around the cache.
-    async fn read_stamp(&self) -> Result<Option<Stamp>> {
+    /// How a read learns the file's version under this handle's coherence.
+    fn read_plan(&self) -> StampPlan {
         match self.coherence {
-            Coherence::Exclusive => {
-                if let Some(known) = self.known() {
-                    return Ok(Some(known.stamp));
-                }
-                Ok(Some(self.fresh_stamp().await?))
+            Coherence::Exclusive => match self.known() {
+                Some(known) => StampPlan::Use(known.stamp),
+                None => StampPlan::Ask { record: true },
+            },
+            Coherence::Interval(period) => match self.known() {
+                Some(known) if known.at.elapsed() < period => StampPlan::Use(known.stamp),
+                _ => StampPlan::Ask { record: true },
+            },
+            // Strict asks every time and has no use for keeping the answer.
+            Coherence::Strict => StampPlan::Ask { record: false },
+        }
+    }
+
+    /// `stamp` if it may serve cache hits now; `None` for a racy stamp (see
+    /// [`is_racy`]), with which reads go around the cache. `Exclusive` trusts every stamp.
+    fn trusted(&self, stamp: Stamp) -> Option<Stamp> {
+        if self.coherence == Coherence::Exclusive || !is_racy(&stamp, SystemTime::now()) {
+            Some(stamp)
+        } else {
+            None
+        }
+    }
+
+    /// The stamp to look the cache up with (`Ok(None)`: go around the cache), when it can
+    /// be had without waiting.
+    fn read_stamp_now(&self) -> Option<Result<Option<Stamp>>> {
+        match self.read_plan() {
+            StampPlan::Use(stamp) => Some(Ok(self.trusted(stamp))),
+            StampPlan::Ask { record } => {
+                Some(self.fresh_stamp_now(record)?.map(|s| self.trusted(s)))
             }
-            Coherence::Interval(period) => {
-                let stamp = match self.known() {
-                    Some(known) if known.at.elapsed() < period => known.stamp,
-                    _ => self.fresh_stamp().await?,
-                };
-                Ok((!is_racy(&stamp, SystemTime::now())).then_some(stamp))
-            }
-            Coherence::Strict => {
-                let stamp = self.fresh_stamp().await?;
-                Ok((!is_racy(&stamp, SystemTime::now())).then_some(stamp))
-            }
+        }
+    }
+
+    /// [`read_stamp_now`](Self::read_stamp_now), awaiting the backend if need be.
+    async fn read_stamp(&self) -> Result<Option<Stamp>> {
+        match self.read_plan() {
+            StampPlan::Use(stamp) => Ok(self.trusted(stamp)),
+            StampPlan::Ask { record } => Ok(self.trusted(self.fresh_stamp(record).await?)),
         }
     }
 
@@ -235,13 +332,16 @@ impl Shared {
         {
             return Ok(known.stamp);
         }
-        self.fresh_stamp().await
+        self.fresh_stamp(true).await
     }
 
-    /// One backend call: the inline fast path if the backend has one for this read,
-    /// else its `read_at`; `Interrupted` is retried.
-    async fn read_once(&self, offset: u64, len: usize) -> Result<Bytes> {
-        let inline = match self.backend().read_at_inline(offset, len) {
+    /// One backend read, with the inline fast path first when `inline` (the caller has
+    /// not tried it yet); `Interrupted` is retried.
+    async fn read_once(&self, offset: u64, len: usize, inline: bool) -> Result<Bytes> {
+        let inline = match inline
+            .then(|| self.backend().read_at_inline(offset, len))
+            .flatten()
+        {
             Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => None,
             other => other,
         };
@@ -263,15 +363,15 @@ impl Shared {
     /// Reads `len` bytes at `offset`, fewer only at end of file. A short transfer that is
     /// not empty is continued (the `Backend` contract forbids it, but a faulty or exotic
     /// backend is not trusted to keep it): end of file is an empty read.
-    async fn read_direct(&self, offset: u64, len: usize) -> Result<Bytes> {
-        let first = self.read_once(offset, len).await?;
+    async fn read_direct(&self, offset: u64, len: usize, inline: bool) -> Result<Bytes> {
+        let first = self.read_once(offset, len, inline).await?;
         if first.len() == len || first.is_empty() {
             return Ok(first);
         }
         let mut buf = first.to_vec();
         while buf.len() < len {
             let pos = end_of(offset, buf.len())?;
-            let more = self.read_once(pos, len - buf.len()).await?;
+            let more = self.read_once(pos, len - buf.len(), true).await?;
             if more.is_empty() {
                 break;
             }
@@ -280,44 +380,126 @@ impl Shared {
         Ok(Bytes::from(buf))
     }
 
+    /// A read around the cache, finished now if the backend can read inline.
+    fn direct_now(&self, offset: u64, len: usize) -> ReadNow {
+        match self.backend().read_at_inline(offset, len) {
+            // The inline contract makes a short result the end of the file.
+            Some(Ok(mut data)) => {
+                data.truncate(len);
+                ReadNow::Ready(Ok((data, false)))
+            }
+            Some(Err(e)) if e.kind() != std::io::ErrorKind::Interrupted => {
+                ReadNow::Ready(Err(self.err(Op::Read, e)))
+            }
+            _ => ReadNow::Pending(Pending::Direct),
+        }
+    }
+
+    /// Everything of a read that needs no waiting: the stamp, the lookup, and a fill the
+    /// backend can do inline. What is left is handed to [`read_pending`](Self::read_pending).
+    /// The flag of a finished read says whether the cache served all of it.
+    pub(crate) fn read_now(&self, offset: u64, len: usize) -> ReadNow {
+        if let Err(e) = end_of(offset, len) {
+            return ReadNow::Ready(Err(e));
+        }
+        let cache = match &self.cache {
+            Some(cache) if len > 0 && len <= MAX_CACHED_READ => cache,
+            _ => return self.direct_now(offset, len),
+        };
+        let stamp = match self.read_stamp_now() {
+            None => return ReadNow::Pending(Pending::Stamp),
+            Some(Err(e)) => return ReadNow::Ready(Err(e)),
+            Some(Ok(None)) => return self.direct_now(offset, len),
+            Some(Ok(Some(stamp))) => stamp,
+        };
+        let miss = match cache.lookup(self.key, &stamp, offset, len) {
+            Lookup::Hit(bytes) => return ReadNow::Ready(Ok((bytes, true))),
+            Lookup::Miss(miss) => miss,
+        };
+        let range = miss.range();
+        let guard = match miss.begin_fill(cache) {
+            Fill::Lead(guard) => guard,
+            Fill::Wait(wait) => return ReadNow::Pending(Pending::Cache(stamp, Step::Wait(wait))),
+        };
+        let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+        match self.backend().read_at_inline(range.start, want) {
+            Some(Ok(mut data)) => {
+                data.truncate(want);
+                guard.complete(&data);
+                match covering(&range, &data, want, offset, len) {
+                    Some(slice) => ReadNow::Ready(Ok((data.slice(slice), false))),
+                    None => ReadNow::Pending(Pending::Cache(stamp, Step::Again)),
+                }
+            }
+            Some(Err(e)) if e.kind() != std::io::ErrorKind::Interrupted => {
+                ReadNow::Ready(Err(self.err(Op::Read, e)))
+            }
+            _ => ReadNow::Pending(Pending::Cache(stamp, Step::Read(guard))),
+        }
+    }
+
+    /// Finishes a read that [`read_now`](Self::read_now) could not.
+    pub(crate) async fn read_pending(
+        &self,
+        offset: u64,
+        len: usize,
+        pending: Pending,
+    ) -> Result<(Bytes, bool)> {
+        let (stamp, mut step) = match pending {
+            Pending::Direct => return Ok((self.read_direct(offset, len, false).await?, false)),
+            Pending::Stamp => match self.read_stamp().await? {
+                Some(stamp) => (stamp, Step::Again),
+                None => return Ok((self.read_direct(offset, len, true).await?, false)),
+            },
+            Pending::Cache(stamp, step) => (stamp, step),
+        };
+        if let Some(cache) = &self.cache {
+            for _ in 0..MAX_CACHE_ROUNDS {
+                match step {
+                    Step::Again => {}
+                    Step::Wait(wait) => wait.await,
+                    Step::Read(guard) => {
+                        // `read_now` tried the inline path for this fill already.
+                        let range = guard.range();
+                        let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+                        let data = self.read_direct(range.start, want, false).await?;
+                        guard.complete(&data);
+                        if let Some(slice) = covering(&range, &data, want, offset, len) {
+                            return Ok((data.slice(slice), false));
+                        }
+                    }
+                }
+                step = match cache.lookup(self.key, &stamp, offset, len) {
+                    Lookup::Hit(bytes) => return Ok((bytes, true)),
+                    Lookup::Miss(miss) => match miss.begin_fill(cache) {
+                        Fill::Lead(guard) => {
+                            // Fills started here have not tried the inline path.
+                            let range = guard.range();
+                            let want =
+                                usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+                            let data = self.read_direct(range.start, want, true).await?;
+                            guard.complete(&data);
+                            if let Some(slice) = covering(&range, &data, want, offset, len) {
+                                return Ok((data.slice(slice), false));
+                            }
+                            Step::Again
+                        }
+                        Fill::Wait(wait) => Step::Wait(wait),
+                    },
+                };
+            }
+        }
+        // Fills kept losing to writes: read around the cache.
+        Ok((self.read_direct(offset, len, true).await?, false))
+    }
+
     /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
     /// the cache served all of it.
     pub(crate) async fn read(&self, offset: u64, len: usize) -> Result<(Bytes, bool)> {
-        let end = end_of(offset, len)?;
-        let Some(cache) = &self.cache else {
-            return Ok((self.read_direct(offset, len).await?, false));
-        };
-        if len == 0 || len > MAX_CACHED_READ {
-            return Ok((self.read_direct(offset, len).await?, false));
+        match self.read_now(offset, len) {
+            ReadNow::Ready(result) => result,
+            ReadNow::Pending(pending) => self.read_pending(offset, len, pending).await,
         }
-        let Some(stamp) = self.read_stamp().await? else {
-            return Ok((self.read_direct(offset, len).await?, false));
-        };
-        for _ in 0..MAX_CACHE_ROUNDS {
-            let miss = match cache.lookup(self.key, &stamp, offset, len) {
-                Lookup::Hit(bytes) => return Ok((bytes, true)),
-                Lookup::Miss(miss) => miss,
-            };
-            let range = miss.range();
-            match miss.begin_fill(cache) {
-                Fill::Lead(guard) => {
-                    let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
-                    let data = self.read_direct(range.start, want).await?;
-                    guard.complete(&data);
-                    let got_end = range.start + data.len() as u64;
-                    // One read covered the whole request (or reached end of file inside it).
-                    if range.start <= offset && (got_end >= end || data.len() < want) {
-                        let to = end.min(got_end);
-                        let from = offset.min(to);
-                        let slice = (from - range.start) as usize..(to - range.start) as usize;
-                        return Ok((data.slice(slice), false));
-                    }
-                    // Part of the request was cached already: look up again for the rest.
-                }
-                Fill::Wait(wait) => wait.await,
-            }
-        }
-        Ok((self.read_direct(offset, len).await?, false))
     }
 
     /// Writes all of `data` at `offset`, or at the end of the file when `offset` is
@@ -357,7 +539,7 @@ impl Shared {
             }
             // The data is written: a stamp that cannot be had now only costs the cache
             // its blocks of the file (dropping the guard drops them).
-            match this.fresh_stamp().await {
+            match this.fresh_stamp(true).await {
                 Ok(after) => {
                     if let (Some(guard), Some(before)) = (guard, before) {
                         guard.patch(&before, &after, at, &data);
@@ -383,7 +565,7 @@ impl Shared {
                 .set_len(len)
                 .await
                 .map_err(|e| this.err(Op::SetLen, e))?;
-            match this.fresh_stamp().await {
+            match this.fresh_stamp(true).await {
                 Ok(after) => {
                     if let (Some(guard), Some(before)) = (guard, before) {
                         guard.truncate(&before, &after, len);
@@ -578,6 +760,28 @@ impl Handle {
         let shared = self.readable()?;
         let (data, from_cache) = shared.read(offset, len).await?;
         self.fire(Kind::Read, offset, &data, from_cache).await;
+        Ok(data)
+    }
+
+    /// [`read_at`](Self::read_at) for blocking callers: no executor at all when nothing
+    /// has to wait (a cache hit, an inline read).
+    pub(crate) fn read_at_blocking(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let shared = self.readable()?;
+        let (data, from_cache) = match shared.read_now(offset, len) {
+            ReadNow::Ready(result) => result?,
+            ReadNow::Pending(pending) => block_on(shared.read_pending(offset, len, pending))?,
+        };
+        if let Some(set) = self.hooks.active(Kind::Read) {
+            let event = IoEvent::new(self.path.clone(), offset, data.clone(), from_cache);
+            block_on(hooks::fire_all(&set, Kind::Read, event));
+        }
+        Ok(data)
+    }
+
+    /// [`read`](Self::read) for blocking callers.
+    pub(crate) fn read_blocking(&mut self, len: usize) -> Result<Bytes> {
+        let data = self.read_at_blocking(self.tell(), len)?;
+        *self.cursor.get_mut() += data.len() as u64;
         Ok(data)
     }
 

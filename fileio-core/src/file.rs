@@ -190,7 +190,7 @@ impl fmt::Debug for File {
 
 impl Stream for File {
     fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        block_on(self.h.read_at(offset, len))
+        self.h.read_at_blocking(offset, len)
     }
     fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
         block_on(self.h.read_to_end_at(offset))
@@ -199,7 +199,7 @@ impl Stream for File {
         block_on(self.h.write_at(offset, Bytes::copy_from_slice(data)))
     }
     fn read(&mut self, len: usize) -> Result<Bytes> {
-        block_on(self.h.read(len))
+        self.h.read_blocking(len)
     }
     fn read_to_end(&mut self) -> Result<Bytes> {
         block_on(self.h.read_to_end())
