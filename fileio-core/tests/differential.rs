@@ -742,11 +742,11 @@ fn run_all(ops: &[Op]) -> std::result::Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, max_shrink_iters: 500, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, max_shrink_iters: 500, ..ProptestConfig::default() })]
 
     /// Every backend, every cache setting, the same operations, one model.
     #[test]
-    fn every_backend_agrees_with_the_model(ops in prop::collection::vec(op(), 1..30)) {
+    fn every_backend_agrees_with_the_model(ops in prop::collection::vec(op(), 1..40)) {
         run_all(&ops)?;
     }
 }
