@@ -506,7 +506,59 @@ impl RangeCache {
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
     pub fn lookup(&self, key: FileKey, stamp: &Stamp, offset: u64, len: usize) -> Lookup {
-        self.inner.lookup(&self.inner, key, stamp, offset, len)
+        self.inner
+            .lookup(&self.inner, key, stamp, offset, len, true)
+    }
+
+    /// Looks up bytes of `key` under the stamp the cache itself recorded for the file
+    /// (by a lookup, a fill or a write), for callers that trust this process to see every
+    /// change (`Coherence::Exclusive`) and so have no fresher version to offer. `None`
+    /// when the cache records no stamp for the file: the caller must find one.
+    ///
+    /// Unlike [`lookup`](Self::lookup), a stamp that changes between reading it and
+    /// looking up (a write finishing meanwhile) makes the lookup miss, without dropping
+    /// the file's blocks or recording the older stamp; such a miss is not inserted by its
+    /// fill. Counts one hit or one miss when it returns `Some`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(1);
+    /// assert!(cache.lookup_recorded(key, 0, 10).is_none());
+    /// let (s0, s1) = (Stamp::new(0, 0), Stamp::new(1024, 1));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[7u8; 1024]);
+    /// assert!(matches!(cache.lookup_recorded(key, 0, 10), Some(Lookup::Hit(b)) if b == vec![7u8; 10]));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn lookup_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Lookup> {
+        let stamp = self.recorded_stamp(key)?;
+        Some(
+            self.inner
+                .lookup(&self.inner, key, &stamp, offset, len, false),
+        )
+    }
+
+    /// The stamp the cache last recorded for `key` (by a lookup, a fill or a write), or
+    /// `None` if it records none (never seen, pruned, or dropped after an abandoned
+    /// write). A write that trusts this process to see every change starts from it: the
+    /// patch then applies whenever no other write interleaved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().build()?;
+    /// let key = FileKey::new(3);
+    /// assert_eq!(cache.recorded_stamp(key), None);
+    /// let _ = cache.lookup(key, &Stamp::new(10, 1), 0, 5);
+    /// assert_eq!(cache.recorded_stamp(key), Some(Stamp::new(10, 1)));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn recorded_stamp(&self, key: FileKey) -> Option<Stamp> {
+        let snap = self.inner.files.get(&key)?.snapshot();
+        (snap.stamp.at_nanos != NO_STAMP_NANOS).then(|| snap.stamp.decode())
     }
 
     /// Starts a write on `key`; call it before issuing the backend write and finish the
@@ -646,6 +698,8 @@ impl CacheInner {
         file.publish(f);
     }
 
+    /// `adopt`: a stamp different from the recorded one replaces it (dropping the
+    /// file's blocks); without, it only misses.
     fn lookup(
         &self,
         this: &Arc<CacheInner>,
@@ -653,6 +707,7 @@ impl CacheInner {
         stamp: &Stamp,
         offset: u64,
         len: usize,
+        adopt: bool,
     ) -> Lookup {
         let file_len = stamp.len();
         let end = offset.saturating_add(len as u64).min(file_len);
@@ -682,7 +737,7 @@ impl CacheInner {
                 }
             }
         }
-        let result = self.lookup_slow(this, key, stamp, &enc, offset, end);
+        let result = self.lookup_slow(this, key, stamp, &enc, offset, end, adopt);
         let counter = match result {
             Lookup::Hit(_) => &cell.hits,
             Lookup::Miss(_) => &cell.misses,
@@ -725,6 +780,7 @@ impl CacheInner {
         enc: &EncodedStamp,
         offset: u64,
         end: u64,
+        adopt: bool,
     ) -> Lookup {
         let first = offset >> self.block_shift;
         let last = (end - 1) >> self.block_shift;
@@ -733,7 +789,7 @@ impl CacheInner {
         // While a write is in flight, miss without re-stamping: the stamp seen now may be
         // the write's own (half-done) change, and recording it would make the write's
         // patch fail and drop the whole file. The write's completion sets the stamp.
-        if snap.stamp != *enc && snap.writes_in_flight == 0 {
+        if adopt && snap.stamp != *enc && snap.writes_in_flight == 0 {
             let mut f = file.lock();
             if !same_stamp(&f, stamp) {
                 self.bump_generation(&file, &mut f);

@@ -7,8 +7,11 @@
 //!    `preadv2(RWF_NOWAIT)` fast path; io_uring without it for comparison);
 //! 3. 64 KiB writes with 1 and 8 in flight: p50 and p99 per write.
 //!
-//! `cargo bench -p fileio-core --bench uring`. `FILEIO_BENCH_MIB` sets the file size
-//! (default 256). Tasks run under `futures::executor::block_on` (one thread polling,
+//! `cargo bench -p fileio-core --bench uring [-- cold]`. `FILEIO_BENCH_MIB` sets the
+//! file size (default 256), `FILEIO_BENCH_TASKS` the cold-read concurrency (default 64),
+//! `FILEIO_BENCH_DIR` where the files go (default: the current directory; it must be
+//! on a disk, not tmpfs, for cold reads to mean anything); `cold` stops after the
+//! cold reads. Tasks run under `futures::executor::block_on` (one thread polling,
 //! like a current-thread runtime); `tokio::fs` is not a dependency of this crate, so
 //! its column lives in `cargo xtask bench`.
 
@@ -215,7 +218,10 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--test");
 
     // 1. Cold random reads, 64 tasks.
-    let tasks = 64;
+    let tasks: usize = std::env::var("FILEIO_BENCH_TASKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
     let cold_count = if quick {
         256
     } else {
@@ -262,6 +268,10 @@ fn main() {
         "(io_uring: {} reads with 64 tasks took {submits} submitting io_uring_enter calls)",
         rounds * offsets.len()
     );
+
+    if std::env::args().any(|a| a == "cold") {
+        return;
+    }
 
     // 2. Warm random reads, one task.
     warm(&path);

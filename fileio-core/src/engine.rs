@@ -113,10 +113,19 @@ fn known_cell(key: FileKey) -> KnownCell {
 
 /// How a read learns the file's version.
 enum StampPlan {
-    /// Trust this one (remembered under `Exclusive` or a fresh `Interval`).
-    Use(Stamp),
+    /// Trust the cache's record (`Exclusive`, or `Interval` within its period).
+    Recorded,
     /// Ask the backend; `record` keeps the answer for other handles.
     Ask { record: bool },
+}
+
+/// What a cached read looks the cache up with.
+#[derive(Clone, Copy)]
+pub(crate) enum Basis {
+    /// A stamp the file just gave.
+    Stamp(Stamp),
+    /// The stamp the cache recorded for the file (see [`RangeCache::lookup_recorded`]).
+    Recorded,
 }
 
 /// The outcome of [`Shared::read_now`].
@@ -128,13 +137,15 @@ pub(crate) enum ReadNow {
 }
 
 /// What is left of a read that could not finish without waiting.
+// Short-lived (one read), so the size of a waiter inside is not worth a box.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Pending {
     /// A read around the cache whose inline attempt did not succeed.
     Direct,
     /// The backend's stamp must be awaited.
     Stamp,
-    /// Cache lookups under this stamp, starting with this step.
-    Cache(Stamp, Step),
+    /// Cache lookups on this basis, starting with this step.
+    Cache(Basis, Step),
 }
 
 /// The next step of a cached read.
@@ -282,12 +293,10 @@ impl Shared {
     /// How a read learns the file's version under this handle's coherence.
     fn read_plan(&self) -> StampPlan {
         match self.coherence {
-            Coherence::Exclusive => match self.known() {
-                Some(known) => StampPlan::Use(known.stamp),
-                None => StampPlan::Ask { record: true },
-            },
+            // Every change goes through this process: the cache's record is current.
+            Coherence::Exclusive => StampPlan::Recorded,
             Coherence::Interval(period) => match self.known() {
-                Some(known) if known.at.elapsed() < period => StampPlan::Use(known.stamp),
+                Some(known) if known.at.elapsed() < period => StampPlan::Recorded,
                 _ => StampPlan::Ask { record: true },
             },
             // Strict asks every time and has no use for keeping the answer.
@@ -305,32 +314,86 @@ impl Shared {
         }
     }
 
-    /// The stamp to look the cache up with (`Ok(None)`: go around the cache), when it can
-    /// be had without waiting.
-    fn read_stamp_now(&self) -> Option<Result<Option<Stamp>>> {
+    /// What to look the cache up with (`Ok(None)`: go around the cache), when it can be
+    /// had without waiting.
+    fn basis_now(&self) -> Option<Result<Option<Basis>>> {
         match self.read_plan() {
-            StampPlan::Use(stamp) => Some(Ok(self.trusted(stamp))),
-            StampPlan::Ask { record } => {
-                Some(self.fresh_stamp_now(record)?.map(|s| self.trusted(s)))
-            }
+            StampPlan::Recorded => Some(Ok(Some(Basis::Recorded))),
+            StampPlan::Ask { record } => Some(
+                self.fresh_stamp_now(record)?
+                    .map(|s| self.trusted(s).map(Basis::Stamp)),
+            ),
         }
     }
 
-    /// [`read_stamp_now`](Self::read_stamp_now), awaiting the backend if need be.
-    async fn read_stamp(&self) -> Result<Option<Stamp>> {
+    /// [`basis_now`](Self::basis_now), awaiting the backend if need be.
+    async fn basis(&self) -> Result<Option<Basis>> {
         match self.read_plan() {
-            StampPlan::Use(stamp) => Ok(self.trusted(stamp)),
-            StampPlan::Ask { record } => Ok(self.trusted(self.fresh_stamp(record).await?)),
+            StampPlan::Recorded => Ok(Some(Basis::Recorded)),
+            StampPlan::Ask { record } => Ok(self
+                .trusted(self.fresh_stamp(record).await?)
+                .map(Basis::Stamp)),
         }
+    }
+
+    /// The stamp to fall back on when the cache records none for the file: the one this
+    /// process last knew, else the file's own (recorded for the next reads).
+    fn fallback_stamp_now(&self) -> Option<Result<Stamp>> {
+        match self.known() {
+            Some(known) => Some(Ok(known.stamp)),
+            None => self.fresh_stamp_now(true),
+        }
+    }
+
+    /// Looks the cache up on `basis`, when no stamp has to be awaited first.
+    fn lookup_now(
+        &self,
+        cache: &RangeCache,
+        basis: &Basis,
+        offset: u64,
+        len: usize,
+    ) -> Option<Result<Lookup>> {
+        let stamp = match basis {
+            Basis::Stamp(stamp) => *stamp,
+            Basis::Recorded => {
+                if let Some(lookup) = cache.lookup_recorded(self.key, offset, len) {
+                    return Some(Ok(lookup));
+                }
+                match self.fallback_stamp_now()? {
+                    Ok(stamp) => stamp,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+        };
+        Some(Ok(cache.lookup(self.key, &stamp, offset, len)))
+    }
+
+    /// [`lookup_now`](Self::lookup_now), awaiting the backend's stamp if need be.
+    async fn lookup(
+        &self,
+        cache: &RangeCache,
+        basis: &Basis,
+        offset: u64,
+        len: usize,
+    ) -> Result<Lookup> {
+        if let Some(lookup) = self.lookup_now(cache, basis, offset, len) {
+            return lookup;
+        }
+        let stamp = self.fresh_stamp(true).await?;
+        Ok(cache.lookup(self.key, &stamp, offset, len))
     }
 
     /// The stamp a write starts from: the file's current version, except under
     /// `Exclusive`, which trusts what it last saw.
     async fn write_stamp(&self) -> Result<Stamp> {
-        if self.coherence == Coherence::Exclusive
-            && let Some(known) = self.known()
-        {
-            return Ok(known.stamp);
+        if self.coherence == Coherence::Exclusive {
+            // The version the cached blocks describe, if the cache has any.
+            if let Some(stamp) = self.cache.as_ref().and_then(|c| c.recorded_stamp(self.key)) {
+                return Ok(stamp);
+            }
+            if let Some(known) = self.known() {
+                return Ok(known.stamp);
+            }
         }
         self.fresh_stamp(true).await
     }
@@ -406,20 +469,22 @@ impl Shared {
             Some(cache) if len > 0 && len <= MAX_CACHED_READ => cache,
             _ => return self.direct_now(offset, len),
         };
-        let stamp = match self.read_stamp_now() {
+        let basis = match self.basis_now() {
             None => return ReadNow::Pending(Pending::Stamp),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
             Some(Ok(None)) => return self.direct_now(offset, len),
-            Some(Ok(Some(stamp))) => stamp,
+            Some(Ok(Some(basis))) => basis,
         };
-        let miss = match cache.lookup(self.key, &stamp, offset, len) {
-            Lookup::Hit(bytes) => return ReadNow::Ready(Ok((bytes, true))),
-            Lookup::Miss(miss) => miss,
+        let miss = match self.lookup_now(cache, &basis, offset, len) {
+            None => return ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+            Some(Err(e)) => return ReadNow::Ready(Err(e)),
+            Some(Ok(Lookup::Hit(bytes))) => return ReadNow::Ready(Ok((bytes, true))),
+            Some(Ok(Lookup::Miss(miss))) => miss,
         };
         let range = miss.range();
         let guard = match miss.begin_fill(cache) {
             Fill::Lead(guard) => guard,
-            Fill::Wait(wait) => return ReadNow::Pending(Pending::Cache(stamp, Step::Wait(wait))),
+            Fill::Wait(wait) => return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait))),
         };
         let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
         match self.backend().read_at_inline(range.start, want) {
@@ -428,13 +493,13 @@ impl Shared {
                 guard.complete(&data);
                 match covering(&range, &data, want, offset, len) {
                     Some(slice) => ReadNow::Ready(Ok((data.slice(slice), false))),
-                    None => ReadNow::Pending(Pending::Cache(stamp, Step::Again)),
+                    None => ReadNow::Pending(Pending::Cache(basis, Step::Again)),
                 }
             }
             Some(Err(e)) if e.kind() != std::io::ErrorKind::Interrupted => {
                 ReadNow::Ready(Err(self.err(Op::Read, e)))
             }
-            _ => ReadNow::Pending(Pending::Cache(stamp, Step::Read(guard))),
+            _ => ReadNow::Pending(Pending::Cache(basis, Step::Read(guard))),
         }
     }
 
@@ -445,48 +510,50 @@ impl Shared {
         len: usize,
         pending: Pending,
     ) -> Result<(Bytes, bool)> {
-        let (stamp, mut step) = match pending {
+        let (basis, mut step) = match pending {
             Pending::Direct => return Ok((self.read_direct(offset, len, false).await?, false)),
-            Pending::Stamp => match self.read_stamp().await? {
-                Some(stamp) => (stamp, Step::Again),
+            Pending::Stamp => match self.basis().await? {
+                Some(basis) => (basis, Step::Again),
                 None => return Ok((self.read_direct(offset, len, true).await?, false)),
             },
-            Pending::Cache(stamp, step) => (stamp, step),
+            Pending::Cache(basis, step) => (basis, step),
         };
         if let Some(cache) = &self.cache {
             for _ in 0..MAX_CACHE_ROUNDS {
-                match step {
-                    Step::Again => {}
-                    Step::Wait(wait) => wait.await,
-                    Step::Read(guard) => {
-                        // `read_now` tried the inline path for this fill already.
-                        let range = guard.range();
-                        let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
-                        let data = self.read_direct(range.start, want, false).await?;
-                        guard.complete(&data);
-                        if let Some(slice) = covering(&range, &data, want, offset, len) {
-                            return Ok((data.slice(slice), false));
-                        }
+                // Whether the fill about to be led has tried the inline path already.
+                let mut inline_tried = false;
+                let guard = match step {
+                    Step::Again => None,
+                    Step::Wait(wait) => {
+                        wait.await;
+                        None
                     }
-                }
-                step = match cache.lookup(self.key, &stamp, offset, len) {
-                    Lookup::Hit(bytes) => return Ok((bytes, true)),
-                    Lookup::Miss(miss) => match miss.begin_fill(cache) {
-                        Fill::Lead(guard) => {
-                            // Fills started here have not tried the inline path.
-                            let range = guard.range();
-                            let want =
-                                usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
-                            let data = self.read_direct(range.start, want, true).await?;
-                            guard.complete(&data);
-                            if let Some(slice) = covering(&range, &data, want, offset, len) {
-                                return Ok((data.slice(slice), false));
+                    Step::Read(guard) => {
+                        inline_tried = true;
+                        Some(guard)
+                    }
+                };
+                let guard = match guard {
+                    Some(guard) => guard,
+                    None => match self.lookup(cache, &basis, offset, len).await? {
+                        Lookup::Hit(bytes) => return Ok((bytes, true)),
+                        Lookup::Miss(miss) => match miss.begin_fill(cache) {
+                            Fill::Lead(guard) => guard,
+                            Fill::Wait(wait) => {
+                                step = Step::Wait(wait);
+                                continue;
                             }
-                            Step::Again
-                        }
-                        Fill::Wait(wait) => Step::Wait(wait),
+                        },
                     },
                 };
+                let range = guard.range();
+                let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+                let data = self.read_direct(range.start, want, !inline_tried).await?;
+                guard.complete(&data);
+                if let Some(slice) = covering(&range, &data, want, offset, len) {
+                    return Ok((data.slice(slice), false));
+                }
+                step = Step::Again;
             }
         }
         // Fills kept losing to writes: read around the cache.

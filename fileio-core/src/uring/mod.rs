@@ -13,16 +13,22 @@
 //!   its entry under the driver's mutex. The first task that finds no submission under
 //!   way becomes the submitter: it calls `io_uring_enter` for everything queued, loops
 //!   while other tasks keep pushing, and then collects the completions already there.
-//!   When many tasks submit at once, one system call carries all their entries.
+//!   When submissions overlap (tasks on several threads), one system call carries
+//!   them all.
 //! - **Completions through a reaper thread.** Each driver has one small thread that
 //!   waits in `io_uring_enter(GETEVENTS)` and wakes the tasks whose operations
 //!   completed through their [`Waker`](std::task::Waker)s. That works under tokio, smol,
 //!   `futures::executor` or any other executor with no reactor integration, which is why
 //!   it is the design here rather than registering the ring's eventfd with one
-//!   runtime's reactor. Its cost is a cross-thread wake-up per batch of completions (a
-//!   few microseconds, measured in `benches/uring.rs`); completions that the kernel
-//!   posts while the submitter is still in `io_uring_enter` (page-cache hits, most
-//!   buffered writes) are collected by the submitter itself and cost no wake-up at all.
+//!   runtime's reactor. Its cost is one cross-thread wake-up per batch of completions
+//!   (the same hand-off a thread pool makes; the "1 task" rows of `benches/uring.rs`
+//!   put the two side by side). Completions that the kernel posts while the submitter
+//!   is still in `io_uring_enter` (reads the page cache holds) are collected by the
+//!   submitter itself and cost no wake-up at all. When the reaper is awake it also
+//!   submits what other tasks queued meanwhile, in the `io_uring_enter` it waits in.
+//! - **Writes.** On filesystems without asynchronous buffered writes (ext4 among them)
+//!   the kernel runs each buffered write on its own worker threads (io-wq), one write
+//!   per file at a time; reads are truly asynchronous there.
 //! - **Full ring: wait, never fail.** At most [`UringDriver::max_in_flight`]
 //!   operations are in flight (one less than the submission queue, half the completion
 //!   queue, so neither can overflow). Further operations wait, without a thread, on an
