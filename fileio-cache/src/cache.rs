@@ -1482,7 +1482,8 @@ impl Future for FillWait {
 ///
 /// Finish it with [`patch`](Self::patch), [`truncate`](Self::truncate) or
 /// [`release`](Self::release). Dropping it unfinished means the write failed or was
-/// abandoned: its outcome on disk is unknown, so the file is invalidated.
+/// abandoned: its outcome on disk is unknown, so the file is invalidated and its recorded
+/// stamp forgotten.
 ///
 /// # Examples
 ///
@@ -1602,7 +1603,11 @@ impl WriteGuard {
         let alone = self.exclusive && f.write_seq == self.seq;
         match how {
             Finish::Release => {}
-            Finish::Abandon => cache.bump_generation(&file, &mut f),
+            Finish::Abandon => {
+                // The write's outcome is unknown: so is the file's version.
+                cache.bump_generation(&file, &mut f);
+                f.stamp = None;
+            }
             Finish::Patch {
                 before,
                 after,

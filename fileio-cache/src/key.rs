@@ -279,6 +279,18 @@ impl Stamp {
     }
 }
 
+impl EncodedStamp {
+    /// The stamp this encodes.
+    pub(crate) fn decode(&self) -> Stamp {
+        Stamp {
+            len: self.len,
+            tag: (u128::from(self.tag_hi) << 64) | u128::from(self.tag_lo),
+            at_secs: self.at_secs,
+            at_nanos: self.at_nanos,
+        }
+    }
+}
+
 /// `at_nanos` value meaning "changed_at is None" (real nanoseconds are < 1e9).
 pub(crate) const NO_TIME: u32 = u32::MAX;
 

@@ -19,16 +19,18 @@ use crate::engine::{Handle, strip_terminator};
 use crate::error::{Error, Op, Result};
 use crate::hooks::{BoxFuture, IoEvent};
 use crate::mode::OpenMode;
+use crate::options::BackendChoice;
 use crate::options::Options;
-use crate::pool::{BlockingPool, PoolBackend, PoolConfig};
+use crate::pool::{BlockingPool, PoolConfig, backend_for, open_backend};
 use crate::stream::AsyncStream;
 
 /// An async file: Python-style modes, positional and cursor I/O, the shared range cache,
 /// text and hooks, over any [`Backend`].
 ///
-/// [`AsyncFile::open`] runs a local file on the `blocking` crate's thread pool (works
-/// under any executor); the runtime crates (`fileio-tokio`, `fileio-smol`) wrap this type
-/// with their own pools. Implements [`AsyncStream`] (import it to call `read_at`,
+/// [`AsyncFile::open`] runs a local file on io_uring where the kernel offers it and on the
+/// `blocking` crate's thread pool elsewhere (see [`BackendChoice`]); both work under any
+/// executor. The runtime crates (`fileio-tokio`, `fileio-smol`) wrap this type with their
+/// own pools. Implements [`AsyncStream`] (import it to call `read_at`,
 /// `write_at`, `read`, `seek`...) and `futures::io::{AsyncRead, AsyncWrite, AsyncSeek}`.
 ///
 /// # Cancellation
@@ -101,10 +103,10 @@ impl AsyncOptions {
     pub async fn open(&self, path: impl AsRef<Path>) -> Result<AsyncFile> {
         let path = path.as_ref();
         let mode = OpenMode::parse(&self.options.mode)?;
-        let backend = PoolBackend::open(path, mode, BlockingPool, self.pool)
+        let backend = open_backend(path, mode, self.options.backend, BlockingPool, self.pool)
             .await
             .map_err(|e| Error::io(Op::Open, path, e))?;
-        let handle = Handle::open(Arc::new(backend), Arc::from(path), &self.options).await?;
+        let handle = Handle::open(backend, Arc::from(path), &self.options).await?;
         Ok(AsyncFile::from_handle(handle))
     }
 }
@@ -133,7 +135,8 @@ impl AsyncFile {
         AsyncOptions::default()
     }
 
-    /// Wraps an already open file, run on the `blocking` crate's pool. `mode` must describe
+    /// Wraps an already open file, run on io_uring where it works and on the `blocking`
+    /// crate's pool elsewhere ([`BackendChoice::Auto`]). `mode` must describe
     /// how it was opened; the cursor starts at the file's current position (its end in
     /// append modes).
     ///
@@ -149,7 +152,8 @@ impl AsyncFile {
         AsyncFile::from_std_with(file, path, mode, BlockingPool, PoolConfig::default())
     }
 
-    /// [`AsyncFile::from_std`] on a pool of the caller's choosing (for runtime crates).
+    /// [`AsyncFile::from_std`] with a pool of the caller's choosing for where io_uring is
+    /// not available (for runtime crates).
     ///
     /// # Errors
     ///
@@ -169,10 +173,11 @@ impl AsyncFile {
             .map_err(|e| Error::io(Op::Open, path.clone(), e))?;
         let backend =
             StdBackend::from_std(file).map_err(|e| Error::io(Op::Open, path.clone(), e))?;
-        let backend = PoolBackend::new(backend, offload, config);
+        let backend = backend_for(backend, BackendChoice::Auto, offload, config)
+            .map_err(|e| Error::io(Op::Open, path.clone(), e))?;
         let mut options = Options::default();
         options.mode(&parsed.to_string());
-        let mut file = AsyncFile::from_backend(Arc::new(backend), path, &options)?;
+        let mut file = AsyncFile::from_backend(backend, path, &options)?;
         if !parsed.appending() {
             file.h.seek_to(position);
         }

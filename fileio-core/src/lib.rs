@@ -70,8 +70,8 @@ pub use error::{Error, Op, Result};
 pub use file::{Chunks, File, Lines};
 pub use hooks::{BoxFuture, IoEvent};
 pub use mode::{ModeError, OpenMode};
-pub use options::{Coherence, Options};
-pub use pool::{BlockingPool, Offload, PoolBackend, PoolConfig};
+pub use options::{BackendChoice, Coherence, Options};
+pub use pool::{BlockingPool, Offload, PoolBackend, PoolConfig, backend_for, open_backend};
 pub use stream::{AsyncStream, Stream};
 
 pub use bytes::Bytes;

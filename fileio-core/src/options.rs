@@ -26,6 +26,23 @@ pub enum Coherence {
     Exclusive,
 }
 
+/// Which backend an async file runs on.
+///
+/// On Linux builds with the `io-uring` feature (on by default), [`BackendChoice::Auto`]
+/// picks io_uring when the kernel offers it (and no seccomp filter refuses it) and the
+/// runtime's thread pool elsewhere. Blocking files always use plain system calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BackendChoice {
+    /// io_uring where it works, the thread pool elsewhere.
+    #[default]
+    Auto,
+    /// The runtime's blocking thread pool, with the inline `preadv2(RWF_NOWAIT)` fast path.
+    Pool,
+    /// io_uring, or an error (`Unsupported`) at open where it is not available.
+    IoUring,
+}
+
 /// Which cache a handle uses.
 #[derive(Clone, Debug, Default)]
 pub(crate) enum CacheChoice {
@@ -51,7 +68,8 @@ impl CacheChoice {
 /// The settings behind every `File::options()` builder.
 ///
 /// Defaults: mode `"r"`, the process-wide cache ([`RangeCache::global`]),
-/// [`Coherence::Strict`], encoding `"utf-8"`, `sync_on_close(true)`.
+/// [`Coherence::Strict`], encoding `"utf-8"`, `sync_on_close(true)`,
+/// [`BackendChoice::Auto`].
 ///
 /// Setters take `&mut self` and return `&mut Self`, like [`std::fs::OpenOptions`]. The
 /// mode and encoding are checked when the file is opened; errors surface there.
@@ -79,6 +97,7 @@ pub struct Options {
     pub(crate) coherence: Coherence,
     pub(crate) encoding: String,
     pub(crate) sync_on_close: bool,
+    pub(crate) backend: BackendChoice,
 }
 
 impl Default for Options {
@@ -89,6 +108,7 @@ impl Default for Options {
             coherence: Coherence::Strict,
             encoding: "utf-8".to_owned(),
             sync_on_close: true,
+            backend: BackendChoice::Auto,
         }
     }
 }
@@ -137,9 +157,21 @@ impl Options {
         self
     }
 
+    /// Which backend async files run on (default [`BackendChoice::Auto`]); blocking
+    /// files ignore it.
+    pub fn backend(&mut self, choice: BackendChoice) -> &mut Self {
+        self.backend = choice;
+        self
+    }
+
     /// The mode string as set.
     pub fn mode_str(&self) -> &str {
         &self.mode
+    }
+
+    /// The backend choice as set.
+    pub fn backend_choice(&self) -> BackendChoice {
+        self.backend
     }
 }
 
@@ -179,6 +211,12 @@ macro_rules! __option_setters {
         /// Whether `close` syncs data when the handle wrote (default `true`).
         pub fn sync_on_close(&mut self, sync: bool) -> &mut Self {
             self.options.sync_on_close(sync);
+            self
+        }
+        /// Which backend the file runs on (default
+        /// [`BackendChoice::Auto`]($crate::BackendChoice::Auto): io_uring where it works).
+        pub fn backend(&mut self, choice: $crate::BackendChoice) -> &mut Self {
+            self.options.backend(choice);
             self
         }
         /// The underlying [`Options`]($crate::Options).

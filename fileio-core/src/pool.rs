@@ -16,6 +16,7 @@ use fileio_cache::{FileKey, Stamp};
 
 use crate::backend::{Backend, StdBackend};
 use crate::mode::OpenMode;
+use crate::options::BackendChoice;
 
 /// Runs blocking closures where they may block: a runtime's blocking pool.
 ///
@@ -252,4 +253,57 @@ impl<O: Offload> Backend for PoolBackend<O> {
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         Some(self.file.stamp_blocking())
     }
+}
+
+/// Opens `path` for an async file on the backend `choice` names: io_uring (Linux, feature
+/// `io-uring`) or a [`PoolBackend`] on `offload`. The runtime crates open files this way.
+///
+/// # Errors
+///
+/// What the OS says when opening; `Unsupported` for [`BackendChoice::IoUring`] where
+/// io_uring is not available.
+pub async fn open_backend<O: Offload>(
+    path: impl AsRef<Path>,
+    mode: OpenMode,
+    choice: BackendChoice,
+    offload: O,
+    config: PoolConfig,
+) -> io::Result<Arc<dyn Backend>> {
+    let path = path.as_ref().to_path_buf();
+    if choice == BackendChoice::Pool {
+        return Ok(Arc::new(
+            PoolBackend::open(path, mode, offload, config).await?,
+        ));
+    }
+    let file = offload
+        .offload(move || StdBackend::open(path, mode))
+        .await?;
+    backend_for(file, choice, offload, config)
+}
+
+/// Runs an open file on the backend `choice` names (see [`open_backend`]).
+///
+/// # Errors
+///
+/// `Unsupported` for [`BackendChoice::IoUring`] where io_uring is not available.
+pub fn backend_for<O: Offload>(
+    file: StdBackend,
+    choice: BackendChoice,
+    offload: O,
+    config: PoolConfig,
+) -> io::Result<Arc<dyn Backend>> {
+    #[cfg(all(target_os = "linux", feature = "io-uring"))]
+    if choice != BackendChoice::Pool && crate::uring::io_uring_available() {
+        let driver = crate::uring::UringDriver::global()?;
+        let backend =
+            crate::uring::UringBackend::with_driver(file, driver).inline_reads(config.inline_reads);
+        return Ok(Arc::new(backend));
+    }
+    if choice == BackendChoice::IoUring {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "io_uring is not available here (old kernel, disabled, or refused by a seccomp filter)",
+        ));
+    }
+    Ok(Arc::new(PoolBackend::new(file, offload, config)))
 }

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::io::{self, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
@@ -15,7 +14,7 @@ use fileio_core::{
 use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
-use crate::pool::{SmolBackend, SmolPool};
+use crate::pool::SmolPool;
 use crate::sync_future::SyncFuture;
 
 /// An async file for smol and any futures executor: Python-style modes, positional and
@@ -137,14 +136,15 @@ impl OpenOptions {
 
 async fn open_with(options: Options, config: PoolConfig, path: PathBuf) -> Result<File> {
     let mode = OpenMode::parse(options.mode_str())?;
-    let backend = SmolBackend::open(&path, mode, SmolPool, config)
-        .await
-        .map_err(|source| Error::Io {
-            path: path.clone(),
-            op: Op::Open,
-            source,
-        })?;
-    let inner = AsyncFile::from_backend(Arc::new(backend), path, &options)?;
+    let backend =
+        fileio_core::open_backend(&path, mode, options.backend_choice(), SmolPool, config)
+            .await
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                op: Op::Open,
+                source,
+            })?;
+    let inner = AsyncFile::from_backend(backend, path, &options)?;
     Ok(File::from(inner))
 }
 

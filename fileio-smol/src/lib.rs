@@ -78,6 +78,6 @@ pub use file::{File, OpenOptions};
 pub use pool::{SmolBackend, SmolPool};
 
 pub use fileio_core::{
-    AsyncFile, AsyncStream, Bytes, CacheStats, Coherence, Error, IoEvent, Op, OpenMode, PoolConfig,
-    RangeCache, Result,
+    AsyncFile, AsyncStream, BackendChoice, Bytes, CacheStats, Coherence, Error, IoEvent, Op,
+    OpenMode, PoolConfig, RangeCache, Result,
 };

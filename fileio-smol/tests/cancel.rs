@@ -4,7 +4,7 @@
 
 use std::io::SeekFrom;
 
-use fileio_smol::{AsyncStream, Coherence, File, PoolConfig, RangeCache};
+use fileio_smol::{AsyncStream, BackendChoice, Coherence, File, PoolConfig, RangeCache};
 use futures::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use proptest::prelude::*;
 
@@ -49,6 +49,7 @@ async fn run(ops: Vec<Op>) {
     let mut model: Vec<u8> = (0..LEN).map(|i| (i % 241) as u8).collect();
     std::fs::write(&path, &model).unwrap();
     let mut f = File::options()
+        .backend(BackendChoice::Pool)
         .mode("r+b")
         .cache(RangeCache::builder().capacity(1 << 20).build().unwrap())
         .coherence(Coherence::Exclusive)
@@ -142,6 +143,7 @@ fn dropped_writes_land() {
         let mut model = vec![1u8; 8192];
         std::fs::write(&path, &model).unwrap();
         let mut f = File::options()
+            .backend(BackendChoice::Pool)
             .mode("r+b")
             .coherence(Coherence::Exclusive)
             .max_in_flight(1)

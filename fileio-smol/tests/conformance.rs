@@ -7,7 +7,7 @@ use std::path::Path;
 use fileio_core::conformance::{
     self, ConformanceFile, Harness, Hook, OpenSpec, ScratchDir, SuiteFuture,
 };
-use fileio_smol::{AsyncStream, Bytes, File, OpenMode, RangeCache, Result};
+use fileio_smol::{AsyncStream, BackendChoice, Bytes, File, OpenMode, RangeCache, Result};
 use futures::StreamExt;
 
 /// `fileio_smol::File` seen through the suite's trait (a newtype: both are foreign
@@ -95,6 +95,7 @@ impl ConformanceFile for Tested {
 struct SmolHarness {
     dir: ScratchDir,
     cache: RangeCache,
+    backend: BackendChoice,
 }
 
 impl Harness for SmolHarness {
@@ -106,7 +107,8 @@ impl Harness for SmolHarness {
             .mode(&spec.mode)
             .coherence(spec.coherence)
             .encoding(&spec.encoding)
-            .sync_on_close(spec.sync_on_close);
+            .sync_on_close(spec.sync_on_close)
+            .backend(self.backend);
         match &spec.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),
@@ -125,12 +127,17 @@ impl Harness for SmolHarness {
     }
 }
 
-fn harness() -> SmolHarness {
+/// A harness on `backend`: every behaviour runs on the thread pool and on io_uring
+/// (`Auto` picks it where the kernel offers it, the pool elsewhere).
+fn harness(backend: BackendChoice) -> SmolHarness {
     SmolHarness {
         dir: ScratchDir::new().unwrap(),
         cache: conformance::small_cache(),
+        backend,
     }
 }
+
+const BACKENDS: [BackendChoice; 2] = [BackendChoice::Pool, BackendChoice::Auto];
 
 /// Runs `test` as a task of an executor driven by two threads.
 fn on_two_threads(test: impl std::future::Future<Output = ()> + Send + 'static) {
@@ -156,8 +163,10 @@ macro_rules! behaviours {
             #[test]
             $(#[$meta])*
             fn $name() {
-                smol::block_on(conformance::$name(&harness()));
-                on_two_threads(async { conformance::$name(&harness()).await });
+                for backend in BACKENDS {
+                    smol::block_on(conformance::$name(&harness(backend)));
+                    on_two_threads(async move { conformance::$name(&harness(backend)).await });
+                }
             }
         )*
 
@@ -206,5 +215,9 @@ behaviours!(
 
 #[test]
 fn run_all_in_one_go() {
-    on_two_threads(async { conformance::run_all(&harness()).await });
+    on_two_threads(async {
+        for backend in BACKENDS {
+            conformance::run_all(&harness(backend)).await;
+        }
+    });
 }

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::io::{self, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker, ready};
 
 use async_trait::async_trait;
@@ -15,7 +14,7 @@ use fileio_core::{
 use futures_core::Stream;
 use tokio::io::ReadBuf;
 
-use crate::pool::{TokioBackend, TokioPool};
+use crate::pool::TokioPool;
 use crate::sync_future::SyncFuture;
 
 /// An async file for tokio: Python-style modes, positional and cursor I/O, the shared
@@ -150,14 +149,20 @@ impl OpenOptions {
 
 async fn open_with(options: Options, config: PoolConfig, path: PathBuf) -> Result<File> {
     let mode = OpenMode::parse(options.mode_str())?;
-    let backend = TokioBackend::open(&path, mode, TokioPool::current(), config)
-        .await
-        .map_err(|source| Error::Io {
-            path: path.clone(),
-            op: Op::Open,
-            source,
-        })?;
-    let inner = AsyncFile::from_backend(Arc::new(backend), path, &options)?;
+    let backend = fileio_core::open_backend(
+        &path,
+        mode,
+        options.backend_choice(),
+        TokioPool::current(),
+        config,
+    )
+    .await
+    .map_err(|source| Error::Io {
+        path: path.clone(),
+        op: Op::Open,
+        source,
+    })?;
+    let inner = AsyncFile::from_backend(backend, path, &options)?;
     Ok(File::from(inner))
 }
 

@@ -74,6 +74,6 @@ pub use file::{File, OpenOptions};
 pub use pool::{TokioBackend, TokioPool};
 
 pub use fileio_core::{
-    AsyncFile, AsyncStream, Bytes, CacheStats, Coherence, Error, IoEvent, Op, OpenMode, PoolConfig,
-    RangeCache, Result,
+    AsyncFile, AsyncStream, BackendChoice, Bytes, CacheStats, Coherence, Error, IoEvent, Op,
+    OpenMode, PoolConfig, RangeCache, Result,
 };

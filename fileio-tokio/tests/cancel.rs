@@ -3,7 +3,7 @@
 
 use std::io::SeekFrom;
 
-use fileio_tokio::{AsyncStream, Coherence, File, PoolConfig, RangeCache};
+use fileio_tokio::{AsyncStream, BackendChoice, Coherence, File, PoolConfig, RangeCache};
 use futures::FutureExt;
 use proptest::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,6 +75,7 @@ fn run(ops: Vec<Op>, multi: bool) {
             .build()
             .unwrap();
         let mut f = File::options()
+            .backend(BackendChoice::Pool)
             .mode("r+b")
             .cache(cache.clone())
             .coherence(Coherence::Exclusive)
@@ -204,6 +205,7 @@ fn dropped_write_lands_and_cache_follows() {
         let mut model = vec![1u8; 8192];
         std::fs::write(&path, &model).unwrap();
         let mut f = File::options()
+            .backend(BackendChoice::Pool)
             .mode("r+b")
             .coherence(Coherence::Exclusive)
             .max_in_flight(1)
@@ -243,6 +245,7 @@ fn dropped_read_leaves_the_cursor() {
         let path = dir.path().join("r.bin");
         std::fs::write(&path, b"0123456789").unwrap();
         let mut f = File::options()
+            .backend(BackendChoice::Pool)
             .mode("rb")
             .no_cache()
             .pool(PoolConfig::new().inline_reads(false))

@@ -7,7 +7,7 @@ use std::path::Path;
 use fileio_core::conformance::{
     self, ConformanceFile, Harness, Hook, OpenSpec, ScratchDir, SuiteFuture,
 };
-use fileio_tokio::{AsyncStream, Bytes, File, OpenMode, RangeCache, Result};
+use fileio_tokio::{AsyncStream, BackendChoice, Bytes, File, OpenMode, RangeCache, Result};
 use futures::StreamExt;
 
 /// `fileio_tokio::File` seen through the suite's trait (a newtype: both are foreign
@@ -95,6 +95,7 @@ impl ConformanceFile for Tested {
 struct TokioHarness {
     dir: ScratchDir,
     cache: RangeCache,
+    backend: BackendChoice,
 }
 
 impl Harness for TokioHarness {
@@ -106,7 +107,8 @@ impl Harness for TokioHarness {
             .mode(&spec.mode)
             .coherence(spec.coherence)
             .encoding(&spec.encoding)
-            .sync_on_close(spec.sync_on_close);
+            .sync_on_close(spec.sync_on_close)
+            .backend(self.backend);
         match &spec.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),
@@ -125,12 +127,17 @@ impl Harness for TokioHarness {
     }
 }
 
-fn harness() -> TokioHarness {
+/// A harness on `backend`: every behaviour runs on the thread pool and on io_uring
+/// (`Auto` picks it where the kernel offers it, the pool elsewhere).
+fn harness(backend: BackendChoice) -> TokioHarness {
     TokioHarness {
         dir: ScratchDir::new().unwrap(),
         cache: conformance::small_cache(),
+        backend,
     }
 }
+
+const BACKENDS: [BackendChoice; 2] = [BackendChoice::Pool, BackendChoice::Auto];
 
 macro_rules! behaviours {
     ($($(#[$meta:meta])* $name:ident),* $(,)?) => {
@@ -138,19 +145,21 @@ macro_rules! behaviours {
             #[test]
             $(#[$meta])*
             fn $name() {
-                tokio::runtime::Builder::new_current_thread()
-                    .build()
-                    .unwrap()
-                    .block_on(async { conformance::$name(&harness()).await });
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .build()
-                    .unwrap()
-                    .block_on(async {
-                        tokio::spawn(async { conformance::$name(&harness()).await })
-                            .await
-                            .unwrap()
-                    });
+                for backend in BACKENDS {
+                    tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .unwrap()
+                        .block_on(async { conformance::$name(&harness(backend)).await });
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .build()
+                        .unwrap()
+                        .block_on(async {
+                            tokio::spawn(async move { conformance::$name(&harness(backend)).await })
+                                .await
+                                .unwrap()
+                        });
+                }
             }
         )*
 
@@ -203,5 +212,9 @@ fn run_all_in_one_go() {
         .worker_threads(2)
         .build()
         .unwrap()
-        .block_on(async { conformance::run_all(&harness()).await });
+        .block_on(async {
+            for backend in BACKENDS {
+                conformance::run_all(&harness(backend)).await;
+            }
+        });
 }

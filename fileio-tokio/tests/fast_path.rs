@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use fileio_core::StdBackend;
-use fileio_tokio::{AsyncStream, Coherence, File, PoolConfig, RangeCache};
+use fileio_tokio::{AsyncStream, BackendChoice, Coherence, File, PoolConfig, RangeCache};
 
 /// Threads of this process whose name is `name`.
 fn threads_named(name: &str) -> usize {
@@ -30,6 +30,7 @@ fn threads_for_a_burst(bound: usize, name: &str) -> usize {
         let path = dir.path().join("burst.bin");
         std::fs::write(&path, vec![9u8; 1 << 20]).unwrap();
         let file = File::options()
+            .backend(BackendChoice::Pool)
             .mode("rb")
             .no_cache()
             .pool(PoolConfig::new().max_in_flight(bound).inline_reads(false))
@@ -93,6 +94,7 @@ fn short_nowait_reads_are_finished_on_the_pool_not_taken_as_eof() {
                 );
             }
             let file = File::options()
+                .backend(BackendChoice::Pool)
                 .mode("rb")
                 .no_cache()
                 .open(&path)
@@ -123,6 +125,7 @@ fn cache_hits_make_no_read_system_call() {
             std::fs::write(&path, vec![5u8; 64 * 1024]).unwrap();
             let cache = RangeCache::builder().capacity(1 << 20).build().unwrap();
             let file = File::options()
+                .backend(BackendChoice::Pool)
                 .mode("rb")
                 .cache(cache.clone())
                 .coherence(Coherence::Exclusive)
@@ -149,6 +152,7 @@ fn cache_hits_make_no_read_system_call() {
             assert_eq!(cache.stats().hits, before.hits + 1);
             // Strict coherence checks the stamp (one fstat) and sees the change.
             let strict = File::options()
+                .backend(BackendChoice::Pool)
                 .mode("rb")
                 .cache(cache)
                 .open(&path)
