@@ -296,9 +296,10 @@ const fn fileio(name: &'static str, runtime: &'static str, run: RunFn) -> Subjec
     }
 }
 
-/// Every subject, baselines first. One line per implementation.
+/// Every subject, baselines first. One line per implementation: the async fileio types
+/// on the thread pool, then on io_uring.
 pub(crate) fn subjects() -> Vec<Subject> {
-    vec![
+    let mut subjects = vec![
         baseline("std", "threads", run_blocking::<StdFile>),
         baseline("tokio::fs", "tokio", run_async::<TokioFsFile>),
         baseline("async-fs", "async-executor", run_async::<AsyncFsFile>),
@@ -313,21 +314,47 @@ pub(crate) fn subjects() -> Vec<Subject> {
             run_blocking::<FileioBlocking>,
         ),
         fileio(
-            "fileio_core::AsyncFile",
+            "fileio_core::AsyncFile pool",
             "async-executor",
             run_async::<FileioAsync<fileio_core::AsyncFile>>,
         ),
         fileio(
-            "fileio-tokio",
+            "fileio-tokio pool",
             "tokio",
             run_async::<FileioAsync<fileio_tokio::File>>,
         ),
         fileio(
-            "fileio-smol",
+            "fileio-smol pool",
             "async-executor",
             run_async::<FileioAsync<fileio_smol::File>>,
         ),
-    ]
+    ];
+    // The native backend, where the kernel offers it (measured beside the pool).
+    if uring_available() {
+        subjects.push(fileio(
+            "fileio-tokio io_uring",
+            "tokio",
+            run_async::<FileioAsync<fileio_tokio::File, true>>,
+        ));
+        subjects.push(fileio(
+            "fileio-smol io_uring",
+            "async-executor",
+            run_async::<FileioAsync<fileio_smol::File, true>>,
+        ));
+    }
+    subjects
+}
+
+/// Whether io_uring works here (it is probed once).
+fn uring_available() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        fileio_core::uring::io_uring_available()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 /// `workload/subject` or `workload/subject+cache`: what `--filter` matches.

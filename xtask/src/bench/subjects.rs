@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use fileio_core::{AsyncStream, RangeCache, Stream};
+use fileio_core::{AsyncStream, BackendChoice, RangeCache, Stream};
 use indicatif::ProgressBar;
 
 use super::cases::{Access, CachePlan, CacheSetting, Case, Temperature, Work, cache_plan};
@@ -809,8 +809,11 @@ impl SyncIo for FileioBlocking {
 pub(crate) trait FileioAsyncType: AsyncStream + Clone + Sized + 'static {
     /// Where its futures run.
     const RUNTIME: Runtime;
-    /// Opens `req.path` in `req.mode()`, with `req.cache` or `no_cache()`.
-    fn open_for(req: &OpenReq) -> impl Future<Output = fileio_core::Result<Self>>;
+    /// Opens `req.path` in `req.mode()`, with `req.cache` or `no_cache()`, on `backend`.
+    fn open_for(
+        req: &OpenReq,
+        backend: BackendChoice,
+    ) -> impl Future<Output = fileio_core::Result<Self>>;
 }
 
 /// Makes an async fileio file type measurable: `fileio_async_type!(Type, Runtime)`.
@@ -819,9 +822,9 @@ macro_rules! fileio_async_type {
     ($ty:ty, $runtime:expr) => {
         impl FileioAsyncType for $ty {
             const RUNTIME: Runtime = $runtime;
-            async fn open_for(req: &OpenReq) -> fileio_core::Result<Self> {
+            async fn open_for(req: &OpenReq, backend: BackendChoice) -> fileio_core::Result<Self> {
                 let mut o = <$ty>::options();
-                o.mode(req.mode());
+                o.mode(req.mode()).backend(backend);
                 match &req.cache {
                     Some(c) => o.cache(c.clone()),
                     None => o.no_cache(),
@@ -836,14 +839,20 @@ fileio_async_type!(fileio_core::AsyncFile, Runtime::Smol);
 fileio_async_type!(fileio_tokio::File, Runtime::Tokio);
 fileio_async_type!(fileio_smol::File, Runtime::Smol);
 
-/// Any async fileio file type, opened once and cloned per task.
+/// Any async fileio file type, opened once and cloned per task, on the thread pool
+/// (`URING == false`) or on io_uring.
 #[derive(Debug)]
-pub(crate) struct FileioAsync<F>(F);
+pub(crate) struct FileioAsync<F, const URING: bool = false>(F);
 
-impl<F: FileioAsyncType> AsyncIo for FileioAsync<F> {
+impl<F: FileioAsyncType, const URING: bool> AsyncIo for FileioAsync<F, URING> {
     const RUNTIME: Runtime = F::RUNTIME;
     async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
-        let f = F::open_for(&req).await?;
+        let backend = if URING {
+            BackendChoice::IoUring
+        } else {
+            BackendChoice::Pool
+        };
+        let f = F::open_for(&req, backend).await?;
         Ok((0..req.handles).map(|_| FileioAsync(f.clone())).collect())
     }
     async fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
