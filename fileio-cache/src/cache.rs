@@ -888,12 +888,10 @@ impl CacheInner {
         if e.generation != generation || !Arc::ptr_eq(&e.file, file) {
             return None;
         }
-        if e.data.len() as u64 == expect {
-            Some(e.data.clone())
-        } else {
-            shard.remove(&key);
-            None
-        }
+        // Taken out, not cloned: with no reader holding a slice of it, the patch can then
+        // reuse its memory. The write in flight keeps lookups away until it is back.
+        let entry = shard.take(&key)?;
+        (entry.data.len() as u64 == expect).then_some(entry.data)
     }
 
     /// Applies a successful write of `data` at `offset` to the blocks of `file` (valid
@@ -949,8 +947,18 @@ impl CacheInner {
                     None => continue,
                 }
             };
-            let mut buf = BytesMut::with_capacity(want as usize);
-            buf.extend_from_slice(&old[..old.len().min(want as usize)]);
+            // Patch in place when no reader holds a slice of the block; copy otherwise.
+            let mut buf = match old.try_into_mut() {
+                Ok(mut own) => {
+                    own.truncate(want as usize);
+                    own
+                }
+                Err(old) => {
+                    let mut buf = BytesMut::with_capacity(want as usize);
+                    buf.extend_from_slice(&old[..old.len().min(want as usize)]);
+                    buf
+                }
+            };
             buf.resize(want as usize, 0);
             if is < ie {
                 buf[(is - b_start) as usize..(ie - b_start) as usize]

@@ -231,6 +231,12 @@ impl Shard {
     }
 
     /// Removes `key` if resident (not counted as an eviction). Returns whether it was.
+    /// Removes and returns the entry for `key`, if resident.
+    pub(crate) fn take(&mut self, key: &BlockKey) -> Option<Entry> {
+        let i = self.map.get(key).copied()?;
+        Some(self.unlink(i))
+    }
+
     pub(crate) fn remove(&mut self, key: &BlockKey) -> bool {
         match self.map.get(key).copied() {
             Some(i) => {
