@@ -101,13 +101,7 @@ impl AsyncOptions {
     ///
     /// As [`AsyncFile::open`].
     pub async fn open(&self, path: impl AsRef<Path>) -> Result<AsyncFile> {
-        let path = path.as_ref();
-        let mode = OpenMode::parse(&self.options.mode)?;
-        let backend = open_backend(path, mode, self.options.backend, BlockingPool, self.pool)
-            .await
-            .map_err(|e| Error::io(Op::Open, path, e))?;
-        let handle = Handle::open(backend, Arc::from(path), &self.options).await?;
-        Ok(AsyncFile::from_handle(handle))
+        AsyncFile::open_on(path, &self.options, BlockingPool, self.pool).await
     }
 }
 
@@ -133,6 +127,28 @@ impl AsyncFile {
     /// The builder: `AsyncFile::options().mode("rb").no_cache().open(path).await`.
     pub fn options() -> AsyncOptions {
         AsyncOptions::default()
+    }
+
+    /// Opens `path` with `options` on the backend they choose, with `offload` as the
+    /// thread pool where the pool is used (for the runtime crates' builders).
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::open`]; `Unsupported` for [`BackendChoice::IoUring`] where io_uring
+    /// is not available.
+    pub async fn open_on<O: crate::pool::Offload>(
+        path: impl AsRef<Path>,
+        options: &Options,
+        offload: O,
+        pool: PoolConfig,
+    ) -> Result<AsyncFile> {
+        let path = path.as_ref();
+        let mode = OpenMode::parse(&options.mode)?;
+        let backend = open_backend(path, mode, options.backend, offload, pool)
+            .await
+            .map_err(|e| Error::io(Op::Open, path, e))?;
+        let handle = Handle::open(backend, Arc::from(path), options).await?;
+        Ok(AsyncFile::from_handle(handle))
     }
 
     /// Wraps an already open file, run on io_uring where it works and on the `blocking`

@@ -60,6 +60,7 @@ mod mode;
 mod options;
 mod pool;
 mod stream;
+mod sync_future;
 mod text;
 #[cfg(all(target_os = "linux", feature = "io-uring"))]
 pub mod uring;
@@ -73,6 +74,7 @@ pub use mode::{ModeError, OpenMode};
 pub use options::{BackendChoice, Coherence, Options};
 pub use pool::{BlockingPool, Offload, PoolBackend, PoolConfig, backend_for, open_backend};
 pub use stream::{AsyncStream, Stream};
+pub use sync_future::SyncFuture;
 
 pub use bytes::Bytes;
 pub use fileio_cache::{CacheStats, FileKey, RangeCache, Stamp};

@@ -8,14 +8,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
-use fileio_core::{
-    AsyncFile, AsyncStream, Bytes, Error, IoEvent, Op, OpenMode, Options, PoolConfig, Result,
-};
+#[allow(unused_imports)] // named by the documentation's links
+use fileio_core::Error;
+use fileio_core::{AsyncFile, AsyncStream, Bytes, IoEvent, OpenMode, Options, PoolConfig, Result};
 use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 use crate::pool::SmolPool;
-use crate::sync_future::SyncFuture;
+use fileio_core::SyncFuture;
 
 /// An async file for smol and any futures executor: Python-style modes, positional and
 /// cursor I/O, the shared range cache, text and hooks.
@@ -135,17 +135,9 @@ impl OpenOptions {
 }
 
 async fn open_with(options: Options, config: PoolConfig, path: PathBuf) -> Result<File> {
-    let mode = OpenMode::parse(options.mode_str())?;
-    let backend =
-        fileio_core::open_backend(&path, mode, options.backend_choice(), SmolPool, config)
-            .await
-            .map_err(|source| Error::Io {
-                path: path.clone(),
-                op: Op::Open,
-                source,
-            })?;
-    let inner = AsyncFile::from_backend(backend, path, &options)?;
-    Ok(File::from(inner))
+    AsyncFile::open_on(path, &options, SmolPool, config)
+        .await
+        .map(File::from)
 }
 
 impl File {

@@ -72,7 +72,6 @@
 
 mod file;
 mod pool;
-mod sync_future;
 
 pub use file::{File, OpenOptions};
 pub use pool::{SmolBackend, SmolPool};

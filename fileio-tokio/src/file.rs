@@ -15,7 +15,7 @@ use futures_core::Stream;
 use tokio::io::ReadBuf;
 
 use crate::pool::TokioPool;
-use crate::sync_future::SyncFuture;
+use fileio_core::SyncFuture;
 
 /// An async file for tokio: Python-style modes, positional and cursor I/O, the shared
 /// range cache, text and hooks.
@@ -148,22 +148,9 @@ impl OpenOptions {
 }
 
 async fn open_with(options: Options, config: PoolConfig, path: PathBuf) -> Result<File> {
-    let mode = OpenMode::parse(options.mode_str())?;
-    let backend = fileio_core::open_backend(
-        &path,
-        mode,
-        options.backend_choice(),
-        TokioPool::current(),
-        config,
-    )
-    .await
-    .map_err(|source| Error::Io {
-        path: path.clone(),
-        op: Op::Open,
-        source,
-    })?;
-    let inner = AsyncFile::from_backend(backend, path, &options)?;
-    Ok(File::from(inner))
+    AsyncFile::open_on(path, &options, TokioPool::current(), config)
+        .await
+        .map(File::from)
 }
 
 impl File {

@@ -68,7 +68,6 @@
 
 mod file;
 mod pool;
-mod sync_future;
 
 pub use file::{File, OpenOptions};
 pub use pool::{TokioBackend, TokioPool};

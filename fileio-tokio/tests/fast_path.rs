@@ -59,11 +59,9 @@ fn a_burst_of_reads_is_bounded_by_the_in_flight_limit() {
     eprintln!("pool threads for 300 reads: {bounded} with a bound of 4, {unbounded} without");
     // At most 4 lanes run at once; the count includes the thread that opened the file and
     // any lane tokio started while an ending one had not yet given its thread back.
+    // (How many the unbounded burst starts depends on the machine's load, so it is only
+    // printed; the bound is what is checked.)
     assert!(bounded <= 16, "{bounded} threads with a bound of 4");
-    assert!(
-        bounded * 4 < unbounded.max(64),
-        "{bounded} bounded vs {unbounded} unbounded"
-    );
 }
 
 #[cfg(target_os = "linux")]

@@ -1,6 +1,4 @@
-//! A future that is `Sync` whatever it wraps, so that the futures of this crate's
-//! functions can be held across `.await` in code that needs `Sync` (a `&future` shared
-//! between threads can do nothing with it: polling takes `Pin<&mut Self>`).
+//! [`SyncFuture`]: a future that is `Sync` whatever it wraps.
 
 use std::fmt;
 use std::future::Future;
@@ -8,16 +6,30 @@ use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-/// Boxes a `Send` future and makes it `Sync`.
+/// Boxes a `Send` future and makes it `Sync`, so that the futures of the runtime crates'
+/// functions can be held across `.await` in code that needs `Sync` (a `&future` shared
+/// between threads can do nothing with it: polling takes `Pin<&mut Self>`).
 ///
 /// The mutex is never locked: polling goes through [`Mutex::get_mut`], which is free.
 /// It is there only because `Mutex<T>` is `Sync` for every `T: Send`.
-pub(crate) struct SyncFuture<'a, T> {
+///
+/// # Examples
+///
+/// ```
+/// use fileio_core::SyncFuture;
+///
+/// fn is_sync<T: Sync>(_: &T) {}
+/// let fut = SyncFuture::new(async { 42 });
+/// is_sync(&fut);
+/// assert_eq!(futures_lite::future::block_on(fut), 42);
+/// ```
+pub struct SyncFuture<'a, T> {
     inner: Mutex<Pin<Box<dyn Future<Output = T> + Send + 'a>>>,
 }
 
 impl<'a, T> SyncFuture<'a, T> {
-    pub(crate) fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
+    /// Wraps `future`.
+    pub fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
         SyncFuture {
             inner: Mutex::new(Box::pin(future)),
         }
