@@ -533,6 +533,9 @@ impl RangeCache {
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
     pub fn lookup_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Lookup> {
+        if let Some(hit) = self.inner.hit_recorded(key, offset, len) {
+            return Some(Lookup::Hit(hit));
+        }
         let stamp = self.recorded_stamp(key)?;
         Some(
             self.inner
@@ -696,6 +699,41 @@ impl CacheInner {
         }
         f.generation = f.generation.wrapping_add(1);
         file.publish(f);
+    }
+
+    /// The hot path of [`RangeCache::lookup_recorded`]: a request inside one resident
+    /// block that is current (its generation is the file's, no write in flight, a stamp
+    /// recorded). The block's own link to its file's state gives the recorded version, so
+    /// no per-file table is consulted. `None` sends the caller down the full path.
+    fn hit_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Bytes> {
+        let last = offset.checked_add(len.checked_sub(1)? as u64)?;
+        let first = offset >> self.block_shift;
+        if last >> self.block_shift != first {
+            return None;
+        }
+        let k = self.block_key(key, first);
+        let cell = self.cell(&k);
+        let shard = read(&cell.shard);
+        let e = shard.get(&k)?;
+        let snap = e.file.snapshot();
+        if snap.writes_in_flight != 0
+            || snap.generation != e.generation
+            || snap.stamp.at_nanos == NO_STAMP_NANOS
+        {
+            return None;
+        }
+        let end = (last + 1).min(snap.stamp.len);
+        let base = self.block_start(first);
+        if offset >= end || ((end - base) as usize) > e.data.len() {
+            return None;
+        }
+        e.touch();
+        let out = e
+            .data
+            .slice((offset - base) as usize..(end - base) as usize);
+        drop(shard);
+        cell.hits.fetch_add(1, Ordering::Relaxed);
+        Some(out)
     }
 
     /// `adopt`: a stamp different from the recorded one replaces it (dropping the
