@@ -565,7 +565,10 @@ impl Shared {
     pub(crate) async fn read(&self, offset: u64, len: usize) -> Result<(Bytes, bool)> {
         match self.read_now(offset, len) {
             ReadNow::Ready(result) => result,
-            ReadNow::Pending(pending) => self.read_pending(offset, len, pending).await,
+            // Boxed: the slow path's state is large, and keeping it out of this future
+            // keeps every caller's future (and the box `async_trait` makes of it) small
+            // on the fast path.
+            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, pending)).await,
         }
     }
 
