@@ -36,10 +36,10 @@ use crate::stream::AsyncStream;
 /// # Cancellation
 ///
 /// Dropping a read future loses nothing and leaves the cursor where it was. Dropping a
-/// write future after the write reached the backend lets the pool finish it and moves
-/// the cursor as if it had finished; the cache drops the file's blocks rather than keep
-/// half-applied patches. An operation started through the `futures::io` traits stays
-/// with the file and is finished by the next poll of any of them.
+/// write future after the write reached the backend lets it finish in the background and
+/// moves the cursor as if it had finished; the cache is patched when the write lands and
+/// never holds half-applied patches. An operation started through the `futures::io`
+/// traits stays with the file and is finished by the next poll of any of them.
 ///
 /// # Examples
 ///

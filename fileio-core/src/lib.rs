@@ -5,7 +5,10 @@
 //! - [`OpenMode`] parses mode strings exactly as CPython's `open()` does.
 //! - [`Backend`] is the storage interface; [`StdBackend`] (a local file) and
 //!   [`MemBackend`] (memory) come with it, [`PoolBackend`] runs a local file on any
-//!   thread pool, with an inline fast path for reads already in the page cache.
+//!   thread pool, with an inline fast path for reads already in the page cache, and on
+//!   Linux `uring::UringBackend` runs it on io_uring ([`BackendChoice`] picks).
+//!   [`fault::FaultBackend`] injects faults into any backend, and the `conformance`
+//!   feature ships the behaviour suite every backend should pass.
 //! - [`File`] is the blocking file, [`AsyncFile`] the async one over any
 //!   `Arc<dyn Backend>`; both implement [`Stream`] / [`AsyncStream`] (positional
 //!   `read_at` / `write_at` with no hidden cursor, and `read` / `write` / `seek` / `tell`
@@ -34,9 +37,10 @@
 //! # Cancellation
 //!
 //! Dropping a read future of an [`AsyncFile`] loses nothing and leaves the cursor where
-//! it was. Dropping a write future after its write reached the backend moves the cursor
-//! as if the write had finished; the cache drops what it held for the file rather than
-//! keep half-applied patches.
+//! it was. Dropping a write future after its write reached the backend lets the write
+//! finish in the background (on the `blocking` crate's pool) and moves the cursor as if it
+//! had finished; the cache is patched when the write lands and never holds half-applied
+//! patches.
 
 #![warn(
     missing_docs,
