@@ -86,8 +86,20 @@ struct Known {
 /// A file's last known version, shared by the opens of the file.
 type KnownCell = Arc<Mutex<Option<Known>>>;
 
-/// Numbers every stamp request in the process, to keep the newest answer.
+/// Numbers every stamp request that will be recorded, to keep the newest answer.
 static STAMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The number of a stamp request, taken before asking: of two answers, the one to the
+/// later question describes the later (or the same) state of the file. Requests that
+/// are not recorded (every `Strict` read) take none, so the read path touches no
+/// process-wide counter.
+fn stamp_number(record: bool) -> u64 {
+    if record {
+        STAMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    } else {
+        0
+    }
+}
 
 /// The known-version cell of the file `key`, shared by every [`Shared`] on that file in
 /// the process, so that a write through one open is trusted by `Exclusive` and
@@ -228,9 +240,7 @@ impl Shared {
     /// ([`Backend::stamp_inline`]); with `record`, kept as the newest known version unless
     /// a later question got an answer first.
     fn fresh_stamp_now(&self, record: bool) -> Option<Result<Stamp>> {
-        // Numbered before asking: of two answers, the one to the later question describes
-        // the later (or the same) state of the file.
-        let seq = STAMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        let seq = stamp_number(record);
         loop {
             match self.backend().stamp_inline()? {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -251,7 +261,7 @@ impl Shared {
         if let Some(stamp) = self.fresh_stamp_now(record) {
             return stamp;
         }
-        let seq = STAMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        let seq = stamp_number(record);
         loop {
             match self.backend().stamp().await {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
