@@ -139,16 +139,28 @@ fn private_ring_sizes() {
 }
 
 /// Every operation of the backend on a fresh file, on rings with and without the
-/// ftruncate operation, with and without the inline read path.
+/// ftruncate operation, with and without the inline read path, with and without
+/// deferred completion work.
 #[test]
 fn operations() {
     if !have_uring() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for (i, (ftruncate, inline)) in [(true, true), (false, false)].into_iter().enumerate() {
-        let driver =
-            UringDriver::new(UringConfig::new().entries(4).ftruncate_op(ftruncate)).unwrap();
+    let configs = [
+        (true, true, true),
+        (false, false, false),
+        (true, false, false),
+    ];
+    for (i, (ftruncate, inline, defer)) in configs.into_iter().enumerate() {
+        let config = UringConfig::new()
+            .entries(4)
+            .ftruncate_op(ftruncate)
+            .defer_taskrun(defer);
+        let driver = UringDriver::new(config).unwrap();
+        if !defer {
+            assert!(!driver.deferred_task_run());
+        }
         let path = dir.path().join(format!("ops{i}"));
         let b =
             UringBackend::with_driver(std_file(&path, "w+b"), driver.clone()).inline_reads(inline);
@@ -215,9 +227,14 @@ fn model() {
     if !have_uring() {
         return;
     }
+    for defer in [true, false] {
+        model_on(UringDriver::new(UringConfig::new().entries(4).defer_taskrun(defer)).unwrap());
+    }
+}
+
+fn model_on(driver: UringDriver) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model");
-    let driver = small_driver(4);
     let b = UringBackend::with_driver(std_file(&path, "w+b"), driver.clone()).inline_reads(false);
     let mut model: Vec<u8> = Vec::new();
     let mut rng = Rng(0x1234_5678_9abc_def1);
@@ -362,6 +379,76 @@ fn driver_dropped_with_operations_in_flight() {
         }
         drop(b);
     }
+}
+
+/// The `io_uring` descriptors this process has open.
+fn open_rings() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().contains("io_uring"))
+        .count()
+}
+
+/// Every private driver's ring is closed once its last handle is gone and its
+/// operations (abandoned ones included) completed: the reaper thread exits and frees
+/// it, on both kinds of ring.
+#[test]
+fn rings_are_closed_after_the_last_handle() {
+    if !have_uring() {
+        return;
+    }
+    // The process-wide ring exists from here on (`have_uring` created it).
+    let before = open_rings();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, pattern(1 << 20, 3)).unwrap();
+    for i in 0..10u64 {
+        let config = UringConfig::new().entries(4).defer_taskrun(i % 2 == 0);
+        let b = UringBackend::with_driver(std_file(&path, "rb"), UringDriver::new(config).unwrap())
+            .inline_reads(false);
+        evict(b.std_backend());
+        let got = futures::executor::block_on(b.read_at(i * 4096, 100)).unwrap();
+        assert_eq!(got, pattern(1 << 20, 3)[(i * 4096) as usize..][..100]);
+        // Two reads abandoned in flight.
+        let _ = poll_once(b.read_at(500_000, 4096));
+        let _ = poll_once(b.read_at(900_000, 4096));
+        drop(b);
+    }
+    // Exact under nextest (a process per test). Under `cargo test`, other tests of the
+    // process may hold private rings for a while: wait for the count to come back down.
+    let start = Instant::now();
+    while open_rings() > before {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{} rings still open, {before} before",
+            open_rings()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Linux 6.1 and later get a ring with deferred completion work unless it is turned
+/// off.
+#[test]
+fn deferred_task_run_where_the_kernel_has_it() {
+    if !have_uring() {
+        return;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.trim().split(['.', '-']).map(|p| p.parse::<u32>());
+    let version = match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor),
+        _ => panic!("unexpected kernel release {release:?}"),
+    };
+    let on = UringDriver::new(UringConfig::new().entries(4)).unwrap();
+    let off = UringDriver::new(UringConfig::new().entries(4).defer_taskrun(false)).unwrap();
+    // Older kernels refuse the flags and get a plain ring; 6.1 and later have them.
+    if version >= (6, 1) {
+        assert!(on.deferred_task_run(), "kernel {version:?}");
+    }
+    assert!(!off.deferred_task_run());
+    assert!(format!("{on:?}").contains("task_run"));
 }
 
 /// 10,000 operations at once from 4 threads on an 8-entry ring: all wait their turn,

@@ -1,20 +1,26 @@
-//! The ring driver: one `io_uring` instance, the registry of operations in flight, the
-//! batched submission path and the reaper thread.
+//! The ring driver: one `io_uring` instance, the registry of operations in flight, and
+//! the reaper thread that submits and completes them.
 //!
-//! Locking: one mutex ([`State`]) guards the registry, the counters, and every access
-//! to the submission and completion rings from user space (pushing entries, reading
-//! their lengths, popping completions). The kernel is the only other party touching
-//! the rings, through their atomic head and tail words. `io_uring_enter` itself runs
-//! outside the mutex: the submitting thread passes the count it read under the mutex,
-//! and the reaper passes a count of zero, so no thread reads the submission tail while
-//! another moves it.
+//! Only the reaper thread enters the kernel for a ring. Tasks register their operation
+//! and push its entry under the mutex ([`State`]), and wake the reaper through an
+//! eventfd when it is waiting; the reaper submits everything pushed so far in the same
+//! `io_uring_enter` that waits for completions. So the kernel's completion work always
+//! runs on the reaper (never interrupting an executor thread), submissions batch
+//! whenever tasks push faster than one system call, and the ring can be set up with
+//! `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN`.
+//!
+//! Locking: the mutex guards the registry, the counters, and every access to the
+//! submission and completion rings from user space (pushing entries, reading their
+//! lengths, popping completions). The kernel is the only other party touching the
+//! rings, through their atomic head and tail words.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::os::fd::{AsRawFd as _, OwnedFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
@@ -22,12 +28,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use event_listener::{Event, EventListener};
 use io_uring::{EnterFlags, IoUring, Probe, opcode, squeue, types};
+use rustix::event::{EventfdFlags, eventfd};
 
 use crate::backend::StdBackend;
 
 use super::UringConfig;
 
-/// `user_data` of the no-op that wakes the reaper for shutdown: no slot has this key.
+/// `user_data` of the reaper's wake-up read of its eventfd: no slot has this key.
 const WAKE_KEY: u64 = u64::MAX;
 
 /// The largest transfer one read or write entry asks for (Linux's `MAX_RW_COUNT`).
@@ -64,7 +71,6 @@ impl Request {
     /// `self` is alive and not modified: a `Vec`'s or a `Bytes`' heap block does not move
     /// when the value holding it moves.
     fn entry(&mut self) -> squeue::Entry {
-        use std::os::fd::AsRawFd as _;
         match self {
             Request::Read {
                 file,
@@ -180,142 +186,195 @@ impl Slots {
 
 struct State {
     slots: Slots,
-    /// Entries pushed and not yet completed (the wake no-op excluded).
+    /// Entries pushed and not yet completed (the wake-up read excluded).
     in_flight: usize,
-    /// A thread is in the submit loop: others only push.
-    submitting: bool,
-    /// The reaper is handing out completions and submits whatever is queued before it
-    /// waits again: others only push.
-    reaper_awake: bool,
+    /// The reaper is in, or on its way into, `io_uring_enter` waiting for completions:
+    /// a thread that pushes an entry must wake it through the eventfd.
+    reaper_asleep: bool,
+    /// The eventfd was written since the reaper went to sleep: later pushers need not.
+    wake_sent: bool,
     /// The last [`Driver`] handle is gone: the reaper exits once nothing is in flight.
     shutdown: bool,
 }
 
-impl State {
-    /// Whether the thread that just pushed must run the submit loop: not when another
-    /// thread is in it or the reaper is about to submit (then one `io_uring_enter`
-    /// carries several threads' entries).
-    fn take_submit_role(&mut self) -> bool {
-        if self.submitting || self.reaper_awake {
-            return false;
-        }
-        self.submitting = true;
-        true
-    }
+/// How the ring was set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskRun {
+    /// `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (Linux 6.1): the
+    /// kernel's completion work runs only when the reaper asks for completions.
+    Deferred,
+    /// The kernel's default: completion work interrupts the reaper thread (the only
+    /// thread that submits).
+    Signal,
 }
 
 /// The parts of a driver shared by the handles, the futures and the reaper thread.
 pub(super) struct Shared {
     ring: IoUring,
     state: Mutex<State>,
+    /// Written to wake the reaper; a read of it is always in flight while the reaper
+    /// waits, so the write completes that read and ends the wait.
+    wake_fd: OwnedFd,
+    /// Where the kernel puts the eventfd's counter. Only the kernel writes it, and only
+    /// while the wake-up read is in flight; the reaper never exits (so `Shared` is never
+    /// freed) before that read has completed.
+    wake_buf: AtomicU64,
     /// Notified when completions free ring capacity.
     capacity: Event,
     /// At most this many operations in flight: one less than the submission queue, so
-    /// that pushing never fails (the spare entry is for the shutdown no-op), and half
-    /// the completion queue, so that it never overflows.
+    /// that pushing never fails (the spare entry is for the wake-up read), and half the
+    /// completion queue, so that it never overflows.
     limit: usize,
     entries: u32,
     ftruncate: bool,
+    task_run: TaskRun,
     submits: AtomicU64,
 }
 
+/// What one pass over the completion queue found.
+struct Reaped {
+    /// The wake-up read completed: it must be armed again.
+    wake_done: bool,
+}
+
 impl Shared {
+    /// Sets up the ring and the eventfd. Runs on the reaper thread: with
+    /// `IORING_SETUP_SINGLE_ISSUER` the thread that creates the ring is the only one
+    /// allowed to submit to it or register with it.
+    fn setup(config: &UringConfig) -> io::Result<Shared> {
+        let entries = config.entries.clamp(2, 32_768).next_power_of_two();
+        let build = |deferred: bool| {
+            let mut builder = IoUring::builder();
+            builder.setup_cqsize(entries * 2).setup_clamp();
+            if deferred {
+                builder.setup_single_issuer().setup_defer_taskrun();
+            }
+            builder.build(entries)
+        };
+        // Kernels before 6.1 refuse the flags with EINVAL: set up the plain ring then.
+        let (ring, task_run) = match config.defer_taskrun.then(|| build(true)) {
+            Some(Ok(ring)) => (ring, TaskRun::Deferred),
+            Some(Err(e)) if e.raw_os_error() != Some(EINVAL) => return Err(e),
+            Some(Err(_)) | None => (build(false)?, TaskRun::Signal),
+        };
+        let mut probe = Probe::new();
+        ring.submitter().register_probe(&mut probe)?;
+        for code in [opcode::Read::CODE, opcode::Write::CODE, opcode::Fsync::CODE] {
+            if !probe.is_supported(code) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!("io_uring lacks opcode {code}"),
+                ));
+            }
+        }
+        let ftruncate = config.ftruncate_op && probe.is_supported(opcode::Ftruncate::CODE);
+        // Blocking on purpose: io_uring answers a read of a non-blocking descriptor
+        // with EAGAIN at once instead of waiting for a write.
+        let wake_fd = eventfd(0, EventfdFlags::CLOEXEC)?;
+        let sq = ring.params().sq_entries() as usize;
+        let cq = ring.params().cq_entries() as usize;
+        let limit = (sq - 1).min(cq / 2).max(1);
+        Ok(Shared {
+            ring,
+            state: Mutex::new(State {
+                slots: Slots::default(),
+                in_flight: 0,
+                reaper_asleep: false,
+                wake_sent: false,
+                shutdown: false,
+            }),
+            wake_fd,
+            wake_buf: AtomicU64::new(0),
+            capacity: Event::new(),
+            limit,
+            entries: sq as u32,
+            ftruncate,
+            task_run,
+            submits: AtomicU64::new(0),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Nothing panics while the lock is held; if something did, the state is still
         // consistent between statements, so a poisoned lock is used as it is.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers `request` and pushes its entry, or gives it back when the ring is full.
-    /// Returns the key and whether the caller must run the submit loop.
-    fn try_push(&self, mut request: Request) -> Result<(usize, bool), Request> {
-        let mut st = self.lock();
-        if st.shutdown || st.in_flight >= self.limit {
-            return Err(request);
+    /// Registers `request` with `waker` and pushes its entry for the reaper to submit,
+    /// or gives the request back when the ring is full. Returns the key.
+    fn try_push(&self, mut request: Request, waker: &Waker) -> Result<usize, Request> {
+        let (key, wake) = {
+            let mut st = self.lock();
+            if st.shutdown || st.in_flight >= self.limit {
+                return Err(request);
+            }
+            // SAFETY: every user-space access to the submission queue happens under the
+            // state lock, which we hold, so no other `SubmissionQueue` exists.
+            let mut sq = unsafe { self.ring.submission_shared() };
+            if sq.is_full() {
+                // Not reached while `limit` is below the queue size; wait for room if it is.
+                return Err(request);
+            }
+            let entry = request.entry();
+            let key = st.slots.insert(Slot {
+                request,
+                waker: Some(waker.clone()),
+                result: None,
+                orphan: false,
+            });
+            // SAFETY: the entry points into buffers owned by the slot just registered,
+            // which stays registered (its buffers alive and untouched) until this key's
+            // completion has been taken from the completion queue; the queue has room
+            // (checked above, under the same lock), so the push cannot fail.
+            let _ = unsafe { sq.push(&entry.user_data(key as u64)) };
+            drop(sq);
+            st.in_flight += 1;
+            let wake = st.reaper_asleep && !st.wake_sent;
+            st.wake_sent |= wake;
+            (key, wake)
+        };
+        if wake {
+            self.wake();
         }
-        // SAFETY: every user-space access to the submission queue happens under the
-        // state lock, which we hold, so no other `SubmissionQueue` exists.
-        let mut sq = unsafe { self.ring.submission_shared() };
-        if sq.is_full() {
-            // Not reached while `limit` is below the queue size; wait for room if it is.
-            return Err(request);
-        }
-        let entry = request.entry();
-        // No waker yet: the caller checks for the result under the lock right after and
-        // leaves its waker then, so a completion in between is never missed.
-        let key = st.slots.insert(Slot {
-            request,
-            waker: None,
-            result: None,
-            orphan: false,
-        });
-        // SAFETY: the entry points into buffers owned by the slot just registered, which
-        // stays registered (its buffers alive and untouched) until this key's completion
-        // has been taken from the completion queue; the queue has room (checked above,
-        // under the same lock), so the push cannot fail.
-        let _ = unsafe { sq.push(&entry.user_data(key as u64)) };
-        drop(sq);
-        st.in_flight += 1;
-        Ok((key, st.take_submit_role()))
+        Ok(key)
     }
 
-    /// The submit loop, run by the thread that set `submitting`: hands every pushed
-    /// entry to the kernel (those pushed by other threads meanwhile included, in one
-    /// `io_uring_enter` each round), then takes the completions that are already there.
-    fn submit_all(&self) {
-        let mut round = 0u32;
-        loop {
-            let pending = {
-                let mut st = self.lock();
-                // SAFETY: under the state lock (see `try_push`).
-                let pending = unsafe { self.ring.submission_shared() }.len();
-                if pending == 0 {
-                    st.submitting = false;
-                    break;
-                }
-                pending
-            };
-            // SAFETY: `enter` with a count read under the lock just now, no wait, no
-            // argument: the kernel consumes at most `pending` published entries, whose
-            // buffers are owned by their slots.
-            let res = unsafe {
-                self.ring
-                    .submitter()
-                    .enter::<()>(pending as u32, 0, 0, None)
-            };
-            self.submits.fetch_add(1, Ordering::Relaxed);
-            match res {
-                Ok(_) => round = 0,
-                Err(e) if e.raw_os_error() == Some(EINTR) => {}
-                // EAGAIN / EBUSY (kernel short of memory, completions backed up) and
-                // anything else: the entries stay queued; try again shortly.
-                Err(_) => {
-                    round += 1;
-                    backoff(round);
-                }
-            }
-        }
-        self.reap(false);
+    /// Ends the reaper's wait: completes the wake-up read in flight, or, when none is,
+    /// makes the next one complete at once.
+    fn wake(&self) {
+        // A write of 1 to an eventfd fails only if the counter would overflow, which a
+        // reaper that reads it on every wake-up never lets happen.
+        let _ = rustix::io::write(&self.wake_fd, &1u64.to_ne_bytes());
+    }
+
+    /// The wake-up read: the eventfd's counter into `wake_buf`.
+    fn wake_entry(&self) -> squeue::Entry {
+        opcode::Read::new(
+            types::Fd(self.wake_fd.as_raw_fd()),
+            self.wake_buf.as_ptr().cast::<u8>(),
+            8,
+        )
+        .build()
+        .user_data(WAKE_KEY)
     }
 
     /// Takes every completion from the queue: records results, wakes their tasks,
     /// frees the slots of dropped futures, and tells waiting submitters about the room.
-    /// Returns whether the reaper should exit.
-    fn reap(&self, reaper: bool) -> bool {
+    fn reap(&self) -> Reaped {
         let mut wakers = Vec::new();
         let mut garbage = Vec::new();
         let mut freed = 0usize;
-        let exit = {
+        let mut wake_done = false;
+        {
             let mut st = self.lock();
-            if reaper {
-                st.reaper_awake = true;
-            }
+            st.reaper_asleep = false;
             // SAFETY: every user-space access to the completion queue happens under the
             // state lock, which we hold, so no other `CompletionQueue` exists.
             let cq = unsafe { self.ring.completion_shared() };
             for cqe in cq {
                 let key = cqe.user_data();
                 if key == WAKE_KEY {
+                    wake_done = true;
                     continue;
                 }
                 freed += 1;
@@ -337,8 +396,7 @@ impl Shared {
                     garbage.extend(st.slots.remove(key));
                 }
             }
-            st.shutdown && st.in_flight == 0
-        };
+        }
         drop(garbage);
         for waker in wakers {
             waker.wake();
@@ -346,31 +404,48 @@ impl Shared {
         if freed > 0 {
             self.capacity.notify_additional(freed);
         }
-        exit
+        Reaped { wake_done }
     }
 
-    /// The reaper thread: submits what was queued while it was awake, waits for
-    /// completions and hands them out, until shutdown.
-    fn reaper(self: Arc<Self>) {
+    /// The reaper thread, the only one that enters the kernel for this ring: submits
+    /// what the tasks pushed, waits for completions and hands them out, until shutdown.
+    fn reaper(&self) {
+        // Whether the wake-up read is with the kernel.
+        let mut armed = false;
         let mut round = 0u32;
-        while !self.reap(true) {
-            let pending = {
+        loop {
+            if self.reap().wake_done {
+                armed = false;
+            }
+            let to_submit = {
                 let mut st = self.lock();
-                st.reaper_awake = false;
+                if st.shutdown && st.in_flight == 0 && !armed {
+                    // Nothing the kernel could still write into: `Shared` may go.
+                    return;
+                }
                 // SAFETY: under the state lock (see `try_push`).
-                unsafe { self.ring.submission_shared() }.len()
+                let mut sq = unsafe { self.ring.submission_shared() };
+                if !armed && !st.shutdown {
+                    // SAFETY: the read writes 8 bytes into `wake_buf`, which lives as
+                    // long as `Shared`, and `Shared` outlives this thread's loop, which
+                    // does not return while the read is in flight. The queue has room:
+                    // operations hold at most `limit` entries, one less than its size.
+                    let _ = unsafe { sq.push(&self.wake_entry()) };
+                    armed = true;
+                }
+                st.reaper_asleep = true;
+                st.wake_sent = false;
+                sq.len()
             };
-            if pending > 0 {
+            if to_submit > 0 {
                 self.submits.fetch_add(1, Ordering::Relaxed);
             }
-            // SAFETY: `enter` with a count read under the lock just now (entries pushed
-            // since are submitted by their own thread, which found the reaper asleep, or
-            // by the next round here), waiting for one completion, with no argument.
-            // Entries that another thread submits meanwhile are not submitted twice:
-            // the kernel takes at most the entries published and not yet consumed.
+            // SAFETY: `enter` with no argument. The kernel consumes only entries that
+            // were published under the state lock, each pointing into buffers its slot
+            // (or `Shared`, for the wake-up read) owns until its completion is reaped.
             let res = unsafe {
                 self.ring.submitter().enter::<()>(
-                    pending as u32,
+                    to_submit as u32,
                     1,
                     EnterFlags::GETEVENTS.bits(),
                     None,
@@ -379,6 +454,8 @@ impl Shared {
             match res {
                 Ok(_) => round = 0,
                 Err(e) if e.raw_os_error() == Some(EINTR) => {}
+                // EAGAIN / EBUSY (kernel short of memory, completions backed up) and
+                // anything else: the entries stay queued; try again shortly.
                 Err(_) => {
                     round += 1;
                     backoff(round);
@@ -387,25 +464,15 @@ impl Shared {
         }
     }
 
-    /// Marks the driver shut down and wakes the reaper with a no-op.
+    /// Marks the driver shut down and wakes the reaper.
     fn shutdown(&self) {
-        let lead = {
-            let mut st = self.lock();
-            st.shutdown = true;
-            let nop = opcode::Nop::new().build().user_data(WAKE_KEY);
-            // SAFETY: under the state lock (see `try_push`); a no-op points at nothing.
-            // The queue has room: `limit` keeps one entry spare, and no entry is pushed
-            // after `shutdown` is set.
-            let _ = unsafe { self.ring.submission_shared().push(&nop) };
-            st.take_submit_role()
-        };
-        if lead {
-            self.submit_all();
-        }
+        self.lock().shutdown = true;
+        self.wake();
     }
 }
 
 const EINTR: i32 = 4;
+const EINVAL: i32 = 22;
 
 /// Sleeps a little longer each round (up to a millisecond) while the kernel refuses work.
 fn backoff(round: u32) {
@@ -441,57 +508,31 @@ impl fmt::Debug for Driver {
             .field("max_in_flight", &shared.limit)
             .field("in_flight", &shared.lock().in_flight)
             .field("ftruncate_op", &shared.ftruncate)
+            .field("task_run", &shared.task_run)
             .finish()
     }
 }
 
 impl Driver {
-    /// Sets up a ring of `config.entries` entries, checks that the kernel has the
-    /// operations this module needs, and starts the reaper thread.
+    /// Starts the reaper thread, which sets up a ring of `config.entries` entries and
+    /// checks that the kernel has the operations this module needs.
     pub(super) fn new(config: &UringConfig) -> io::Result<Driver> {
-        let entries = config.entries.clamp(2, 32_768).next_power_of_two();
-        let ring: IoUring = IoUring::builder()
-            .setup_cqsize(entries * 2)
-            .setup_clamp()
-            .build(entries)?;
-        let mut probe = Probe::new();
-        ring.submitter().register_probe(&mut probe)?;
-        for code in [
-            opcode::Read::CODE,
-            opcode::Write::CODE,
-            opcode::Fsync::CODE,
-            opcode::Nop::CODE,
-        ] {
-            if !probe.is_supported(code) {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    format!("io_uring lacks opcode {code}"),
-                ));
-            }
-        }
-        let ftruncate = config.ftruncate_op && probe.is_supported(opcode::Ftruncate::CODE);
-        let sq = ring.params().sq_entries() as usize;
-        let cq = ring.params().cq_entries() as usize;
-        let limit = (sq - 1).min(cq / 2).max(1);
-        let shared = Arc::new(Shared {
-            ring,
-            state: Mutex::new(State {
-                slots: Slots::default(),
-                in_flight: 0,
-                submitting: false,
-                reaper_awake: true,
-                shutdown: false,
-            }),
-            capacity: Event::new(),
-            limit,
-            entries: sq as u32,
-            ftruncate,
-            submits: AtomicU64::new(0),
-        });
-        let reaper = shared.clone();
+        let config = *config;
+        let (tx, rx) = mpsc::sync_channel(1);
         thread::Builder::new()
             .name("fileio-uring".into())
-            .spawn(move || reaper.reaper())?;
+            .spawn(move || match Shared::setup(&config) {
+                Ok(shared) => {
+                    let shared = Arc::new(shared);
+                    if tx.send(Ok(shared.clone())).is_ok() {
+                        shared.reaper();
+                    }
+                }
+                Err(e) => drop(tx.send(Err(e))),
+            })?;
+        let shared = rx
+            .recv()
+            .map_err(|_| io::Error::other("the io_uring thread exited during setup"))??;
         Ok(Driver {
             owner: Arc::new(Owner { shared }),
         })
@@ -529,6 +570,10 @@ impl Driver {
     pub(super) fn has_ftruncate(&self) -> bool {
         self.shared().ftruncate
     }
+
+    pub(super) fn task_run(&self) -> TaskRun {
+        self.shared().task_run
+    }
 }
 
 enum OpState {
@@ -562,13 +607,11 @@ impl Future for Op {
                     let Some(req) = request.take() else {
                         return Poll::Pending;
                     };
-                    match this.driver.shared().try_push(req) {
-                        Ok((key, lead)) => {
+                    match this.driver.shared().try_push(req, cx.waker()) {
+                        Ok(key) => {
                             this.listener = None;
                             this.state = OpState::Submitted(key);
-                            if lead {
-                                this.driver.shared().submit_all();
-                            }
+                            return Poll::Pending;
                         }
                         Err(req) => {
                             *request = Some(req);

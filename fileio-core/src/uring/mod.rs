@@ -107,11 +107,13 @@ use bytes::Bytes;
 /// Settings of a [`UringDriver`].
 ///
 /// Defaults: 256 submission entries (512 completion entries, 255 operations in
-/// flight), `IORING_OP_FTRUNCATE` used where the kernel has it.
+/// flight), `IORING_OP_FTRUNCATE` used where the kernel has it, deferred completion
+/// work where the kernel has it.
 #[derive(Clone, Copy, Debug)]
 pub struct UringConfig {
     entries: u32,
     ftruncate_op: bool,
+    defer_taskrun: bool,
 }
 
 impl Default for UringConfig {
@@ -119,6 +121,7 @@ impl Default for UringConfig {
         UringConfig {
             entries: 256,
             ftruncate_op: true,
+            defer_taskrun: true,
         }
     }
 }
@@ -141,6 +144,16 @@ impl UringConfig {
     /// otherwise, or when off, it runs `ftruncate` on the `blocking` crate's pool.
     pub fn ftruncate_op(mut self, on: bool) -> UringConfig {
         self.ftruncate_op = on;
+        self
+    }
+
+    /// Whether to set the ring up with `IORING_SETUP_SINGLE_ISSUER |
+    /// IORING_SETUP_DEFER_TASKRUN` when the kernel has them (Linux 6.1), so that the
+    /// kernel's completion work waits until the reaper thread asks for completions
+    /// instead of interrupting it (default: on). Off, or on older kernels, the ring is
+    /// a plain one; see [`UringDriver::deferred_task_run`].
+    pub fn defer_taskrun(mut self, on: bool) -> UringConfig {
+        self.defer_taskrun = on;
         self
     }
 }
@@ -227,6 +240,14 @@ impl UringDriver {
     /// `blocking` crate's pool.
     pub fn has_ftruncate_op(&self) -> bool {
         self.inner.has_ftruncate()
+    }
+
+    /// Whether the ring was set up with `IORING_SETUP_SINGLE_ISSUER |
+    /// IORING_SETUP_DEFER_TASKRUN` (Linux 6.1): the kernel's completion work then runs
+    /// only when the reaper thread asks for completions, never as an interruption.
+    /// Older kernels get a plain ring, which works the same, a little less efficiently.
+    pub fn deferred_task_run(&self) -> bool {
+        self.inner.task_run() == driver::TaskRun::Deferred
     }
 }
 
