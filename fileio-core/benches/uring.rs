@@ -2,7 +2,10 @@
 //! one run, printed as tables:
 //!
 //! 1. cold 4 KiB random reads (the file's pages evicted with
-//!    `posix_fadvise(DONTNEED)`, readahead off with `POSIX_FADV_RANDOM`), 64 tasks at once;
+//!    `posix_fadvise(DONTNEED)`, readahead off with `POSIX_FADV_RANDOM`), 64 tasks at once
+//!    and one task: reads per second, and the CPU time the whole process spent per read
+//!    (`getrusage`: every thread, the kernel's io_uring workers included). The backends
+//!    take turns round by round;
 //! 2. warm 4 KiB random reads, one task (both backends with their inline
 //!    `preadv2(RWF_NOWAIT)` fast path; io_uring without it for comparison);
 //! 3. 64 KiB writes with 1 and 8 in flight: p50 and p99 per write.
@@ -111,17 +114,47 @@ fn pool(path: &Path, mode: &str) -> PoolBackend<BlockingPool> {
     PoolBackend::new(std_file(path, mode), BlockingPool, PoolConfig::new())
 }
 
-/// Cold random reads from `tasks` tasks at once; returns reads per second.
-fn cold_reads(b: &dyn Backend, file: &StdBackend, offsets: &[u64], tasks: usize) -> f64 {
+/// CPU time (user and system) this process has used so far, every thread included
+/// (the ring's reaper, the pool's threads and the kernel's io_uring workers, which are
+/// threads of this process too).
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: `getrusage` fills the `rusage` it is given and nothing else; the result is
+    // read only when the call succeeded.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) != 0 {
+            return Duration::ZERO;
+        }
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// One round of cold reads.
+struct Cold {
+    reads_per_sec: f64,
+    cpu_per_read: Duration,
+}
+
+/// Cold random reads from `tasks` tasks at once.
+fn cold_reads(b: &dyn Backend, file: &StdBackend, offsets: &[u64], tasks: usize) -> Cold {
     advise(file, rustix::fs::Advice::DontNeed);
     let per_task = offsets.len() / tasks;
+    let cpu = cpu_time();
     let start = Instant::now();
     futures::executor::block_on(join_all(offsets.chunks(per_task).map(|chunk| async move {
         for &off in chunk {
             black_box(read(b, off, READ).await);
         }
     })));
-    offsets.len() as f64 / start.elapsed().as_secs_f64()
+    let wall = start.elapsed();
+    Cold {
+        reads_per_sec: offsets.len() as f64 / wall.as_secs_f64(),
+        cpu_per_read: cpu_time().saturating_sub(cpu) / offsets.len() as u32,
+    }
 }
 
 /// Warm random reads, one task: nanoseconds per read.
@@ -232,7 +265,9 @@ fn main() {
     let p = pool(&path, "rb");
     advise(u.std_backend(), rustix::fs::Advice::Random);
     advise(p.std_backend(), rustix::fs::Advice::Random);
-    let rounds = if quick { 1 } else { 5 };
+    let rounds = if quick { 1 } else { 9 };
+    // The two backends take turns, so that a disk whose speed drifts (a shared or
+    // throttled virtual disk) affects both alike.
     let (mut ur, mut pr, mut u1, mut p1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let submits_before = u.driver().submit_calls();
     for _ in 0..rounds {
@@ -245,27 +280,36 @@ fn main() {
         u1.push(cold_reads(&u, u.std_backend(), serial, 1));
         p1.push(cold_reads(&p, p.std_backend(), serial, 1));
     }
-    let (ur, pr, u1, p1) = (median(ur), median(pr), median(u1), median(p1));
+    let summary = |v: &[Cold]| {
+        let rate = median(v.iter().map(|c| c.reads_per_sec).collect());
+        let cpu = median(
+            v.iter()
+                .map(|c| c.cpu_per_read.as_secs_f64() * 1e6)
+                .collect(),
+        );
+        (rate, cpu)
+    };
+    let (ur, pr, u1, p1) = (summary(&ur), summary(&pr), summary(&u1), summary(&p1));
     println!(
         "\nCold 4 KiB random reads, {tasks} tasks, {} MiB file, {cold_count} reads, median of {rounds}",
         size >> 20
     );
-    println!("| backend | reads/s | MiB/s | vs pool |");
-    println!("|---|---:|---:|---:|");
-    for (name, r, base) in [
+    println!("| backend | reads/s | MiB/s | vs pool | CPU µs/read |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, (r, cpu), (base, _)) in [
         ("fileio io_uring", ur, pr),
         ("fileio pool (blocking)", pr, pr),
         ("fileio io_uring, 1 task", u1, p1),
         ("fileio pool (blocking), 1 task", p1, p1),
     ] {
         println!(
-            "| {name} | {r:.0} | {:.1} | {:.2}x |",
+            "| {name} | {r:.0} | {:.1} | {:.2}x | {cpu:.1} |",
             r * READ as f64 / (1 << 20) as f64,
             r / base
         );
     }
     println!(
-        "(io_uring: {} reads with 64 tasks took {submits} submitting io_uring_enter calls)",
+        "(io_uring: {} reads with {tasks} tasks took {submits} submitting io_uring_enter calls)",
         rounds * offsets.len()
     );
 
@@ -291,6 +335,7 @@ fn main() {
         ("fileio io_uring, ring only", Vec::new()),
         ("std pread", Vec::new()),
     ];
+    let rounds = if quick { 1 } else { 5 };
     for _ in 0..rounds {
         results[0].1.push(warm_reads(&u, &warm_offsets));
         results[1].1.push(warm_reads(&p, &warm_offsets));

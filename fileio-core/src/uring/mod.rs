@@ -9,26 +9,29 @@
 //! - **One ring per driver, shared.** [`UringDriver::global`] is a process-wide ring
 //!   created on first use; [`UringDriver::new`] makes a private one (a different size,
 //!   tests). Every backend on a driver shares its ring.
-//! - **Submissions from any thread, batched.** A task registers its operation and pushes
-//!   its entry under the driver's mutex. The first task that finds no submission under
-//!   way becomes the submitter: it calls `io_uring_enter` for everything queued, loops
-//!   while other tasks keep pushing, and then collects the completions already there.
-//!   When submissions overlap (tasks on several threads), one system call carries
-//!   them all.
-//! - **Completions through a reaper thread.** Each driver has one small thread that
-//!   waits in `io_uring_enter(GETEVENTS)` and wakes the tasks whose operations
-//!   completed through their [`Waker`](std::task::Waker)s. That works under tokio, smol,
-//!   `futures::executor` or any other executor with no reactor integration, which is why
-//!   it is the design here rather than registering the ring's eventfd with one
-//!   runtime's reactor. Its cost is one cross-thread wake-up per batch of completions
-//!   (the same hand-off a thread pool makes; the "1 task" rows of `benches/uring.rs`
-//!   put the two side by side). Completions that the kernel posts while the submitter
-//!   is still in `io_uring_enter` (reads the page cache holds) are collected by the
-//!   submitter itself and cost no wake-up at all. When the reaper is awake it also
-//!   submits what other tasks queued meanwhile, in the `io_uring_enter` it waits in.
+//! - **One thread enters the kernel.** Each driver has one small thread, the reaper.
+//!   A task registers its operation and pushes its entry under the driver's mutex;
+//!   if the reaper is waiting, the first task that pushes wakes it through an eventfd
+//!   (a read of which the reaper keeps in flight on the ring). The reaper submits
+//!   everything pushed so far in the same `io_uring_enter` that waits for completions,
+//!   and wakes the tasks whose operations completed through their
+//!   [`Waker`](std::task::Waker)s. So submissions batch whenever tasks push faster
+//!   than one system call, and nothing depends on the executor: tokio, smol,
+//!   `futures::executor` or any other works, with no reactor integration.
+//! - **Completion work stays off the executor.** For a buffered read that misses the
+//!   page cache, the kernel finishes the operation (copies the data, posts the
+//!   completion) as *task work* of the thread that submitted it. Since that is always
+//!   the reaper, executor threads are never interrupted for it; and where the kernel
+//!   has them (Linux 6.1), rings are set up with `IORING_SETUP_SINGLE_ISSUER |
+//!   IORING_SETUP_DEFER_TASKRUN`, so the work waits until the reaper asks for
+//!   completions. A read costs the same two thread hand-offs as on the pool (a task to
+//!   the reaper, the reaper back to the task), but one thread serves every operation in
+//!   flight, and under load both hand-offs carry many operations each.
 //! - **Writes.** On filesystems without asynchronous buffered writes (ext4 among them)
 //!   the kernel runs each buffered write on its own worker threads (io-wq), one write
-//!   per file at a time; reads are truly asynchronous there.
+//!   per file at a time; reads are truly asynchronous there. Such a write takes two
+//!   more hand-offs than on the pool (reaper to worker and back), so with one write in
+//!   flight it is slower than the pool's; `benches/uring.rs` measures both.
 //! - **Full ring: wait, never fail.** At most [`UringDriver::max_in_flight`]
 //!   operations are in flight (one less than the submission queue, half the completion
 //!   queue, so neither can overflow). Further operations wait, without a thread, on an
@@ -195,8 +198,8 @@ impl UringDriver {
     ///
     /// - The OS error of `io_uring_setup` (`ENOSYS` without `io_uring`, `EPERM` under a
     ///   seccomp filter or `kernel.io_uring_disabled`, `ENOMEM`...).
-    /// - `Unsupported` when the kernel lacks the read, write, fsync or no-op operations
-    ///   (before Linux 5.6).
+    /// - `Unsupported` when the kernel lacks the read, write or fsync operations (before
+    ///   Linux 5.6).
     /// - The error of spawning the reaper thread.
     ///
     /// # Examples
