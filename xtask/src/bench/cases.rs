@@ -61,7 +61,14 @@ const KIB: usize = 1 << 10;
 const MIB: usize = 1 << 20;
 
 impl Workload {
-    fn new(access: Access, temperature: Temperature, op_size: usize, tasks: usize) -> Workload {
+    /// A workload and its id and title, e.g. `rand4k-warm-t64`, `write64k-sync`,
+    /// `write64k-t8` (write ids name the tasks only when there are several).
+    pub(crate) fn new(
+        access: Access,
+        temperature: Temperature,
+        op_size: usize,
+        tasks: usize,
+    ) -> Workload {
         let size = size_name(op_size);
         let (id, title) = match access {
             Access::Random => {
@@ -93,18 +100,25 @@ impl Workload {
                     plural(tasks)
                 ),
             ),
-            Access::Write { sync } => (
-                format!("write{size}{}", if sync { "-sync" } else { "" }),
-                format!(
-                    "{} random writes{}",
-                    size_title(op_size),
-                    if sync {
-                        ", each followed by sync_data"
-                    } else {
-                        ""
-                    }
-                ),
-            ),
+            Access::Write { sync } => {
+                let (sync_id, sync_title) = if sync {
+                    ("-sync", ", each followed by sync_data")
+                } else {
+                    ("", "")
+                };
+                let (tasks_id, tasks_title) = if tasks > 1 {
+                    (format!("-t{tasks}"), format!(", {tasks} in flight"))
+                } else {
+                    (String::new(), String::new())
+                };
+                (
+                    format!("write{size}{sync_id}{tasks_id}"),
+                    format!(
+                        "{} random writes{sync_title}{tasks_title}",
+                        size_title(op_size)
+                    ),
+                )
+            }
         };
         Workload {
             id,
@@ -119,6 +133,13 @@ impl Workload {
     /// Whether this workload writes (to the write file).
     pub(crate) fn is_write(&self) -> bool {
         matches!(self.access, Access::Write { .. })
+    }
+
+    /// Whether this workload waits on the disk (cold reads, writes), whose speed drifts
+    /// while the benchmark runs: such workloads run their repetitions interleaved across
+    /// implementations (see [`super::pass_order`]).
+    pub(crate) fn is_disk_bound(&self) -> bool {
+        self.temperature == Temperature::Cold || self.is_write()
     }
 }
 
@@ -144,7 +165,8 @@ fn size_title(bytes: usize) -> String {
 
 /// The workloads of a preset, in the order they run. Warm reads come first and cold
 /// reads last, so that a cold case never leaves a later warm case with an evicted file
-/// (every warm case re-reads the file first anyway).
+/// (every warm case re-reads the file first anyway). The default and full presets add
+/// 64 KiB writes with 8 in flight; `--quick` leaves them out to stay under a minute.
 pub(crate) fn workloads(preset: Preset) -> Vec<Workload> {
     use Access::*;
     use Temperature::*;
@@ -165,6 +187,9 @@ pub(crate) fn workloads(preset: Preset) -> Vec<Workload> {
     for size in write_sizes {
         w.push(Workload::new(Write { sync: false }, Warm, size, 1));
         w.push(Workload::new(Write { sync: true }, Warm, size, 1));
+        if size == 64 * KIB && preset != Preset::Quick {
+            w.push(Workload::new(Write { sync: false }, Warm, size, 8));
+        }
     }
     w.push(Workload::new(Random, Cold, 4 * KIB, 1));
     w.push(Workload::new(Random, Cold, 4 * KIB, 64));
@@ -296,6 +321,40 @@ const fn fileio(name: &'static str, runtime: &'static str, run: RunFn) -> Subjec
     }
 }
 
+/// `fileio-tokio` on its runtime's blocking pool.
+pub(crate) const TOKIO_POOL: &str = "fileio-tokio pool";
+/// `fileio-smol` on the `blocking` crate's pool.
+pub(crate) const SMOL_POOL: &str = "fileio-smol pool";
+/// `fileio-tokio` on io_uring.
+pub(crate) const TOKIO_URING: &str = "fileio-tokio io_uring";
+/// `fileio-smol` on io_uring.
+pub(crate) const SMOL_URING: &str = "fileio-smol io_uring";
+
+/// An io_uring subject and the pool subject of the same runtime it is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UringPair {
+    /// The runtime both run on, as the report names it.
+    pub(crate) runtime: &'static str,
+    /// The io_uring subject's name.
+    pub(crate) uring: &'static str,
+    /// The pool subject's name.
+    pub(crate) pool: &'static str,
+}
+
+/// Every io_uring subject with its pool counterpart, in table order.
+pub(crate) const URING_PAIRS: [UringPair; 2] = [
+    UringPair {
+        runtime: "tokio",
+        uring: TOKIO_URING,
+        pool: TOKIO_POOL,
+    },
+    UringPair {
+        runtime: "smol",
+        uring: SMOL_URING,
+        pool: SMOL_POOL,
+    },
+];
+
 /// Every subject, baselines first. One line per implementation: the async fileio types
 /// on the thread pool, then on io_uring.
 pub(crate) fn subjects() -> Vec<Subject> {
@@ -319,12 +378,12 @@ pub(crate) fn subjects() -> Vec<Subject> {
             run_async::<FileioAsync<fileio_core::AsyncFile>>,
         ),
         fileio(
-            "fileio-tokio pool",
+            TOKIO_POOL,
             "tokio",
             run_async::<FileioAsync<fileio_tokio::File>>,
         ),
         fileio(
-            "fileio-smol pool",
+            SMOL_POOL,
             "async-executor",
             run_async::<FileioAsync<fileio_smol::File>>,
         ),
@@ -332,12 +391,12 @@ pub(crate) fn subjects() -> Vec<Subject> {
     // The native backend, where the kernel offers it (measured beside the pool).
     if uring_available() {
         subjects.push(fileio(
-            "fileio-tokio io_uring",
+            TOKIO_URING,
             "tokio",
             run_async::<FileioAsync<fileio_tokio::File, true>>,
         ));
         subjects.push(fileio(
-            "fileio-smol io_uring",
+            SMOL_URING,
             "async-executor",
             run_async::<FileioAsync<fileio_smol::File, true>>,
         ));

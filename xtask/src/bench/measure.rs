@@ -138,6 +138,47 @@ pub(crate) fn spread_pct(values: &[f64]) -> f64 {
     (max - min) / m * 100.0
 }
 
+/// A cache's hit and miss counts over some repetitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CacheCounts {
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+}
+
+impl CacheCounts {
+    /// `hits / (hits + misses)`; `None` when there were no lookups.
+    pub(crate) fn ratio(self) -> Option<f64> {
+        let total = self.hits + self.misses;
+        (total > 0).then(|| self.hits as f64 / total as f64)
+    }
+
+    /// The counts between `before` and `self` (two readings of the same counters).
+    pub(crate) fn since(self, before: CacheCounts) -> CacheCounts {
+        CacheCounts {
+            hits: self.hits.saturating_sub(before.hits),
+            misses: self.misses.saturating_sub(before.misses),
+        }
+    }
+}
+
+impl From<(u64, u64)> for CacheCounts {
+    /// From `(hits, misses)`.
+    fn from((hits, misses): (u64, u64)) -> CacheCounts {
+        CacheCounts { hits, misses }
+    }
+}
+
+impl std::ops::Add for CacheCounts {
+    type Output = CacheCounts;
+
+    fn add(self, other: CacheCounts) -> CacheCounts {
+        CacheCounts {
+            hits: self.hits + other.hits,
+            misses: self.misses + other.misses,
+        }
+    }
+}
+
 /// The result of one case: every repetition and their medians.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Measured {
@@ -151,12 +192,16 @@ pub(crate) struct Measured {
     pub(crate) spread_pct: f64,
     /// Cache hits / (hits + misses) during the repetitions, for cache-on cases.
     pub(crate) hit_ratio: Option<f64>,
+    /// The counts `hit_ratio` comes from (`None` without a cache), kept so that cases
+    /// measured in several parts combine them (see [`Measured::combine`]).
+    #[serde(default)]
+    pub(crate) cache_counts: Option<CacheCounts>,
     pub(crate) reps: Vec<Rep>,
 }
 
 impl Measured {
-    /// The medians of `reps`.
-    pub(crate) fn from_reps(reps: Vec<Rep>, hit_ratio: Option<f64>) -> Measured {
+    /// The medians of `reps`; `cache_counts` are the cache's counts during them.
+    pub(crate) fn from_reps(reps: Vec<Rep>, cache_counts: Option<CacheCounts>) -> Measured {
         let ops: Vec<f64> = reps.iter().map(|r| r.ops_per_sec).collect();
         let mib: Vec<f64> = reps.iter().map(|r| r.mib_per_sec).collect();
         let p50: Vec<f64> = reps.iter().map(|r| r.p50_ns as f64).collect();
@@ -167,9 +212,25 @@ impl Measured {
             p50_ns: median(&p50).round() as u64,
             p99_ns: median(&p99).round() as u64,
             spread_pct: spread_pct(&ops),
-            hit_ratio,
+            hit_ratio: cache_counts.and_then(CacheCounts::ratio),
+            cache_counts,
             reps,
         }
+    }
+
+    /// One case measured in parts (the passes of an interleaved workload): every
+    /// part's repetitions, in order, and their medians. The hit ratio is that of the
+    /// summed counts, not an average of the parts' ratios.
+    pub(crate) fn combine(parts: impl IntoIterator<Item = Measured>) -> Measured {
+        let mut reps = Vec::new();
+        let mut counts: Option<CacheCounts> = None;
+        for part in parts {
+            reps.extend(part.reps);
+            if let Some(c) = part.cache_counts {
+                counts = Some(counts.unwrap_or_default() + c);
+            }
+        }
+        Measured::from_reps(reps, counts)
     }
 }
 
@@ -232,14 +293,11 @@ pub(crate) fn drive(
         reps.push(Rep::from_round(out));
         bar.inc(1);
     }
-    let hit_ratio = match (before, hits()) {
-        (Some((h0, m0)), Some((h1, m1))) => {
-            let (h, m) = (h1.saturating_sub(h0), m1.saturating_sub(m0));
-            (h + m > 0).then(|| h as f64 / (h + m) as f64)
-        }
+    let counts = match (before, hits()) {
+        (Some(before), Some(after)) => Some(CacheCounts::from(after).since(before.into())),
         _ => None,
     };
-    Ok(Measured::from_reps(reps, hit_ratio))
+    Ok(Measured::from_reps(reps, counts))
 }
 
 /// A seeded xorshift64* generator: tiny, fast, reproducible; not for cryptography.

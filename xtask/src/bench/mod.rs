@@ -7,6 +7,20 @@
 //! times an implementation, see [`cases`]), prints one table per workload as soon as it is
 //! done, and writes `report.md`, `report.json` and `ratios.svg` (see [`report`]).
 //!
+//! Every case has one warm-up round, then `reps` repetitions; the table shows their
+//! medians. Warm reads run one case at a time: they are CPU-bound, and preparing one of
+//! their cases (reading the file into the page cache, filling a cache) costs more than
+//! a repetition. Disk-bound workloads (cold reads, writes; see
+//! [`cases::Workload::is_disk_bound`]) run in passes instead, because the disk's speed
+//! drifts over tens of seconds (on shared virtual disks most of all), and measuring one
+//! implementation after the other would let that drift decide their ratios. Pass `k`
+//! runs every implementation once (its warm-up round and one repetition), in table
+//! order rotated by `k` (see [`pass_order`]), so each implementation runs first, second,
+//! ..., and its repetitions are spread over the whole workload. A case's result combines
+//! its passes: the medians of all its repetitions, the hit ratio of all its cache's hits
+//! and misses. A failed pass is the case's outcome, and the case's later passes are
+//! skipped.
+//!
 //! Modules: [`cases`] (workloads and the implementation table), [`subjects`] (one adapter
 //! per implementation), [`measure`] (rounds, repetitions, percentiles), [`report`]
 //! (terminal table, Markdown, JSON, SVG), [`sys`] (machine facts, page-cache eviction).
@@ -23,7 +37,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::util::{cargo, workspace_root};
-use cases::{CacheSetting, Workload};
+use cases::{CacheSetting, Subject, Work, Workload};
+use measure::Measured;
 use report::{CaseResult, Report, WorkloadReport};
 
 /// Help for `cargo xtask bench`.
@@ -406,7 +421,7 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
     let mut workloads = Vec::new();
     report::print_header();
     for workload in &plan.workloads {
-        let variants: Vec<(&cases::Subject, CacheSetting)> = subjects
+        let variants: Vec<(&Subject, CacheSetting)> = subjects
             .iter()
             .flat_map(|s| s.cache_settings(workload).into_iter().map(move |c| (s, c)))
             .filter(|(s, c)| plan.selects(&cases::case_id(workload, s, *c)))
@@ -414,30 +429,122 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
         if variants.is_empty() {
             continue;
         }
-        let work = cases::Work::new(workload, &env);
-        let mut results = Vec::new();
-        for (subject, cache) in variants {
-            let case_id = cases::case_id(workload, subject, cache);
-            let bar = new_bar(plan, plan.reps as u64 + 1, &case_id);
-            let case = cases::Case {
-                workload,
-                cache,
-                work: &work,
-                plan,
-            };
-            let outcome = (subject.run)(&env, &case, &bar);
-            bar.finish_and_clear();
-            results.push(CaseResult::new(subject, cache, workload, outcome));
-        }
+        let work = Work::new(workload, &env);
+        let cases = WorkloadCases {
+            plan,
+            env: &env,
+            workload,
+            work: &work,
+            variants: &variants,
+        };
+        let outcomes = if workload.is_disk_bound() {
+            cases.run_interleaved()
+        } else {
+            cases.run_one_at_a_time()
+        };
+        let results = variants
+            .iter()
+            .zip(outcomes)
+            .map(|(&(subject, cache), outcome)| CaseResult::new(subject, cache, workload, outcome))
+            .collect();
         let section = WorkloadReport::new(workload, results);
         report::print_workload(&section);
         workloads.push(section);
     }
     let report = Report::new(plan, machine, workloads, started.elapsed());
+    report::print_uring_vs_pool(&report.uring_vs_pool);
     drop(env);
     tmp.close()
         .map_err(|e| format!("cannot remove the data files: {e}"))?;
     Ok(report)
+}
+
+/// The selected cases of one workload: its implementations and cache settings
+/// (`variants`, in table order) and what they share.
+struct WorkloadCases<'a> {
+    plan: &'a Plan,
+    env: &'a subjects::Env,
+    workload: &'a Workload,
+    work: &'a Work,
+    variants: &'a [(&'a Subject, CacheSetting)],
+}
+
+impl WorkloadCases<'_> {
+    /// Runs every case in turn, all its repetitions at once; one outcome per variant.
+    fn run_one_at_a_time(&self) -> Vec<Result<Measured, String>> {
+        self.variants
+            .iter()
+            .map(|&(subject, cache)| {
+                let name = cases::case_id(self.workload, subject, cache);
+                self.run_case(self.plan, subject, cache, &name)
+            })
+            .collect()
+    }
+
+    /// Runs the cases in passes of one repetition each, in rotating order (see
+    /// [`pass_order`]); one outcome per variant, combining its passes.
+    fn run_interleaved(&self) -> Vec<Result<Measured, String>> {
+        let passes = self.plan.reps;
+        let single = Plan {
+            reps: 1,
+            ..self.plan.clone()
+        };
+        let mut parts: Vec<Result<Vec<Measured>, String>> = self
+            .variants
+            .iter()
+            .map(|_| Ok(Vec::with_capacity(passes)))
+            .collect();
+        for pass in 0..passes {
+            for i in pass_order(self.variants.len(), pass) {
+                let Ok(done) = &mut parts[i] else {
+                    // An earlier pass failed: that error is the case's outcome.
+                    continue;
+                };
+                let (subject, cache) = self.variants[i];
+                let name = format!(
+                    "{} (pass {}/{passes})",
+                    cases::case_id(self.workload, subject, cache),
+                    pass + 1
+                );
+                match self.run_case(&single, subject, cache, &name) {
+                    Ok(measured) => done.push(measured),
+                    Err(e) => parts[i] = Err(e),
+                }
+            }
+        }
+        parts
+            .into_iter()
+            .map(|part| part.map(Measured::combine))
+            .collect()
+    }
+
+    /// Runs one case under `plan` (the run's plan, or a copy with fewer repetitions),
+    /// behind a progress bar named `name`.
+    fn run_case(
+        &self,
+        plan: &Plan,
+        subject: &Subject,
+        cache: CacheSetting,
+        name: &str,
+    ) -> Result<Measured, String> {
+        let bar = new_bar(plan, plan.reps as u64 + 1, name);
+        let case = cases::Case {
+            workload: self.workload,
+            cache,
+            work: self.work,
+            plan,
+        };
+        let outcome = (subject.run)(self.env, &case, &bar);
+        bar.finish_and_clear();
+        outcome
+    }
+}
+
+/// The order in which pass `pass` of an interleaved workload runs its `variants` cases:
+/// table order rotated by `pass` (pass 0 starts with the first case, pass 1 with the
+/// second, ...), so that over `variants` passes every case runs once in every position.
+pub(crate) fn pass_order(variants: usize, pass: usize) -> impl Iterator<Item = usize> {
+    (0..variants).map(move |i| (i + pass) % variants)
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> String {

@@ -6,13 +6,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::cases::{CacheSetting, Family, Subject, Workload};
+use super::cases::{CacheSetting, Family, Subject, URING_PAIRS, Workload};
 use super::measure::Measured;
 use super::sys::Machine;
 use super::{Plan, Preset};
 
-/// The version of `report.json`'s layout.
-pub(crate) const SCHEMA: u32 = 1;
+/// The version of `report.json`'s layout (2: `uring_vs_pool`, `cache_counts`).
+pub(crate) const SCHEMA: u32 = 2;
 
 /// One case's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,6 +64,11 @@ impl CaseResult {
     fn ops(&self) -> Option<f64> {
         self.measured.as_ref().map(|m| m.ops_per_sec)
     }
+
+    /// Whether this is `subject` with the cache off.
+    fn is_uncached(&self, subject: &str) -> bool {
+        self.fileio && self.subject == subject && self.cache == CacheSetting::Off.name()
+    }
 }
 
 /// One workload and all its cases.
@@ -109,6 +114,58 @@ impl WorkloadReport {
     }
 }
 
+/// One io_uring subject against the pool backend of the same runtime, in one workload,
+/// both with the cache off (the io_uring issue's acceptance figures are these ratios).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct UringVsPool {
+    pub(crate) workload: String,
+    /// `tokio` or `smol`.
+    pub(crate) runtime: String,
+    pub(crate) uring_ops_per_sec: f64,
+    pub(crate) pool_ops_per_sec: f64,
+    /// io_uring ops/s over the pool's ops/s (above 1x: io_uring is faster).
+    pub(crate) ratio: f64,
+    pub(crate) uring_p50_ns: u64,
+    pub(crate) uring_p99_ns: u64,
+    pub(crate) pool_p50_ns: u64,
+    pub(crate) pool_p99_ns: u64,
+}
+
+/// For every workload, one row per runtime whose io_uring and pool subjects both
+/// succeeded with the cache off (see [`URING_PAIRS`]); workloads in order, runtimes in
+/// table order.
+pub(crate) fn uring_vs_pool(workloads: &[WorkloadReport]) -> Vec<UringVsPool> {
+    let mut rows = Vec::new();
+    for w in workloads {
+        let measured = |name: &str| {
+            w.results
+                .iter()
+                .find(|r| r.is_uncached(name))
+                .and_then(|r| r.measured.as_ref())
+        };
+        for pair in &URING_PAIRS {
+            let (Some(uring), Some(pool)) = (measured(pair.uring), measured(pair.pool)) else {
+                continue;
+            };
+            if pool.ops_per_sec <= 0.0 {
+                continue;
+            }
+            rows.push(UringVsPool {
+                workload: w.id.clone(),
+                runtime: pair.runtime.to_string(),
+                uring_ops_per_sec: uring.ops_per_sec,
+                pool_ops_per_sec: pool.ops_per_sec,
+                ratio: uring.ops_per_sec / pool.ops_per_sec,
+                uring_p50_ns: uring.p50_ns,
+                uring_p99_ns: uring.p99_ns,
+                pool_p50_ns: pool.p50_ns,
+                pool_p99_ns: pool.p99_ns,
+            });
+        }
+    }
+    rows
+}
+
 /// Everything `report.json` holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Report {
@@ -126,6 +183,9 @@ pub(crate) struct Report {
     pub(crate) duration_secs: f64,
     pub(crate) machine: Machine,
     pub(crate) workloads: Vec<WorkloadReport>,
+    /// io_uring against the pool backend (see [`uring_vs_pool`]).
+    #[serde(default)]
+    pub(crate) uring_vs_pool: Vec<UringVsPool>,
 }
 
 impl Report {
@@ -149,6 +209,7 @@ impl Report {
                 .map_or(0, |d| d.as_secs()),
             duration_secs: took.as_secs_f64(),
             machine,
+            uring_vs_pool: uring_vs_pool(&workloads),
             workloads,
         }
     }
@@ -270,9 +331,18 @@ const HEADS: [&str; 9] = [
 pub(crate) fn print_header() {
     println!(
         "\nmedian of the repetitions; spread = ±half the range of ops/s over the repetitions;\n\
-         vs best baseline = ops/s over the fastest of std / tokio::fs / async-fs / spawn_blocking"
+         vs best baseline = ops/s over the fastest of std / tokio::fs / async-fs / spawn_blocking;\n\
+         {INTERLEAVED_NOTE}"
     );
 }
+
+/// How disk-bound workloads are run (terminal legend and `report.md`).
+const INTERLEAVED_NOTE: &str = "disk-bound workloads (cold reads, writes) run their repetitions \
+     interleaved across implementations, in rotating order";
+
+/// What the io_uring comparison's ratio is (terminal and `report.md`).
+const URING_NOTE: &str =
+    "ratio = io_uring ops/s over the pool backend's ops/s, same runtime, cache off";
 
 /// Prints one workload's table to stdout.
 pub(crate) fn print_workload(w: &WorkloadReport) {
@@ -282,33 +352,104 @@ pub(crate) fn print_workload(w: &WorkloadReport) {
 /// One workload's table, aligned for a terminal.
 pub(crate) fn terminal_table(w: &WorkloadReport) -> String {
     let rows: Vec<[String; 9]> = w.results.iter().map(cells).collect();
-    let mut widths = HEADS.map(|h| h.chars().count());
-    for row in &rows {
-        for (i, c) in row.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
+    format!("\n{} — {}\n{}", w.id, w.title, aligned(&HEADS, &rows, 2))
+}
+
+/// `heads` and `rows` in aligned columns, indented by two spaces: the first `left`
+/// columns aligned left, the others right.
+fn aligned<const N: usize>(heads: &[&str; N], rows: &[[String; N]], left: usize) -> String {
+    let mut widths = heads.map(|h| h.chars().count());
+    for row in rows {
+        for (width, c) in widths.iter_mut().zip(row) {
+            *width = (*width).max(c.chars().count());
         }
     }
-    let line = |cols: &[String]| -> String {
+    let line = |cols: &[String; N]| -> String {
         let mut s = String::from("  ");
         for (i, c) in cols.iter().enumerate() {
-            let pad = widths[i] - c.chars().count();
-            if i < 2 {
+            let pad = " ".repeat(widths[i] - c.chars().count());
+            if i < left {
                 s.push_str(c);
-                s.push_str(&" ".repeat(pad));
+                s.push_str(&pad);
             } else {
-                s.push_str(&" ".repeat(pad));
+                s.push_str(&pad);
                 s.push_str(c);
             }
             s.push_str("  ");
         }
         s.trim_end().to_string() + "\n"
     };
-    let mut out = format!("\n{} — {}\n", w.id, w.title);
-    out.push_str(&line(&HEADS.map(String::from)));
-    for row in &rows {
+    let mut out = line(&heads.map(String::from));
+    for row in rows {
         out.push_str(&line(row));
     }
     out
+}
+
+const URING_HEADS: [&str; 7] = [
+    "workload",
+    "runtime",
+    "io_uring ops/s",
+    "pool ops/s",
+    "io_uring / pool",
+    "io_uring p50 / p99",
+    "pool p50 / p99",
+];
+
+/// The cells of one row of the io_uring comparison, as [`URING_HEADS`] names them.
+fn uring_cells(r: &UringVsPool) -> [String; 7] {
+    [
+        r.workload.clone(),
+        r.runtime.clone(),
+        fmt_ops(r.uring_ops_per_sec),
+        fmt_ops(r.pool_ops_per_sec),
+        fmt_ratio(r.ratio),
+        format!("{} / {}", fmt_ns(r.uring_p50_ns), fmt_ns(r.uring_p99_ns)),
+        format!("{} / {}", fmt_ns(r.pool_p50_ns), fmt_ns(r.pool_p99_ns)),
+    ]
+}
+
+/// The io_uring comparison, aligned for a terminal; empty without rows (io_uring or
+/// its pool counterpart did not run).
+pub(crate) fn uring_terminal_table(rows: &[UringVsPool]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let cells: Vec<[String; 7]> = rows.iter().map(uring_cells).collect();
+    format!(
+        "\nio_uring against the pool backend ({URING_NOTE})\n{}",
+        aligned(&URING_HEADS, &cells, 2)
+    )
+}
+
+/// Prints the io_uring comparison to stdout, if there is one.
+pub(crate) fn print_uring_vs_pool(rows: &[UringVsPool]) {
+    print!("{}", uring_terminal_table(rows));
+}
+
+/// The io_uring comparison as a `report.md` section; empty without rows.
+pub(crate) fn uring_markdown(rows: &[UringVsPool]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n## io_uring against the pool backend\n\n{}.\n\n| {} |\n|---|---|--:|--:|--:|--:|--:|\n",
+        upper_first(URING_NOTE),
+        URING_HEADS.join(" | ")
+    );
+    for r in rows {
+        let _ = writeln!(s, "| {} |", uring_cells(r).join(" | "));
+    }
+    s
+}
+
+/// `text` with its first letter in upper case.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 // ---- files -----------------------------------------------------------------------------
@@ -379,7 +520,7 @@ pub(crate) fn markdown(report: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "- machine: {} ({} cores), {:.1} GiB memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (above 1x: fileio is faster)\n",
+        "- machine: {} ({} cores), {:.1} GiB memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- {}: pass k runs every implementation once (a warm-up round, then one repetition), starting k places down the table, so that the disk's drift spreads over all of them\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (above 1x: fileio is faster)\n",
         m.cpu,
         m.cores,
         m.memory_bytes as f64 / f64::from(1u32 << 30),
@@ -393,10 +534,12 @@ pub(crate) fn markdown(report: &Report) -> String {
         m.commit,
         report.reps,
         report.rep_ms,
+        INTERLEAVED_NOTE,
     );
     s.push_str("## Summary\n\n");
     s.push_str(&summary_markdown(report));
     s.push_str("\n![ratios](ratios.svg)\n");
+    s.push_str(&uring_markdown(&report.uring_vs_pool));
     for w in &report.workloads {
         let _ = writeln!(s, "\n## `{}`: {}\n", w.id, w.title);
         let _ = writeln!(s, "| {} |", HEADS.join(" | "));

@@ -18,8 +18,12 @@ use super::measure::{Budget, Measured, RoundOut, Schedule, Stop, drive, nanos};
 use super::sys;
 
 /// Cold rounds: this many reads in all tasks together between two evictions, few
-/// enough that a round rarely reads a page an earlier read of the round brought in.
-const COLD_ROUND_OPS: u64 = 256;
+/// enough that a round rarely reads a page an earlier read of the round brought in
+/// (2,048 random 4 KiB reads of the default 256 MiB file repeat about 1.6% of pages)...
+const COLD_ROUND_OPS: u64 = 2048;
+/// ... but at least this many per task, so that a round is mostly the steady state
+/// with every task's read in flight, not the ramp at its start and the tail at its end.
+const COLD_ROUND_MIN_PER_TASK: u64 = 32;
 
 /// What every case shares: the data files and the executors.
 #[derive(Debug)]
@@ -346,7 +350,11 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
             reps: case.plan.reps,
             rep_time: case.plan.rep_time,
             warmup_time: case.plan.warmup_time,
-            cold_round: cold.then(|| COLD_ROUND_OPS.div_ceil(w.tasks as u64)),
+            cold_round: cold.then(|| {
+                COLD_ROUND_OPS
+                    .div_ceil(w.tasks as u64)
+                    .max(COLD_ROUND_MIN_PER_TASK)
+            }),
         },
     })
 }

@@ -1,8 +1,15 @@
 //! Tests of the harness itself: argument parsing, the statistics, the samplers, the
 //! report files, and one tiny end-to-end run of every case.
 
-use super::measure::{Rep, Rng, RoundOut, Zipf, median, percentile, scatter, spread_pct};
-use super::report::{self, Report};
+use std::cell::Cell;
+
+use super::cases::{Access, Temperature, URING_PAIRS};
+use super::measure::{
+    Budget, CacheCounts, Rep, Rng, RoundOut, Schedule, Zipf, drive, median, percentile, scatter,
+    spread_pct,
+};
+use super::report::{self, CaseResult, Report, UringVsPool};
+use super::sys::Machine;
 use super::*;
 
 fn args(list: &[&str]) -> Result<Args, String> {
@@ -298,6 +305,18 @@ fn tiny_end_to_end_run_writes_the_reports() {
         "a cache smaller than the file misses: {hits:?}"
     );
 
+    // Every workload compares each io_uring subject that ran with its pool.
+    let pairs = URING_PAIRS
+        .iter()
+        .filter(|p| subjects.iter().any(|s| s.name == p.uring))
+        .count();
+    assert_eq!(
+        report.uring_vs_pool.len(),
+        pairs * report.workloads.len(),
+        "{:?}",
+        report.uring_vs_pool
+    );
+
     let paths = report::write_all(&report, &out).unwrap();
     assert_eq!(paths.len(), 3);
     let json = std::fs::read_to_string(out.join("report.json")).unwrap();
@@ -322,4 +341,421 @@ fn tiny_end_to_end_run_writes_the_reports() {
     assert!(svg.trim_end().ends_with("</svg>"));
     assert_eq!(rects(&svg), fileio_bars(&report));
     assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+}
+
+// ---- interleaving -------------------------------------------------------------------
+
+#[test]
+fn passes_rotate_the_table_order() {
+    let order = |n, pass| pass_order(n, pass).collect::<Vec<_>>();
+    assert_eq!(order(4, 0), [0, 1, 2, 3]);
+    assert_eq!(order(4, 1), [1, 2, 3, 0]);
+    assert_eq!(order(4, 3), [3, 0, 1, 2]);
+    assert_eq!(
+        order(4, 5),
+        order(4, 1),
+        "more passes than cases wrap around"
+    );
+    assert_eq!(order(1, 7), [0]);
+    assert!(order(0, 2).is_empty());
+    // Over `n` passes, every case runs once in every position.
+    for n in 1..=9 {
+        for position in 0..n {
+            let mut seen: Vec<usize> = (0..n).map(|pass| order(n, pass)[position]).collect();
+            seen.sort_unstable();
+            assert_eq!(
+                seen,
+                (0..n).collect::<Vec<_>>(),
+                "n={n} position={position}"
+            );
+        }
+    }
+}
+
+#[test]
+fn cold_reads_and_writes_are_disk_bound() {
+    for preset in [Preset::Quick, Preset::Default, Preset::Full] {
+        for w in cases::workloads(preset) {
+            let want = w.id.starts_with("write") || w.id.contains("-cold-");
+            assert_eq!(w.is_disk_bound(), want, "{}", w.id);
+        }
+    }
+}
+
+/// A repetition with these ops/s and p50 (the rest fixed).
+fn rep(ops_per_sec: f64, p50_ns: u64) -> Rep {
+    Rep {
+        ops: 1000,
+        bytes: 4 << 20,
+        wall_ns: 1_000_000,
+        ops_per_sec,
+        mib_per_sec: ops_per_sec / 256.0,
+        p50_ns,
+        p99_ns: p50_ns * 10,
+    }
+}
+
+/// A case measured with one repetition.
+fn single(ops_per_sec: f64, p50_ns: u64, counts: Option<(u64, u64)>) -> Measured {
+    Measured::from_reps(
+        vec![rep(ops_per_sec, p50_ns)],
+        counts.map(CacheCounts::from),
+    )
+}
+
+#[test]
+fn passes_combine_into_one_case() {
+    let parts = vec![
+        single(100.0, 10, Some((9, 1))),
+        single(300.0, 30, Some((0, 90))),
+        single(200.0, 20, None),
+    ];
+    let m = Measured::combine(parts);
+    // Every repetition, in pass order; medians over all of them.
+    let ops: Vec<f64> = m.reps.iter().map(|r| r.ops_per_sec).collect();
+    assert_eq!(ops, [100.0, 300.0, 200.0]);
+    assert_eq!((m.ops_per_sec, m.p50_ns, m.p99_ns), (200.0, 20, 200));
+    assert_eq!(m.spread_pct, 100.0);
+    // 9 hits in 100 lookups, not the mean of 90% and 0%.
+    assert_eq!(
+        m.cache_counts,
+        Some(CacheCounts {
+            hits: 9,
+            misses: 91
+        })
+    );
+    assert_eq!(m.hit_ratio, Some(0.09));
+    // The same as measuring the three repetitions in one go.
+    let whole = Measured::from_reps(
+        vec![rep(100.0, 10), rep(300.0, 30), rep(200.0, 20)],
+        Some(CacheCounts {
+            hits: 9,
+            misses: 91,
+        }),
+    );
+    assert_eq!(m, whole);
+
+    let uncached = Measured::combine(vec![single(5.0, 1, None), single(7.0, 1, None)]);
+    assert_eq!((uncached.cache_counts, uncached.hit_ratio), (None, None));
+    let no_lookups = Measured::combine(vec![single(5.0, 1, Some((0, 0)))]);
+    assert_eq!(no_lookups.cache_counts, Some(CacheCounts::default()));
+    assert_eq!(no_lookups.hit_ratio, None, "no lookups: no ratio");
+}
+
+#[test]
+fn drive_counts_the_cache_during_the_repetitions_only() {
+    // Every round makes 3 hits and 1 miss; the warm-up's must not count.
+    let counters = Cell::new((100u64, 50u64));
+    let rounds = Cell::new(0);
+    let round = |_: Budget| {
+        let (h, m) = counters.get();
+        counters.set((h + 3, m + 1));
+        rounds.set(rounds.get() + 1);
+        Ok(RoundOut {
+            ops: 10,
+            bytes: 10 << 12,
+            wall: Duration::from_millis(1),
+            latencies: vec![1_000; 10],
+        })
+    };
+    let schedule = Schedule {
+        reps: 2,
+        rep_time: Duration::from_millis(1),
+        warmup_time: Duration::from_millis(1),
+        cold_round: None,
+    };
+    let bar = indicatif::ProgressBar::hidden();
+    let m = drive(schedule, &bar, round, || Ok(()), || Some(counters.get())).unwrap();
+    assert_eq!(rounds.get(), 3, "a warm-up round and two repetitions");
+    assert_eq!(m.reps.len(), 2);
+    assert_eq!(m.cache_counts, Some(CacheCounts { hits: 6, misses: 2 }));
+    assert_eq!(m.hit_ratio, Some(0.75));
+
+    let uncached = drive(schedule, &bar, round, || Ok(()), || None).unwrap();
+    assert_eq!((uncached.cache_counts, uncached.hit_ratio), (None, None));
+}
+
+// ---- write workloads ---------------------------------------------------------------
+
+#[test]
+fn write_ids_name_the_tasks_only_when_there_are_several() {
+    let write = |sync, size, tasks| {
+        cases::Workload::new(Access::Write { sync }, Temperature::Warm, size, tasks)
+    };
+    let one = write(false, 4 << 10, 1);
+    assert_eq!(
+        (one.id.as_str(), one.title.as_str()),
+        ("write4k", "4 KiB random writes")
+    );
+    let synced = write(true, 64 << 10, 1);
+    assert_eq!(synced.id, "write64k-sync");
+    assert_eq!(
+        synced.title,
+        "64 KiB random writes, each followed by sync_data"
+    );
+    let eight = write(false, 64 << 10, 8);
+    assert_eq!(eight.id, "write64k-t8");
+    assert_eq!(eight.title, "64 KiB random writes, 8 in flight");
+    let both = write(true, 1 << 20, 4);
+    assert_eq!(both.id, "write1m-sync-t4");
+    assert_eq!(
+        both.title,
+        "1 MiB random writes, each followed by sync_data, 4 in flight"
+    );
+    // Reads keep their ids.
+    let read = cases::Workload::new(Access::Random, Temperature::Cold, 4 << 10, 1);
+    assert_eq!(read.id, "rand4k-cold-t1");
+}
+
+#[test]
+fn eight_writes_in_flight_follow_the_64k_writes() {
+    let ids =
+        |preset| -> Vec<String> { cases::workloads(preset).into_iter().map(|w| w.id).collect() };
+    for preset in [Preset::Quick, Preset::Default, Preset::Full] {
+        let list = ids(preset);
+        let mut unique = list.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), list.len(), "{preset:?}: ids are distinct");
+        let at = |id: &str| list.iter().position(|w| w == id);
+        match preset {
+            Preset::Quick => assert_eq!(at("write64k-t8"), None, "--quick stays short"),
+            _ => {
+                let t8 = at("write64k-t8").expect("default and full have it");
+                assert_eq!(at("write64k-sync"), Some(t8 - 1), "{preset:?}: {list:?}");
+            }
+        }
+    }
+    let t8 = cases::workloads(Preset::Default)
+        .into_iter()
+        .find(|w| w.id == "write64k-t8")
+        .unwrap();
+    assert_eq!(
+        (t8.access, t8.temperature, t8.op_size, t8.tasks),
+        (
+            Access::Write { sync: false },
+            Temperature::Warm,
+            64 << 10,
+            8
+        )
+    );
+    let full = ids(Preset::Full);
+    let t8 = full.iter().position(|w| w == "write64k-t8").unwrap();
+    assert_eq!(full[t8 + 1], "write1m");
+}
+
+// ---- io_uring against the pool backend --------------------------------------------
+
+#[test]
+fn uring_pairs_name_real_subjects() {
+    let subjects = cases::subjects();
+    let names: Vec<&str> = subjects.iter().map(|s| s.name).collect();
+    for pair in &URING_PAIRS {
+        assert!(names.contains(&pair.pool), "{}", pair.pool);
+        assert_ne!(pair.uring, pair.pool);
+    }
+    // Every io_uring subject that runs has its pair.
+    for name in names.iter().filter(|n| n.contains("io_uring")) {
+        assert!(URING_PAIRS.iter().any(|p| p.uring == *name), "{name}");
+    }
+}
+
+/// A fileio result of `subject` with cache `cache`, measured (`ops > 0`) or failed.
+fn result(subject: &str, cache: CacheSetting, ops: f64, p50_ns: u64) -> CaseResult {
+    let measured = (ops > 0.0).then(|| single(ops, p50_ns, None));
+    CaseResult {
+        subject: subject.to_string(),
+        runtime: "test".into(),
+        fileio: true,
+        cache: cache.name().into(),
+        error: measured.is_none().then(|| "injected failure".to_string()),
+        measured,
+        ratio: None,
+    }
+}
+
+fn baseline_result(ops: f64) -> CaseResult {
+    CaseResult {
+        fileio: false,
+        ..result("std", CacheSetting::None, ops, 5)
+    }
+}
+
+fn section(id: &str, results: Vec<CaseResult>) -> WorkloadReport {
+    let mut w = cases::Workload::new(Access::Random, Temperature::Cold, 4 << 10, 1);
+    w.id = id.to_string();
+    WorkloadReport::new(&w, results)
+}
+
+fn machine() -> Machine {
+    Machine {
+        cpu: "test cpu".into(),
+        cores: 2,
+        memory_bytes: 1 << 30,
+        os: "Linux".into(),
+        kernel: "6.0".into(),
+        arch: "x86_64".into(),
+        fs_type: "ext4".into(),
+        rustc: "rustc".into(),
+        profile: "release".into(),
+        commit: "abc".into(),
+    }
+}
+
+fn synthetic_report(workloads: Vec<WorkloadReport>) -> Report {
+    let plan = Plan::new(&Args::default()).unwrap();
+    Report::new(&plan, machine(), workloads, Duration::from_secs(1))
+}
+
+#[test]
+fn uring_rows_compare_uncached_pairs_of_one_runtime() {
+    use CacheSetting::{Off, On};
+    let workloads = vec![
+        // Both tokio subjects, cache off and on; smol's pool alone.
+        section(
+            "a",
+            vec![
+                baseline_result(50.0),
+                result(cases::TOKIO_POOL, Off, 100.0, 40),
+                result(cases::TOKIO_POOL, On, 1000.0, 4),
+                result(cases::SMOL_POOL, Off, 90.0, 45),
+                result(cases::TOKIO_URING, Off, 150.0, 30),
+                result(cases::TOKIO_URING, On, 9000.0, 3),
+            ],
+        ),
+        // smol's pair; tokio's io_uring failed.
+        section(
+            "b",
+            vec![
+                result(cases::TOKIO_POOL, Off, 100.0, 40),
+                result(cases::SMOL_POOL, Off, 200.0, 20),
+                result(cases::TOKIO_URING, Off, 0.0, 0),
+                result(cases::SMOL_URING, Off, 50.0, 80),
+            ],
+        ),
+        // io_uring with the cache on only: nothing to compare.
+        section(
+            "c",
+            vec![
+                result(cases::TOKIO_POOL, On, 100.0, 40),
+                result(cases::TOKIO_URING, On, 150.0, 30),
+            ],
+        ),
+    ];
+    let rows = report::uring_vs_pool(&workloads);
+    let keys: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.workload.as_str(), r.runtime.as_str()))
+        .collect();
+    assert_eq!(keys, [("a", "tokio"), ("b", "smol")]);
+    assert_eq!(
+        rows[0],
+        UringVsPool {
+            workload: "a".into(),
+            runtime: "tokio".into(),
+            uring_ops_per_sec: 150.0,
+            pool_ops_per_sec: 100.0,
+            ratio: 1.5,
+            uring_p50_ns: 30,
+            uring_p99_ns: 300,
+            pool_p50_ns: 40,
+            pool_p99_ns: 400,
+        }
+    );
+    assert_eq!(rows[1].ratio, 0.25);
+
+    let report = synthetic_report(workloads);
+    assert_eq!(report.schema, 2);
+    assert_eq!(report.uring_vs_pool, rows);
+
+    // The terminal and Markdown tables show the formatted ratios.
+    let table = report::uring_terminal_table(&report.uring_vs_pool);
+    assert!(
+        table.contains("io_uring against the pool backend"),
+        "{table}"
+    );
+    let row_a = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("a "))
+        .unwrap();
+    assert!(
+        row_a.contains("tokio") && row_a.contains("1.50x"),
+        "{row_a}"
+    );
+    assert!(row_a.contains("30 ns / 300 ns") && row_a.contains("40 ns / 400 ns"));
+    let md = report::markdown(&report);
+    let section_at = md.find("## io_uring against the pool backend").unwrap();
+    assert!(md.find("## Summary").unwrap() < section_at);
+    assert!(section_at < md.find("## `a`").unwrap());
+    assert!(md.contains("| b | smol | 50 | 200 | 0.25x | 80 ns / 800 ns | 20 ns / 200 ns |"));
+    assert!(md.contains("interleaved across implementations, in rotating order"));
+
+    // report.json carries the rows.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["schema"], 2);
+    assert_eq!(json["uring_vs_pool"][0]["ratio"], 1.5);
+    assert_eq!(json["uring_vs_pool"][1]["runtime"], "smol");
+    let back: Report = serde_json::from_value(json).unwrap();
+    assert_eq!(back, report);
+}
+
+#[test]
+fn no_uring_rows_means_no_uring_section() {
+    let report = synthetic_report(vec![section(
+        "a",
+        vec![
+            baseline_result(50.0),
+            result(cases::TOKIO_POOL, CacheSetting::Off, 100.0, 40),
+        ],
+    )]);
+    assert!(report.uring_vs_pool.is_empty());
+    assert_eq!(report::uring_terminal_table(&report.uring_vs_pool), "");
+    let md = report::markdown(&report);
+    assert!(!md.contains("io_uring against"), "{md}");
+}
+
+/// Writes with several tasks run with every subject, interleaved like every write.
+#[test]
+fn writes_in_flight_run_with_every_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().display().to_string();
+    let a = args(&[
+        "--size",
+        "1M",
+        "--reps",
+        "2",
+        "--rep-ms",
+        "5",
+        "--no-progress",
+        "--filter",
+        "write64k-t8/",
+        "--dir",
+        &dir_arg,
+    ])
+    .unwrap();
+    let plan = Plan::new(&a).unwrap();
+    let report = execute(&plan).unwrap();
+    assert_eq!(report.workloads.len(), 1);
+    let w = &report.workloads[0];
+    assert_eq!(w.id, "write64k-t8");
+    let subjects = cases::subjects();
+    for s in &subjects {
+        assert!(
+            w.results.iter().any(|r| r.subject == s.name),
+            "{} ran",
+            s.name
+        );
+    }
+    for r in &w.results {
+        let m = r
+            .measured
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: {:?}", r.label(), r.error));
+        assert_eq!(m.reps.len(), 2, "{}: one repetition per pass", r.label());
+        assert!(
+            m.reps.iter().all(|rep| rep.ops >= 8),
+            "{}: every task wrote",
+            r.label()
+        );
+    }
 }
