@@ -27,9 +27,9 @@ use crate::stream::AsyncStream;
 /// An async file: Python-style modes, positional and cursor I/O, the shared range cache,
 /// text and hooks, over any [`Backend`].
 ///
-/// [`AsyncFile::open`] runs a local file on io_uring where the kernel offers it and on the
-/// `blocking` crate's thread pool elsewhere (see [`BackendChoice`]); both work under any
-/// executor. The runtime crates (`fileio-tokio`, `fileio-smol`) wrap this type with their
+/// [`AsyncFile::open`] runs a local file's reads on io_uring where the kernel offers it
+/// and everything else on the `blocking` crate's thread pool (see [`BackendChoice`]);
+/// both work under any executor. The runtime crates (`fileio-tokio`, `fileio-smol`) wrap this type with their
 /// own pools. Implements [`AsyncStream`] (import it to call `read_at`,
 /// `write_at`, `read`, `seek`...) and `futures::io::{AsyncRead, AsyncWrite, AsyncSeek}`.
 ///
@@ -151,8 +151,8 @@ impl AsyncFile {
         Ok(AsyncFile::from_handle(handle))
     }
 
-    /// Wraps an already open file, run on io_uring where it works and on the `blocking`
-    /// crate's pool elsewhere ([`BackendChoice::Auto`]). `mode` must describe
+    /// Wraps an already open file, its reads run on io_uring where it works and the rest
+    /// on the `blocking` crate's pool ([`BackendChoice::Auto`]). `mode` must describe
     /// how it was opened; the cursor starts at the file's current position (its end in
     /// append modes).
     ///

@@ -6,7 +6,8 @@
 //! - [`Backend`] is the storage interface; [`StdBackend`] (a local file) and
 //!   [`MemBackend`] (memory) come with it, [`PoolBackend`] runs a local file on any
 //!   thread pool, with an inline fast path for reads already in the page cache, and on
-//!   Linux `uring::UringBackend` runs it on io_uring ([`BackendChoice`] picks).
+//!   Linux `uring::UringBackend` runs it on io_uring and `uring::SplitBackend` runs its
+//!   reads on io_uring and the rest on a pool ([`BackendChoice`] picks).
 //!   [`fault::FaultBackend`] injects faults into any backend, and the `conformance`
 //!   feature ships the behaviour suite every backend should pass.
 //! - [`File`] is the blocking file, [`AsyncFile`] the async one over any

@@ -29,17 +29,22 @@ pub enum Coherence {
 /// Which backend an async file runs on.
 ///
 /// On Linux builds with the `io-uring` feature (on by default), [`BackendChoice::Auto`]
-/// picks io_uring when the kernel offers it (and no seccomp filter refuses it) and the
-/// runtime's thread pool elsewhere. Blocking files always use plain system calls.
+/// uses io_uring when the kernel offers it (and no seccomp filter refuses it) for what
+/// it does best, reads, and the runtime's thread pool for the rest; elsewhere the pool
+/// does everything. Blocking files always use plain system calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BackendChoice {
-    /// io_uring where it works, the thread pool elsewhere.
+    /// Where io_uring works, reads on io_uring and writes, syncs and `set_len` on the
+    /// runtime's thread pool (`uring::SplitBackend`: the
+    /// kernel runs buffered writes, `fsync` and `ftruncate` on worker threads anyway,
+    /// and the pool reaches them with fewer hand-offs). The thread pool elsewhere.
     #[default]
     Auto,
     /// The runtime's blocking thread pool, with the inline `preadv2(RWF_NOWAIT)` fast path.
     Pool,
-    /// io_uring, or an error (`Unsupported`) at open where it is not available.
+    /// Every operation on io_uring (`uring::UringBackend`), or an error (`Unsupported`)
+    /// at open where it is not available.
     IoUring,
 }
 

@@ -129,6 +129,11 @@ impl PoolConfig {
     pub fn in_flight_limit(&self) -> usize {
         self.max_in_flight
     }
+
+    /// Whether the inline read path is on.
+    pub fn inline_reads_enabled(&self) -> bool {
+        self.inline_reads
+    }
 }
 
 /// A local file whose blocking system calls run on an [`Offload`] pool.
@@ -179,8 +184,17 @@ impl<O: Offload> PoolBackend<O> {
 
     /// Runs an open file on `offload`.
     pub fn new(file: StdBackend, offload: O, config: PoolConfig) -> PoolBackend<O> {
+        PoolBackend::from_shared(Arc::new(file), offload, config)
+    }
+
+    /// Runs an open file that another backend shares on `offload`.
+    pub(crate) fn from_shared(
+        file: Arc<StdBackend>,
+        offload: O,
+        config: PoolConfig,
+    ) -> PoolBackend<O> {
         PoolBackend {
-            file: Arc::new(file),
+            file,
             permits: Arc::new(Semaphore::new(config.max_in_flight)),
             offload,
             config,
@@ -294,10 +308,13 @@ pub fn backend_for<O: Offload>(
 ) -> io::Result<Arc<dyn Backend>> {
     #[cfg(all(target_os = "linux", feature = "io-uring"))]
     if choice != BackendChoice::Pool && crate::uring::io_uring_available() {
-        let driver = crate::uring::UringDriver::global()?;
-        let backend =
-            crate::uring::UringBackend::with_driver(file, driver).inline_reads(config.inline_reads);
-        return Ok(Arc::new(backend));
+        use crate::uring::{SplitBackend, UringBackend, UringDriver};
+        let driver = UringDriver::global()?;
+        return Ok(if choice == BackendChoice::IoUring {
+            Arc::new(UringBackend::with_driver(file, driver).inline_reads(config.inline_reads))
+        } else {
+            Arc::new(SplitBackend::new(file, driver, offload, config))
+        });
     }
     if choice == BackendChoice::IoUring {
         return Err(io::Error::new(

@@ -18,7 +18,8 @@ struct BlockingStd {
     cache: RangeCache,
 }
 
-/// `AsyncFile` on local files through the blocking pool (`AsyncFile::options().open`).
+/// `AsyncFile` on local files through the blocking pool (`AsyncFile::options().open` with
+/// `BackendChoice::Pool`; `tests/uring.rs` runs the suite on the io_uring backends).
 #[derive(Debug)]
 struct AsyncPool {
     dir: ScratchDir,
@@ -127,7 +128,8 @@ impl Harness for AsyncPool {
                 .mode(&spec.mode)
                 .coherence(spec.coherence)
                 .encoding(&spec.encoding)
-                .sync_on_close(spec.sync_on_close);
+                .sync_on_close(spec.sync_on_close)
+                .backend(fileio_core::BackendChoice::Pool);
             match &spec.cache {
                 Some(cache) => options.cache(cache.clone()),
                 None => options.no_cache(),

@@ -13,10 +13,11 @@
 //! reopening a slot, and writes made behind fileio's back with `std::fs`.
 //!
 //! The same sequence runs, each in its own thread and on its own file, against every
-//! configuration: the blocking [`File`], [`AsyncFile::open`] (the `blocking` crate's
-//! pool), [`AsyncFile`] over a [`PoolBackend`] without the inline fast path, [`AsyncFile`]
-//! over `fileio_core::uring::UringBackend` (where `io_uring` works) and [`AsyncFile`]
-//! over [`MemBackend`]; each with no cache, a tiny cache (8 KiB of 512-byte blocks, so
+//! configuration: the blocking [`File`], [`AsyncFile::open`] (`BackendChoice::Auto`:
+//! reads on `io_uring` and the rest on the `blocking` crate's pool where `io_uring`
+//! works, the pool alone elsewhere), [`AsyncFile`] over a [`PoolBackend`] without the
+//! inline fast path, [`AsyncFile`] over `fileio_core::uring::UringBackend` (every
+//! operation on the ring, where `io_uring` works) and [`AsyncFile`] over [`MemBackend`]; each with no cache, a tiny cache (8 KiB of 512-byte blocks, so
 //! eviction and partial blocks are the rule) and a default-size cache of its own. Every
 //! result is compared with a `Vec<u8>` model and a model cursor per handle, every
 //! handle's cursor is checked after every step (an operation moves only its own
@@ -226,8 +227,9 @@ impl Subject for AsyncFile {
 enum BackendKind {
     /// The blocking `File` (`StdBackend`).
     Blocking,
-    /// `AsyncFile::open`: `PoolBackend` on the `blocking` crate's pool, default settings.
-    AsyncPool,
+    /// `AsyncFile::open`, default settings: `BackendChoice::Auto` (`SplitBackend` where
+    /// `io_uring` works, `PoolBackend` on the `blocking` crate's pool elsewhere).
+    AsyncAuto,
     /// `AsyncFile` over a `PoolBackend` built by hand: no inline fast path, two
     /// operations in flight at most.
     AsyncPoolBackend,
@@ -267,7 +269,7 @@ impl CacheKind {
 fn backends() -> Vec<BackendKind> {
     let mut kinds = vec![
         BackendKind::Blocking,
-        BackendKind::AsyncPool,
+        BackendKind::AsyncAuto,
         BackendKind::AsyncPoolBackend,
         BackendKind::AsyncMem,
     ];
@@ -367,7 +369,7 @@ impl Opener<'_> {
         let mode = OpenMode::parse(mode_str(append)).expect("mode");
         let backend: Arc<dyn fileio_core::Backend> = match (self.kind, self.store) {
             (BackendKind::AsyncMem, Store::Mem(mem)) => Arc::new(mem.clone()),
-            (BackendKind::AsyncPool, _) => {
+            (BackendKind::AsyncAuto, _) => {
                 let mut options = AsyncFile::options();
                 options.mode(mode_str(append));
                 match self.cache {

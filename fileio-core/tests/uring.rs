@@ -1,6 +1,7 @@
-//! The io_uring backend (`fileio_core::uring`): the conformance suite through
-//! `AsyncFile`, a model test against a `Vec<u8>`, dropped operations in flight, and
-//! 10,000 concurrent operations on an 8-entry ring.
+//! The io_uring backends (`fileio_core::uring`: `UringBackend`, and `SplitBackend`,
+//! which `BackendChoice::Auto` opens): the conformance suite through `AsyncFile`, a
+//! model test against a `Vec<u8>`, dropped operations in flight, and 10,000 concurrent
+//! operations on an 8-entry ring.
 //!
 //! Every test returns early (saying so) where `io_uring` is unavailable: the backend
 //! then refuses to be created, which is what `uring_unavailable_is_reported` checks.
@@ -16,8 +17,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use fileio_core::uring::{UringBackend, UringConfig, UringDriver, io_uring_available};
-use fileio_core::{Backend, OpenMode, StdBackend};
+use fileio_core::uring::{
+    SplitBackend, UringBackend, UringConfig, UringDriver, io_uring_available,
+};
+use fileio_core::{Backend, BlockingPool, OpenMode, PoolConfig, StdBackend};
 
 /// Whether to run: false (with a note) where the kernel or a filter refuses io_uring.
 fn have_uring() -> bool {
@@ -227,15 +230,31 @@ fn model() {
     if !have_uring() {
         return;
     }
-    for defer in [true, false] {
-        model_on(UringDriver::new(UringConfig::new().entries(4).defer_taskrun(defer)).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (defer, split)) in [(true, false), (false, false), (true, true)]
+        .into_iter()
+        .enumerate()
+    {
+        let driver = UringDriver::new(UringConfig::new().entries(4).defer_taskrun(defer)).unwrap();
+        let path = dir.path().join(format!("model{i}"));
+        let file = std_file(&path, "w+b");
+        let b: Box<dyn Backend> = if split {
+            let config = PoolConfig::new().inline_reads(false).max_in_flight(2);
+            Box::new(SplitBackend::new(
+                file,
+                driver.clone(),
+                BlockingPool,
+                config,
+            ))
+        } else {
+            Box::new(UringBackend::with_driver(file, driver.clone()).inline_reads(false))
+        };
+        model_on(&*b, &path);
+        wait_idle(&driver);
     }
 }
 
-fn model_on(driver: UringDriver) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model");
-    let b = UringBackend::with_driver(std_file(&path, "w+b"), driver.clone()).inline_reads(false);
+fn model_on(b: &dyn Backend, path: &Path) {
     let mut model: Vec<u8> = Vec::new();
     let mut rng = Rng(0x1234_5678_9abc_def1);
     futures::executor::block_on(async {
@@ -284,7 +303,54 @@ fn model_on(driver: UringDriver) {
             }
         }
     });
-    assert_eq!(std::fs::read(&path).unwrap(), model);
+    assert_eq!(std::fs::read(path).unwrap(), model);
+}
+
+/// `SplitBackend` (what `BackendChoice::Auto` opens) reads on the ring and writes,
+/// syncs and truncates on the pool: only its reads reach the ring.
+#[test]
+fn split_backend_reads_on_the_ring_and_writes_on_the_pool() {
+    if !have_uring() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("split");
+    let driver = small_driver(8);
+    let config = PoolConfig::new().inline_reads(false);
+    let b = SplitBackend::new(std_file(&path, "w+b"), driver.clone(), BlockingPool, config);
+    let data = pattern(100_000, 5);
+    futures::executor::block_on(async {
+        assert_eq!(
+            b.write_at(0, data.clone().into()).await.unwrap(),
+            data.len()
+        );
+        b.set_len(90_000).await.unwrap();
+        b.sync_data().await.unwrap();
+        b.sync_all().await.unwrap();
+        assert_eq!(b.len().await.unwrap(), 90_000);
+        assert_eq!(b.stamp().await.unwrap().len(), 90_000);
+    });
+    assert_eq!(
+        driver.submit_calls(),
+        0,
+        "writes, syncs and set_len used the ring"
+    );
+    futures::executor::block_on(async {
+        assert_eq!(b.read_at(1000, 5000).await.unwrap(), data[1000..6000]);
+        assert_eq!(b.read_at(89_990, 100).await.unwrap(), data[89_990..90_000]);
+    });
+    assert!(driver.submit_calls() > 0, "reads did not use the ring");
+    assert_eq!(b.key(), b.pool().std_backend().key());
+    assert!(b.read_at_inline(0, 10).is_none(), "inline reads are off");
+    let inline = SplitBackend::new(
+        std_file(&path, "rb"),
+        driver.clone(),
+        BlockingPool,
+        PoolConfig::new(),
+    );
+    // The file was just read and written: its pages are in the page cache.
+    let got = inline.read_at_inline(0, 10).expect("inline read").unwrap();
+    assert_eq!(got, data[..10]);
     wait_idle(&driver);
 }
 
@@ -513,20 +579,23 @@ mod conformance_suite {
     use fileio_core::conformance::{self, Harness, OpenSpec, ScratchDir, SuiteFuture};
     use fileio_core::{AsyncFile, RangeCache, Result};
 
-    /// `AsyncFile` over `UringBackend` on local files.
+    /// `AsyncFile` over `UringBackend` (or, with `split`, `SplitBackend`) on local
+    /// files.
     #[derive(Debug)]
     struct UringHarness {
         dir: ScratchDir,
         cache: RangeCache,
         driver: UringDriver,
+        split: bool,
     }
 
     impl UringHarness {
-        fn new(driver: UringDriver) -> UringHarness {
+        fn new(driver: UringDriver, split: bool) -> UringHarness {
             UringHarness {
                 dir: ScratchDir::new().expect("scratch dir"),
                 cache: conformance::small_cache(),
                 driver,
+                split,
             }
         }
     }
@@ -547,8 +616,18 @@ mod conformance_suite {
                         op: fileio_core::Op::Open,
                         source,
                     })?;
-                let backend = UringBackend::with_driver(file, self.driver.clone());
-                AsyncFile::from_backend(Arc::new(backend), path, &spec.to_options())
+                let driver = self.driver.clone();
+                let backend: Arc<dyn Backend> = if self.split {
+                    Arc::new(SplitBackend::new(
+                        file,
+                        driver,
+                        BlockingPool,
+                        PoolConfig::new(),
+                    ))
+                } else {
+                    Arc::new(UringBackend::with_driver(file, driver))
+                };
+                AsyncFile::from_backend(backend, path, &spec.to_options())
             })
         }
         fn outside_write(&self, name: &str, data: &[u8]) {
@@ -571,8 +650,10 @@ mod conformance_suite {
                         eprintln!("io_uring unavailable here: skipping");
                         return;
                     };
-                    let harness = UringHarness::new(driver);
-                    futures::executor::block_on(conformance::$behaviour(&harness));
+                    for split in [false, true] {
+                        let harness = UringHarness::new(driver.clone(), split);
+                        futures::executor::block_on(conformance::$behaviour(&harness));
+                    }
                 }
             )*
 
@@ -660,7 +741,7 @@ mod conformance_suite {
                 self.0.cache()
             }
         }
-        let harness = NoInline(UringHarness::new(driver.clone()));
+        let harness = NoInline(UringHarness::new(driver.clone(), false));
         futures::executor::block_on(conformance::run_all(&harness));
         wait_idle(&driver);
     }

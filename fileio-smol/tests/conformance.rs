@@ -127,8 +127,9 @@ impl Harness for SmolHarness {
     }
 }
 
-/// A harness on `backend`: every behaviour runs on the thread pool and on io_uring
-/// (`Auto` picks it where the kernel offers it, the pool elsewhere).
+/// A harness on `backend`: every behaviour runs on the thread pool, on `Auto` (reads on
+/// io_uring and the rest on the pool where the kernel offers io_uring, the pool
+/// elsewhere) and, where io_uring works, on io_uring alone.
 fn harness(backend: BackendChoice) -> SmolHarness {
     SmolHarness {
         dir: ScratchDir::new().unwrap(),
@@ -137,7 +138,14 @@ fn harness(backend: BackendChoice) -> SmolHarness {
     }
 }
 
-const BACKENDS: [BackendChoice; 2] = [BackendChoice::Pool, BackendChoice::Auto];
+fn backends() -> Vec<BackendChoice> {
+    let mut backends = vec![BackendChoice::Pool, BackendChoice::Auto];
+    #[cfg(target_os = "linux")]
+    if fileio_core::uring::io_uring_available() {
+        backends.push(BackendChoice::IoUring);
+    }
+    backends
+}
 
 /// Runs `test` as a task of an executor driven by two threads.
 fn on_two_threads(test: impl std::future::Future<Output = ()> + Send + 'static) {
@@ -163,7 +171,7 @@ macro_rules! behaviours {
             #[test]
             $(#[$meta])*
             fn $name() {
-                for backend in BACKENDS {
+                for backend in backends() {
                     smol::block_on(conformance::$name(&harness(backend)));
                     on_two_threads(async move { conformance::$name(&harness(backend)).await });
                 }
@@ -216,7 +224,7 @@ behaviours!(
 #[test]
 fn run_all_in_one_go() {
     on_two_threads(async {
-        for backend in BACKENDS {
+        for backend in backends() {
             conformance::run_all(&harness(backend)).await;
         }
     });

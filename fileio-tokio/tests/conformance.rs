@@ -127,8 +127,9 @@ impl Harness for TokioHarness {
     }
 }
 
-/// A harness on `backend`: every behaviour runs on the thread pool and on io_uring
-/// (`Auto` picks it where the kernel offers it, the pool elsewhere).
+/// A harness on `backend`: every behaviour runs on the thread pool, on `Auto` (reads on
+/// io_uring and the rest on the pool where the kernel offers io_uring, the pool
+/// elsewhere) and, where io_uring works, on io_uring alone.
 fn harness(backend: BackendChoice) -> TokioHarness {
     TokioHarness {
         dir: ScratchDir::new().unwrap(),
@@ -137,7 +138,14 @@ fn harness(backend: BackendChoice) -> TokioHarness {
     }
 }
 
-const BACKENDS: [BackendChoice; 2] = [BackendChoice::Pool, BackendChoice::Auto];
+fn backends() -> Vec<BackendChoice> {
+    let mut backends = vec![BackendChoice::Pool, BackendChoice::Auto];
+    #[cfg(target_os = "linux")]
+    if fileio_core::uring::io_uring_available() {
+        backends.push(BackendChoice::IoUring);
+    }
+    backends
+}
 
 macro_rules! behaviours {
     ($($(#[$meta:meta])* $name:ident),* $(,)?) => {
@@ -145,7 +153,7 @@ macro_rules! behaviours {
             #[test]
             $(#[$meta])*
             fn $name() {
-                for backend in BACKENDS {
+                for backend in backends() {
                     tokio::runtime::Builder::new_current_thread()
                         .build()
                         .unwrap()
@@ -213,7 +221,7 @@ fn run_all_in_one_go() {
         .build()
         .unwrap()
         .block_on(async {
-            for backend in BACKENDS {
+            for backend in backends() {
                 conformance::run_all(&harness(backend)).await;
             }
         });

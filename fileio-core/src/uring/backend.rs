@@ -89,8 +89,13 @@ impl UringBackend {
 
     /// Runs an open file on `driver`'s ring.
     pub fn with_driver(file: StdBackend, driver: UringDriver) -> UringBackend {
+        UringBackend::from_shared(Arc::new(file), driver)
+    }
+
+    /// Runs an open file that another backend shares on `driver`'s ring.
+    pub(crate) fn from_shared(file: Arc<StdBackend>, driver: UringDriver) -> UringBackend {
         UringBackend {
-            file: Arc::new(file),
+            file,
             driver,
             inline_reads: true,
         }

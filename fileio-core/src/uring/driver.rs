@@ -417,6 +417,7 @@ impl Shared {
             if self.reap().wake_done {
                 armed = false;
             }
+            let mut rearmed = false;
             let to_submit = {
                 let mut st = self.lock();
                 if st.shutdown && st.in_flight == 0 && !armed {
@@ -426,6 +427,7 @@ impl Shared {
                 // SAFETY: under the state lock (see `try_push`).
                 let mut sq = unsafe { self.ring.submission_shared() };
                 if !armed && !st.shutdown {
+                    rearmed = true;
                     // SAFETY: the read writes 8 bytes into `wake_buf`, which lives as
                     // long as `Shared`, and `Shared` outlives this thread's loop, which
                     // does not return while the read is in flight. The queue has room:
@@ -437,7 +439,8 @@ impl Shared {
                 st.wake_sent = false;
                 sq.len()
             };
-            if to_submit > 0 {
+            if to_submit > usize::from(rearmed) {
+                // Operations' entries go in this call (not only the wake-up read).
                 self.submits.fetch_add(1, Ordering::Relaxed);
             }
             // SAFETY: `enter` with no argument. The kernel consumes only entries that

@@ -96,11 +96,13 @@
 
 mod backend;
 mod driver;
+mod split;
 
 use std::io;
 use std::sync::OnceLock;
 
 pub use backend::UringBackend;
+pub use split::SplitBackend;
 
 #[cfg(doc)]
 use crate::Backend;
@@ -233,8 +235,8 @@ impl UringDriver {
         self.inner.in_flight()
     }
 
-    /// How many `io_uring_enter` calls submitted entries so far: compare with the number
-    /// of operations to see the batching.
+    /// How many `io_uring_enter` calls submitted operations so far (the reaper's own
+    /// wake-up reads aside): compare with the number of operations to see the batching.
     pub fn submit_calls(&self) -> u64 {
         self.inner.submit_calls()
     }
