@@ -235,6 +235,9 @@ pub(super) struct Shared {
 struct Reaped {
     /// The wake-up read completed: it must be armed again.
     wake_done: bool,
+    /// ... with an error (it never fails in practice; if it did, re-arming at once
+    /// would spin).
+    wake_failed: bool,
 }
 
 impl Shared {
@@ -252,7 +255,7 @@ impl Shared {
             builder.build(entries)
         };
         // Kernels before 6.1 refuse the flags with EINVAL: set up the plain ring then.
-        let (ring, task_run) = match config.defer_taskrun.then(|| build(true)) {
+        let (mut ring, task_run) = match config.defer_taskrun.then(|| build(true)) {
             Some(Ok(ring)) => (ring, TaskRun::Deferred),
             Some(Err(e)) if e.raw_os_error() != Some(EINVAL) => return Err(e),
             Some(Err(_)) | None => (build(false)?, TaskRun::Signal),
@@ -268,6 +271,7 @@ impl Shared {
             }
         }
         let ftruncate = config.ftruncate_op && probe.is_supported(opcode::Ftruncate::CODE);
+        round_trip(&mut ring)?;
         // Blocking on purpose: io_uring answers a read of a non-blocking descriptor
         // with EAGAIN at once instead of waiting for a write.
         let wake_fd = eventfd(0, EventfdFlags::CLOEXEC)?;
@@ -365,6 +369,7 @@ impl Shared {
         let mut garbage = Vec::new();
         let mut freed = 0usize;
         let mut wake_done = false;
+        let mut wake_failed = false;
         {
             let mut st = self.lock();
             st.reaper_asleep = false;
@@ -375,6 +380,7 @@ impl Shared {
                 let key = cqe.user_data();
                 if key == WAKE_KEY {
                     wake_done = true;
+                    wake_failed |= cqe.result() < 0;
                     continue;
                 }
                 freed += 1;
@@ -404,7 +410,10 @@ impl Shared {
         if freed > 0 {
             self.capacity.notify_additional(freed);
         }
-        Reaped { wake_done }
+        Reaped {
+            wake_done,
+            wake_failed,
+        }
     }
 
     /// The reaper thread, the only one that enters the kernel for this ring: submits
@@ -413,9 +422,17 @@ impl Shared {
         // Whether the wake-up read is with the kernel.
         let mut armed = false;
         let mut round = 0u32;
+        let mut wake_errors = 0u32;
         loop {
-            if self.reap().wake_done {
+            let reaped = self.reap();
+            if reaped.wake_done {
                 armed = false;
+                if reaped.wake_failed {
+                    wake_errors = wake_errors.saturating_add(1);
+                    backoff(wake_errors);
+                } else {
+                    wake_errors = 0;
+                }
             }
             let mut rearmed = false;
             let to_submit = {
@@ -460,7 +477,7 @@ impl Shared {
                 // EAGAIN / EBUSY (kernel short of memory, completions backed up) and
                 // anything else: the entries stay queued; try again shortly.
                 Err(_) => {
-                    round += 1;
+                    round = round.saturating_add(1);
                     backoff(round);
                 }
             }
@@ -471,6 +488,29 @@ impl Shared {
     fn shutdown(&self) {
         self.lock().shutdown = true;
         self.wake();
+    }
+}
+
+/// Submits a no-op and waits for its completion: a ring that a seccomp filter (or
+/// anything else) lets us create but not use fails here, at setup, instead of leaving
+/// operations waiting forever.
+fn round_trip(ring: &mut IoUring) -> io::Result<()> {
+    let nop = opcode::Nop::new().build().user_data(WAKE_KEY);
+    // SAFETY: a no-op points at no memory; the queue is empty (nothing was pushed yet)
+    // and has at least two entries.
+    unsafe { ring.submission().push(&nop) }
+        .map_err(|_| io::Error::other("io_uring submission queue full at setup"))?;
+    loop {
+        match ring.submit_and_wait(1) {
+            Ok(_) => break,
+            Err(e) if e.raw_os_error() == Some(EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match ring.completion().next() {
+        Some(cqe) if cqe.result() >= 0 => Ok(()),
+        Some(cqe) => Err(io::Error::from_raw_os_error(-cqe.result())),
+        None => Err(io::Error::other("io_uring no-op did not complete")),
     }
 }
 
