@@ -39,7 +39,8 @@
 //!   lack of resources (`EAGAIN`, `EBUSY`) is asked again after a short pause.
 //! - **No ring: fall back.** A kernel without `io_uring` (before 5.6 lacks the plain
 //!   read and write operations this module uses), a seccomp filter that refuses
-//!   `io_uring_setup`, or `kernel.io_uring_disabled` make driver creation fail, so
+//!   `io_uring_setup` (or `io_uring_enter`: a new ring must complete a no-op before it
+//!   is used), or `kernel.io_uring_disabled` make driver creation fail, so
 //!   [`io_uring_available`] is `false` and [`UringBackend::new`] / [`UringBackend::open`]
 //!   return the error: callers that choose a backend automatically use the thread-pool
 //!   backend ([`PoolBackend`](crate::PoolBackend)) instead.
