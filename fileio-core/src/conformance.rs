@@ -3,8 +3,8 @@
 //!
 //! Enabled by the `conformance` feature. Each behaviour panics (with the step that
 //! failed) when the file type under test breaks the contract of `API.md`, so a
-//! backend's test file is a list of calls, one `#[test]` per behaviour, or one call to
-//! [`run_all`].
+//! backend's test file is one `#[test]` per behaviour (generated with
+//! [`for_each_behaviour!`](crate::for_each_behaviour)), or one call to [`run_all`].
 //!
 //! What a harness provides:
 //!
@@ -2475,38 +2475,69 @@ pub async fn huge_lengths<H: Harness>(h: &H) {
 
 /// Runs every behaviour in turn, with file names that do not collide.
 pub async fn run_all<H: Harness>(h: &H) {
-    modes_open(h).await;
-    modes_access(h).await;
-    modes_invalid(h).await;
-    positional_read_write(h).await;
-    positional_eof(h).await;
-    positional_gap_fill(h).await;
-    positional_overflow(h).await;
-    positional_across_blocks(h).await;
-    cursor_read_write(h).await;
-    cursor_seek(h).await;
-    append(h).await;
-    set_len(h).await;
-    sync(h).await;
-    close(h).await;
-    drop_without_close(h).await;
-    clone(h).await;
-    hooks_read(h).await;
-    hooks_write(h).await;
-    text_read_text(h).await;
-    text_read_line(h).await;
-    text_lines(h).await;
-    text_chunks(h).await;
-    text_decode_errors(h).await;
-    text_encodings(h).await;
-    cache_between_handles(h).await;
-    cache_outside_writes(h).await;
-    cache_racy_outside_writes(h).await;
-    cache_exclusive(h).await;
-    cache_interval(h).await;
-    cache_stats(h).await;
-    bad_input(h).await;
-    huge_lengths(h).await;
+    macro_rules! run_each {
+        ($($behaviour:ident),* $(,)?) => {
+            $($behaviour(h).await;)*
+        };
+    }
+    crate::for_each_behaviour!(run_each!());
+}
+
+/// Invokes `$m! { <prefix> modes_open, modes_access, ..., huge_lengths, }`: the macro
+/// `$m` with the tokens given to it, followed by the name of every behaviour of the
+/// suite, in [`run_all`]'s order. For test files that generate one `#[test]` per
+/// behaviour, so that none keeps a list of its own (the list is [`BEHAVIOURS`], which a
+/// test file can check its expansion against).
+///
+/// ```
+/// macro_rules! names {
+///     ($first:literal: $($behaviour:ident),* $(,)?) => {
+///         [$first, $(stringify!($behaviour)),*]
+///     };
+/// }
+/// let names = fileio_core::for_each_behaviour!(names!("first":));
+/// assert_eq!(names[0], "first");
+/// assert_eq!(&names[1..], fileio_core::conformance::BEHAVIOURS);
+/// ```
+#[macro_export]
+macro_rules! for_each_behaviour {
+    ($m:ident ! ( $($prefix:tt)* )) => {
+        $m! {
+            $($prefix)*
+            modes_open,
+            modes_access,
+            modes_invalid,
+            positional_read_write,
+            positional_eof,
+            positional_gap_fill,
+            positional_overflow,
+            positional_across_blocks,
+            cursor_read_write,
+            cursor_seek,
+            append,
+            set_len,
+            sync,
+            close,
+            drop_without_close,
+            clone,
+            hooks_read,
+            hooks_write,
+            text_read_text,
+            text_read_line,
+            text_lines,
+            text_chunks,
+            text_decode_errors,
+            text_encodings,
+            cache_between_handles,
+            cache_outside_writes,
+            cache_racy_outside_writes,
+            cache_exclusive,
+            cache_interval,
+            cache_stats,
+            bad_input,
+            huge_lengths,
+        }
+    };
 }
 
 /// The names of the behaviours [`run_all`] runs, in order (for reports and for checking

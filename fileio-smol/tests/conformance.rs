@@ -186,40 +186,7 @@ macro_rules! behaviours {
     };
 }
 
-behaviours!(
-    modes_open,
-    modes_access,
-    modes_invalid,
-    positional_read_write,
-    positional_eof,
-    positional_gap_fill,
-    positional_overflow,
-    positional_across_blocks,
-    cursor_read_write,
-    cursor_seek,
-    append,
-    set_len,
-    sync,
-    close,
-    drop_without_close,
-    clone,
-    hooks_read,
-    hooks_write,
-    text_read_text,
-    text_read_line,
-    text_lines,
-    text_chunks,
-    text_decode_errors,
-    text_encodings,
-    cache_between_handles,
-    cache_outside_writes,
-    cache_racy_outside_writes,
-    cache_exclusive,
-    cache_interval,
-    cache_stats,
-    bad_input,
-    huge_lengths,
-);
+fileio_core::for_each_behaviour!(behaviours!());
 
 #[test]
 fn run_all_in_one_go() {
