@@ -26,8 +26,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fileio_core::runtime::{BlockingPool, PoolBackend};
 use fileio_core::uring::{UringBackend, UringDriver, io_uring_available};
-use fileio_core::{Backend, BlockingPool, Bytes, OpenMode, PoolBackend, PoolConfig, StdBackend};
+use fileio_core::{Backend, Bytes, OpenMode, PoolConfig, StdBackend};
 use futures::future::join_all;
 
 const READ: usize = 4096;

@@ -21,7 +21,8 @@ use crate::hooks::{BoxFuture, IoEvent};
 use crate::mode::OpenMode;
 use crate::options::BackendChoice;
 use crate::options::Options;
-use crate::pool::{BlockingPool, PoolConfig, backend_for, open_backend};
+use crate::pool::{BlockingPool, Offload, PoolConfig};
+use crate::runtime::{backend_for, open_backend};
 use crate::stream::AsyncStream;
 
 /// An async file: Python-style modes, positional and cursor I/O, the shared range cache,
@@ -136,7 +137,7 @@ impl AsyncFile {
     ///
     /// As [`AsyncFile::open`]; `Unsupported` for [`BackendChoice::IoUring`] where io_uring
     /// is not available.
-    pub async fn open_on<O: crate::pool::Offload>(
+    pub async fn open_on<O: Offload>(
         path: impl AsRef<Path>,
         options: &Options,
         offload: O,
@@ -174,7 +175,7 @@ impl AsyncFile {
     /// # Errors
     ///
     /// As [`AsyncFile::from_std`].
-    pub fn from_std_with<O: crate::pool::Offload>(
+    pub fn from_std_with<O: Offload>(
         file: std::fs::File,
         path: impl Into<PathBuf>,
         mode: &str,

@@ -30,8 +30,10 @@ use crate::mode::OpenMode;
 ///   filling any gap with zeros.
 /// - `stamp` returns the current version of the content. Two stamps must differ whenever
 ///   the content may differ; for local files, length plus modification and change times,
-///   inode and device. A stamp whose `changed_at` is set is subject to fileio's racy-stamp
-///   rules (DESIGN.md); an exact version (an ETag) leaves it unset.
+///   inode and device. A stamp whose `changed_at` is set is subject to the engine's
+///   racy-stamp rule (a stamp taken within the racy window of its change time serves no
+///   later hits; see [`Coherence::Strict`](crate::Coherence::Strict)); an exact version
+///   (an ETag) leaves it unset.
 /// - `key` identifies the underlying file for the process-wide cache: two backends on the
 ///   same file must return the same key, two on different files different keys.
 /// - Errors are returned as they are; the engine adds the path and the operation.
@@ -232,8 +234,10 @@ impl StdBackend {
 
     /// Reads at `offset` on the calling thread, returning `Ok(None)` unless the whole
     /// request can be served from the page cache without blocking (`preadv2` with
-    /// `RWF_NOWAIT`). A short result is reported as `None`, never as end of file: some
-    /// kernels (5.9, 5.10) returned short `RWF_NOWAIT` reads before end of file.
+    /// `RWF_NOWAIT`). A short result is returned only when one `fstat` confirms that it
+    /// ends at end of file; any other short result is `None` (the caller finishes the
+    /// read elsewhere), because some kernels (5.9, 5.10) returned short `RWF_NOWAIT`
+    /// reads before end of file.
     ///
     /// Always `Ok(None)` off Linux or where the kernel lacks the flag.
     ///

@@ -329,18 +329,3 @@ impl Iterator for Chunks<'_> {
         }
     }
 }
-
-impl Options {
-    /// Opens `path` as a blocking [`File`] with these options.
-    ///
-    /// # Errors
-    ///
-    /// As [`File::open`]; also [`Error::UnknownEncoding`] for an encoding fileio does not
-    /// know.
-    pub fn open(&self, path: impl AsRef<Path>) -> Result<File> {
-        let path = path.as_ref();
-        let mode = OpenMode::parse(&self.mode)?;
-        let backend = StdBackend::open(path, mode).map_err(|e| Error::io(Op::Open, path, e))?;
-        File::from_backend(Arc::new(backend), path, self)
-    }
-}

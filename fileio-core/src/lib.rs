@@ -2,21 +2,50 @@
 //! I/O, one process-wide range cache, text decoding that never splits a character, and
 //! read/write hooks.
 //!
-//! - [`OpenMode`] parses mode strings exactly as CPython's `open()` does.
-//! - [`Backend`] is the storage interface; [`StdBackend`] (a local file) and
-//!   [`MemBackend`] (memory) come with it, [`PoolBackend`] runs a local file on any
-//!   thread pool, with an inline fast path for reads already in the page cache, and on
-//!   Linux `uring::UringBackend` runs it on io_uring and `uring::SplitBackend` runs its
-//!   reads on io_uring and the rest on a pool ([`BackendChoice`] picks).
+//! # Contents
+//!
+//! - Files: [`File`] (blocking) and [`AsyncFile`] (async, over any `Arc<dyn Backend>`,
+//!   on any executor); both implement [`Stream`] / [`AsyncStream`] (positional `read_at`
+//!   / `write_at` with no hidden cursor, and `read` / `write` / `seek` / `tell` beside
+//!   them) and the standard I/O traits. `fileio-tokio` and `fileio-smol` wrap
+//!   [`AsyncFile`] for their runtimes.
+//! - Opening: [`OpenMode`] parses mode strings exactly as CPython's `open()` does;
+//!   [`Options`] is the builder behind every file type, with [`Coherence`] and
+//!   [`BackendChoice`].
+//! - Errors: [`Error`] (with the [`Op`] that failed), [`ModeError`].
+//! - Hooks: [`IoEvent`], passed to `on_read` / `on_write`.
+//! - Storage: the [`Backend`] trait with [`BackendExt`]; [`StdBackend`] (a local file)
+//!   and [`MemBackend`] (memory). On Linux, [`uring`] runs local files on io_uring.
 //!   [`fault::FaultBackend`] injects faults into any backend, and the `conformance`
-//!   feature ships the behaviour suite every backend should pass.
-//! - [`File`] is the blocking file, [`AsyncFile`] the async one over any
-//!   `Arc<dyn Backend>`; both implement [`Stream`] / [`AsyncStream`] (positional
-//!   `read_at` / `write_at` with no hidden cursor, and `read` / `write` / `seek` / `tell`
-//!   beside them) and the standard I/O traits.
-//! - Repeated reads are served from [`RangeCache::global`] (or a cache of your own) with
-//!   no system call beyond the coherence check of the chosen [`Coherence`]; writes patch
-//!   the cache in place.
+//!   feature ships the behaviour suite every backend and file type should pass.
+//! - The cache: [`RangeCache`] (re-exported from `fileio-cache`), with [`FileKey`],
+//!   [`Stamp`] and [`CacheStats`].
+//! - [`runtime`]: what a runtime crate plugs in (thread pools, backend selection, the
+//!   shared `File` surface).
+//!
+//! # How a read is served
+//!
+//! Every file type reads the same way; only the pool in step 3 differs by runtime.
+//!
+//! 1. From the range cache, when it holds the range and the file has not changed: the
+//!    cost is the coherence check (one `fstat` of the open descriptor under
+//!    [`Coherence::Strict`], at most one per period under [`Coherence::Interval`], none
+//!    under [`Coherence::Exclusive`]) and a copy.
+//! 2. On Linux, with `preadv2(RWF_NOWAIT)` on the calling thread when the page cache
+//!    holds the whole range: one system call, no thread hop. A short result counts as
+//!    end of file only when the file's length says so; otherwise the read goes on to
+//!    step 3.
+//! 3. Otherwise by the backend: with [`BackendChoice::Auto`] (the default) on Linux
+//!    where io_uring works, on the ring ([`uring::SplitBackend`](crate::uring)), whose
+//!    reaper thread completes it without holding a pool thread; elsewhere, or with
+//!    [`BackendChoice::Pool`], on the runtime's blocking pool, at most
+//!    [`PoolConfig::in_flight_limit`] operations of a file at a time (64 by default), so
+//!    a burst of reads cannot start hundreds of threads. Blocking [`File`]s read on the
+//!    calling thread.
+//!
+//! Writes, `set_len` and syncs of async files run on the runtime's pool (on the ring
+//! with [`BackendChoice::IoUring`]); each write then patches the cached blocks it
+//! overlaps.
 //!
 //! # Examples
 //!
@@ -37,11 +66,18 @@
 //!
 //! # Cancellation
 //!
-//! Dropping a read future of an [`AsyncFile`] loses nothing and leaves the cursor where
-//! it was. Dropping a write future after its write reached the backend lets the write
-//! finish in the background (on the `blocking` crate's pool) and moves the cursor as if it
-//! had finished; the cache is patched when the write lands and never holds half-applied
-//! patches.
+//! These rules hold for [`AsyncFile`] and every runtime crate's `File`:
+//!
+//! - Dropping a read future loses nothing and leaves the cursor where it was; a pool job
+//!   or ring operation it started finishes and its result is dropped.
+//! - Dropping a write future after its write was handed to the backend lets the write
+//!   finish (pool jobs and ring operations run to the end even when nobody awaits them)
+//!   and moves the cursor as if it had finished. The cache is patched when the write
+//!   lands and never holds half-applied patches; a write whose outcome is unknown drops
+//!   the file's cached blocks.
+//! - An operation started through a runtime's poll-based I/O traits (`AsyncRead`,
+//!   `AsyncWrite`, `AsyncSeek`) stays with the file and is finished by the next
+//!   operation on it.
 
 #![warn(
     missing_docs,
@@ -64,8 +100,8 @@ mod hooks;
 mod mode;
 mod options;
 mod pool;
+pub mod runtime;
 mod stream;
-mod sync_future;
 mod text;
 #[cfg(all(target_os = "linux", feature = "io-uring"))]
 pub mod uring;
@@ -77,9 +113,16 @@ pub use file::{Chunks, File, Lines};
 pub use hooks::{BoxFuture, IoEvent};
 pub use mode::{ModeError, OpenMode};
 pub use options::{BackendChoice, Coherence, Options};
-pub use pool::{BlockingPool, Offload, PoolBackend, PoolConfig, backend_for, open_backend};
+pub use pool::PoolConfig;
 pub use stream::{AsyncStream, Stream};
-pub use sync_future::SyncFuture;
+
+/// Re-exports for the code that [`runtime_file!`] expands to in the runtime crates; not
+/// a stable interface.
+#[doc(hidden)]
+pub mod __private {
+    pub use async_trait::async_trait;
+    pub use futures_core::Stream;
+}
 
 pub use bytes::Bytes;
 pub use fileio_cache::{CacheStats, FileKey, RangeCache, Stamp};

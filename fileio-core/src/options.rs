@@ -1,8 +1,16 @@
-//! Open options shared by every file type, and the cache coherence policy.
+//! Open options shared by every file type ([`Options`], with its blocking
+//! [`open`](Options::open)), the cache coherence policy and the backend choice.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fileio_cache::RangeCache;
+
+use crate::backend::StdBackend;
+use crate::error::{Error, Op, Result};
+use crate::file::File;
+use crate::mode::OpenMode;
 
 /// How a handle decides whether cached data still matches the file.
 ///
@@ -14,8 +22,15 @@ use fileio_cache::RangeCache;
 pub enum Coherence {
     /// Every read compares the file's current [`Stamp`](crate::Stamp) with the cached
     /// one, so changes made outside the library (another process, `std::fs`) are seen by
-    /// the next read. Stamps taken within the racy window of the file's last change are
-    /// not trusted to serve hits (see DESIGN.md, "Coherence").
+    /// the next read.
+    ///
+    /// File times come from a coarse clock (1-10 ms ticks on Linux), so a change made in
+    /// the same tick as the stamp may leave it unchanged. A stamp taken within the *racy
+    /// window* of the file's last change (20 ms; 3 s where change times are whole
+    /// seconds, the sign of a filesystem with coarse timestamps) is therefore *racy*:
+    /// data read under it is returned to that reader but serves no later hits until a
+    /// stamp taken after the window confirms it. The same holds after a write through fileio, since
+    /// another process may write in the same tick.
     #[default]
     Strict,
     /// Re-stamps the file at most once per period: outside changes may go unseen for up
@@ -177,6 +192,21 @@ impl Options {
     /// The backend choice as set.
     pub fn backend_choice(&self) -> BackendChoice {
         self.backend
+    }
+}
+
+impl Options {
+    /// Opens `path` as a blocking [`File`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`File::open`]; also [`Error::UnknownEncoding`] for an encoding fileio does not
+    /// know.
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<File> {
+        let path = path.as_ref();
+        let mode = OpenMode::parse(&self.mode)?;
+        let backend = StdBackend::open(path, mode).map_err(|e| Error::io(Op::Open, path, e))?;
+        File::from_backend(Arc::new(backend), path, self)
     }
 }
 

@@ -1,5 +1,9 @@
-//! A local-file backend that runs its system calls on a thread pool, with an inline fast
-//! path for reads the page cache can serve at once.
+//! [`PoolBackend`]: a local file whose system calls run on a thread pool ([`Offload`]),
+//! with an inline fast path for reads the page cache can serve at once, and
+//! [`BlockingPool`], the `blocking` crate's pool as an [`Offload`].
+//!
+//! This module knows nothing of io_uring; choosing between the two is
+//! [`runtime::open_backend`](crate::runtime::open_backend)'s job.
 
 use std::fmt;
 use std::future::Future;
@@ -16,7 +20,6 @@ use fileio_cache::{FileKey, Stamp};
 
 use crate::backend::{Backend, StdBackend};
 use crate::mode::OpenMode;
-use crate::options::BackendChoice;
 
 /// Runs blocking closures where they may block: a runtime's blocking pool.
 ///
@@ -43,7 +46,7 @@ pub trait Offload: Clone + fmt::Debug + Send + Sync + 'static {
 /// # Examples
 ///
 /// ```
-/// use fileio_core::{BlockingPool, Offload};
+/// use fileio_core::runtime::{BlockingPool, Offload};
 ///
 /// let answer = futures_lite::future::block_on(BlockingPool.offload(|| 6 * 7));
 /// assert_eq!(answer, 42);
@@ -267,60 +270,4 @@ impl<O: Offload> Backend for PoolBackend<O> {
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         Some(self.file.stamp_blocking())
     }
-}
-
-/// Opens `path` for an async file on the backend `choice` names: io_uring (Linux, feature
-/// `io-uring`) or a [`PoolBackend`] on `offload`. The runtime crates open files this way.
-///
-/// # Errors
-///
-/// What the OS says when opening; `Unsupported` for [`BackendChoice::IoUring`] where
-/// io_uring is not available.
-pub async fn open_backend<O: Offload>(
-    path: impl AsRef<Path>,
-    mode: OpenMode,
-    choice: BackendChoice,
-    offload: O,
-    config: PoolConfig,
-) -> io::Result<Arc<dyn Backend>> {
-    let path = path.as_ref().to_path_buf();
-    if choice == BackendChoice::Pool {
-        return Ok(Arc::new(
-            PoolBackend::open(path, mode, offload, config).await?,
-        ));
-    }
-    let file = offload
-        .offload(move || StdBackend::open(path, mode))
-        .await?;
-    backend_for(file, choice, offload, config)
-}
-
-/// Runs an open file on the backend `choice` names (see [`open_backend`]).
-///
-/// # Errors
-///
-/// `Unsupported` for [`BackendChoice::IoUring`] where io_uring is not available.
-pub fn backend_for<O: Offload>(
-    file: StdBackend,
-    choice: BackendChoice,
-    offload: O,
-    config: PoolConfig,
-) -> io::Result<Arc<dyn Backend>> {
-    #[cfg(all(target_os = "linux", feature = "io-uring"))]
-    if choice != BackendChoice::Pool && crate::uring::io_uring_available() {
-        use crate::uring::{SplitBackend, UringBackend, UringDriver};
-        let driver = UringDriver::global()?;
-        return Ok(if choice == BackendChoice::IoUring {
-            Arc::new(UringBackend::with_driver(file, driver).inline_reads(config.inline_reads))
-        } else {
-            Arc::new(SplitBackend::new(file, driver, offload, config))
-        });
-    }
-    if choice == BackendChoice::IoUring {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "io_uring is not available here (old kernel, disabled, or refused by a seccomp filter)",
-        ));
-    }
-    Ok(Arc::new(PoolBackend::new(file, offload, config)))
 }

@@ -15,7 +15,7 @@
 //! The same sequence runs, each in its own thread and on its own file, against every
 //! configuration: the blocking [`File`], [`AsyncFile::open`] (`BackendChoice::Auto`:
 //! reads on `io_uring` and the rest on the `blocking` crate's pool where `io_uring`
-//! works, the pool alone elsewhere), [`AsyncFile`] over a [`PoolBackend`] without the
+//! works, the pool alone elsewhere), [`AsyncFile`] over a [`PoolBackend`](fileio_core::runtime::PoolBackend) without the
 //! inline fast path, [`AsyncFile`] over `fileio_core::uring::UringBackend` (every
 //! operation on the ring, where `io_uring` works) and [`AsyncFile`] over [`MemBackend`]; each with no cache, a tiny cache (8 KiB of 512-byte blocks, so
 //! eviction and partial blocks are the rule) and a default-size cache of its own. Every
@@ -37,9 +37,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use fileio_core::runtime::{BlockingPool, PoolBackend};
 use fileio_core::{
-    AsyncFile, AsyncStream, BlockingPool, Bytes, Error, File, MemBackend, OpenMode, Options,
-    PoolBackend, PoolConfig, RangeCache, Result, Stream,
+    AsyncFile, AsyncStream, Bytes, Error, File, MemBackend, OpenMode, Options, PoolConfig,
+    RangeCache, Result, Stream,
 };
 use futures::executor::block_on;
 use proptest::prelude::*;

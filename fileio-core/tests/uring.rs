@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use fileio_core::runtime::BlockingPool;
 use fileio_core::uring::{
     SplitBackend, UringBackend, UringConfig, UringDriver, io_uring_available,
 };
-use fileio_core::{Backend, BlockingPool, OpenMode, PoolConfig, StdBackend};
+use fileio_core::{Backend, OpenMode, PoolConfig, StdBackend};
 
 /// Whether to run: false (with a note) where the kernel or a filter refuses io_uring.
 fn have_uring() -> bool {

@@ -6,7 +6,7 @@
 
 use std::io::SeekFrom;
 
-use fileio_core::Offload;
+use fileio_core::runtime::Offload;
 use fileio_smol::{AsyncStream, File, OpenOptions, SmolBackend, SmolPool};
 
 fn send_sync<T: Send + Sync>(_: &T) {}

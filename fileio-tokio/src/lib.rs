@@ -6,19 +6,12 @@
 //! It implements [`AsyncStream`] and tokio's `AsyncRead` / `AsyncWrite` / `AsyncSeek`, so
 //! `tokio::io::copy`, `BufReader`, `lines()` and `tokio_util` codecs work on it.
 //!
-//! How a read is served:
-//!
-//! 1. From the range cache, when it holds the range and the file has not changed: the
-//!    cost is the coherence check (one `fstat` under [`Coherence::Strict`], none under
-//!    [`Coherence::Exclusive`]) and a copy.
-//! 2. On Linux, with `preadv2(RWF_NOWAIT)` on the calling thread when the page cache
-//!    holds the whole range: one system call, no thread hop. A short result is never
-//!    taken as end of file unless the file's length says so; it is finished on the pool.
-//! 3. Otherwise on tokio's blocking pool (`spawn_blocking`), at most 64 operations of a
-//!    file at a time by default ([`OpenOptions::max_in_flight`]), so a burst of reads
-//!    cannot start hundreds of threads.
-//!
-//! Writes, `set_len`, syncs and misses of the page cache run on the pool.
+//! What this crate adds to [`fileio_core`] is tokio's side only: tokio's blocking pool
+//! ([`TokioPool`], with a bound on the threads one file occupies) for what cannot run
+//! inline, and tokio's I/O traits. How a read is served (range cache, inline
+//! `preadv2(RWF_NOWAIT)`, io_uring, the pool) and what dropping a future does are the
+//! same for every runtime: see [how a read is served](fileio_core#how-a-read-is-served)
+//! and [cancellation](fileio_core#cancellation).
 //!
 //! # Two sets of method names
 //!
@@ -49,13 +42,6 @@
 //! assert_eq!(lines.next_line().await?.as_deref(), Some("hello"));
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
-//!
-//! # Cancellation
-//!
-//! Dropping a read future loses nothing and leaves the cursor where it was. Dropping a
-//! write future after its write was handed to the pool lets the write finish and moves
-//! the cursor as if it had; the cache drops the file's blocks rather than keep a
-//! half-applied patch. See [`File`].
 
 #![warn(
     missing_docs,

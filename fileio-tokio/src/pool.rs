@@ -1,4 +1,4 @@
-//! [`TokioPool`]: tokio's blocking pool as a [`fileio_core::Offload`].
+//! [`TokioPool`]: tokio's blocking pool as an [`Offload`](fileio_core::runtime::Offload).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -7,18 +7,21 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use fileio_core::{Offload, PoolBackend};
+use fileio_core::runtime::{Offload, PoolBackend};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 /// A local file whose blocking system calls run on tokio's blocking pool, with the
 /// inline `preadv2(RWF_NOWAIT)` fast path of [`PoolBackend`] on Linux.
 ///
-/// This is the backend behind [`File::open`](crate::File::open); build one yourself to
-/// hand it to [`fileio_core::AsyncFile::from_backend`] with options of your own.
+/// [`File::open`](crate::File::open) runs on it with
+/// [`BackendChoice::Pool`](crate::BackendChoice::Pool), and everywhere io_uring is not
+/// available; with the default [`BackendChoice::Auto`](crate::BackendChoice::Auto) on
+/// Linux, reads go to io_uring and only the rest to [`TokioPool`]. Build one yourself to hand
+/// it to [`fileio_core::AsyncFile::from_backend`] with options of your own.
 pub type TokioBackend = PoolBackend<TokioPool>;
 
-/// Tokio's blocking pool (`spawn_blocking`) as a [`fileio_core::Offload`].
+/// Tokio's blocking pool (`spawn_blocking`) as an [`Offload`](fileio_core::runtime::Offload).
 ///
 /// Jobs run on *lanes*: a lane is one `spawn_blocking` call that runs queued jobs one
 /// after another and lingers a few milliseconds for more before it ends. A new lane
@@ -38,7 +41,7 @@ pub type TokioBackend = PoolBackend<TokioPool>;
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use fileio_core::Offload;
+/// use fileio_core::runtime::Offload;
 /// use fileio_tokio::TokioPool;
 ///
 /// let answer = TokioPool::current().offload(|| 6 * 7).await;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fileio_core::{AsyncFile, Offload, OpenMode, Options, PoolBackend, StdBackend};
+use fileio_core::runtime::{Offload, PoolBackend};
+use fileio_core::{AsyncFile, OpenMode, Options, StdBackend};
 use fileio_tokio::{
     AsyncStream, BackendChoice, Coherence, File, PoolConfig, RangeCache, TokioPool,
 };

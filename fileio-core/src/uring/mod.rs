@@ -43,7 +43,7 @@
 //!   is used), or `kernel.io_uring_disabled` make driver creation fail, so
 //!   [`io_uring_available`] is `false` and [`UringBackend::new`] / [`UringBackend::open`]
 //!   return the error: callers that choose a backend automatically use the thread-pool
-//!   backend ([`PoolBackend`](crate::PoolBackend)) instead.
+//!   backend ([`PoolBackend`](crate::runtime::PoolBackend)) instead.
 //! - **Operations.** Reads (`IORING_OP_READ` at an offset, looped until the request is
 //!   filled or end of file), writes (`IORING_OP_WRITE`), `fsync` and `fdatasync`
 //!   (`IORING_OP_FSYNC`), `ftruncate` (`IORING_OP_FTRUNCATE`, Linux 6.9; older kernels run

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
-/// use fileio_core::SyncFuture;
+/// use fileio_core::runtime::SyncFuture;
 ///
 /// fn is_sync<T: Sync>(_: &T) {}
 /// let fut = SyncFuture::new(async { 42 });
