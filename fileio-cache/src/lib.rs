@@ -168,13 +168,6 @@
 //!
 //! Nothing in this crate panics on any input: offsets and lengths use saturating or
 //! checked arithmetic, and the builder returns [`Error`] for bad settings.
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unreachable_pub,
-    clippy::future_not_send
-)]
 #![forbid(unsafe_code)]
 
 mod cache;

@@ -43,13 +43,6 @@
 //! had finished; the cache is patched when the write lands and never holds half-applied
 //! patches.
 
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unreachable_pub,
-    clippy::future_not_send
-)]
 #![deny(unsafe_code)]
 
 mod async_file;

@@ -57,13 +57,6 @@
 //! the cursor as if it had; the cache drops the file's blocks rather than keep a
 //! half-applied patch. See [`File`].
 
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unreachable_pub,
-    clippy::future_not_send
-)]
 #![forbid(unsafe_code)]
 
 mod file;

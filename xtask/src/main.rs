@@ -3,12 +3,6 @@
 //! `cargo xtask <task>` is an alias (see `.cargo/config.toml`) for running this binary.
 //! Each task lives in its own module; this file only dispatches.
 
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unreachable_pub
-)]
 #![forbid(unsafe_code)]
 
 #[cfg(unix)]
