@@ -31,7 +31,8 @@ use crate::mode::OpenMode;
 /// - `stamp` returns the current version of the content. Two stamps must differ whenever
 ///   the content may differ; for local files, length plus modification and change times,
 ///   inode and device. A stamp whose `changed_at` is set is subject to fileio's racy-stamp
-///   rules (DESIGN.md); an exact version (an ETag) leaves it unset.
+///   rules (a stamp taken within 20 ms of the change it records, 3 s where timestamps are
+///   whole seconds, serves no cache hits); an exact version (an ETag) leaves it unset.
 /// - `key` identifies the underlying file for the process-wide cache: two backends on the
 ///   same file must return the same key, two on different files different keys.
 /// - Errors are returned as they are; the engine adds the path and the operation.

@@ -15,7 +15,7 @@ pub enum Coherence {
     /// Every read compares the file's current [`Stamp`](crate::Stamp) with the cached
     /// one, so changes made outside the library (another process, `std::fs`) are seen by
     /// the next read. Stamps taken within the racy window of the file's last change are
-    /// not trusted to serve hits (see DESIGN.md, "Coherence").
+    /// not trusted to serve hits: 20 ms, or 3 s where timestamps are whole seconds.
     #[default]
     Strict,
     /// Re-stamps the file at most once per period: outside changes may go unseen for up
