@@ -139,8 +139,8 @@
 //! overlapping writes invalidate the file instead, since the order their bytes reached
 //! the disk is unknown. A multi-block hit re-checks the file's sequence number after
 //! collecting its blocks, so a write that starts mid-read makes it retry rather than
-//! return blocks from both sides of the write. Together these keep DESIGN.md's invariant
-//! 1 for reads and writes made through one cache in one process.
+//! return blocks from both sides of the write. Together these keep a read from returning
+//! bytes the file never held for reads and writes made through one cache in one process.
 //!
 //! # Cancellation
 //!
