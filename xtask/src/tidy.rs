@@ -47,7 +47,7 @@ pub(crate) fn check() -> Result<(), String> {
     problems.extend(codemap(&root)?);
     problems.extend(manifests(&root)?);
     if problems.is_empty() {
-        eprintln!("tidy: ok ({} tracked files)", files.len());
+        eprintln!("tidy: ok ({} files)", files.len());
         return Ok(());
     }
     for problem in &problems {
