@@ -139,8 +139,8 @@
 //! overlapping writes invalidate the file instead, since the order their bytes reached
 //! the disk is unknown. A multi-block hit re-checks the file's sequence number after
 //! collecting its blocks, so a write that starts mid-read makes it retry rather than
-//! return blocks from both sides of the write. Together these keep DESIGN.md's invariant
-//! 1 for reads and writes made through one cache in one process.
+//! return blocks from both sides of the write. Together these keep a read from returning
+//! bytes the file never held for reads and writes made through one cache in one process.
 //!
 //! # Cancellation
 //!
@@ -168,13 +168,6 @@
 //!
 //! Nothing in this crate panics on any input: offsets and lengths use saturating or
 //! checked arithmetic, and the builder returns [`Error`] for bad settings.
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unreachable_pub,
-    clippy::future_not_send
-)]
 #![forbid(unsafe_code)]
 
 mod cache;

@@ -2,8 +2,9 @@
 //! must show, generic over a [`Harness`] that opens files.
 //!
 //! Enabled by the `conformance` feature. Each behaviour panics (with the step that
-//! failed) when the file type under test breaks the contract of `API.md`, so a
-//! backend's test file is one `#[test]` per behaviour (generated with
+//! failed) when the file type under test breaks the contract documented on [`File`]
+//! and [`AsyncFile`], so a backend's test file is one `#[test]` per behaviour (generated
+//! with
 //! [`for_each_behaviour!`](crate::for_each_behaviour)), or one call to [`run_all`].
 //!
 //! What a harness provides:
@@ -2138,7 +2139,7 @@ pub async fn cache_outside_writes<H: Harness>(h: &H) {
 /// Under [`Coherence::Strict`], an outside change of the same length made right after
 /// a write through fileio (within the same clock tick, so the file's timestamps may not
 /// change) is seen at once and still seen after the racy window: data patched into the
-/// cache under a racy stamp must not serve later hits (DESIGN.md, "Coherence").
+/// cache under a racy stamp must not serve later hits (see [`Coherence`]).
 pub async fn cache_racy_outside_writes<H: Harness>(h: &H) {
     for round in 0..5 {
         let name = format!("coh-racy-{round}");

@@ -79,13 +79,6 @@
 //!   `AsyncWrite`, `AsyncSeek`) stays with the file and is finished by the next
 //!   operation on it.
 
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unreachable_pub,
-    clippy::future_not_send
-)]
 #![deny(unsafe_code)]
 
 mod async_file;

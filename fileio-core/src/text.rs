@@ -71,7 +71,7 @@ pub(crate) struct EncodeError {
     pub(crate) encoding: &'static str,
 }
 
-/// The outcome of [`TextCodec::decode_line`].
+/// The outcome of [`TextCodec::decode_line_from`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Line {
     /// The line with its terminator (`"\n"` or `"\r\n"`) as written; the last line of a
@@ -345,7 +345,9 @@ impl TextCodec {
         self.decode_line_from(bytes, base, eof, 0)
     }
 
-    /// [`decode_line`](Self::decode_line), resuming a scan: `resume` is the
+    /// Decodes one line from the start of `bytes` (file offset `base`): up to and
+    /// including the first `"\n"` (so `"\r\n"` stays whole; a lone `"\r"` does not end
+    /// a line), resuming a scan: `resume` is the
     /// [`Line::resume`] of a previous incomplete call on a shorter buffer with the same
     /// start and `base` (0 to scan from the start). Only the bytes from `resume` on are
     /// scanned again, and the line's text is decoded once, when it is complete, so a

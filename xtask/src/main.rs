@@ -3,12 +3,6 @@
 //! `cargo xtask <task>` is an alias (see `.cargo/config.toml`) for running this binary.
 //! Each task lives in its own module; this file only dispatches.
 
-#![warn(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unreachable_pub
-)]
 #![forbid(unsafe_code)]
 
 #[cfg(unix)]
@@ -16,21 +10,38 @@ mod bench;
 mod ci;
 mod fuzz;
 mod stress;
+mod tidy;
 mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "\
+/// The usage text; the `ci` entry lists [`ci::STEPS`], the steps `ci` runs, in order.
+fn usage() -> String {
+    let mut text = String::from(
+        "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  ci        the whole CI: fmt check, clippy (-D warnings), every test (nextest + doc tests),
-            rustdoc with warnings denied
-  bench     the side-by-side benchmark and its report (`cargo xtask bench --help`)
-  fuzz      one cargo-fuzz target for a while (`cargo xtask fuzz --help`; nightly)
-  stress    thousands of concurrent tasks checking invariants (`cargo xtask stress --secs N`)
-  help      this text
-";
+  ci [STEP...]  the whole CI, which runs these steps in this order and stops at the first
+                failure (name steps to run only those):
+",
+    );
+    for step in ci::STEPS {
+        text.push_str(&format!(
+            "                {:<10} {}\n",
+            step.name, step.about
+        ));
+    }
+    text.push_str(
+        "  tidy          the repository checks alone (the first step of `ci`)
+  bench         the side-by-side benchmark and its report (`cargo xtask bench --help`)
+  fuzz          one cargo-fuzz target for a while (`cargo xtask fuzz --help`; nightly)
+  stress        thousands of concurrent tasks checking invariants (`cargo xtask stress --secs N`)
+  help          this text
+",
+    );
+    text
+}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -41,12 +52,13 @@ fn main() -> ExitCode {
         Some("bench") => bench(&rest, false),
         Some("bench-run") => bench(&rest, true),
         Some("fuzz") => fuzz::run(&rest),
+        Some("tidy") => tidy::run(&rest),
         Some(t @ ("stress" | "stress-run")) => stress::run(&rest, t == "stress-run"),
         Some("help" | "-h" | "--help") | None => {
-            print!("{USAGE}");
+            print!("{}", usage());
             Ok(())
         }
-        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
+        Some(other) => Err(format!("unknown task `{other}`\n\n{}", usage())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
