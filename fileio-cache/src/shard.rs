@@ -1,5 +1,5 @@
 //! One shard of the block cache: a hash map plus a SIEVE queue, with `&mut self` methods
-//! and no locking of its own (the sharded wrapper in `cache.rs` owns the locks).
+//! and no locking of its own (the sharded wrapper in `cache/inner.rs` owns the locks).
 //!
 //! Entries live in a slab (`Vec<Slot>`) threaded by a doubly linked list of `u32` indices
 //! from the newest (`head`) to the oldest (`tail`). SIEVE (Zhang et al., NSDI '24):

@@ -1,0 +1,334 @@
+//! The write guard ([`WriteGuard`]) and patch-on-write: how a finished write, truncate
+//! or abandoned write changes the file's cached blocks and recorded stamp.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::{Bytes, BytesMut};
+
+#[cfg(doc)]
+use super::RangeCache;
+use super::inner::CacheInner;
+use crate::file::{FileState, Inner as FileInner, same_stamp};
+use crate::key::{FileKey, Stamp};
+
+/// A write in flight on one file (from [`RangeCache::begin_write`]). `Send`.
+///
+/// Finish it with [`patch`](Self::patch), [`truncate`](Self::truncate) or
+/// [`release`](Self::release). Dropping it unfinished means the write failed or was
+/// abandoned: its outcome on disk is unknown, so the file is invalidated and its recorded
+/// stamp forgotten.
+///
+/// # Examples
+///
+/// See [`RangeCache::begin_write`].
+pub struct WriteGuard {
+    cache: Arc<CacheInner>,
+    file: Option<Arc<FileState>>,
+    seq: u64,
+    exclusive: bool,
+}
+
+impl fmt::Debug for WriteGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteGuard")
+            .field("key", &self.file.as_ref().map(|f| f.key))
+            .field("seq", &self.seq)
+            .field("exclusive", &self.exclusive)
+            .finish()
+    }
+}
+
+/// What finished a write.
+enum Finish<'a> {
+    Patch {
+        before: &'a Stamp,
+        after: &'a Stamp,
+        offset: u64,
+        data: &'a [u8],
+    },
+    Truncate {
+        before: &'a Stamp,
+        after: &'a Stamp,
+        len: u64,
+    },
+    Release,
+    Abandon,
+}
+
+impl WriteGuard {
+    /// Registers a write on `key` (see [`RangeCache::begin_write`]).
+    pub(super) fn begin(cache: &Arc<CacheInner>, key: FileKey) -> WriteGuard {
+        let file = cache.file_state(key);
+        let (seq, exclusive) = {
+            let mut f = file.lock();
+            let exclusive = f.writes_in_flight == 0;
+            f.writes_in_flight = f.writes_in_flight.saturating_add(1);
+            f.write_seq = f.write_seq.wrapping_add(1);
+            file.publish(&f);
+            (f.write_seq, exclusive)
+        };
+        WriteGuard {
+            cache: Arc::clone(cache),
+            file: Some(file),
+            seq,
+            exclusive,
+        }
+    }
+
+    /// The write of `data` at `offset` succeeded. `before` is the file's stamp taken
+    /// before the backend write, `after` the stamp after it.
+    ///
+    /// Patches in place if the cache holds the file under `before`, this write ran alone
+    /// (no other write on the file was in flight at any time during it) and
+    /// `after.len() == max(before.len(), offset + data.len())`; otherwise invalidates the
+    /// file. Patching: blocks wholly covered are replaced, partly covered ones are copied
+    /// and patched, the old tail block grows with the file (zero-filled up to the write),
+    /// blocks wholly covered by `data` (the tail block counting as whole when `data` reaches
+    /// the new end of file) and blocks wholly past the old end of file (zeros plus `data`)
+    /// are inserted;
+    /// all the file's blocks become valid under `after` in O(1). Counts `patched_bytes`
+    /// (bytes copied into cached blocks). If the cache did not know the file, the blocks
+    /// wholly covered by `data` are cached under `after`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(1);
+    /// let (s0, s1) = (Stamp::new(0, 0), Stamp::new(1024, 1));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[7u8; 1024]);
+    /// assert!(matches!(cache.lookup(key, &s1, 100, 800), Lookup::Hit(b) if b == vec![7u8; 800]));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn patch(mut self, before: &Stamp, after: &Stamp, offset: u64, data: &[u8]) {
+        self.finish(Finish::Patch {
+            before,
+            after,
+            offset,
+            data,
+        });
+    }
+
+    /// `set_len(len)` succeeded: drops blocks past `len`, trims the block containing
+    /// `len`, grows the old tail block with zeros when extending, and re-stamps the file's
+    /// blocks to `after`. Same conditions as [`patch`](Self::patch) (with
+    /// `after.len() == len`); otherwise, or if more block indices than the file has
+    /// resident blocks would have to be visited, invalidates the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(1);
+    /// let (s0, s1, s2) = (Stamp::new(0, 0), Stamp::new(1024, 1), Stamp::new(600, 2));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[7u8; 1024]);
+    /// cache.begin_write(key).truncate(&s1, &s2, 600);
+    /// assert!(matches!(cache.lookup(key, &s2, 0, 1024), Lookup::Hit(b) if b.len() == 600));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn truncate(mut self, before: &Stamp, after: &Stamp, len: u64) {
+        self.finish(Finish::Truncate { before, after, len });
+    }
+
+    /// The operation succeeded but changed nothing cached (a sync, say): just releases.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache};
+    /// let cache = RangeCache::builder().build()?;
+    /// cache.begin_write(FileKey::new(1)).release();
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn release(mut self) {
+        self.finish(Finish::Release);
+    }
+
+    fn finish(&mut self, how: Finish<'_>) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        let cache = &self.cache;
+        let mut f = file.lock();
+        let alone = self.exclusive && f.write_seq == self.seq;
+        match how {
+            Finish::Release => {}
+            Finish::Abandon => {
+                // The write's outcome is unknown: so is the file's version.
+                cache.bump_generation(&file, &mut f);
+                f.stamp = None;
+            }
+            Finish::Patch {
+                before,
+                after,
+                offset,
+                data,
+            } => {
+                let new_len = offset
+                    .checked_add(data.len() as u64)
+                    .map(|end| end.max(before.len()));
+                let ok = alone && new_len == Some(after.len());
+                if ok && same_stamp(&f, before) {
+                    let n = cache.patch_blocks(&file, &f, before.len(), after.len(), offset, data);
+                    cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
+                    f.stamp = Some(*after);
+                } else if ok && f.stamp.is_none() {
+                    // Unknown file: nothing cached to patch, but the data written is the
+                    // file's content under `after`.
+                    f.stamp = Some(*after);
+                    let n = cache.patch_blocks(&file, &f, after.len(), after.len(), offset, data);
+                    cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
+                } else {
+                    cache.bump_generation(&file, &mut f);
+                    f.stamp = Some(*after);
+                }
+            }
+            Finish::Truncate { before, after, len } => {
+                let ok = alone && after.len() == len && same_stamp(&f, before);
+                if ok && cache.truncate_blocks(&file, &f, before.len(), len) {
+                    f.stamp = Some(*after);
+                } else {
+                    cache.bump_generation(&file, &mut f);
+                    f.stamp = Some(*after);
+                }
+            }
+        }
+        f.writes_in_flight = f.writes_in_flight.saturating_sub(1);
+        file.publish(&f);
+    }
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        self.finish(Finish::Abandon);
+    }
+}
+
+impl CacheInner {
+    /// Applies a successful write of `data` at `offset` to the blocks of `file` (valid
+    /// under `before`, generation `f.generation`) so that they become valid under a file
+    /// of length `new_len`. Returns the bytes copied into cached blocks.
+    fn patch_blocks(
+        &self,
+        file: &Arc<FileState>,
+        f: &FileInner,
+        old_len: u64,
+        new_len: u64,
+        offset: u64,
+        data: &[u8],
+    ) -> u64 {
+        let bs = self.block_size();
+        let gen_ = f.generation;
+        let w_end = offset + data.len() as u64; // checked by the caller
+        let mut indices: Vec<u64> = Vec::new();
+        if !old_len.is_multiple_of(bs) && new_len > old_len {
+            indices.push(old_len >> self.block_shift);
+        }
+        if !data.is_empty() {
+            let (a, b) = (offset >> self.block_shift, (w_end - 1) >> self.block_shift);
+            for i in a..=b {
+                if indices.last() != Some(&i) {
+                    indices.push(i);
+                }
+            }
+        }
+        let mut patched = 0u64;
+        for i in indices {
+            let b_start = self.block_start(i);
+            if b_start >= new_len {
+                continue;
+            }
+            let want = (new_len - b_start).min(bs);
+            let b_end = b_start + want;
+            let (is, ie) = (offset.max(b_start), w_end.min(b_end));
+            if !data.is_empty() && is == b_start && ie == b_end {
+                let d = &data[(b_start - offset) as usize..(b_end - offset) as usize];
+                patched += want;
+                self.insert_block(file, i, gen_, Bytes::copy_from_slice(d));
+                continue;
+            }
+            // A block wholly past the old end of file is known without the cache: zeros
+            // (the hole) overlaid with the write. Otherwise patch the cached block, if any.
+            let old = if b_start >= old_len {
+                Bytes::new()
+            } else {
+                let expect = (old_len - b_start).min(bs);
+                match self.take_current(file, i, gen_, expect) {
+                    Some(old) => old,
+                    None => continue,
+                }
+            };
+            // Patch in place when no reader holds a slice of the block; copy otherwise.
+            let mut buf = match old.try_into_mut() {
+                Ok(mut own) => {
+                    own.truncate(want as usize);
+                    own
+                }
+                Err(old) => {
+                    let mut buf = BytesMut::with_capacity(want as usize);
+                    buf.extend_from_slice(&old[..old.len().min(want as usize)]);
+                    buf
+                }
+            };
+            buf.resize(want as usize, 0);
+            if is < ie {
+                buf[(is - b_start) as usize..(ie - b_start) as usize]
+                    .copy_from_slice(&data[(is - offset) as usize..(ie - offset) as usize]);
+                patched += ie - is;
+            }
+            self.insert_block(file, i, gen_, buf.freeze());
+        }
+        patched
+    }
+
+    /// Applies a successful `set_len(len)` to the blocks of `file`. Returns false when
+    /// too many block indices would have to be visited (the caller invalidates instead).
+    fn truncate_blocks(
+        &self,
+        file: &Arc<FileState>,
+        f: &FileInner,
+        old_len: u64,
+        len: u64,
+    ) -> bool {
+        let bs = self.block_size();
+        let gen_ = f.generation;
+        if len < old_len {
+            let first_drop = len.div_ceil(bs);
+            let last = (old_len - 1) >> self.block_shift;
+            if first_drop <= last {
+                let count = last - first_drop + 1;
+                let budget = (file.blocks().max(0) as u64).saturating_mul(2).max(64);
+                if count > budget {
+                    return false;
+                }
+                for i in first_drop..=last {
+                    self.remove_block(file, i);
+                }
+            }
+            if !len.is_multiple_of(bs) {
+                let i = len >> self.block_shift;
+                let b_start = self.block_start(i);
+                let expect = (old_len - b_start).min(bs);
+                if let Some(old) = self.take_current(file, i, gen_, expect) {
+                    let keep = (len - b_start) as usize;
+                    self.insert_block(file, i, gen_, Bytes::copy_from_slice(&old[..keep]));
+                }
+            }
+        } else if len > old_len && !old_len.is_multiple_of(bs) {
+            let i = old_len >> self.block_shift;
+            let b_start = self.block_start(i);
+            if let Some(old) = self.take_current(file, i, gen_, old_len - b_start) {
+                let want = (len - b_start).min(bs) as usize;
+                let mut buf = BytesMut::with_capacity(want);
+                buf.extend_from_slice(&old);
+                buf.resize(want, 0);
+                self.insert_block(file, i, gen_, buf.freeze());
+            }
+        }
+        true
+    }
+}
