@@ -244,16 +244,12 @@ impl FillGuard {
             && f.writes_in_flight == 0
             && same_stamp(&f, &m.stamp)
         {
-            let start = m.range.start;
-            let data_end = start.saturating_add(data.len() as u64).min(m.range.end);
-            for i in m.blocks.clone() {
-                let b_start = cache.block_start(i);
-                let b_end = cache.block_end(i).min(m.stamp.len());
-                if b_start >= b_end || data_end < b_end {
-                    break;
-                }
-                let d = &data[(b_start - start) as usize..(b_end - start) as usize];
-                cache.insert_block(&m.file, i, m.generation, Bytes::copy_from_slice(d));
+            let filled = cache
+                .blocks
+                .filled(m.blocks.clone(), &m.range, data.len(), m.stamp.len());
+            for (i, d) in filled {
+                let block = Bytes::copy_from_slice(&data[d]);
+                cache.insert_block(&m.file, i, m.generation, block);
             }
         }
         // Release the claim only now, so woken waiters find the blocks.

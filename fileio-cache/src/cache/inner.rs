@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGua
 use bytes::Bytes;
 use dashmap::DashMap;
 
+use super::blocks::Blocks;
 use crate::file::{FileState, Inner as FileInner, NO_STAMP_NANOS};
 use crate::key::{FileKey, block_hash};
 use crate::shard::{BlockKey, Entry, Shard};
@@ -39,7 +40,7 @@ pub(super) struct ShardCell {
 /// The shared state behind every clone of a [`RangeCache`].
 pub(super) struct CacheInner {
     pub(super) shards: Box<[ShardCell]>,
-    pub(super) block_shift: u32,
+    pub(super) blocks: Blocks,
     pub(super) seed: u64,
     pub(super) capacity: AtomicU64,
     /// Serializes `set_capacity` so that the shards' shares always sum to `capacity`.
@@ -64,7 +65,7 @@ impl CacheInner {
             .collect();
         CacheInner {
             shards,
-            block_shift: block_size.trailing_zeros(),
+            blocks: Blocks::new(block_size.trailing_zeros()),
             seed: RandomState::new().hash_one(0x5eed_u64),
             capacity: AtomicU64::new(capacity),
             capacity_lock: Mutex::new(()),
@@ -85,23 +86,6 @@ pub(super) fn shard_share(capacity: u64, n: usize, i: usize) -> u64 {
 pub(super) const PRUNE_MIN: usize = 1024;
 
 impl CacheInner {
-    #[inline]
-    pub(super) fn block_size(&self) -> u64 {
-        1 << self.block_shift
-    }
-
-    /// Start of block `index`.
-    #[inline]
-    pub(super) fn block_start(&self, index: u64) -> u64 {
-        index << self.block_shift
-    }
-
-    /// End of block `index` (saturating at `u64::MAX`).
-    #[inline]
-    pub(super) fn block_end(&self, index: u64) -> u64 {
-        self.block_start(index).saturating_add(self.block_size())
-    }
-
     #[inline]
     pub(super) fn block_key(&self, file: FileKey, index: u64) -> BlockKey {
         BlockKey::new(file, index, block_hash(self.seed, file, index))
@@ -233,16 +217,15 @@ impl CacheInner {
                     .entry(Arc::as_ptr(&e.file))
                     .or_insert_with(|| (Arc::clone(&e.file), 0));
                 slot.1 += 1;
-                if e.data.is_empty() || e.data.len() as u64 > self.block_size() {
+                if e.data.is_empty() || e.data.len() as u64 > self.blocks.size() {
                     return Err(format!("block {:?}: bad length {}", k, e.data.len()));
                 }
                 let snap = e.file.snapshot();
                 if snap.writes_in_flight == 0 && e.generation == snap.generation {
-                    let start = self.block_start(k.index);
                     if snap.stamp.at_nanos == NO_STAMP_NANOS {
                         return Err(format!("block {:?} of a file with no stamp", k));
                     }
-                    let want = snap.stamp.len.saturating_sub(start).min(self.block_size());
+                    let want = self.blocks.len_in(k.index, snap.stamp.len);
                     if e.data.len() as u64 != want {
                         return Err(format!(
                             "block {:?}: length {} but the file (len {}) needs {want}",

@@ -6,8 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
+use super::blocks::{assemble, clamp};
 use super::inner::{CacheInner, read};
 use super::{Lookup, Miss};
 use crate::file::{FileState, NO_STAMP_NANOS, Snapshot, same_stamp};
@@ -19,12 +20,8 @@ impl CacheInner {
     /// recorded). The block's own link to its file's state gives the recorded version, so
     /// no per-file table is consulted. `None` sends the caller down the full path.
     pub(super) fn hit_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Bytes> {
-        let last = offset.checked_add(len.checked_sub(1)? as u64)?;
-        let first = offset >> self.block_shift;
-        if last >> self.block_shift != first {
-            return None;
-        }
-        let k = self.block_key(key, first);
+        let index = self.blocks.single_block(offset, len)?;
+        let k = self.block_key(key, index);
         let cell = self.cell(&k);
         let shard = read(&cell.shard);
         let e = shard.get(&k)?;
@@ -35,15 +32,15 @@ impl CacheInner {
         {
             return None;
         }
-        let end = (last + 1).min(snap.stamp.len);
-        let base = self.block_start(first);
-        if offset >= end || ((end - base) as usize) > e.data.len() {
+        let bytes = clamp(offset, len, snap.stamp.len)?;
+        let base = self.blocks.start(index);
+        if self.blocks.need(index, bytes.end) > e.data.len() {
             return None;
         }
         e.touch();
         let out = e
             .data
-            .slice((offset - base) as usize..(end - base) as usize);
+            .slice((bytes.start - base) as usize..(bytes.end - base) as usize);
         drop(shard);
         cell.hits.fetch_add(1, Ordering::Relaxed);
         Some(out)
@@ -60,25 +57,22 @@ impl CacheInner {
         len: usize,
         adopt: bool,
     ) -> Lookup {
-        let file_len = stamp.len();
-        let end = offset.saturating_add(len as u64).min(file_len);
-        let first = offset >> self.block_shift;
-        if offset >= end {
-            let k = self.block_key(key, first);
+        let Some(bytes) = clamp(offset, len, stamp.len()) else {
+            let k = self.block_key(key, self.blocks.index(offset));
             self.cell(&k).hits.fetch_add(1, Ordering::Relaxed);
             return Lookup::Hit(Bytes::new());
-        }
-        let last = (end - 1) >> self.block_shift;
+        };
+        let blocks = self.blocks.covering(&bytes);
         let enc = stamp.encode();
-        let first_key = self.block_key(key, first);
+        let first_key = self.block_key(key, blocks.start);
         let cell = self.cell(&first_key);
-        if first == last {
+        if blocks.end - blocks.start == 1 {
             // The hot path: one shard read lock, one map probe, a lock-free check of the
             // file's state, a slice.
             let shard = read(&cell.shard);
             if let Some(e) = shard.get(&first_key) {
-                let base = self.block_start(first);
-                let (lo, hi) = ((offset - base) as usize, (end - base) as usize);
+                let base = self.blocks.start(blocks.start);
+                let (lo, hi) = ((bytes.start - base) as usize, (bytes.end - base) as usize);
                 if e.data.len() >= hi && e.file.snapshot().serves(&enc, e.generation) {
                     e.touch();
                     let out = e.data.slice(lo..hi);
@@ -88,7 +82,7 @@ impl CacheInner {
                 }
             }
         }
-        let result = self.lookup_slow(this, key, stamp, &enc, offset, end, adopt);
+        let result = self.lookup_slow(this, key, stamp, &enc, bytes, adopt);
         let counter = match result {
             Lookup::Hit(_) => &cell.hits,
             Lookup::Miss(_) => &cell.misses,
@@ -117,24 +111,32 @@ impl CacheInner {
         }
     }
 
-    /// Bytes of block `index` a request ending at `end` needs.
-    fn need(&self, index: u64, end: u64) -> usize {
-        (end.min(self.block_end(index)) - self.block_start(index)) as usize
+    /// The block `index` a request ending at `end` needs, if valid (see `valid_block`).
+    fn needed_block(
+        &self,
+        file: &Arc<FileState>,
+        index: u64,
+        generation: u64,
+        end: u64,
+    ) -> Option<Bytes> {
+        self.valid_block(file, index, generation, self.blocks.need(index, end))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The non-empty, clamped request `bytes` when the hot path did not serve it: adopts
+    /// a new stamp, gathers the blocks (retrying if the file changes meanwhile) or builds
+    /// the [`Miss`] for the run of missing blocks.
     fn lookup_slow(
         &self,
         this: &Arc<CacheInner>,
         key: FileKey,
         stamp: &Stamp,
         enc: &EncodedStamp,
-        offset: u64,
-        end: u64,
+        bytes: Range<u64>,
         adopt: bool,
     ) -> Lookup {
-        let first = offset >> self.block_shift;
-        let last = (end - 1) >> self.block_shift;
+        let all = self.blocks.covering(&bytes);
+        let (first, last) = (all.start, all.end - 1);
+        let end = bytes.end;
         let file = self.file_state(key);
         let mut snap = file.snapshot();
         // While a write is in flight, miss without re-stamping: the stamp seen now may be
@@ -151,13 +153,11 @@ impl CacheInner {
             snap = file.snapshot();
         }
         let miss = |snap: &Snapshot, blocks: Range<u64>, cacheable: bool| {
-            let range =
-                self.block_start(blocks.start)..self.block_end(blocks.end - 1).min(stamp.len());
             Lookup::Miss(Miss {
                 cache: Arc::clone(this),
                 file: Arc::clone(&file),
                 stamp: *stamp,
-                range,
+                range: self.blocks.span(&blocks, stamp.len()),
                 blocks,
                 generation: snap.generation,
                 write_seq: snap.write_seq,
@@ -168,12 +168,12 @@ impl CacheInner {
         // re-stamp (rare) makes an attempt retry, and after the last it is a miss.
         for _ in 0..3 {
             if snap.writes_in_flight > 0 || snap.stamp != *enc {
-                return miss(&snap, first..last + 1, false);
+                return miss(&snap, all.clone(), false);
             }
             let mut parts = Vec::with_capacity((last - first + 1).min(1024) as usize);
             let mut first_missing = None;
-            for i in first..=last {
-                match self.valid_block(&file, i, snap.generation, self.need(i, end)) {
+            for i in all.clone() {
+                match self.needed_block(&file, i, snap.generation, end) {
                     Some(b) => parts.push(b),
                     None => {
                         first_missing = Some(i);
@@ -183,54 +183,17 @@ impl CacheInner {
             }
             if let Some(fm) = first_missing {
                 let mut lm = last;
-                while lm > fm
-                    && self
-                        .valid_block(&file, lm, snap.generation, self.need(lm, end))
-                        .is_some()
-                {
+                while lm > fm && self.needed_block(&file, lm, snap.generation, end).is_some() {
                     lm -= 1;
                 }
                 return miss(&snap, fm..lm + 1, true);
             }
             if file.seq() == snap.seq {
-                return Lookup::Hit(assemble(
-                    parts,
-                    offset - self.block_start(first),
-                    end - offset,
-                ));
+                let skip = bytes.start - self.blocks.start(first);
+                return Lookup::Hit(assemble(parts, skip, end - bytes.start));
             }
             snap = file.snapshot();
         }
-        miss(&snap, first..last + 1, true)
-    }
-}
-
-/// One `Bytes` for `len` bytes starting `skip` bytes into the concatenation of `parts`.
-fn assemble(parts: Vec<Bytes>, skip: u64, len: u64) -> Bytes {
-    let (skip, len) = (skip as usize, len as usize);
-    if parts.len() == 1 {
-        return parts[0].slice(skip..skip + len);
-    }
-    let mut out = BytesMut::with_capacity(len);
-    let mut skip = skip;
-    for p in &parts {
-        let from = skip.min(p.len());
-        skip -= from;
-        let take = (p.len() - from).min(len - out.len());
-        out.extend_from_slice(&p[from..from + take]);
-    }
-    out.freeze()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn assemble_slices_and_joins() {
-        let parts = vec![Bytes::from_static(b"abcd"), Bytes::from_static(b"efgh")];
-        assert_eq!(assemble(parts.clone(), 2, 4), "cdef");
-        assert_eq!(assemble(parts, 0, 8), "abcdefgh");
-        assert_eq!(assemble(vec![Bytes::from_static(b"abcd")], 1, 2), "bc");
+        miss(&snap, all, true)
     }
 }

@@ -20,10 +20,12 @@ use crate::file::NO_STAMP_NANOS;
 use crate::key::{FileKey, Stamp};
 use crate::shard::ENTRY_OVERHEAD;
 
+mod blocks;
 mod builder;
 mod fill;
 mod inner;
 mod lookup;
+mod patch;
 mod write;
 
 pub use builder::RangeCacheBuilder;
@@ -188,7 +190,7 @@ impl RangeCache {
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
     pub fn block_size(&self) -> usize {
-        1 << self.inner.block_shift
+        self.inner.blocks.size() as usize
     }
 
     /// The number of shards.

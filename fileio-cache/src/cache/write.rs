@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 #[cfg(doc)]
 use super::RangeCache;
 use super::inner::CacheInner;
+use super::patch::{BlockPatch, truncate_plan, write_plan};
 use crate::file::{FileState, Inner as FileInner, same_stamp};
 use crate::key::{FileKey, Stamp};
 
@@ -211,7 +212,8 @@ impl Drop for WriteGuard {
 impl CacheInner {
     /// Applies a successful write of `data` at `offset` to the blocks of `file` (valid
     /// under `before`, generation `f.generation`) so that they become valid under a file
-    /// of length `new_len`. Returns the bytes copied into cached blocks.
+    /// of length `new_len`, following [`write_plan`]. Returns the bytes copied into cached
+    /// blocks.
     fn patch_blocks(
         &self,
         file: &Arc<FileState>,
@@ -221,72 +223,56 @@ impl CacheInner {
         offset: u64,
         data: &[u8],
     ) -> u64 {
-        let bs = self.block_size();
         let gen_ = f.generation;
-        let w_end = offset + data.len() as u64; // checked by the caller
-        let mut indices: Vec<u64> = Vec::new();
-        if !old_len.is_multiple_of(bs) && new_len > old_len {
-            indices.push(old_len >> self.block_shift);
-        }
-        if !data.is_empty() {
-            let (a, b) = (offset >> self.block_shift, (w_end - 1) >> self.block_shift);
-            for i in a..=b {
-                if indices.last() != Some(&i) {
-                    indices.push(i);
-                }
-            }
-        }
         let mut patched = 0u64;
-        for i in indices {
-            let b_start = self.block_start(i);
-            if b_start >= new_len {
-                continue;
-            }
-            let want = (new_len - b_start).min(bs);
-            let b_end = b_start + want;
-            let (is, ie) = (offset.max(b_start), w_end.min(b_end));
-            if !data.is_empty() && is == b_start && ie == b_end {
-                let d = &data[(b_start - offset) as usize..(b_end - offset) as usize];
-                patched += want;
-                self.insert_block(file, i, gen_, Bytes::copy_from_slice(d));
-                continue;
-            }
-            // A block wholly past the old end of file is known without the cache: zeros
-            // (the hole) overlaid with the write. Otherwise patch the cached block, if any.
-            let old = if b_start >= old_len {
-                Bytes::new()
-            } else {
-                let expect = (old_len - b_start).min(bs);
-                match self.take_current(file, i, gen_, expect) {
-                    Some(old) => old,
-                    None => continue,
+        for p in write_plan(self.blocks, old_len, new_len, offset, data.len()) {
+            let copied = p.copied();
+            let (index, block) = match p {
+                BlockPatch::Replace { index, src } => (index, Bytes::copy_from_slice(&data[src])),
+                BlockPatch::Patch {
+                    index,
+                    old_len,
+                    len,
+                    dst,
+                    src,
+                } => {
+                    // A block wholly past the old end of file is known without the cache:
+                    // zeros (the hole) overlaid with the write. Otherwise patch the cached
+                    // block, if any.
+                    let old = match old_len {
+                        None => Bytes::new(),
+                        Some(expect) => match self.take_current(file, index, gen_, expect) {
+                            Some(old) => old,
+                            None => continue,
+                        },
+                    };
+                    // Patch in place when no reader holds a slice of the block; copy
+                    // otherwise.
+                    let mut buf = match old.try_into_mut() {
+                        Ok(mut own) => {
+                            own.truncate(len);
+                            own
+                        }
+                        Err(old) => {
+                            let mut buf = BytesMut::with_capacity(len);
+                            buf.extend_from_slice(&old[..old.len().min(len)]);
+                            buf
+                        }
+                    };
+                    buf.resize(len, 0);
+                    buf[dst].copy_from_slice(&data[src]);
+                    (index, buf.freeze())
                 }
             };
-            // Patch in place when no reader holds a slice of the block; copy otherwise.
-            let mut buf = match old.try_into_mut() {
-                Ok(mut own) => {
-                    own.truncate(want as usize);
-                    own
-                }
-                Err(old) => {
-                    let mut buf = BytesMut::with_capacity(want as usize);
-                    buf.extend_from_slice(&old[..old.len().min(want as usize)]);
-                    buf
-                }
-            };
-            buf.resize(want as usize, 0);
-            if is < ie {
-                buf[(is - b_start) as usize..(ie - b_start) as usize]
-                    .copy_from_slice(&data[(is - offset) as usize..(ie - offset) as usize]);
-                patched += ie - is;
-            }
-            self.insert_block(file, i, gen_, buf.freeze());
+            patched += copied;
+            self.insert_block(file, index, gen_, block);
         }
         patched
     }
 
-    /// Applies a successful `set_len(len)` to the blocks of `file`. Returns false when
-    /// too many block indices would have to be visited (the caller invalidates instead).
+    /// Applies a successful `set_len(len)` to the blocks of `file`, following
+    /// [`truncate_plan`]. Returns false when too many block indices would have to be
+    /// visited (the caller invalidates instead).
     fn truncate_blocks(
         &self,
         file: &Arc<FileState>,
@@ -294,40 +280,32 @@ impl CacheInner {
         old_len: u64,
         len: u64,
     ) -> bool {
-        let bs = self.block_size();
         let gen_ = f.generation;
-        if len < old_len {
-            let first_drop = len.div_ceil(bs);
-            let last = (old_len - 1) >> self.block_shift;
-            if first_drop <= last {
-                let count = last - first_drop + 1;
-                let budget = (file.blocks().max(0) as u64).saturating_mul(2).max(64);
-                if count > budget {
-                    return false;
-                }
-                for i in first_drop..=last {
-                    self.remove_block(file, i);
-                }
+        let plan = truncate_plan(self.blocks, old_len, len);
+        if !plan.drop.is_empty() {
+            let count = plan.drop.end - plan.drop.start;
+            let budget = (file.blocks().max(0) as u64).saturating_mul(2).max(64);
+            if count > budget {
+                return false;
             }
-            if !len.is_multiple_of(bs) {
-                let i = len >> self.block_shift;
-                let b_start = self.block_start(i);
-                let expect = (old_len - b_start).min(bs);
-                if let Some(old) = self.take_current(file, i, gen_, expect) {
-                    let keep = (len - b_start) as usize;
-                    self.insert_block(file, i, gen_, Bytes::copy_from_slice(&old[..keep]));
-                }
+            for i in plan.drop {
+                self.remove_block(file, i);
             }
-        } else if len > old_len && !old_len.is_multiple_of(bs) {
-            let i = old_len >> self.block_shift;
-            let b_start = self.block_start(i);
-            if let Some(old) = self.take_current(file, i, gen_, old_len - b_start) {
-                let want = (len - b_start).min(bs) as usize;
-                let mut buf = BytesMut::with_capacity(want);
+        }
+        if let Some(r) = plan.resize
+            && let Some(old) = self.take_current(file, r.index, gen_, r.old_len)
+        {
+            // Trimmed blocks are copied into an allocation of their new size, so the
+            // memory freed matches the bytes no longer counted.
+            let block = if r.len <= old.len() {
+                Bytes::copy_from_slice(&old[..r.len])
+            } else {
+                let mut buf = BytesMut::with_capacity(r.len);
                 buf.extend_from_slice(&old);
-                buf.resize(want, 0);
-                self.insert_block(file, i, gen_, buf.freeze());
-            }
+                buf.resize(r.len, 0);
+                buf.freeze()
+            };
+            self.insert_block(file, r.index, gen_, block);
         }
         true
     }
