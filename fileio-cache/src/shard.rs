@@ -230,13 +230,13 @@ impl Shard {
         Inserted::Yes
     }
 
-    /// Removes `key` if resident (not counted as an eviction). Returns whether it was.
-    /// Removes and returns the entry for `key`, if resident.
+    /// Removes and returns the entry for `key`, if resident (not counted as an eviction).
     pub(crate) fn take(&mut self, key: &BlockKey) -> Option<Entry> {
         let i = self.map.get(key).copied()?;
         Some(self.unlink(i))
     }
 
+    /// Removes `key` if resident (not counted as an eviction). Returns whether it was.
     pub(crate) fn remove(&mut self, key: &BlockKey) -> bool {
         match self.map.get(key).copied() {
             Some(i) => {

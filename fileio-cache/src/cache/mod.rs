@@ -6,7 +6,9 @@
 //!   per-file table, counters) and the block-level operations on it, plus `validate`;
 //! - `lookup`: the hit paths and the slow path that builds a [`Miss`];
 //! - `fill`: single flight ([`Miss`], [`Fill`], [`FillGuard`], [`FillWait`]);
-//! - `write`: the write guard ([`WriteGuard`]) and how a finished write patches blocks.
+//! - `write`: the write guard ([`WriteGuard`]) and how a finished write patches blocks;
+//! - `blocks` and `patch`: the pure arithmetic those use (which blocks cover a range,
+//!   how a write or `set_len` lands on blocks), unit-tested against a plain model.
 //!
 //! [`Shard`]: crate::shard::Shard
 
@@ -52,8 +54,8 @@ pub const DEFAULT_BLOCK_SIZE: usize = 16 << 10;
 /// the structural part stays below it).
 pub const ENTRY_OVERHEAD_BYTES: u64 = ENTRY_OVERHEAD;
 
-/// A process-wide, sharded, byte-bounded cache of file blocks. See the
-/// [crate documentation](crate) for the design.
+/// A sharded, byte-bounded cache of file blocks ([`global`](Self::global) is the
+/// process-wide one). See the [crate documentation](crate) for the design.
 ///
 /// Cloning is cheap and shares the cache. `RangeCache` is `Send + Sync`.
 ///
@@ -290,8 +292,9 @@ impl RangeCache {
     /// `invalidations` grows by one and the new stamp is recorded. While a write on `key`
     /// is in flight (see [`begin_write`](Self::begin_write)) every lookup that needs data
     /// misses, and a different stamp is not recorded then (it may be the write's own
-    /// change; the write's completion records the stamp after it). A range covered by one block is returned as a slice of it (no copy); one
-    /// spanning several blocks is copied once. Counts one hit or one miss.
+    /// change; the write's completion records the stamp after it). A range covered by one
+    /// block is returned as a slice of it (no copy); one spanning several blocks is copied
+    /// once. Counts one hit or one miss.
     ///
     /// # Examples
     ///
@@ -395,8 +398,8 @@ impl RangeCache {
     ///
     /// The dropped blocks stay counted in `resident_bytes` until eviction reaches them
     /// (the SIEVE hand evicts a block of an old generation as soon as it reaches it,
-    /// visited or not), so the counters stay truthful and within capacity. Counts one invalidation if the
-    /// cache knew the file.
+    /// visited or not), so the counters stay truthful and within capacity. Counts one
+    /// invalidation if the cache records a stamp for the file.
     ///
     /// # Examples
     ///
@@ -453,9 +456,11 @@ pub struct CacheStats {
     pub hits: u64,
     /// Lookups that returned a [`Miss`] (one per request).
     pub misses: u64,
-    /// Payload bytes inserted (fills and patches).
+    /// Payload bytes inserted (fills, patches and blocks resized by truncation).
     pub inserted_bytes: u64,
-    /// Payload bytes evicted to make room (not counting `clear` or replaced blocks).
+    /// Payload bytes evicted, to make room for new blocks or after
+    /// [`set_capacity`](RangeCache::set_capacity) shrank the cache (not counting `clear`,
+    /// blocks replaced or patched, or blocks dropped by truncation).
     pub evicted_bytes: u64,
     /// Bytes copied into cached blocks by [`WriteGuard::patch`].
     pub patched_bytes: u64,

@@ -81,17 +81,18 @@ impl WriteGuard {
     /// The write of `data` at `offset` succeeded. `before` is the file's stamp taken
     /// before the backend write, `after` the stamp after it.
     ///
-    /// Patches in place if the cache holds the file under `before`, this write ran alone
-    /// (no other write on the file was in flight at any time during it) and
-    /// `after.len() == max(before.len(), offset + data.len())`; otherwise invalidates the
-    /// file. Patching: blocks wholly covered are replaced, partly covered ones are copied
-    /// and patched, the old tail block grows with the file (zero-filled up to the write),
-    /// blocks wholly covered by `data` (the tail block counting as whole when `data` reaches
-    /// the new end of file) and blocks wholly past the old end of file (zeros plus `data`)
-    /// are inserted;
-    /// all the file's blocks become valid under `after` in O(1). Counts `patched_bytes`
-    /// (bytes copied into cached blocks). If the cache did not know the file, the blocks
-    /// wholly covered by `data` are cached under `after`.
+    /// Patches the cached blocks if the cache records `before` for the file, this write ran
+    /// alone (no other write on the file was in flight at any time during it) and
+    /// `after.len() == max(before.len(), offset + data.len())`. Patching: resident blocks
+    /// the write covers partly are patched (in place when no reader holds a slice of them,
+    /// on a copy otherwise), the old tail block grows with the file (zero-filled up to the
+    /// write), and the blocks `data` covers wholly (the tail block counting as whole when
+    /// `data` reaches the new end of file) or that the write reaches past the old end of
+    /// file (zeros plus `data`) are inserted; all the file's blocks become valid under
+    /// `after` in O(1). Counts `patched_bytes` (bytes copied into cached blocks). If the
+    /// cache records no stamp for the file, the same conditions but any `before` cache the
+    /// blocks `data` covers wholly under `after`. Otherwise the file is invalidated and
+    /// `after` recorded.
     ///
     /// # Examples
     ///
@@ -116,8 +117,8 @@ impl WriteGuard {
     /// `set_len(len)` succeeded: drops blocks past `len`, trims the block containing
     /// `len`, grows the old tail block with zeros when extending, and re-stamps the file's
     /// blocks to `after`. Same conditions as [`patch`](Self::patch) (with
-    /// `after.len() == len`); otherwise, or if more block indices than the file has
-    /// resident blocks would have to be visited, invalidates the file.
+    /// `after.len() == len`); otherwise, or if more block indices would have to be visited
+    /// than twice the file's resident blocks (and more than 64), invalidates the file.
     ///
     /// # Examples
     ///
