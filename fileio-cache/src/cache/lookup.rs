@@ -91,15 +91,16 @@ impl CacheInner {
         result
     }
 
-    /// The block `index` of `file` if it is resident, belongs to `generation` and covers
-    /// `need` bytes from its start; marks it visited.
+    /// The block `index` of `file` if it is resident, belongs to `generation` and holds
+    /// the bytes a request ending at `end` needs from it; marks it visited.
     fn valid_block(
         &self,
         file: &Arc<FileState>,
         index: u64,
         generation: u64,
-        need: usize,
+        end: u64,
     ) -> Option<Bytes> {
+        let need = self.blocks.need(index, end);
         let k = self.block_key(file.key, index);
         let shard = read(&self.cell(&k).shard);
         let e = shard.get(&k)?;
@@ -109,17 +110,6 @@ impl CacheInner {
         } else {
             None
         }
-    }
-
-    /// The block `index` a request ending at `end` needs, if valid (see `valid_block`).
-    fn needed_block(
-        &self,
-        file: &Arc<FileState>,
-        index: u64,
-        generation: u64,
-        end: u64,
-    ) -> Option<Bytes> {
-        self.valid_block(file, index, generation, self.blocks.need(index, end))
     }
 
     /// The non-empty, clamped request `bytes` when the hot path did not serve it: adopts
@@ -173,7 +163,7 @@ impl CacheInner {
             let mut parts = Vec::with_capacity((last - first + 1).min(1024) as usize);
             let mut first_missing = None;
             for i in all.clone() {
-                match self.needed_block(&file, i, snap.generation, end) {
+                match self.valid_block(&file, i, snap.generation, end) {
                     Some(b) => parts.push(b),
                     None => {
                         first_missing = Some(i);
@@ -183,7 +173,7 @@ impl CacheInner {
             }
             if let Some(fm) = first_missing {
                 let mut lm = last;
-                while lm > fm && self.needed_block(&file, lm, snap.generation, end).is_some() {
+                while lm > fm && self.valid_block(&file, lm, snap.generation, end).is_some() {
                     lm -= 1;
                 }
                 return miss(&snap, fm..lm + 1, true);

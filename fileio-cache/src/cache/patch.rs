@@ -1,10 +1,13 @@
 //! Pure patch arithmetic: which blocks a successful write or `set_len` touches and what
 //! each becomes (replaced by the written bytes, patched at an offset within the block,
-//! grown with zeros, trimmed or dropped). No locks and no state: `write.rs` applies the
-//! plans to the shards, and the tests below apply them to a plain model (a `Vec<u8>`
-//! file cut into blocks) and compare with the file after the write.
+//! grown with zeros, trimmed or dropped), and applying such a plan through two callbacks
+//! (take a block's current bytes, insert its new ones). No locks and no state: `write.rs`
+//! passes callbacks on the shards; the tests below pass callbacks on a plain model (a
+//! `Vec<u8>` file cut into blocks) and compare with the file after the write.
 
 use std::ops::Range;
+
+use bytes::{Bytes, BytesMut};
 
 use super::blocks::Blocks;
 
@@ -29,12 +32,76 @@ pub(super) enum BlockPatch {
 }
 
 impl BlockPatch {
+    /// The block this changes.
+    pub(super) fn index(&self) -> u64 {
+        match self {
+            BlockPatch::Replace { index, .. } | BlockPatch::Patch { index, .. } => *index,
+        }
+    }
+
     /// The bytes of `data` this copies into the block.
     pub(super) fn copied(&self) -> u64 {
         match self {
             BlockPatch::Replace { src, .. } | BlockPatch::Patch { src, .. } => src.len() as u64,
         }
     }
+
+    /// The block's new bytes, from its `old` ones (exactly `old_len` bytes; empty for a
+    /// replaced block or a hole) and the written `data`. A partly written block is
+    /// patched in place when nothing else holds a slice of `old`, on a copy otherwise.
+    fn apply(self, old: Bytes, data: &[u8]) -> Bytes {
+        let (len, dst, src) = match self {
+            BlockPatch::Replace { src, .. } => return Bytes::copy_from_slice(&data[src]),
+            BlockPatch::Patch { len, dst, src, .. } => (len, dst, src),
+        };
+        let mut buf = match old.try_into_mut() {
+            Ok(mut own) => {
+                own.truncate(len);
+                own
+            }
+            Err(old) => {
+                let mut buf = BytesMut::with_capacity(len);
+                buf.extend_from_slice(&old[..old.len().min(len)]);
+                buf
+            }
+        };
+        buf.resize(len, 0);
+        buf[dst].copy_from_slice(&data[src]);
+        buf.freeze()
+    }
+}
+
+/// Applies `plan` (from [`write_plan`]) for the written `data`: `take(index, len)` must
+/// remove block `index` and return its bytes if it is resident (in the current
+/// generation) with exactly `len` bytes; `insert(index, bytes)` stores a block. A block
+/// to patch that `take` does not return is left alone. Returns the bytes of `data`
+/// copied into blocks.
+pub(super) fn apply_write(
+    plan: Vec<BlockPatch>,
+    data: &[u8],
+    mut take: impl FnMut(u64, u64) -> Option<Bytes>,
+    mut insert: impl FnMut(u64, Bytes),
+) -> u64 {
+    let mut copied = 0;
+    for p in plan {
+        // A block wholly past the old end of file is known without the cache: zeros (the
+        // hole) overlaid with the write. Otherwise patch the cached block, if any.
+        let old = match &p {
+            BlockPatch::Patch {
+                index,
+                old_len: Some(expect),
+                ..
+            } => match take(*index, *expect) {
+                Some(old) => old,
+                None => continue,
+            },
+            _ => Bytes::new(),
+        };
+        copied += p.copied();
+        let index = p.index();
+        insert(index, p.apply(old, data));
+    }
+    copied
 }
 
 /// The blocks a successful write of `len` bytes at `offset` touches, in the order they
@@ -118,6 +185,30 @@ pub(super) struct Resize {
     pub(super) len: usize,
 }
 
+impl Resize {
+    /// Applies the resize through `take` and `insert` (as in [`apply_write`]). A trimmed
+    /// block is copied into an allocation of its new size, so the memory freed matches
+    /// the bytes no longer counted.
+    pub(super) fn apply(
+        &self,
+        take: impl FnOnce(u64, u64) -> Option<Bytes>,
+        insert: impl FnOnce(u64, Bytes),
+    ) {
+        let Some(old) = take(self.index, self.old_len) else {
+            return;
+        };
+        let block = if self.len <= old.len() {
+            Bytes::copy_from_slice(&old[..self.len])
+        } else {
+            let mut buf = BytesMut::with_capacity(self.len);
+            buf.extend_from_slice(&old);
+            buf.resize(self.len, 0);
+            buf.freeze()
+        };
+        insert(self.index, block);
+    }
+}
+
 /// The blocks a file going from `old_len` to `len` bytes (by `set_len`) drops and
 /// resizes.
 pub(super) fn truncate_plan(blocks: Blocks, old_len: u64, len: u64) -> TruncatePlan {
@@ -153,6 +244,7 @@ pub(super) fn truncate_plan(blocks: Blocks, old_len: u64, len: u64) -> TruncateP
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
     use std::collections::BTreeMap;
 
     use proptest::prelude::*;
@@ -161,68 +253,49 @@ mod tests {
     use crate::cache::blocks::tests::{model_block, model_file};
 
     /// The cached blocks of a file, by index.
-    type Cached = BTreeMap<u64, Vec<u8>>;
+    type Cached = RefCell<BTreeMap<u64, Bytes>>;
 
     /// Some of `file`'s blocks (those whose bit is set in `mask`), as the cache holds them.
     fn cached(file: &[u8], size: usize, mask: u64) -> Cached {
-        (0..file.len().div_ceil(size) as u64)
+        let blocks = (0..file.len().div_ceil(size) as u64)
             .filter(|i| mask >> (i % 64) & 1 == 1)
-            .map(|i| (i, model_block(file, size, i).to_vec()))
-            .collect()
+            .map(|i| (i, Bytes::copy_from_slice(model_block(file, size, i))));
+        RefCell::new(blocks.collect())
     }
 
     /// `take_current` on the model: the block, removed, if it has `expect` bytes (a
     /// block of another length is removed too).
-    fn take(cache: &mut Cached, index: u64, expect: u64) -> Option<Vec<u8>> {
-        cache.remove(&index).filter(|b| b.len() as u64 == expect)
-    }
-
-    /// Applies a write plan the way `patch_blocks` does.
-    fn apply_write(cache: &mut Cached, plan: &[BlockPatch], data: &[u8]) {
-        for p in plan {
-            match p {
-                BlockPatch::Replace { index, src } => {
-                    cache.insert(*index, data[src.clone()].to_vec());
-                }
-                BlockPatch::Patch {
-                    index,
-                    old_len,
-                    len,
-                    dst,
-                    src,
-                } => {
-                    let old = match old_len {
-                        None => Vec::new(),
-                        Some(expect) => match take(cache, *index, *expect) {
-                            Some(old) => old,
-                            None => continue,
-                        },
-                    };
-                    let mut buf = old;
-                    buf.resize(*len, 0);
-                    buf[dst.clone()].copy_from_slice(&data[src.clone()]);
-                    cache.insert(*index, buf);
-                }
-            }
+    fn take(cache: &Cached) -> impl FnMut(u64, u64) -> Option<Bytes> + '_ {
+        |index, expect| {
+            let old = cache.borrow_mut().remove(&index);
+            old.filter(|b| b.len() as u64 == expect)
         }
     }
 
-    /// Applies a truncate plan the way `truncate_blocks` does.
-    fn apply_truncate(cache: &mut Cached, plan: &TruncatePlan) {
+    fn insert(cache: &Cached) -> impl FnMut(u64, Bytes) + '_ {
+        |index, bytes| {
+            cache.borrow_mut().insert(index, bytes);
+        }
+    }
+
+    /// Applies a write plan to the model as `patch_blocks` does to the shards.
+    fn apply_plan(cache: &Cached, plan: Vec<BlockPatch>, data: &[u8]) {
+        apply_write(plan, data, take(cache), insert(cache));
+    }
+
+    /// Applies a truncate plan to the model as `truncate_blocks` does to the shards.
+    fn apply_truncate(cache: &Cached, plan: &TruncatePlan) {
         for i in plan.drop.clone() {
-            cache.remove(&i);
+            cache.borrow_mut().remove(&i);
         }
-        if let Some(r) = &plan.resize
-            && let Some(mut old) = take(cache, r.index, r.old_len)
-        {
-            old.resize(r.len, 0);
-            cache.insert(r.index, old);
+        if let Some(r) = &plan.resize {
+            r.apply(take(cache), insert(cache));
         }
     }
 
     /// Every cached block is the model's block of `file`, non-empty.
     fn agrees(cache: &Cached, file: &[u8], size: usize) -> Result<(), TestCaseError> {
-        for (i, b) in cache {
+        for (i, b) in cache.borrow().iter() {
             prop_assert!(!b.is_empty(), "block {} empty", i);
             prop_assert_eq!(&b[..], model_block(file, size, *i), "block {}", i);
         }
@@ -327,34 +400,37 @@ mod tests {
         assert_eq!(truncate_plan(b, u64::MAX, 0).drop, 0..(u64::MAX >> 3) + 1);
     }
 
+    /// A model file of `len` bytes over blocks of `1 << shift` bytes, with the blocks
+    /// whose bit is set in `mask` cached.
+    fn setup(shift: u32, len: usize, mask: u64) -> (Blocks, usize, Vec<u8>, Cached) {
+        let b = Blocks::new(shift);
+        let size = b.size() as usize;
+        let file = model_file(len, 1);
+        let cache = cached(&file, size, mask);
+        (b, size, file, cache)
+    }
+
     proptest! {
         /// A write patched into any subset of a file's cached blocks leaves every cached
         /// block equal to the model file after the write, and caches every block the
-        /// write covers wholly or that lies past the old end of file.
+        /// write covers wholly or reaches past the old end of file.
         #[test]
         fn write_plan_matches_the_model(
-            shift in 2u32..5,
-            old_len in 0usize..120,
-            offset in 0usize..150,
-            len in 0usize..70,
-            mask in any::<u64>(),
+            (shift, old_len, mask) in (2u32..5, 0usize..120, any::<u64>()),
+            (offset, len) in (0usize..150, 0usize..70),
         ) {
-            let b = Blocks::new(shift);
-            let size = b.size() as usize;
-            let file = model_file(old_len, 1);
+            let (b, size, file, cache) = setup(shift, old_len, mask);
             let data = model_file(len, 100);
             let new = written(&file, offset, &data);
-            let mut cache = cached(&file, size, mask);
             let plan = write_plan(b, old_len as u64, new.len() as u64, offset as u64, len);
-            apply_write(&mut cache, &plan, &data);
+            apply_plan(&cache, plan, &data);
             agrees(&cache, &new, size)?;
             for i in 0..new.len().div_ceil(size) as u64 {
                 let (start, block_len) = (b.start(i) as usize, model_block(&new, size, i).len());
                 let covered = len > 0 && start >= offset && start + block_len <= offset + len;
                 let written = len > 0 && start < offset + len && start + block_len > offset;
-                let past_old = written && start >= old_len;
-                if covered || past_old {
-                    prop_assert!(cache.contains_key(&i), "block {} not cached", i);
+                if covered || (written && start >= old_len) {
+                    prop_assert!(cache.borrow().contains_key(&i), "block {} not cached", i);
                 }
             }
         }
@@ -363,20 +439,16 @@ mod tests {
         /// after the write): only blocks the data covers wholly are cached.
         #[test]
         fn write_plan_on_an_unknown_file(
-            shift in 2u32..5,
-            offset in 0usize..150,
-            len in 0usize..70,
-            tail in 0usize..20,
+            (shift, tail) in (2u32..5, 0usize..20),
+            (offset, len) in (0usize..150, 0usize..70),
         ) {
-            let b = Blocks::new(shift);
-            let size = b.size() as usize;
             let data = model_file(len, 100);
-            let new = written(&model_file(offset + len + tail, 1), offset, &data);
-            let mut cache = Cached::new();
+            let (b, size, file, cache) = setup(shift, offset + len + tail, 0);
+            let new = written(&file, offset, &data);
             let new_len = new.len() as u64;
-            apply_write(&mut cache, &write_plan(b, new_len, new_len, offset as u64, len), &data);
+            apply_plan(&cache, write_plan(b, new_len, new_len, offset as u64, len), &data);
             agrees(&cache, &new, size)?;
-            for i in cache.keys() {
+            for i in cache.borrow().keys() {
                 let start = b.start(*i) as usize;
                 prop_assert!(start >= offset);
                 prop_assert!(start + model_block(&new, size, *i).len() <= offset + len);
@@ -384,28 +456,23 @@ mod tests {
         }
 
         /// `set_len` applied to any subset of the cached blocks leaves every cached block
-        /// equal to the model file cut or zero-extended to the new length.
+        /// equal to the model file cut or zero-extended to the new length, and grows the
+        /// old tail block with the file when it is cached.
         #[test]
         fn truncate_plan_matches_the_model(
-            shift in 2u32..5,
-            old_len in 0usize..120,
+            (shift, old_len, mask) in (2u32..5, 0usize..120, any::<u64>()),
             len in 0usize..150,
-            mask in any::<u64>(),
         ) {
-            let b = Blocks::new(shift);
-            let size = b.size() as usize;
-            let file = model_file(old_len, 1);
+            let (b, size, file, cache) = setup(shift, old_len, mask);
             let mut new = file.clone();
             new.resize(len, 0);
-            let mut cache = cached(&file, size, mask);
-            let had_tail = cache.contains_key(&b.index(old_len as u64)) && old_len % size != 0;
+            let tail = b.index(old_len as u64);
+            let had_tail = old_len % size != 0 && cache.borrow().contains_key(&tail);
             let plan = truncate_plan(b, old_len as u64, len as u64);
-            apply_truncate(&mut cache, &plan);
+            apply_truncate(&cache, &plan);
             agrees(&cache, &new, size)?;
-            // Nothing dropped that the new file still has in full (old) length, and the
-            // old tail block, when cached, grows with the file.
             if len > old_len && had_tail {
-                prop_assert!(cache.contains_key(&b.index(old_len as u64)));
+                prop_assert!(cache.borrow().contains_key(&tail));
             }
             for i in plan.drop {
                 prop_assert!(b.start(i) >= len as u64);

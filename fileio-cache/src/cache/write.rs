@@ -5,12 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
-
 #[cfg(doc)]
 use super::RangeCache;
 use super::inner::CacheInner;
-use super::patch::{BlockPatch, truncate_plan, write_plan};
+use super::patch::{apply_write, truncate_plan, write_plan};
 use crate::file::{FileState, Inner as FileInner, same_stamp};
 use crate::key::{FileKey, Stamp};
 
@@ -225,50 +223,12 @@ impl CacheInner {
         data: &[u8],
     ) -> u64 {
         let gen_ = f.generation;
-        let mut patched = 0u64;
-        for p in write_plan(self.blocks, old_len, new_len, offset, data.len()) {
-            let copied = p.copied();
-            let (index, block) = match p {
-                BlockPatch::Replace { index, src } => (index, Bytes::copy_from_slice(&data[src])),
-                BlockPatch::Patch {
-                    index,
-                    old_len,
-                    len,
-                    dst,
-                    src,
-                } => {
-                    // A block wholly past the old end of file is known without the cache:
-                    // zeros (the hole) overlaid with the write. Otherwise patch the cached
-                    // block, if any.
-                    let old = match old_len {
-                        None => Bytes::new(),
-                        Some(expect) => match self.take_current(file, index, gen_, expect) {
-                            Some(old) => old,
-                            None => continue,
-                        },
-                    };
-                    // Patch in place when no reader holds a slice of the block; copy
-                    // otherwise.
-                    let mut buf = match old.try_into_mut() {
-                        Ok(mut own) => {
-                            own.truncate(len);
-                            own
-                        }
-                        Err(old) => {
-                            let mut buf = BytesMut::with_capacity(len);
-                            buf.extend_from_slice(&old[..old.len().min(len)]);
-                            buf
-                        }
-                    };
-                    buf.resize(len, 0);
-                    buf[dst].copy_from_slice(&data[src]);
-                    (index, buf.freeze())
-                }
-            };
-            patched += copied;
-            self.insert_block(file, index, gen_, block);
-        }
-        patched
+        apply_write(
+            write_plan(self.blocks, old_len, new_len, offset, data.len()),
+            data,
+            |index, expect| self.take_current(file, index, gen_, expect),
+            |index, block| self.insert_block(file, index, gen_, block),
+        )
     }
 
     /// Applies a successful `set_len(len)` to the blocks of `file`, following
@@ -293,20 +253,11 @@ impl CacheInner {
                 self.remove_block(file, i);
             }
         }
-        if let Some(r) = plan.resize
-            && let Some(old) = self.take_current(file, r.index, gen_, r.old_len)
-        {
-            // Trimmed blocks are copied into an allocation of their new size, so the
-            // memory freed matches the bytes no longer counted.
-            let block = if r.len <= old.len() {
-                Bytes::copy_from_slice(&old[..r.len])
-            } else {
-                let mut buf = BytesMut::with_capacity(r.len);
-                buf.extend_from_slice(&old);
-                buf.resize(r.len, 0);
-                buf.freeze()
-            };
-            self.insert_block(file, r.index, gen_, block);
+        if let Some(r) = plan.resize {
+            r.apply(
+                |index, expect| self.take_current(file, index, gen_, expect),
+                |index, block| self.insert_block(file, index, gen_, block),
+            );
         }
         true
     }
