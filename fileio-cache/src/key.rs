@@ -7,8 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Identity of one file in the cache.
 ///
 /// Two handles on the same file must produce the same key, and two different files must
-/// produce different keys. Local files use `(device << 64) | inode`
-/// ([`FileKey::from_metadata`]); custom backends pick any stable 128-bit id (a hash of an
+/// produce different keys. The cache only compares keys; it never opens or inspects a
+/// file. Local files on Unix use `(device << 64) | inode` ([`FileKey::from_metadata`], a
+/// std-only convenience); custom backends pick any stable 128-bit id (a hash of an
 /// object store URL, say).
 ///
 /// # Examples
@@ -156,8 +157,10 @@ impl Stamp {
 
     /// The stamp of a local file as `fstat`/`stat` reports it.
     ///
-    /// `len` is the file length; `tag` is a strong 128-bit mix of (mtime ns, ctime ns,
-    /// inode, device) on Unix (of mtime and length elsewhere); `changed_at` is the later of
+    /// A std-only convenience for local files: the cache itself only compares stamps.
+    /// `len` is the file length; on Unix, `tag` holds mtime and ctime in nanoseconds, each
+    /// mixed with a hash of the inode or the device ([`from_stat_parts`](Self::from_stat_parts)),
+    /// and elsewhere it is a 128-bit mix of mtime and length; `changed_at` is the later of
     /// mtime and ctime (mtime elsewhere).
     ///
     /// # Examples

@@ -1,9 +1,12 @@
 //! The sharded, byte-bounded block cache behind fileio: lookups by byte range, single
 //! flight for misses, and patch-on-write.
 //!
-//! This crate knows nothing about files, open modes or runtimes: the engine in
-//! `fileio-core` asks it for `(file, version, offset, len)` and reads from its backend
-//! only what the cache reports missing.
+//! This crate knows nothing of open modes, runtimes or how bytes are read: it identifies
+//! content by a [`FileKey`] and its version by a [`Stamp`], both opaque to it. The engine
+//! in `fileio-core` asks it for `(file, version, offset, len)` and reads from its backend
+//! only what the cache reports missing. [`Stamp::from_metadata`] (and, on Unix,
+//! [`FileKey::from_metadata`]) are std-only conveniences that build these from a local
+//! file's metadata; nothing else here touches a file.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -60,14 +63,16 @@
 //! number; every block carries the generation it was filled in. A block is served only
 //! when its generation is the file's current one *and* the lookup's stamp equals the
 //! recorded one. A lookup with a different stamp drops all the file's data in O(1) by
-//! bumping the generation (no scan), records the new stamp and counts an invalidation.
+//! bumping the generation (no scan), records the new stamp and counts an invalidation
+//! (unless a write on the file is in flight: then it only misses).
 //! Blocks of old generations are unservable from that instant; they keep counting in
 //! `resident_bytes` until the eviction hand reaches them, and it evicts them then whatever
 //! their visited bit says (a replaced block is freed at once).
 //!
 //! **Patch-on-write.** [`RangeCache::begin_write`] returns a [`WriteGuard`]; when the
 //! backend write succeeded, [`WriteGuard::patch`] replaces blocks the write covers
-//! wholly, copies and patches blocks it covers partly, grows the tail block with the file,
+//! wholly, patches blocks it covers partly (in place when no reader holds a slice of the
+//! block, on a copy otherwise), grows the tail block with the file,
 //! inserts new blocks the data covers, and then re-stamps the whole file to the new
 //! stamp in O(1) (the other blocks keep their generation; only the file's recorded stamp
 //! changes). [`WriteGuard::truncate`] drops blocks past the new length and trims or grows
@@ -75,8 +80,9 @@
 //!
 //! **Capacity.** The capacity counts payload bytes plus [`ENTRY_OVERHEAD_BYTES`] (224) per
 //! block: the slab slot (96 B), the hash-map bucket (~47 B at 7/8 load), the `Bytes`
-//! shared header and the allocator's bookkeeping for both allocations. `resident_bytes <= capacity_bytes` holds
-//! whenever no operation is running and after every operation returns, with no slack:
+//! shared header and the allocator's bookkeeping for both allocations.
+//! `resident_bytes <= capacity_bytes` holds whenever no operation is running and after
+//! every operation returns, with no slack:
 //! each shard owns a fixed share of the capacity and evicts before it inserts.
 //! [`RangeCache::set_capacity`] shrinks at once. A block larger than a shard's share is
 //! not cached.
@@ -139,8 +145,10 @@
 //! overlapping writes invalidate the file instead, since the order their bytes reached
 //! the disk is unknown. A multi-block hit re-checks the file's sequence number after
 //! collecting its blocks, so a write that starts mid-read makes it retry rather than
-//! return blocks from both sides of the write. Together these keep a read from returning
-//! bytes the file never held for reads and writes made through one cache in one process.
+//! return blocks from both sides of the write. Together these keep the cache coherent for
+//! reads and writes made through one cache in one process: a hit returns exactly the
+//! bytes the file holds under the stamp it was looked up with, all as of one instant,
+//! never some from before a write and some from after it.
 //!
 //! # Cancellation
 //!

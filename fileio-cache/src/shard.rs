@@ -1,5 +1,5 @@
 //! One shard of the block cache: a hash map plus a SIEVE queue, with `&mut self` methods
-//! and no locking of its own (the sharded wrapper in `cache.rs` owns the locks).
+//! and no locking of its own (the sharded wrapper in `cache/inner.rs` owns the locks).
 //!
 //! Entries live in a slab (`Vec<Slot>`) threaded by a doubly linked list of `u32` indices
 //! from the newest (`head`) to the oldest (`tail`). SIEVE (Zhang et al., NSDI '24):
@@ -230,13 +230,13 @@ impl Shard {
         Inserted::Yes
     }
 
-    /// Removes `key` if resident (not counted as an eviction). Returns whether it was.
-    /// Removes and returns the entry for `key`, if resident.
+    /// Removes and returns the entry for `key`, if resident (not counted as an eviction).
     pub(crate) fn take(&mut self, key: &BlockKey) -> Option<Entry> {
         let i = self.map.get(key).copied()?;
         Some(self.unlink(i))
     }
 
+    /// Removes `key` if resident (not counted as an eviction). Returns whether it was.
     pub(crate) fn remove(&mut self, key: &BlockKey) -> bool {
         match self.map.get(key).copied() {
             Some(i) => {

@@ -1,0 +1,284 @@
+//! The shared state behind every clone of a [`RangeCache`](super::RangeCache): the
+//! shards with their locks and counters, the per-file table, and the block-level
+//! operations on them (insert, remove, take, invalidate, validate). The algorithm of one
+//! shard lives in `shard.rs`, without locks; this is where the locks are.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+
+use super::blocks::Blocks;
+use crate::file::{FileState, Inner as FileInner, NO_STAMP_NANOS};
+use crate::key::{FileKey, block_hash};
+use crate::shard::{BlockKey, Entry, Shard};
+
+/// Poison-tolerant lock helpers: no critical section in this crate leaves a shard or a
+/// file's state half-updated before code that can panic, so a poisoned lock's data is
+/// consistent and using it beats propagating a panic into every later caller.
+pub(super) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(super) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A shard with its lock and hit/miss counters, padded to its own cache lines so that
+/// threads working on different shards never share a line.
+#[repr(align(128))]
+#[derive(Debug)]
+pub(super) struct ShardCell {
+    pub(super) shard: RwLock<Shard>,
+    pub(super) hits: AtomicU64,
+    pub(super) misses: AtomicU64,
+}
+
+/// The shared state behind every clone of a [`RangeCache`].
+pub(super) struct CacheInner {
+    pub(super) shards: Box<[ShardCell]>,
+    pub(super) blocks: Blocks,
+    pub(super) seed: u64,
+    pub(super) capacity: AtomicU64,
+    /// Serializes `set_capacity` so that the shards' shares always sum to `capacity`.
+    pub(super) capacity_lock: Mutex<()>,
+    pub(super) files: DashMap<FileKey, Arc<FileState>>,
+    /// Prune unused file states when the table grows past this.
+    pub(super) prune_at: AtomicUsize,
+    pub(super) patched_bytes: AtomicU64,
+    pub(super) invalidations: AtomicU64,
+}
+
+/// Share of `capacity` given to shard `i` of `n` (the shares sum to `capacity`).
+impl CacheInner {
+    /// The state of a new cache from already validated settings.
+    pub(super) fn new(capacity: u64, block_size: usize, shards: usize) -> CacheInner {
+        let shards: Box<[ShardCell]> = (0..shards)
+            .map(|i| ShardCell {
+                shard: RwLock::new(Shard::new(shard_share(capacity, shards, i))),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+            })
+            .collect();
+        CacheInner {
+            shards,
+            blocks: Blocks::new(block_size.trailing_zeros()),
+            seed: RandomState::new().hash_one(0x5eed_u64),
+            capacity: AtomicU64::new(capacity),
+            capacity_lock: Mutex::new(()),
+            files: DashMap::new(),
+            prune_at: AtomicUsize::new(PRUNE_MIN),
+            patched_bytes: AtomicU64::new(0),
+            invalidations: AtomicU64::new(0),
+        }
+    }
+}
+
+pub(super) fn shard_share(capacity: u64, n: usize, i: usize) -> u64 {
+    let n = n as u64;
+    capacity / n + u64::from((i as u64) < capacity % n)
+}
+
+/// Unused file states are pruned when the table grows past at least this many entries.
+pub(super) const PRUNE_MIN: usize = 1024;
+
+impl CacheInner {
+    #[inline]
+    pub(super) fn block_key(&self, file: FileKey, index: u64) -> BlockKey {
+        BlockKey::new(file, index, block_hash(self.seed, file, index))
+    }
+
+    /// The one place that maps a block to its shard: bits 32.. of the block hash. The
+    /// shard maps take their bucket from the low bits and their tag from the top 7 bits,
+    /// so the shard choice leaves both uncorrelated within a shard.
+    #[inline]
+    pub(super) fn shard_index(&self, hash: u64) -> usize {
+        ((hash >> 32) as usize) & (self.shards.len() - 1)
+    }
+
+    #[inline]
+    pub(super) fn cell(&self, key: &BlockKey) -> &ShardCell {
+        &self.shards[self.shard_index(key.hash)]
+    }
+
+    /// The state of `key`, created if absent.
+    pub(super) fn file_state(&self, key: FileKey) -> Arc<FileState> {
+        if let Some(f) = self.files.get(&key) {
+            return Arc::clone(&f);
+        }
+        let file = Arc::clone(
+            &self
+                .files
+                .entry(key)
+                .or_insert_with(|| Arc::new(FileState::new(key))),
+        );
+        if self.files.len() > self.prune_at.load(Ordering::Relaxed) {
+            self.prune_files();
+        }
+        file
+    }
+
+    /// Forgets file states nothing refers to (no block, miss or guard): the table holds
+    /// the only reference, and the table's shard lock keeps anyone from taking a new one.
+    /// Amortized O(1) per new file: the next prune waits until the table doubles.
+    pub(super) fn prune_files(&self) {
+        self.files.retain(|_, f| Arc::strong_count(f) > 1);
+        self.prune_at
+            .store((self.files.len() * 2).max(PRUNE_MIN), Ordering::Relaxed);
+    }
+
+    /// Moves the file to a new generation: every block it has becomes unservable.
+    pub(super) fn bump_generation(&self, file: &FileState, f: &mut FileInner) {
+        if f.stamp.is_some() {
+            self.invalidations.fetch_add(1, Ordering::Relaxed);
+        }
+        f.generation = f.generation.wrapping_add(1);
+        file.publish(f);
+    }
+
+    /// Inserts `data` as block `index` of `file`, generation `generation`.
+    pub(super) fn insert_block(
+        &self,
+        file: &Arc<FileState>,
+        index: u64,
+        generation: u64,
+        data: Bytes,
+    ) {
+        let key = self.block_key(file.key, index);
+        let mut shard = write(&self.cell(&key).shard);
+        shard.insert(Entry {
+            key,
+            data,
+            generation,
+            file: Arc::clone(file),
+            visited: Default::default(),
+        });
+    }
+
+    /// Removes block `index` of `file`.
+    pub(super) fn remove_block(&self, file: &FileState, index: u64) {
+        let key = self.block_key(file.key, index);
+        write(&self.cell(&key).shard).remove(&key);
+    }
+
+    /// The bytes of block `index` if it is valid under `generation` and has exactly
+    /// `expect` bytes; a resident block of that generation with any other length is
+    /// removed (it could not be patched consistently).
+    pub(super) fn take_current(
+        &self,
+        file: &Arc<FileState>,
+        index: u64,
+        generation: u64,
+        expect: u64,
+    ) -> Option<Bytes> {
+        let key = self.block_key(file.key, index);
+        let mut shard = write(&self.cell(&key).shard);
+        let e = shard.get(&key)?;
+        if e.generation != generation || !Arc::ptr_eq(&e.file, file) {
+            return None;
+        }
+        // Taken out, not cloned: with no reader holding a slice of it, the patch can then
+        // reuse its memory. The write in flight keeps lookups away until it is back.
+        let entry = shard.take(&key)?;
+        (entry.data.len() as u64 == expect).then_some(entry.data)
+    }
+
+    pub(super) fn validate(&self) -> Result<(), String> {
+        let n = self.shards.len();
+        let capacity = self.capacity.load(Ordering::Relaxed);
+        let mut share_sum = 0u64;
+        let mut resident = 0u64;
+        let mut per_file: HashMap<*const FileState, (Arc<FileState>, i64)> = HashMap::new();
+        let guards: Vec<_> = self.shards.iter().map(|c| read(&c.shard)).collect();
+        for (i, shard) in guards.iter().enumerate() {
+            shard.validate().map_err(|e| format!("shard {i}: {e}"))?;
+            let c = shard.counters();
+            resident += c.resident;
+            share_sum += shard_share(capacity, n, i);
+            for e in shard.entries() {
+                let k = e.key;
+                if k.hash != block_hash(self.seed, k.file(), k.index) {
+                    return Err(format!("block {:?}: wrong hash", k));
+                }
+                if self.shard_index(k.hash) != i {
+                    return Err(format!("block {:?} in shard {i}, belongs elsewhere", k));
+                }
+                if e.file.key != k.file() {
+                    return Err(format!("block {:?} points at file {:?}", k, e.file.key));
+                }
+                match self.files.get(&k.file()) {
+                    Some(f) if Arc::ptr_eq(&f, &e.file) => {}
+                    _ => return Err(format!("block {:?}: its file state is not in the table", k)),
+                }
+                let slot = per_file
+                    .entry(Arc::as_ptr(&e.file))
+                    .or_insert_with(|| (Arc::clone(&e.file), 0));
+                slot.1 += 1;
+                if e.data.is_empty() || e.data.len() as u64 > self.blocks.size() {
+                    return Err(format!("block {:?}: bad length {}", k, e.data.len()));
+                }
+                let snap = e.file.snapshot();
+                if snap.writes_in_flight == 0 && e.generation == snap.generation {
+                    if snap.stamp.at_nanos == NO_STAMP_NANOS {
+                        return Err(format!("block {:?} of a file with no stamp", k));
+                    }
+                    let want = self.blocks.len_in(k.index, snap.stamp.len);
+                    if e.data.len() as u64 != want {
+                        return Err(format!(
+                            "block {:?}: length {} but the file (len {}) needs {want}",
+                            k,
+                            e.data.len(),
+                            snap.stamp.len
+                        ));
+                    }
+                }
+            }
+        }
+        if share_sum != capacity {
+            return Err(format!(
+                "shard shares sum to {share_sum}, capacity {capacity}"
+            ));
+        }
+        if resident > capacity {
+            return Err(format!("resident {resident} exceeds capacity {capacity}"));
+        }
+        for (file, count) in per_file.values() {
+            if file.blocks() != *count {
+                return Err(format!(
+                    "file {:?}: block count {} but {count} resident",
+                    file.key,
+                    file.blocks()
+                ));
+            }
+        }
+        for f in self.files.iter() {
+            let counted = per_file.get(&Arc::as_ptr(f.value())).map_or(0, |v| v.1);
+            if f.blocks() != counted {
+                return Err(format!(
+                    "file {:?}: block count {} but {counted} resident",
+                    f.key(),
+                    f.blocks()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_sum_to_capacity() {
+        for cap in [0u64, 1, 7, 1000, 1 << 30] {
+            for n in [1usize, 2, 8, 64] {
+                let sum: u64 = (0..n).map(|i| shard_share(cap, n, i)).sum();
+                assert_eq!(sum, cap);
+            }
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! The public cache: [`RangeCache`] and its methods, the [`Lookup`] outcome and the
+//! [`CacheStats`] counters, with the limits and defaults. The pieces live beside it:
+//!
+//! - `builder`: [`RangeCacheBuilder`] and the default shard count;
+//! - `inner`: the shared state behind every clone (locks around the [`Shard`]s, the
+//!   per-file table, counters) and the block-level operations on it, plus `validate`;
+//! - `lookup`: the hit paths and the slow path that builds a [`Miss`];
+//! - `fill`: single flight ([`Miss`], [`Fill`], [`FillGuard`], [`FillWait`]);
+//! - `write`: the write guard ([`WriteGuard`]) and how a finished write patches blocks;
+//! - `blocks` and `patch`: the pure arithmetic those use (which blocks cover a range,
+//!   how a write or `set_len` lands on blocks), unit-tested against a plain model.
+//!
+//! [`Shard`]: crate::shard::Shard
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock, PoisonError};
+
+use bytes::Bytes;
+
+use crate::file::NO_STAMP_NANOS;
+use crate::key::{FileKey, Stamp};
+use crate::shard::ENTRY_OVERHEAD;
+
+mod blocks;
+mod builder;
+mod fill;
+mod inner;
+mod lookup;
+mod patch;
+mod write;
+
+pub use builder::RangeCacheBuilder;
+pub use fill::{Fill, FillGuard, FillWait, Miss};
+pub use write::WriteGuard;
+
+use builder::default_shards;
+use inner::{CacheInner, read, shard_share, write};
+
+/// Smallest block size accepted (and the smallest useful for tests).
+pub const MIN_BLOCK_SIZE: usize = 512;
+/// Largest block size accepted.
+pub const MAX_BLOCK_SIZE: usize = 16 << 20;
+/// Largest capacity accepted by the builder (16 TiB); `set_capacity` clamps to it.
+pub const MAX_CAPACITY: u64 = 1 << 44;
+/// Largest shard count accepted.
+pub const MAX_SHARDS: usize = 1 << 12;
+/// Default capacity: 64 MiB.
+pub const DEFAULT_CAPACITY: u64 = 64 << 20;
+/// Default block size: 16 KiB (see the crate docs for the measurement behind it).
+pub const DEFAULT_BLOCK_SIZE: usize = 16 << 10;
+/// Bytes charged per cached block on top of its payload: the slab slot, the map bucket,
+/// the `Bytes` header and the allocator's own bookkeeping, rounded up (a unit test checks
+/// the structural part stays below it).
+pub const ENTRY_OVERHEAD_BYTES: u64 = ENTRY_OVERHEAD;
+
+/// A sharded, byte-bounded cache of file blocks ([`global`](Self::global) is the
+/// process-wide one). See the [crate documentation](crate) for the design.
+///
+/// Cloning is cheap and shares the cache. `RangeCache` is `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use fileio_cache::{Fill, FileKey, Lookup, RangeCache, Stamp};
+///
+/// let cache = RangeCache::builder().capacity(1 << 20).block_size(4096).build()?;
+/// let key = FileKey::new(1);
+/// let stamp = Stamp::new(10_000, 7);
+/// let file = vec![42u8; 10_000];
+///
+/// // Miss: read what the cache asks for and hand it over.
+/// let Lookup::Miss(miss) = cache.lookup(key, &stamp, 100, 50) else { unreachable!() };
+/// assert_eq!(miss.range(), 0..4096);
+/// let Fill::Lead(fill) = miss.begin_fill(&cache) else { unreachable!() };
+/// let r = fill.range();
+/// fill.complete(&Bytes::copy_from_slice(&file[r.start as usize..r.end as usize]));
+///
+/// // Any read inside the filled block now hits, whatever its offset and length.
+/// let Lookup::Hit(bytes) = cache.lookup(key, &stamp, 1000, 3000) else { unreachable!() };
+/// assert_eq!(&bytes[..], &file[1000..4000]);
+/// # Ok::<(), fileio_cache::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct RangeCache {
+    inner: Arc<CacheInner>,
+}
+
+impl fmt::Debug for RangeCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RangeCache")
+            .field("capacity", &self.capacity())
+            .field("block_size", &self.block_size())
+            .field("shards", &self.inner.shards.len())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl RangeCache {
+    /// A builder with the documented defaults (see [`RangeCacheBuilder`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// let cache = RangeCache::builder().build()?;
+    /// assert_eq!(cache.capacity(), fileio_cache::DEFAULT_CAPACITY);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn builder() -> RangeCacheBuilder {
+        RangeCacheBuilder::defaults()
+    }
+
+    /// Builds a cache from already validated settings.
+    fn from_valid(capacity: u64, block_size: usize, shards: usize) -> RangeCache {
+        RangeCache {
+            inner: Arc::new(CacheInner::new(capacity, block_size, shards)),
+        }
+    }
+
+    /// The process-wide default cache: [`DEFAULT_CAPACITY`] (64 MiB) unless resized with
+    /// [`set_capacity`](Self::set_capacity), default block size and shards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// let a = RangeCache::global();
+    /// let b = RangeCache::global();
+    /// assert!(std::ptr::eq(a, b));
+    /// ```
+    pub fn global() -> &'static RangeCache {
+        static GLOBAL: OnceLock<RangeCache> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            RangeCache::from_valid(
+                DEFAULT_CAPACITY,
+                DEFAULT_BLOCK_SIZE,
+                default_shards(DEFAULT_CAPACITY, DEFAULT_BLOCK_SIZE),
+            )
+        })
+    }
+
+    /// Changes the capacity (clamped to [`MAX_CAPACITY`]). Shrinking evicts at once: when
+    /// this returns, `resident_bytes <= bytes`. Zero is allowed and turns caching off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// let cache = RangeCache::builder().build()?;
+    /// cache.set_capacity(0);
+    /// assert_eq!(cache.stats().resident_bytes, 0);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn set_capacity(&self, bytes: u64) {
+        let bytes = bytes.min(MAX_CAPACITY);
+        let _serial = self
+            .inner
+            .capacity_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.inner.capacity.store(bytes, Ordering::Relaxed);
+        let n = self.inner.shards.len();
+        for (i, cell) in self.inner.shards.iter().enumerate() {
+            write(&cell.shard).set_capacity(shard_share(bytes, n, i));
+        }
+    }
+
+    /// The capacity in bytes (payload plus [`ENTRY_OVERHEAD_BYTES`] per block).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// let cache = RangeCache::builder().capacity(12345).build()?;
+    /// assert_eq!(cache.capacity(), 12345);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn capacity(&self) -> u64 {
+        self.inner.capacity.load(Ordering::Relaxed)
+    }
+
+    /// The block size in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// assert_eq!(RangeCache::builder().block_size(512).build()?.block_size(), 512);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn block_size(&self) -> usize {
+        self.inner.blocks.size() as usize
+    }
+
+    /// The number of shards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// assert_eq!(RangeCache::builder().shards(4).build()?.shards(), 4);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn shards(&self) -> usize {
+        self.inner.shards.len()
+    }
+
+    /// A snapshot of the counters (each read atomically; the set is not one instant).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().build()?;
+    /// let _ = cache.lookup(FileKey::new(1), &Stamp::new(100, 0), 0, 10);
+    /// assert_eq!(cache.stats().misses, 1);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn stats(&self) -> CacheStats {
+        let mut s = CacheStats {
+            patched_bytes: self.inner.patched_bytes.load(Ordering::Relaxed),
+            invalidations: self.inner.invalidations.load(Ordering::Relaxed),
+            capacity_bytes: self.capacity(),
+            ..CacheStats::default()
+        };
+        for cell in self.inner.shards.iter() {
+            s.hits += cell.hits.load(Ordering::Relaxed);
+            s.misses += cell.misses.load(Ordering::Relaxed);
+            let c = read(&cell.shard).counters();
+            s.resident_bytes += c.resident;
+            s.entries += c.entries;
+            s.inserted_bytes += c.inserted_bytes;
+            s.evicted_bytes += c.evicted_bytes;
+        }
+        s
+    }
+
+    /// Drops every cached block (not counted as evictions; the other counters are kept).
+    /// Fills in flight may still insert their blocks afterwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// let cache = RangeCache::builder().build()?;
+    /// cache.clear();
+    /// assert_eq!(cache.stats().entries, 0);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn clear(&self) {
+        for cell in self.inner.shards.iter() {
+            write(&cell.shard).clear();
+        }
+        self.inner.prune_files();
+    }
+
+    /// Checks every invariant and recomputes every counter; returns the first violation.
+    ///
+    /// Checked: each shard's map, queue and slab agree; its resident bytes equal the sum
+    /// of its blocks' charges and fit its share; the shares sum to the capacity; every
+    /// block sits in the shard its hash selects and points at its file's live state; each
+    /// file's resident block count is exact; every block of a file's current generation
+    /// lies within the file's recorded length and is a full block or the file's tail block
+    /// (files with a write in flight are skipped: their blocks are being patched).
+    /// It takes every shard's read lock in turn, so it may be called at any time; it is
+    /// meant for tests.
+    ///
+    /// # Errors
+    ///
+    /// - A description of the first broken invariant found.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::RangeCache;
+    /// let cache = RangeCache::builder().build()?;
+    /// assert_eq!(cache.validate(), Ok(()));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn validate(&self) -> Result<(), String> {
+        self.inner.validate()
+    }
+
+    /// Looks up bytes `offset..offset + len` of file `key` at version `stamp`.
+    ///
+    /// The request is clamped to `stamp.len()`: at or after the end of the file the
+    /// result is `Hit` with empty bytes. If the cache holds the file under a different
+    /// stamp, the file's data is dropped in O(1) (its generation is bumped),
+    /// `invalidations` grows by one and the new stamp is recorded. While a write on `key`
+    /// is in flight (see [`begin_write`](Self::begin_write)) every lookup that needs data
+    /// misses, and a different stamp is not recorded then (it may be the write's own
+    /// change; the write's completion records the stamp after it). A range covered by one
+    /// block is returned as a slice of it (no copy); one spanning several blocks is copied
+    /// once. Counts one hit or one miss.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(4096).build()?;
+    /// let stamp = Stamp::new(10_000, 1);
+    /// match cache.lookup(FileKey::new(9), &stamp, 5000, 4000) {
+    ///     Lookup::Miss(miss) => assert_eq!(miss.range(), 4096..10_000),
+    ///     Lookup::Hit(_) => unreachable!(),
+    /// }
+    /// // At end of file: an empty hit.
+    /// assert!(matches!(cache.lookup(FileKey::new(9), &stamp, 10_000, 1), Lookup::Hit(b) if b.is_empty()));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn lookup(&self, key: FileKey, stamp: &Stamp, offset: u64, len: usize) -> Lookup {
+        self.inner
+            .lookup(&self.inner, key, stamp, offset, len, true)
+    }
+
+    /// Looks up bytes of `key` under the stamp the cache itself recorded for the file
+    /// (by a lookup, a fill or a write), for callers that trust this process to see every
+    /// change (`Coherence::Exclusive`) and so have no fresher version to offer. `None`
+    /// when the cache records no stamp for the file: the caller must find one.
+    ///
+    /// Unlike [`lookup`](Self::lookup), a stamp that changes between reading it and
+    /// looking up (a write finishing meanwhile) makes the lookup miss, without dropping
+    /// the file's blocks or recording the older stamp; such a miss is not inserted by its
+    /// fill. Counts one hit or one miss when it returns `Some`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(1);
+    /// assert!(cache.lookup_recorded(key, 0, 10).is_none());
+    /// let (s0, s1) = (Stamp::new(0, 0), Stamp::new(1024, 1));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[7u8; 1024]);
+    /// assert!(matches!(cache.lookup_recorded(key, 0, 10), Some(Lookup::Hit(b)) if b == vec![7u8; 10]));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn lookup_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Lookup> {
+        if let Some(hit) = self.inner.hit_recorded(key, offset, len) {
+            return Some(Lookup::Hit(hit));
+        }
+        let stamp = self.recorded_stamp(key)?;
+        Some(
+            self.inner
+                .lookup(&self.inner, key, &stamp, offset, len, false),
+        )
+    }
+
+    /// The stamp the cache last recorded for `key` (by a lookup, a fill or a write), or
+    /// `None` if it records none (never seen, pruned, or dropped after an abandoned
+    /// write). A write that trusts this process to see every change starts from it: the
+    /// patch then applies whenever no other write interleaved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().build()?;
+    /// let key = FileKey::new(3);
+    /// assert_eq!(cache.recorded_stamp(key), None);
+    /// let _ = cache.lookup(key, &Stamp::new(10, 1), 0, 5);
+    /// assert_eq!(cache.recorded_stamp(key), Some(Stamp::new(10, 1)));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn recorded_stamp(&self, key: FileKey) -> Option<Stamp> {
+        let snap = self.inner.files.get(&key)?.snapshot();
+        (snap.stamp.at_nanos != NO_STAMP_NANOS).then(|| snap.stamp.decode())
+    }
+
+    /// Starts a write on `key`; call it before issuing the backend write and finish the
+    /// returned guard when the write is done.
+    ///
+    /// While any write is in flight, lookups on the file miss and fills that overlap it in
+    /// time are not inserted. Finishing the guard patches the cached blocks in place
+    /// ([`WriteGuard::patch`], [`WriteGuard::truncate`]) or releases it
+    /// ([`WriteGuard::release`]); dropping it unfinished invalidates the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().build()?;
+    /// let key = FileKey::new(3);
+    /// let before = Stamp::new(0, 1);
+    /// let guard = cache.begin_write(key);
+    /// // ... the backend writes b"hello" at 0 ...
+    /// let after = Stamp::new(5, 2);
+    /// guard.patch(&before, &after, 0, b"hello");
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn begin_write(&self, key: FileKey) -> WriteGuard {
+        WriteGuard::begin(&self.inner, key)
+    }
+
+    /// Drops everything cached for `key` in O(1) by bumping the file's generation.
+    ///
+    /// The dropped blocks stay counted in `resident_bytes` until eviction reaches them
+    /// (the SIEVE hand evicts a block of an old generation as soon as it reaches it,
+    /// visited or not), so the counters stay truthful and within capacity. Counts one
+    /// invalidation if the cache records a stamp for the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache};
+    /// let cache = RangeCache::builder().build()?;
+    /// cache.invalidate(FileKey::new(5));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn invalidate(&self, key: FileKey) {
+        let Some(file) = self.inner.files.get(&key).map(|f| Arc::clone(&f)) else {
+            return;
+        };
+        let mut f = file.lock();
+        self.inner.bump_generation(&file, &mut f);
+    }
+}
+
+/// The outcome of [`RangeCache::lookup`].
+///
+/// # Examples
+///
+/// ```
+/// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+/// let cache = RangeCache::builder().build()?;
+/// match cache.lookup(FileKey::new(1), &Stamp::new(10, 0), 0, 10) {
+///     Lookup::Hit(bytes) => println!("{} bytes from memory", bytes.len()),
+///     Lookup::Miss(miss) => println!("read {:?} from the file", miss.range()),
+/// }
+/// # Ok::<(), fileio_cache::Error>(())
+/// ```
+#[derive(Debug)]
+pub enum Lookup {
+    /// The whole (clamped) request was served from memory.
+    Hit(Bytes),
+    /// Some of it was not; [`Miss::range`] says what to read.
+    Miss(Miss),
+}
+
+/// Counters of a [`RangeCache`] (see [`RangeCache::stats`]).
+///
+/// # Examples
+///
+/// ```
+/// # use fileio_cache::RangeCache;
+/// let s = RangeCache::builder().build()?.stats();
+/// assert_eq!(s.hits + s.misses, 0);
+/// # Ok::<(), fileio_cache::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Lookups served wholly from memory (one per request).
+    pub hits: u64,
+    /// Lookups that returned a [`Miss`] (one per request).
+    pub misses: u64,
+    /// Payload bytes inserted (fills, patches and blocks resized by truncation).
+    pub inserted_bytes: u64,
+    /// Payload bytes evicted, to make room for new blocks or after
+    /// [`set_capacity`](RangeCache::set_capacity) shrank the cache (not counting `clear`,
+    /// blocks replaced or patched, or blocks dropped by truncation).
+    pub evicted_bytes: u64,
+    /// Bytes copied into cached blocks by [`WriteGuard::patch`].
+    pub patched_bytes: u64,
+    /// Files whose cached data was dropped (stamp changes, `invalidate`, failed or
+    /// concurrent writes).
+    pub invalidations: u64,
+    /// Bytes held now: payload plus [`ENTRY_OVERHEAD_BYTES`] per block.
+    pub resident_bytes: u64,
+    /// The capacity.
+    pub capacity_bytes: u64,
+    /// Blocks held now (including blocks of invalidated generations not yet evicted).
+    pub entries: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::{BlockKey, Entry};
+
+    #[test]
+    fn overhead_covers_the_structures() {
+        // slab slot + map bucket (key + index, at 7/8 load, plus a control byte), then the
+        // `Bytes` shared header and allocator bookkeeping: at most 64 bytes.
+        let slot = std::mem::size_of::<Option<Entry>>() + 8;
+        let bucket = (std::mem::size_of::<(BlockKey, u32)>() * 8).div_ceil(7) + 1;
+        assert!(
+            (slot + bucket + 64) as u64 <= ENTRY_OVERHEAD,
+            "slot {slot} + bucket {bucket} + 64 > {ENTRY_OVERHEAD}"
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! The write guard ([`WriteGuard`]) and patch-on-write: how a finished write, truncate
+//! or abandoned write changes the file's cached blocks and recorded stamp.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+#[cfg(doc)]
+use super::RangeCache;
+use super::inner::CacheInner;
+use super::patch::{apply_write, truncate_plan, write_plan};
+use crate::file::{FileState, Inner as FileInner, same_stamp};
+use crate::key::{FileKey, Stamp};
+
+/// A write in flight on one file (from [`RangeCache::begin_write`]). `Send`.
+///
+/// Finish it with [`patch`](Self::patch), [`truncate`](Self::truncate) or
+/// [`release`](Self::release). Dropping it unfinished means the write failed or was
+/// abandoned: its outcome on disk is unknown, so the file is invalidated and its recorded
+/// stamp forgotten.
+///
+/// # Examples
+///
+/// See [`RangeCache::begin_write`].
+pub struct WriteGuard {
+    cache: Arc<CacheInner>,
+    file: Option<Arc<FileState>>,
+    seq: u64,
+    exclusive: bool,
+}
+
+impl fmt::Debug for WriteGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteGuard")
+            .field("key", &self.file.as_ref().map(|f| f.key))
+            .field("seq", &self.seq)
+            .field("exclusive", &self.exclusive)
+            .finish()
+    }
+}
+
+/// What finished a write.
+enum Finish<'a> {
+    Patch {
+        before: &'a Stamp,
+        after: &'a Stamp,
+        offset: u64,
+        data: &'a [u8],
+    },
+    Truncate {
+        before: &'a Stamp,
+        after: &'a Stamp,
+        len: u64,
+    },
+    Release,
+    Abandon,
+}
+
+impl WriteGuard {
+    /// Registers a write on `key` (see [`RangeCache::begin_write`]).
+    pub(super) fn begin(cache: &Arc<CacheInner>, key: FileKey) -> WriteGuard {
+        let file = cache.file_state(key);
+        let (seq, exclusive) = {
+            let mut f = file.lock();
+            let exclusive = f.writes_in_flight == 0;
+            f.writes_in_flight = f.writes_in_flight.saturating_add(1);
+            f.write_seq = f.write_seq.wrapping_add(1);
+            file.publish(&f);
+            (f.write_seq, exclusive)
+        };
+        WriteGuard {
+            cache: Arc::clone(cache),
+            file: Some(file),
+            seq,
+            exclusive,
+        }
+    }
+
+    /// The write of `data` at `offset` succeeded. `before` is the file's stamp taken
+    /// before the backend write, `after` the stamp after it.
+    ///
+    /// Patches the cached blocks if the cache records `before` for the file, this write ran
+    /// alone (no other write on the file was in flight at any time during it) and
+    /// `after.len() == max(before.len(), offset + data.len())`. Patching: resident blocks
+    /// the write covers partly are patched (in place when no reader holds a slice of them,
+    /// on a copy otherwise), the old tail block grows with the file (zero-filled up to the
+    /// write), and the blocks `data` covers wholly (the tail block counting as whole when
+    /// `data` reaches the new end of file) or that the write reaches past the old end of
+    /// file (zeros plus `data`) are inserted; all the file's blocks become valid under
+    /// `after` in O(1). Counts `patched_bytes` (bytes copied into cached blocks). If the
+    /// cache records no stamp for the file, the same conditions but any `before` cache the
+    /// blocks `data` covers wholly under `after`. Otherwise the file is invalidated and
+    /// `after` recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(1);
+    /// let (s0, s1) = (Stamp::new(0, 0), Stamp::new(1024, 1));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[7u8; 1024]);
+    /// assert!(matches!(cache.lookup(key, &s1, 100, 800), Lookup::Hit(b) if b == vec![7u8; 800]));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn patch(mut self, before: &Stamp, after: &Stamp, offset: u64, data: &[u8]) {
+        self.finish(Finish::Patch {
+            before,
+            after,
+            offset,
+            data,
+        });
+    }
+
+    /// `set_len(len)` succeeded: drops blocks past `len`, trims the block containing
+    /// `len`, grows the old tail block with zeros when extending, and re-stamps the file's
+    /// blocks to `after`. Same conditions as [`patch`](Self::patch) (with
+    /// `after.len() == len`); otherwise, or if more block indices would have to be visited
+    /// than twice the file's resident blocks (and more than 64), invalidates the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(1);
+    /// let (s0, s1, s2) = (Stamp::new(0, 0), Stamp::new(1024, 1), Stamp::new(600, 2));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[7u8; 1024]);
+    /// cache.begin_write(key).truncate(&s1, &s2, 600);
+    /// assert!(matches!(cache.lookup(key, &s2, 0, 1024), Lookup::Hit(b) if b.len() == 600));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn truncate(mut self, before: &Stamp, after: &Stamp, len: u64) {
+        self.finish(Finish::Truncate { before, after, len });
+    }
+
+    /// The operation succeeded but changed nothing cached (a sync, say): just releases.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache};
+    /// let cache = RangeCache::builder().build()?;
+    /// cache.begin_write(FileKey::new(1)).release();
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn release(mut self) {
+        self.finish(Finish::Release);
+    }
+
+    fn finish(&mut self, how: Finish<'_>) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        let cache = &self.cache;
+        let mut f = file.lock();
+        let alone = self.exclusive && f.write_seq == self.seq;
+        match how {
+            Finish::Release => {}
+            Finish::Abandon => {
+                // The write's outcome is unknown: so is the file's version.
+                cache.bump_generation(&file, &mut f);
+                f.stamp = None;
+            }
+            Finish::Patch {
+                before,
+                after,
+                offset,
+                data,
+            } => {
+                let new_len = offset
+                    .checked_add(data.len() as u64)
+                    .map(|end| end.max(before.len()));
+                let ok = alone && new_len == Some(after.len());
+                if ok && same_stamp(&f, before) {
+                    let n = cache.patch_blocks(&file, &f, before.len(), after.len(), offset, data);
+                    cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
+                    f.stamp = Some(*after);
+                } else if ok && f.stamp.is_none() {
+                    // Unknown file: nothing cached to patch, but the data written is the
+                    // file's content under `after`.
+                    f.stamp = Some(*after);
+                    let n = cache.patch_blocks(&file, &f, after.len(), after.len(), offset, data);
+                    cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
+                } else {
+                    cache.bump_generation(&file, &mut f);
+                    f.stamp = Some(*after);
+                }
+            }
+            Finish::Truncate { before, after, len } => {
+                let ok = alone && after.len() == len && same_stamp(&f, before);
+                if ok && cache.truncate_blocks(&file, &f, before.len(), len) {
+                    f.stamp = Some(*after);
+                } else {
+                    cache.bump_generation(&file, &mut f);
+                    f.stamp = Some(*after);
+                }
+            }
+        }
+        f.writes_in_flight = f.writes_in_flight.saturating_sub(1);
+        file.publish(&f);
+    }
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        self.finish(Finish::Abandon);
+    }
+}
+
+impl CacheInner {
+    /// Applies a successful write of `data` at `offset` to the blocks of `file` (valid
+    /// under `before`, generation `f.generation`) so that they become valid under a file
+    /// of length `new_len`, following [`write_plan`]. Returns the bytes copied into cached
+    /// blocks.
+    fn patch_blocks(
+        &self,
+        file: &Arc<FileState>,
+        f: &FileInner,
+        old_len: u64,
+        new_len: u64,
+        offset: u64,
+        data: &[u8],
+    ) -> u64 {
+        let gen_ = f.generation;
+        apply_write(
+            write_plan(self.blocks, old_len, new_len, offset, data.len()),
+            data,
+            |index, expect| self.take_current(file, index, gen_, expect),
+            |index, block| self.insert_block(file, index, gen_, block),
+        )
+    }
+
+    /// Applies a successful `set_len(len)` to the blocks of `file`, following
+    /// [`truncate_plan`]. Returns false when too many block indices would have to be
+    /// visited (the caller invalidates instead).
+    fn truncate_blocks(
+        &self,
+        file: &Arc<FileState>,
+        f: &FileInner,
+        old_len: u64,
+        len: u64,
+    ) -> bool {
+        let gen_ = f.generation;
+        let plan = truncate_plan(self.blocks, old_len, len);
+        if !plan.drop.is_empty() {
+            let count = plan.drop.end - plan.drop.start;
+            let budget = (file.blocks().max(0) as u64).saturating_mul(2).max(64);
+            if count > budget {
+                return false;
+            }
+            for i in plan.drop {
+                self.remove_block(file, i);
+            }
+        }
+        if let Some(r) = plan.resize {
+            r.apply(
+                |index, expect| self.take_current(file, index, gen_, expect),
+                |index, block| self.insert_block(file, index, gen_, block),
+            );
+        }
+        true
+    }
+}
