@@ -1,12 +1,15 @@
 //! Hooks that count bytes, as duck's `on_read` / `on_write` callbacks: a sync hook
 //! sees every read (cache hits included) and write; an async hook is awaited after each.
+//! The file is opened with `Coherence::Exclusive` (this process is its only writer), so
+//! repeated reads are cache hits at once: under the default `Strict`, data written in
+//! the last 20 ms serves no hits (the racy window of `Coherence::Strict`).
 //!
 //! `cargo run -p fileio-smol --example smol_hooks`
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use fileio_smol::{AsyncStream, File};
+use fileio_smol::{AsyncStream, Coherence, File};
 
 fn main() -> Result<(), fileio_smol::Error> {
     smol::block_on(async {
@@ -17,7 +20,11 @@ fn main() -> Result<(), fileio_smol::Error> {
         let read = Arc::new(AtomicU64::new(0));
         let hits = Arc::new(AtomicU64::new(0));
         let written = Arc::new(AtomicU64::new(0));
-        let file = File::open(&path, "w+b").await?;
+        let file = File::options()
+            .mode("w+b")
+            .coherence(Coherence::Exclusive)
+            .open(&path)
+            .await?;
         let (r, h, w) = (read.clone(), hits.clone(), written.clone());
         file.on_read(move |ev| {
             r.fetch_add(ev.len() as u64, Ordering::Relaxed);
@@ -33,8 +40,6 @@ fn main() -> Result<(), fileio_smol::Error> {
         });
 
         file.write_at(0, &[42u8; 10_000]).await?;
-        // Let the write's stamp age past the racy window so that repeated reads are hits.
-        smol::Timer::after(std::time::Duration::from_millis(30)).await;
         for _ in 0..3 {
             file.read_at(0, 4096).await?;
         }
