@@ -29,12 +29,14 @@ use std::sync::Arc;
 use fileio_cache::{FileKey, RangeCache};
 
 use crate::backend::Backend;
+use crate::clock::Clock;
 use crate::error::{Error, Op, Result};
 use crate::options::{Coherence, Options};
 use crate::text::TextCodec;
 
 use coherence::{KnownCell, known_cell};
 
+pub(crate) use coherence::COARSE_RACY_WINDOW;
 pub(crate) use handle::Handle;
 
 /// `offset + len`, or [`Error::Overflow`] past `u64::MAX`.
@@ -58,6 +60,8 @@ pub(crate) struct Shared {
     /// The file's last known version, shared by every open of the same file in the
     /// process (see [`known_cell`]).
     known: KnownCell,
+    /// Where "now" comes from for the racy window and `Interval` periods.
+    clock: Clock,
 }
 
 impl Shared {
@@ -78,6 +82,7 @@ impl Shared {
             codec,
             sync_on_close: options.sync_on_close,
             known: known_cell(key),
+            clock: options.clock.clone(),
         })
     }
 
@@ -110,5 +115,36 @@ impl Shared {
             .sync_data()
             .await
             .map_err(|e| self.err(Op::SyncData, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn near_max() -> impl Strategy<Value = u64> {
+        prop_oneof![any::<u64>(), (0u64..4096).prop_map(|back| u64::MAX - back)]
+    }
+
+    fn size() -> impl Strategy<Value = usize> {
+        prop_oneof![any::<usize>(), 0usize..4096]
+    }
+
+    proptest! {
+        /// `end_of` is the sum in `u128`, an error naming the operands when it does not
+        /// fit in a `u64`.
+        #[test]
+        fn end_of_is_the_sum_or_overflow(offset in near_max(), len in size()) {
+            let sum = u128::from(offset) + len as u128;
+            match end_of(offset, len) {
+                Ok(end) => prop_assert_eq!(u128::from(end), sum),
+                Err(Error::Overflow { offset: o, len: l }) => {
+                    prop_assert!(sum > u128::from(u64::MAX));
+                    prop_assert_eq!((o, l), (offset, len as u64));
+                }
+                Err(e) => prop_assert!(false, "unexpected error {:?}", e),
+            }
+        }
     }
 }

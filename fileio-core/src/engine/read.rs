@@ -50,6 +50,7 @@ pub(crate) enum Step {
 
 /// The part of `data` (read for `range`, `want` bytes asked) that answers the request
 /// `offset..offset + len`, if the read covered all of it or reached end of file inside it.
+/// `range` is the `want` bytes the fill asked for, so `data` ends inside it.
 fn covering(
     range: &Range<u64>,
     data: &Bytes,
@@ -278,6 +279,62 @@ impl Shared {
             // keeps every caller's future (and the box `async_trait` makes of it) small
             // on the fast path.
             ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, pending)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Against a plain model: a file of `file_len` bytes, a fill that read `want`
+        /// bytes at `start` (short only at end of file), and a request for `len` bytes at
+        /// `offset`, whose answer is what a direct read would return.
+        #[test]
+        fn covering_answers_exactly_what_a_direct_read_would(
+            file_len in 0u64..64,
+            start in 0u64..80,
+            want in 1usize..40,
+            offset in 0u64..100,
+            len in 0usize..40,
+        ) {
+            let file: Vec<u8> = (0..file_len).map(|i| i as u8).collect();
+            let clip = |pos: u64| pos.min(file_len) as usize;
+            let range = start..start + want as u64;
+            let data = Bytes::copy_from_slice(&file[clip(start)..clip(range.end)]);
+            let answer = &file[clip(offset)..clip(offset + len as u64)];
+            let eof = data.len() < want;
+            let got = covering(&range, &data, want, offset, len);
+            if let Some(slice) = &got {
+                prop_assert_eq!(&data[slice.clone()], answer);
+            }
+            if offset < start {
+                prop_assert!(got.is_none(), "a request starting before the fill");
+            } else if offset + len as u64 <= start + data.len() as u64 || eof {
+                prop_assert!(got.is_some(), "the fill saw all of the answer");
+            } else {
+                prop_assert!(got.is_none(), "the fill stopped short of the request");
+            }
+        }
+
+        /// Requests near `u64::MAX` do not overflow: a fill ending at the last offset,
+        /// a request whose end is past it.
+        #[test]
+        fn covering_saturates_at_the_end_of_the_offsets(
+            back in 1u64..64,
+            want in 1usize..40,
+            got in 0usize..40,
+            len in 0usize..usize::MAX,
+        ) {
+            let want = want.min(back as usize);
+            let start = u64::MAX - back;
+            let range = start..start + want as u64;
+            let data = Bytes::from(vec![0u8; got.min(want)]);
+            if let Some(slice) = covering(&range, &data, want, start, len) {
+                prop_assert!(slice.start == 0 && slice.end <= data.len());
+            }
         }
     }
 }
