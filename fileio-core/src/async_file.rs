@@ -15,7 +15,7 @@ use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 use futures_lite::future::block_on;
 
 use crate::backend::{Backend, StdBackend};
-use crate::engine::{Handle, strip_terminator};
+use crate::engine::Handle;
 use crate::error::{Error, Op, Result};
 use crate::hooks::{BoxFuture, IoEvent};
 use crate::mode::OpenMode;
@@ -24,6 +24,7 @@ use crate::options::Options;
 use crate::pool::{BlockingPool, Offload, PoolConfig};
 use crate::runtime::{backend_for, open_backend};
 use crate::stream::AsyncStream;
+use crate::text::strip_terminator;
 
 /// An async file: Python-style modes, positional and cursor I/O, the shared range cache,
 /// text and hooks, over any [`Backend`].

@@ -9,12 +9,13 @@ use bytes::Bytes;
 use futures_lite::future::block_on;
 
 use crate::backend::{Backend, StdBackend};
-use crate::engine::{Handle, strip_terminator};
+use crate::engine::Handle;
 use crate::error::{Error, Op, Result};
 use crate::hooks::IoEvent;
 use crate::mode::OpenMode;
 use crate::options::Options;
 use crate::stream::Stream;
+use crate::text::strip_terminator;
 
 /// A file for blocking code: Python-style modes, positional and cursor I/O, the shared
 /// range cache, text and hooks.

@@ -83,6 +83,7 @@
 
 mod async_file;
 mod backend;
+mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod engine;
@@ -101,6 +102,7 @@ pub mod uring;
 
 pub use async_file::{AsyncFile, AsyncOptions};
 pub use backend::{Backend, BackendExt, MemBackend, StdBackend};
+pub use clock::Clock;
 pub use error::{Error, Op, Result};
 pub use file::{Chunks, File, Lines};
 pub use hooks::{BoxFuture, IoEvent};

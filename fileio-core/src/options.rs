@@ -8,6 +8,7 @@ use std::time::Duration;
 use fileio_cache::RangeCache;
 
 use crate::backend::StdBackend;
+use crate::clock::Clock;
 use crate::error::{Error, Op, Result};
 use crate::file::File;
 use crate::mode::OpenMode;
@@ -89,7 +90,7 @@ impl CacheChoice {
 ///
 /// Defaults: mode `"r"`, the process-wide cache ([`RangeCache::global`]),
 /// [`Coherence::Strict`], encoding `"utf-8"`, `sync_on_close(true)`,
-/// [`BackendChoice::Auto`].
+/// [`BackendChoice::Auto`], the system [`Clock`].
 ///
 /// Setters take `&mut self` and return `&mut Self`, like [`std::fs::OpenOptions`]. The
 /// mode and encoding are checked when the file is opened; errors surface there.
@@ -118,6 +119,7 @@ pub struct Options {
     pub(crate) encoding: String,
     pub(crate) sync_on_close: bool,
     pub(crate) backend: BackendChoice,
+    pub(crate) clock: Clock,
 }
 
 impl Default for Options {
@@ -129,6 +131,7 @@ impl Default for Options {
             encoding: "utf-8".to_owned(),
             sync_on_close: true,
             backend: BackendChoice::Auto,
+            clock: Clock::system(),
         }
     }
 }
@@ -181,6 +184,14 @@ impl Options {
     /// files ignore it.
     pub fn backend(&mut self, choice: BackendChoice) -> &mut Self {
         self.backend = choice;
+        self
+    }
+
+    /// The clock behind the racy window and `Interval` periods (default
+    /// [`Clock::system`]). Meant for tests: open with a [`Clock::manual`] and advance it
+    /// instead of sleeping.
+    pub fn clock(&mut self, clock: Clock) -> &mut Self {
+        self.clock = clock;
         self
     }
 
@@ -252,6 +263,12 @@ macro_rules! __option_setters {
         /// [`BackendChoice::Auto`]($crate::BackendChoice::Auto): io_uring where it works).
         pub fn backend(&mut self, choice: $crate::BackendChoice) -> &mut Self {
             self.options.backend(choice);
+            self
+        }
+        /// The clock behind the racy window and `Interval` periods, for tests; see
+        /// [`Options::clock`]($crate::Options::clock).
+        pub fn clock(&mut self, clock: $crate::Clock) -> &mut Self {
+            self.options.clock(clock);
             self
         }
         /// The underlying [`Options`]($crate::Options).

@@ -785,6 +785,17 @@ fn utf8_line(
     }
 }
 
+/// Strips one line terminator (`"\n"` or `"\r\n"`), as `lines()` yields them.
+pub(crate) fn strip_terminator(mut line: String) -> String {
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

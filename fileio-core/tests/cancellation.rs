@@ -31,7 +31,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use fileio_core::fault::{Fault, FaultBackend, Target};
-use fileio_core::{AsyncFile, AsyncStream, Bytes, Error, MemBackend, Options, RangeCache};
+use fileio_core::{AsyncFile, AsyncStream, Bytes, Clock, Error, MemBackend, Options, RangeCache};
 use futures::executor::block_on;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -39,8 +39,6 @@ use futures::io::{AsyncReadExt, AsyncWriteExt};
 const MAX_POLLS: usize = 64;
 /// A pending future must be woken within this long.
 const WAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Past the engine's 20 ms racy window (disk stamps taken sooner serve no hits).
-const PAST_RACY_WINDOW: Duration = Duration::from_millis(25);
 /// Where the cursor stands before each operation (the start of a line of the content).
 const START: u64 = 124;
 
@@ -145,6 +143,8 @@ fn tiny_cache() -> RangeCache {
 struct Env {
     setup: Setup,
     cache: RangeCache,
+    /// Every handle's clock: advanced past the racy window instead of sleeping.
+    clock: Clock,
     file: AsyncFile,
     fault: Option<Arc<FaultBackend<MemBackend>>>,
     path: PathBuf,
@@ -156,12 +156,16 @@ impl Env {
     /// handle's cursor at [`START`].
     fn new(setup: Setup) -> Env {
         let cache = tiny_cache();
+        let clock = Clock::manual();
         let (file, fault, path, dir) = match setup {
             Setup::MemDelayed => {
                 let fault = Arc::new(FaultBackend::new(MemBackend::with_data(initial_content())));
                 fault.always(Target::Any, Fault::Delay(Duration::from_millis(1)));
                 let mut options = Options::new();
-                options.mode("r+b").cache(cache.clone());
+                options
+                    .mode("r+b")
+                    .cache(cache.clone())
+                    .clock(clock.clone());
                 let path = PathBuf::from("cancel.mem");
                 let file =
                     AsyncFile::from_backend(fault.clone(), &path, &options).expect("from_backend");
@@ -173,11 +177,12 @@ impl Env {
                 std::fs::write(&path, initial_content()).expect("write");
                 // Stamps taken within the racy window serve no hits: let it pass so that
                 // the warm-up really fills the cache.
-                std::thread::sleep(PAST_RACY_WINDOW);
+                clock.pass_racy_window();
                 let file = block_on(
                     AsyncFile::options()
                         .mode("r+b")
                         .cache(cache.clone())
+                        .clock(clock.clone())
                         .open(&path),
                 )
                 .expect("open");
@@ -187,6 +192,7 @@ impl Env {
         let mut env = Env {
             setup,
             cache,
+            clock,
             file,
             fault,
             path,
@@ -235,7 +241,10 @@ impl Env {
     /// A new handle on the same file and cache.
     fn open_again(&self) -> AsyncFile {
         let mut options = Options::new();
-        options.mode("rb").cache(self.cache.clone());
+        options
+            .mode("rb")
+            .cache(self.cache.clone())
+            .clock(self.clock.clone());
         match &self.fault {
             Some(fault) => {
                 AsyncFile::from_backend(fault.clone(), &self.path, &options).expect("reopen")
@@ -244,6 +253,7 @@ impl Env {
                 AsyncFile::options()
                     .mode("rb")
                     .cache(self.cache.clone())
+                    .clock(self.clock.clone())
                     .open(&self.path),
             )
             .expect("reopen"),
@@ -265,7 +275,7 @@ impl Env {
         if self.setup == Setup::Pool {
             // Let the stamp of a write made during the operation leave the racy window,
             // so the reads below are served from the blocks that write patched.
-            std::thread::sleep(PAST_RACY_WINDOW);
+            self.clock.pass_racy_window();
         }
         let other = self.open_again();
         let handles: Vec<&AsyncFile> = if closed {

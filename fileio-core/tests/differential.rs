@@ -29,17 +29,18 @@
 //! read sees a change made outside the library, except for the documented residual risk
 //! of a change landing in the same timestamp tick as a change fileio already stamped
 //! (the racy window, see `fileio-core`'s engine docs and RELIABILITY.md). So an outside
-//! write here first sleeps past the 20 ms racy window, then writes; the very next read,
-//! with no further sleep, must see it.
+//! write here first moves the configuration's manual [`Clock`] past the racy window
+//! (instead of sleeping), then writes and sets the file's modification time to the
+//! clock's now, later than any change fileio stamped (the clock never runs behind the
+//! kernel's): the very next read must see it.
 
 use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use fileio_core::runtime::{BlockingPool, PoolBackend};
 use fileio_core::{
-    AsyncFile, AsyncStream, Bytes, Error, File, MemBackend, OpenMode, Options, PoolConfig,
+    AsyncFile, AsyncStream, Bytes, Clock, Error, File, MemBackend, OpenMode, Options, PoolConfig,
     RangeCache, Result, Stream,
 };
 use futures::executor::block_on;
@@ -47,8 +48,6 @@ use proptest::prelude::*;
 
 /// Handles (slots) per sequence.
 const SLOTS: usize = 4;
-/// Longer than the engine's 20 ms racy window.
-const PAST_RACY_WINDOW: Duration = Duration::from_millis(25);
 /// The file's content before the first operation: a few tiny-cache blocks.
 const INITIAL_LEN: usize = 3000;
 
@@ -328,7 +327,8 @@ impl Store {
         }
     }
 
-    fn write_outside(&self, offset: u64, data: &[u8]) {
+    /// Writes behind fileio's back at `clock`'s now (see the module docs).
+    fn write_outside(&self, offset: u64, data: &[u8], clock: &Clock) {
         match self {
             Store::Disk { path, .. } => {
                 let mut file = std::fs::OpenOptions::new()
@@ -337,6 +337,7 @@ impl Store {
                     .expect("open for an outside write");
                 file.seek(SeekFrom::Start(offset)).expect("outside seek");
                 file.write_all(data).expect("outside write");
+                file.set_modified(clock.now()).expect("outside mtime");
             }
             Store::Mem(mem) => {
                 let mut content = mem.contents();
@@ -352,12 +353,13 @@ struct Opener<'a> {
     kind: BackendKind,
     store: &'a Store,
     cache: Option<&'a RangeCache>,
+    clock: &'a Clock,
 }
 
 impl Opener<'_> {
     fn options(&self, append: bool) -> Options {
         let mut options = Options::new();
-        options.mode(mode_str(append));
+        options.mode(mode_str(append)).clock(self.clock.clone());
         match self.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),
@@ -372,7 +374,7 @@ impl Opener<'_> {
             (BackendKind::AsyncMem, Store::Mem(mem)) => Arc::new(mem.clone()),
             (BackendKind::AsyncAuto, _) => {
                 let mut options = AsyncFile::options();
-                options.mode(mode_str(append));
+                options.mode(mode_str(append)).clock(self.clock.clone());
                 match self.cache {
                     Some(cache) => options.cache(cache.clone()),
                     None => options.no_cache(),
@@ -460,6 +462,7 @@ fn step<S: Subject>(
     op: &Op,
     open: &dyn Fn(bool) -> S,
     store: &Store,
+    clock: &Clock,
 ) -> std::result::Result<(), String> {
     match *op {
         Op::ReadAt { h, offset, len } => {
@@ -608,8 +611,8 @@ fn step<S: Subject>(
             };
         }
         Op::Outside { offset, ref data } => {
-            std::thread::sleep(PAST_RACY_WINDOW);
-            store.write_outside(offset, data);
+            clock.pass_racy_window();
+            store.write_outside(offset, data, clock);
             model_write(model, offset, data);
         }
     }
@@ -620,6 +623,7 @@ fn step<S: Subject>(
 fn run_config<S: Subject>(
     open: &dyn Fn(bool) -> S,
     store: &Store,
+    clock: &Clock,
     cache: Option<&RangeCache>,
     ops: &[Op],
 ) -> std::result::Result<(), String> {
@@ -650,7 +654,7 @@ fn run_config<S: Subject>(
     ];
     for (i, op) in ops.iter().enumerate() {
         let context = |e: String| format!("step {i} ({op:?}): {e}");
-        step(&mut slots, &mut model, op, open, store).map_err(context)?;
+        step(&mut slots, &mut model, op, open, store, clock).map_err(context)?;
         for (h, slot) in slots.iter().enumerate() {
             if let Some(cursor) = slot.cursor
                 && slot.file.tell() != cursor
@@ -696,15 +700,18 @@ fn run_one(
 ) -> std::result::Result<(), String> {
     let store = Store::new(kind);
     let cache = cache_kind.build();
+    let clock = Clock::manual();
     let opener = Opener {
         kind,
         store: &store,
         cache: cache.as_ref(),
+        clock: &clock,
     };
     let result = if kind == BackendKind::Blocking {
         run_config(
             &|append| opener.open_blocking(append),
             &store,
+            &clock,
             cache.as_ref(),
             ops,
         )
@@ -712,6 +719,7 @@ fn run_one(
         run_config(
             &|append| opener.open_async(append),
             &store,
+            &clock,
             cache.as_ref(),
             ops,
         )
@@ -719,8 +727,8 @@ fn run_one(
     result.map_err(|e| format!("{kind:?} with cache {cache_kind:?}: {e}"))
 }
 
-/// Runs `ops` against every configuration at once, one thread each (the outside
-/// writes' sleeps overlap); collects every divergence.
+/// Runs `ops` against every configuration at once, one thread each; collects every
+/// divergence.
 fn run_all(ops: &[Op]) -> std::result::Result<(), TestCaseError> {
     let caches = [CacheKind::Off, CacheKind::Tiny, CacheKind::DefaultSize];
     let failures: Vec<String> = std::thread::scope(|scope| {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use fileio_core::fault::{Fault, FaultBackend, Target};
-use fileio_core::{Coherence, Error, File, Op, Options, RangeCache, StdBackend, Stream};
+use fileio_core::{Clock, Coherence, Error, File, Op, Options, RangeCache, StdBackend, Stream};
 use proptest::prelude::*;
 
 fn cache() -> RangeCache {
@@ -18,9 +18,9 @@ fn cache() -> RangeCache {
         .expect("cache")
 }
 
-fn options(mode: &str, cache: Option<&RangeCache>) -> Options {
+fn options(mode: &str, cache: Option<&RangeCache>, clock: &Clock) -> Options {
     let mut options = Options::new();
-    options.mode(mode);
+    options.mode(mode).clock(clock.clone());
     match cache {
         Some(cache) => options.cache(cache.clone()),
         None => options.no_cache(),
@@ -33,6 +33,8 @@ struct Setup {
     path: PathBuf,
     backend: Arc<FaultBackend<StdBackend>>,
     file: File,
+    /// The file's clock: advanced past the racy window instead of sleeping.
+    clock: Clock,
 }
 
 fn setup(content: &[u8], mode: &str, cache: Option<&RangeCache>) -> Setup {
@@ -47,12 +49,15 @@ fn setup(content: &[u8], mode: &str, cache: Option<&RangeCache>) -> Setup {
     let backend = Arc::new(FaultBackend::new(
         StdBackend::from_std(std_file).expect("backend"),
     ));
-    let file = File::from_backend(backend.clone(), &path, &options(mode, cache)).expect("file");
+    let clock = Clock::manual();
+    let file =
+        File::from_backend(backend.clone(), &path, &options(mode, cache, &clock)).expect("file");
     Setup {
         _dir: dir,
         path,
         backend,
         file,
+        clock,
     }
 }
 
@@ -137,7 +142,7 @@ fn a_failed_write_leaves_no_trace_in_the_cache() {
     let cache = cache();
     let mut s = setup(&[1u8; 8192], "r+b", Some(&cache));
     // Fill the cache, and let the racy window pass so that hits are served.
-    std::thread::sleep(std::time::Duration::from_millis(30));
+    s.clock.pass_racy_window();
     assert_eq!(s.file.read_at(0, 8192).expect("fill").len(), 8192);
     s.backend.inject(Target::Write, 1, Fault::storage_full());
     s.file.seek(SeekFrom::Start(100)).expect("seek");
@@ -161,13 +166,25 @@ fn a_failed_write_leaves_no_trace_in_the_cache() {
 fn a_file_changed_underneath_is_seen_under_strict() {
     let cache = cache();
     let s = setup(b"old content", "rb", Some(&cache));
-    std::thread::sleep(std::time::Duration::from_millis(30));
+    // Past the racy window, so that the read below fills the cache and could serve hits.
+    s.clock.pass_racy_window();
     assert_eq!(&s.file.read_at(0, 11).expect("read")[..], b"old content");
     let path = s.path.clone();
+    let clock = s.clock.clone();
     s.backend.inject(
         Target::Stamp,
         1,
-        Fault::mutate(move |_| std::fs::write(&path, b"new CONTENT").expect("outside write")),
+        Fault::mutate(move |_| {
+            std::fs::write(&path, b"new CONTENT").expect("outside write");
+            // No sleep separates this change from the file's creation: give it a
+            // modification time of its own (the clock's now is past the kernel's), as a
+            // change in a later timestamp tick would have.
+            let file = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .expect("open");
+            file.set_modified(clock.now()).expect("outside mtime");
+        }),
     );
     assert_eq!(&s.file.read_at(0, 11).expect("read")[..], b"new CONTENT");
     cache.validate().expect("cache invariants");
@@ -243,7 +260,7 @@ proptest! {
         std::fs::write(&path, &initial).expect("write");
         let std_file = std::fs::OpenOptions::new().read(true).write(true).open(&path).expect("open");
         let backend = Arc::new(FaultBackend::new(StdBackend::from_std(std_file).expect("backend")));
-        let mut opts = options("r+b", Some(&cache));
+        let mut opts = options("r+b", Some(&cache), &Clock::system());
         if exclusive {
             opts.coherence(Coherence::Exclusive);
         }

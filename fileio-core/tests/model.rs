@@ -6,14 +6,18 @@
 //! room for a few blocks, so eviction and partial blocks are common) under `Strict`
 //! with outside writes, the same under `Exclusive` (every read goes through the cache),
 //! no cache at all, and `AsyncFile` over `MemBackend`.
+//!
+//! Every configuration runs on a manual [`Clock`]: letting the racy window pass is
+//! advancing it, not sleeping. Outside writes set the file's modification time to the
+//! clock's now, so that an advance cannot make a change fileio never saw look old.
 
 use std::io::SeekFrom;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use fileio_core::{
-    AsyncFile, AsyncStream, Bytes, Coherence, File, MemBackend, Options, RangeCache, Result, Stream,
+    AsyncFile, AsyncStream, Bytes, Clock, Coherence, File, MemBackend, Options, RangeCache, Result,
+    Stream,
 };
 use futures::executor::block_on;
 use proptest::prelude::*;
@@ -64,7 +68,7 @@ enum Op {
         offset: u64,
         data: Vec<u8>,
     },
-    /// Let the racy window pass.
+    /// Let the racy window pass (advance the clock).
     Sleep,
 }
 
@@ -191,20 +195,24 @@ impl Subject for AsyncFile {
 
 /// Where the file lives, for outside writes and the final comparison.
 enum Store {
-    Disk(PathBuf),
+    Disk(PathBuf, Clock),
     Mem(MemBackend),
 }
 
 impl Store {
     fn read(&self) -> Vec<u8> {
         match self {
-            Store::Disk(path) => std::fs::read(path).unwrap(),
+            Store::Disk(path, _) => std::fs::read(path).unwrap(),
             Store::Mem(mem) => mem.contents(),
         }
     }
     fn write(&self, data: Vec<u8>) {
         match self {
-            Store::Disk(path) => std::fs::write(path, data).unwrap(),
+            Store::Disk(path, clock) => {
+                std::fs::write(path, data).unwrap();
+                let file = std::fs::File::options().write(true).open(path).unwrap();
+                file.set_modified(clock.now()).unwrap();
+            }
             Store::Mem(mem) => mem.replace(data),
         }
     }
@@ -313,6 +321,7 @@ fn fail(e: fileio_core::Error) -> TestCaseError {
 fn run<S: Subject>(
     handles: &mut [S; 2],
     store: &Store,
+    clock: &Clock,
     cache: Option<&RangeCache>,
     ops: &[Op],
 ) -> std::result::Result<(), TestCaseError> {
@@ -324,7 +333,7 @@ fn run<S: Subject>(
                 model_write(&mut model, *offset, data);
                 store.write(model.clone());
             }
-            Op::Sleep => std::thread::sleep(Duration::from_millis(25)),
+            Op::Sleep => clock.pass_racy_window(),
             Op::OnClone { h, op } => {
                 let mut clone = handles[*h].clone();
                 prop_assert_eq!(clone.tell(), cursors[*h], "a clone starts at the cursor");
@@ -408,33 +417,36 @@ const CASES: u32 = 64;
 proptest! {
     #![proptest_config(ProptestConfig { cases: CASES, max_shrink_iters: 2000, ..ProptestConfig::default() })]
 
-    /// Blocking `File`, tiny cache, `Strict`, outside writes and racy-window sleeps.
+    /// Blocking `File`, tiny cache, `Strict`, outside writes and racy-window clock advances.
     #[test]
     fn blocking_strict_tiny_cache(ops in ops(Extras { outside: true, sleep: true })) {
         let cache = tiny_cache();
+        let clock = Clock::manual();
         let mut options = File::options();
-        options.mode("r+").cache(cache.clone());
+        options.mode("r+").cache(cache.clone()).clock(clock.clone());
         let (_dir, path, mut handles) = disk_handles(&options, false);
-        run(&mut handles, &Store::Disk(path), Some(&cache), &ops)?;
+        run(&mut handles, &Store::Disk(path, clock.clone()), &clock, Some(&cache), &ops)?;
     }
 
     /// Blocking `File`, tiny cache, `Exclusive`: every read goes through the cache.
     #[test]
     fn blocking_exclusive_tiny_cache(ops in ops(Extras { outside: false, sleep: false })) {
         let cache = tiny_cache();
+        let clock = Clock::manual();
         let mut options = File::options();
-        options.mode("r+").cache(cache.clone()).coherence(Coherence::Exclusive);
+        options.mode("r+").cache(cache.clone()).coherence(Coherence::Exclusive).clock(clock.clone());
         let (_dir, path, mut handles) = disk_handles(&options, true);
-        run(&mut handles, &Store::Disk(path), Some(&cache), &ops)?;
+        run(&mut handles, &Store::Disk(path, clock.clone()), &clock, Some(&cache), &ops)?;
     }
 
     /// Blocking `File` without a cache, outside writes.
     #[test]
     fn blocking_no_cache(ops in ops(Extras { outside: true, sleep: false })) {
+        let clock = Clock::manual();
         let mut options = File::options();
-        options.mode("r+").no_cache();
+        options.mode("r+").no_cache().clock(clock.clone());
         let (_dir, path, mut handles) = disk_handles(&options, false);
-        run(&mut handles, &Store::Disk(path), None, &ops)?;
+        run(&mut handles, &Store::Disk(path, clock.clone()), &clock, None, &ops)?;
     }
 
     /// `AsyncFile` over `MemBackend`, tiny cache, two separately opened handles,
@@ -443,10 +455,11 @@ proptest! {
     fn async_mem_tiny_cache(ops in ops(Extras { outside: true, sleep: false })) {
         let cache = tiny_cache();
         let mem = MemBackend::with_data(b"initial content of the file".to_vec());
+        let clock = Clock::manual();
         let mut options = Options::new();
-        options.mode("r+").cache(cache.clone());
+        options.mode("r+").cache(cache.clone()).clock(clock.clone());
         let open = || AsyncFile::from_backend(Arc::new(mem.clone()), "model.bin", &options).unwrap();
         let mut handles = [open(), open()];
-        run(&mut handles, &Store::Mem(mem.clone()), Some(&cache), &ops)?;
+        run(&mut handles, &Store::Mem(mem.clone()), &clock, Some(&cache), &ops)?;
     }
 }

@@ -1,0 +1,430 @@
+//! Coherence: the file's version (its [`Stamp`]), when a stamp may serve cache hits (the
+//! racy-window rule, [`is_racy`]), the version remembered between operations and shared
+//! by every open of the file in the process ([`known_cell`]), and how a read learns the
+//! version under each [`Coherence`] policy ([`StampPlan`], [`Basis`]).
+//!
+//! "Now" comes from the handle's [`Clock`]: the system clock, or a test's manual clock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fileio_cache::{FileKey, Stamp};
+
+use super::Shared;
+use crate::clock::Clock;
+use crate::error::{Op, Result};
+use crate::options::Coherence;
+
+/// Racy window on filesystems with sub-second timestamps: the kernel's coarse clock
+/// ticks every 1-10 ms, so a change within this long of a stamp may not show in it.
+const RACY_WINDOW: Duration = Duration::from_millis(20);
+/// Racy window where timestamps look whole-second (FAT's are 2 s).
+pub(crate) const COARSE_RACY_WINDOW: Duration = Duration::from_millis(3_000);
+
+/// Whether, at `now`, the file's last change (the stamp's `changed_at`) is so recent that
+/// a further change in the same timestamp tick could leave the stamp unchanged. A stamp
+/// without a change time (an exact version) never is; a change time after `now` always
+/// is.
+pub(crate) fn is_racy(stamp: &Stamp, now: SystemTime) -> bool {
+    let Some((secs, nanos)) = stamp.changed_at_parts() else {
+        return false;
+    };
+    // Whole-second change times mean a filesystem with coarse timestamps.
+    let window = if nanos == 0 {
+        COARSE_RACY_WINDOW
+    } else {
+        RACY_WINDOW
+    };
+    let Ok(now) = now.duration_since(UNIX_EPOCH) else {
+        return true;
+    };
+    let changed = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+    let age = now.as_nanos() as i128 - changed;
+    // A change time in the future means the clocks disagree: trust nothing.
+    age < 0 || age < window.as_nanos() as i128
+}
+
+/// Whether a stamp may serve cache hits under `coherence`, at the clock's now: `Exclusive`
+/// trusts every stamp (every change goes through this process), the other policies only
+/// stamps past the racy window (see [`is_racy`]).
+pub(super) fn serves_hits(coherence: Coherence, stamp: &Stamp, clock: &Clock) -> bool {
+    coherence == Coherence::Exclusive || !is_racy(stamp, clock.now())
+}
+
+/// How a read learns the file's version under `coherence`; `known` (the version this
+/// process last knew) is asked for only under `Interval`, whose period runs on `clock`.
+fn read_plan(
+    coherence: Coherence,
+    known: impl FnOnce() -> Option<Known>,
+    clock: &Clock,
+) -> StampPlan {
+    match coherence {
+        // Every change goes through this process: the cache's record is current.
+        Coherence::Exclusive => StampPlan::Recorded,
+        Coherence::Interval(period) => match known() {
+            Some(known) if clock.instant().saturating_duration_since(known.at) < period => {
+                StampPlan::Recorded
+            }
+            _ => StampPlan::Ask { record: true },
+        },
+        // Strict asks every time and has no use for keeping the answer.
+        Coherence::Strict => StampPlan::Ask { record: false },
+    }
+}
+
+/// A stamp remembered between operations: recorded under every policy (a write through
+/// one handle is news to the others), relied on by `Interval` and `Exclusive`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Known {
+    stamp: Stamp,
+    at: Instant,
+    /// [`STAMP_SEQ`] when the stamp was asked for.
+    seq: u64,
+}
+
+/// A file's last known version, shared by the opens of the file.
+pub(super) type KnownCell = Arc<Mutex<Option<Known>>>;
+
+/// Numbers every stamp request that will be recorded, to keep the newest answer.
+static STAMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The number of a stamp request, taken before asking: of two answers, the one to the
+/// later question describes the later (or the same) state of the file. Requests that
+/// are not recorded (every `Strict` read) take none, so the read path touches no
+/// process-wide counter.
+fn stamp_number(record: bool) -> u64 {
+    if record {
+        STAMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    } else {
+        0
+    }
+}
+
+/// The known-version cell of the file `key`, shared by every [`Shared`] on that file in
+/// the process, so that a write through one open is trusted by `Exclusive` and
+/// `Interval` handles of every other open at once.
+pub(super) fn known_cell(key: FileKey) -> KnownCell {
+    type Cells = Mutex<HashMap<FileKey, Weak<Mutex<Option<Known>>>>>;
+    static CELLS: OnceLock<Cells> = OnceLock::new();
+    let mut cells = CELLS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(cell) = cells.get(&key).and_then(Weak::upgrade) {
+        return cell;
+    }
+    // Drop the cells of files no longer open, amortised over insertions.
+    if cells.len() >= 64 && cells.len().is_power_of_two() {
+        cells.retain(|_, cell| cell.strong_count() > 0);
+    }
+    let cell = Arc::new(Mutex::new(None));
+    cells.insert(key, Arc::downgrade(&cell));
+    cell
+}
+
+/// How a read learns the file's version.
+enum StampPlan {
+    /// Trust the cache's record (`Exclusive`, or `Interval` within its period).
+    Recorded,
+    /// Ask the backend; `record` keeps the answer for other handles.
+    Ask { record: bool },
+}
+
+/// What a cached read looks the cache up with.
+#[derive(Clone, Copy)]
+pub(crate) enum Basis {
+    /// A stamp the file just gave.
+    Stamp(Stamp),
+    /// The stamp the cache recorded for the file (see [`RangeCache::lookup_recorded`]).
+    Recorded,
+}
+
+impl Shared {
+    /// The file's version from the backend, when it can be had without waiting
+    /// ([`Backend::stamp_inline`](crate::Backend::stamp_inline)); with `record`, kept as the newest known version unless
+    /// a later question got an answer first.
+    fn fresh_stamp_now(&self, record: bool) -> Option<Result<Stamp>> {
+        let seq = stamp_number(record);
+        loop {
+            match self.backend().stamp_inline()? {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(Err(self.err(Op::Stat, e))),
+                Ok(stamp) => {
+                    if record {
+                        self.remember(stamp, seq);
+                    }
+                    return Some(Ok(stamp));
+                }
+            }
+        }
+    }
+
+    /// [`fresh_stamp_now`](Self::fresh_stamp_now), awaiting the backend when it has no
+    /// inline answer.
+    pub(super) async fn fresh_stamp(&self, record: bool) -> Result<Stamp> {
+        if let Some(stamp) = self.fresh_stamp_now(record) {
+            return stamp;
+        }
+        let seq = stamp_number(record);
+        loop {
+            match self.backend().stamp().await {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.err(Op::Stat, e)),
+                Ok(stamp) => {
+                    if record {
+                        self.remember(stamp, seq);
+                    }
+                    return Ok(stamp);
+                }
+            }
+        }
+    }
+
+    fn known(&self) -> Option<Known> {
+        *self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records the file's version after a change made through this process (whatever
+    /// this handle's coherence: other handles on the file may trust it), or after a
+    /// re-stamp.
+    fn remember(&self, stamp: Stamp, seq: u64) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.is_none_or(|k| k.seq <= seq) {
+            *known = Some(Known {
+                stamp,
+                at: self.clock.instant(),
+                seq,
+            });
+        }
+    }
+
+    /// Forgets the file's version (a change whose outcome is unknown): the next
+    /// operation asks the backend.
+    pub(super) fn forget(&self) {
+        *self.known.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// How a read learns the file's version under this handle's coherence.
+    fn read_plan(&self) -> StampPlan {
+        read_plan(self.coherence, || self.known(), &self.clock)
+    }
+
+    /// `stamp` if it may serve cache hits now; `None` for a racy stamp, with which reads
+    /// go around the cache (see [`serves_hits`]).
+    fn trusted(&self, stamp: Stamp) -> Option<Stamp> {
+        serves_hits(self.coherence, &stamp, &self.clock).then_some(stamp)
+    }
+
+    /// What to look the cache up with (`Ok(None)`: go around the cache), when it can be
+    /// had without waiting.
+    pub(super) fn basis_now(&self) -> Option<Result<Option<Basis>>> {
+        match self.read_plan() {
+            StampPlan::Recorded => Some(Ok(Some(Basis::Recorded))),
+            StampPlan::Ask { record } => Some(
+                self.fresh_stamp_now(record)?
+                    .map(|s| self.trusted(s).map(Basis::Stamp)),
+            ),
+        }
+    }
+
+    /// [`basis_now`](Self::basis_now), awaiting the backend if need be.
+    pub(super) async fn basis(&self) -> Result<Option<Basis>> {
+        match self.read_plan() {
+            StampPlan::Recorded => Ok(Some(Basis::Recorded)),
+            StampPlan::Ask { record } => Ok(self
+                .trusted(self.fresh_stamp(record).await?)
+                .map(Basis::Stamp)),
+        }
+    }
+
+    /// The stamp to fall back on when the cache records none for the file: the one this
+    /// process last knew, else the file's own (recorded for the next reads).
+    pub(super) fn fallback_stamp_now(&self) -> Option<Result<Stamp>> {
+        match self.known() {
+            Some(known) => Some(Ok(known.stamp)),
+            None => self.fresh_stamp_now(true),
+        }
+    }
+
+    /// The stamp a write starts from: the file's current version, except under
+    /// `Exclusive`, which trusts what it last saw.
+    pub(super) async fn write_stamp(&self) -> Result<Stamp> {
+        if self.coherence == Coherence::Exclusive {
+            // The version the cached blocks describe, if the cache has any.
+            if let Some(stamp) = self.cache.as_ref().and_then(|c| c.recorded_stamp(self.key)) {
+                return Ok(stamp);
+            }
+            if let Some(known) = self.known() {
+                return Ok(known.stamp);
+            }
+        }
+        self.fresh_stamp(true).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The racy-window rule restated with `SystemTime` arithmetic instead of nanosecond
+    /// integers: a change younger than its filesystem's window, or in the future, is racy.
+    fn model_is_racy(changed: Option<SystemTime>, now: SystemTime) -> bool {
+        let Some(changed) = changed else {
+            return false;
+        };
+        let whole_second = changed.duration_since(UNIX_EPOCH).unwrap().subsec_nanos() == 0;
+        let window = if whole_second {
+            Duration::from_secs(3)
+        } else {
+            Duration::from_millis(20)
+        };
+        match now.duration_since(changed) {
+            Ok(age) => age < window,
+            Err(_) => true,
+        }
+    }
+
+    fn stamp_changed_at(at: Option<SystemTime>) -> Stamp {
+        let stamp = Stamp::new(10, 1);
+        at.map_or(stamp, |at| stamp.with_changed_at(at))
+    }
+
+    /// How far `now` is from the change: anywhere within a few seconds either way, and
+    /// often right at the edges of both windows.
+    fn age() -> impl Strategy<Value = i64> {
+        let edges = [20_000_000i64, 3_000_000_000];
+        prop_oneof![
+            -5_000_000_000i64..5_000_000_000,
+            (0..2usize, -2i64..=2).prop_map(move |(w, d)| edges[w] + d),
+            -2i64..=2,
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn is_racy_matches_the_model(
+            secs in 0u64..4_000_000_000,
+            nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000],
+            known in any::<bool>(),
+            age in age(),
+        ) {
+            let changed = UNIX_EPOCH + Duration::new(secs, nanos);
+            let now = if age >= 0 {
+                changed + Duration::from_nanos(age as u64)
+            } else {
+                changed.checked_sub(Duration::from_nanos(age.unsigned_abs())).unwrap_or(UNIX_EPOCH)
+            };
+            let changed = known.then_some(changed);
+            prop_assert_eq!(
+                is_racy(&stamp_changed_at(changed), now),
+                model_is_racy(changed, now)
+            );
+        }
+
+        /// `Interval` trusts the recorded version while less than its period has passed
+        /// on the clock since it was recorded (a second of slack either side of the
+        /// period for the real time the test itself takes).
+        #[test]
+        fn interval_trusts_the_record_within_its_period(
+            period_ms in 2_000u64..60_000,
+            within in any::<bool>(),
+            frac in 0.0f64..1.0,
+        ) {
+            let clock = Clock::manual();
+            let period = Duration::from_millis(period_ms);
+            let known = Known { stamp: Stamp::new(1, 1), at: clock.instant(), seq: 0 };
+            let advance = if within {
+                Duration::from_millis(((period_ms - 1_000) as f64 * frac) as u64)
+            } else {
+                period + Duration::from_millis((10_000.0 * frac) as u64)
+            };
+            clock.advance(advance);
+            let plan = read_plan(Coherence::Interval(period), || Some(known), &clock);
+            prop_assert_eq!(matches!(plan, StampPlan::Recorded), within);
+            // Nothing recorded: ask, and keep the answer.
+            let plan = read_plan(Coherence::Interval(period), || None, &clock);
+            let asks = matches!(plan, StampPlan::Ask { record: true });
+            prop_assert!(asks, "Interval asks and records when nothing is known");
+        }
+    }
+
+    #[test]
+    fn a_stamp_before_the_epoch_or_with_now_before_it_is_racy_only_when_now_is() {
+        let after = UNIX_EPOCH + Duration::from_secs(100);
+        let before = UNIX_EPOCH - Duration::from_secs(100);
+        // A clock before 1970 trusts nothing that has a change time.
+        assert!(is_racy(&stamp_changed_at(Some(before)), before));
+        assert!(!is_racy(&stamp_changed_at(None), before));
+        // A change before 1970 seen from after it is old.
+        assert!(!is_racy(&stamp_changed_at(Some(before)), after));
+    }
+
+    #[test]
+    fn other_policies_ask_whatever_is_known() {
+        let clock = Clock::manual();
+        let known = || -> Option<Known> { panic!("only Interval looks at the known version") };
+        assert!(matches!(
+            read_plan(Coherence::Exclusive, known, &clock),
+            StampPlan::Recorded
+        ));
+        assert!(matches!(
+            read_plan(Coherence::Strict, known, &clock),
+            StampPlan::Ask { record: false }
+        ));
+    }
+
+    /// A stamp serves hits once the manual clock passes its window; `Exclusive` trusts it
+    /// at once. No sleeping.
+    #[test]
+    fn a_stamp_serves_hits_once_the_clock_passes_its_window() {
+        let policies = [
+            Coherence::Strict,
+            Coherence::Interval(Duration::from_secs(1)),
+        ];
+        // Sub-second timestamps: the 20 ms window.
+        let clock = Clock::manual();
+        let fine = stamp_changed_at(Some(clock.now()));
+        assert!(serves_hits(Coherence::Exclusive, &fine, &clock));
+        for policy in policies {
+            assert!(!serves_hits(policy, &fine, &clock), "{policy:?}");
+        }
+        clock.advance(RACY_WINDOW);
+        for policy in policies {
+            assert!(serves_hits(policy, &fine, &clock), "{policy:?}");
+        }
+
+        // Whole-second timestamps (a coarse filesystem): 20 ms is not enough, 3 s is.
+        let clock = Clock::manual();
+        let secs = clock.now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let coarse = stamp_changed_at(Some(UNIX_EPOCH + Duration::from_secs(secs)));
+        clock.advance(RACY_WINDOW);
+        assert!(!serves_hits(Coherence::Strict, &coarse, &clock));
+        clock.advance(COARSE_RACY_WINDOW - RACY_WINDOW);
+        assert!(serves_hits(Coherence::Strict, &coarse, &clock));
+
+        // `pass_racy_window` is enough for either, and an exact version is never racy.
+        let clock = Clock::manual();
+        let now = stamp_changed_at(Some(clock.now()));
+        assert!(serves_hits(
+            Coherence::Strict,
+            &stamp_changed_at(None),
+            &clock
+        ));
+        clock.pass_racy_window();
+        assert!(serves_hits(Coherence::Strict, &now, &clock));
+        assert!(serves_hits(Coherence::Strict, &coarse, &clock));
+    }
+
+    /// A change time after the clock's now (clocks that disagree) is never trusted.
+    #[test]
+    fn a_change_in_the_future_is_racy() {
+        let clock = Clock::manual();
+        let future = stamp_changed_at(Some(clock.now() + Duration::from_secs(3600)));
+        clock.pass_racy_window();
+        assert!(!serves_hits(Coherence::Strict, &future, &clock));
+        assert!(serves_hits(Coherence::Exclusive, &future, &clock));
+    }
+}

@@ -1,0 +1,422 @@
+//! [`Handle`]: one per handle: the cursor, access checks, the closed flag, hooks, and the
+//! text layer over the shared file's positional reads and writes.
+
+use std::io::SeekFrom;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::Bytes;
+use futures_lite::future::block_on;
+
+use super::read::{MAX_CACHED_READ, ReadNow};
+use super::{Shared, end_of};
+use crate::backend::Backend;
+use crate::error::{Error, Op, Result};
+use crate::hooks::{self, AsyncHook, Hooks, IoEvent, Kind, SyncHook};
+use crate::mode::OpenMode;
+use crate::options::Options;
+
+/// First chunk the text layer reads when looking for a line end.
+const LINE_CHUNK: usize = 8 * 1024;
+
+/// One handle: the shared file plus a cursor, hooks and a closed flag.
+#[derive(Debug)]
+pub(crate) struct Handle {
+    shared: Option<Arc<Shared>>,
+    path: Arc<Path>,
+    mode: OpenMode,
+    /// Atomic so that a write can move it at the moment the write reaches the backend,
+    /// while the write future borrows the handle.
+    cursor: AtomicU64,
+    wrote: AtomicBool,
+    hooks: Hooks,
+}
+
+impl Handle {
+    pub(crate) fn new(shared: Arc<Shared>, mode: OpenMode, cursor: u64) -> Handle {
+        Handle {
+            path: shared.path.clone(),
+            shared: Some(shared),
+            mode,
+            cursor: AtomicU64::new(cursor),
+            wrote: AtomicBool::new(false),
+            hooks: Hooks::new(Arc::default()),
+        }
+    }
+
+    /// Opens the engine over `backend`: parses the mode and options, puts the cursor at
+    /// the end in append modes.
+    pub(crate) async fn open(
+        backend: Arc<dyn Backend>,
+        path: Arc<Path>,
+        options: &Options,
+    ) -> Result<Handle> {
+        let mode = OpenMode::parse(&options.mode)?;
+        let shared = Arc::new(Shared::new(backend, path, options)?);
+        let cursor = if mode.appending() {
+            shared.len().await?
+        } else {
+            0
+        };
+        Ok(Handle::new(shared, mode, cursor))
+    }
+
+    /// Another handle on the same open file, with its own cursor starting at this one's
+    /// and a copy of this one's hooks.
+    pub(crate) fn duplicate(&self) -> Handle {
+        Handle {
+            shared: self.shared.clone(),
+            path: self.path.clone(),
+            mode: self.mode,
+            cursor: AtomicU64::new(self.tell()),
+            wrote: AtomicBool::new(false),
+            hooks: Hooks::new(self.hooks.snapshot()),
+        }
+    }
+
+    /// Moves the open file into a new handle that will close it, leaving this one closed
+    /// at once (for `poll_close`, whose work outlives the call).
+    pub(crate) fn take_for_close(&mut self) -> Handle {
+        Handle {
+            shared: self.shared.take(),
+            path: self.path.clone(),
+            mode: self.mode,
+            cursor: AtomicU64::new(self.tell()),
+            wrote: AtomicBool::new(self.wrote.load(Ordering::Relaxed)),
+            hooks: Hooks::new(Arc::default()),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> Result<&Arc<Shared>> {
+        self.shared.as_ref().ok_or(Error::Closed)
+    }
+
+    fn readable(&self) -> Result<&Arc<Shared>> {
+        let shared = self.shared()?;
+        if self.mode.readable() {
+            Ok(shared)
+        } else {
+            Err(Error::NotReadable)
+        }
+    }
+
+    fn writable(&self) -> Result<&Arc<Shared>> {
+        let shared = self.shared()?;
+        if self.mode.writable() {
+            Ok(shared)
+        } else {
+            Err(Error::NotWritable)
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    pub(crate) fn tell(&self) -> u64 {
+        self.cursor.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.is_none()
+    }
+
+    async fn fire(&self, kind: Kind, offset: u64, data: &Bytes, from_cache: bool) {
+        if let Some(set) = self.hooks.active(kind) {
+            let event = IoEvent::new(self.path.clone(), offset, data.clone(), from_cache);
+            hooks::fire_all(&set, kind, event).await;
+        }
+    }
+
+    pub(crate) async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let shared = self.readable()?;
+        let (data, from_cache) = shared.read(offset, len).await?;
+        self.fire(Kind::Read, offset, &data, from_cache).await;
+        Ok(data)
+    }
+
+    /// [`read_at`](Self::read_at) for blocking callers: no executor at all when nothing
+    /// has to wait (a cache hit, an inline read).
+    pub(crate) fn read_at_blocking(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let shared = self.readable()?;
+        let (data, from_cache) = match shared.read_now(offset, len) {
+            ReadNow::Ready(result) => result?,
+            ReadNow::Pending(pending) => block_on(shared.read_pending(offset, len, pending))?,
+        };
+        if let Some(set) = self.hooks.active(Kind::Read) {
+            let event = IoEvent::new(self.path.clone(), offset, data.clone(), from_cache);
+            block_on(hooks::fire_all(&set, Kind::Read, event));
+        }
+        Ok(data)
+    }
+
+    /// [`read`](Self::read) for blocking callers.
+    pub(crate) fn read_blocking(&mut self, len: usize) -> Result<Bytes> {
+        let data = self.read_at_blocking(self.tell(), len)?;
+        *self.cursor.get_mut() += data.len() as u64;
+        Ok(data)
+    }
+
+    pub(crate) async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
+        let shared = self.readable()?;
+        let len = shared.len().await?;
+        let hint = usize::try_from(len.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let mut first = Some(hint);
+        loop {
+            let pos = end_of(offset, out.len())?;
+            // Read what the length promised, then keep going in chunks while the file grows.
+            let want = first.take().unwrap_or(64 * 1024).max(1);
+            let (chunk, _) = shared.read(pos, want).await?;
+            if out.is_empty() && chunk.len() < want {
+                // The common case: one read saw the whole rest of the file.
+                self.fire(Kind::Read, offset, &chunk, false).await;
+                return Ok(chunk);
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            out.extend_from_slice(&chunk);
+        }
+        let data = Bytes::from(out);
+        self.fire(Kind::Read, offset, &data, false).await;
+        Ok(data)
+    }
+
+    /// Writes `data` at `offset` (at the end of the file when `None`), fires the write
+    /// hooks and returns the offset written at. Leaves the cursor alone.
+    pub(crate) async fn write_op(
+        &self,
+        offset: Option<u64>,
+        data: &Bytes,
+        submitted: impl FnOnce(),
+    ) -> Result<u64> {
+        let shared = self.writable()?;
+        let at = shared.write(offset, data, submitted).await?;
+        self.mark_wrote();
+        self.fire(Kind::Write, at, data, false).await;
+        Ok(at)
+    }
+
+    pub(crate) fn mark_wrote(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+    }
+
+    /// Where a write at the cursor goes: `None` (the end) in append mode.
+    pub(crate) fn cursor_write_offset(&self, len: usize) -> Result<Option<u64>> {
+        if self.mode.appending() {
+            Ok(None)
+        } else {
+            let cursor = self.tell();
+            end_of(cursor, len)?;
+            Ok(Some(cursor))
+        }
+    }
+
+    pub(crate) async fn write_at(&self, offset: u64, data: Bytes) -> Result<usize> {
+        self.writable()?;
+        if self.mode.appending() {
+            return Err(Error::AppendOnly);
+        }
+        self.write_op(Some(offset), &data, || {}).await?;
+        Ok(data.len())
+    }
+
+    pub(crate) async fn read(&mut self, len: usize) -> Result<Bytes> {
+        let data = self.read_at(self.tell(), len).await?;
+        *self.cursor.get_mut() += data.len() as u64;
+        Ok(data)
+    }
+
+    pub(crate) async fn read_to_end(&mut self) -> Result<Bytes> {
+        let data = self.read_to_end_at(self.tell()).await?;
+        *self.cursor.get_mut() += data.len() as u64;
+        Ok(data)
+    }
+
+    pub(crate) async fn write(&mut self, data: Bytes) -> Result<usize> {
+        self.writable()?;
+        let offset = self.cursor_write_offset(data.len())?;
+        let start = self.tell();
+        let planned = start.saturating_add(data.len() as u64);
+        // Once the write reaches the backend, the cursor is where the finished write will
+        // leave it: a future dropped from then on has moved it, one dropped before has not.
+        let submitted = || self.cursor.store(planned, Ordering::Relaxed);
+        let result = self.write_op(offset, &data, submitted).await;
+        match result {
+            Ok(at) => {
+                *self.cursor.get_mut() = at + data.len() as u64;
+                Ok(data.len())
+            }
+            Err(e) => {
+                *self.cursor.get_mut() = start;
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn seek_to(&mut self, pos: u64) {
+        *self.cursor.get_mut() = pos;
+    }
+
+    pub(crate) async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
+        let shared = self.shared()?;
+        let target = match pos {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(delta) => self.tell().checked_add_signed(delta),
+            SeekFrom::End(delta) => shared.len().await?.checked_add_signed(delta),
+        };
+        // `checked_add_signed` fails both below zero and past u64::MAX; only the former
+        // is a negative seek.
+        let target = target.ok_or(match pos {
+            SeekFrom::Current(d) | SeekFrom::End(d) if d < 0 => Error::NegativeSeek,
+            _ => Error::Overflow {
+                offset: self.tell(),
+                len: u64::MAX,
+            },
+        })?;
+        *self.cursor.get_mut() = target;
+        Ok(target)
+    }
+
+    pub(crate) async fn len(&self) -> Result<u64> {
+        self.shared()?.len().await
+    }
+
+    pub(crate) async fn set_len(&self, len: u64) -> Result<()> {
+        let shared = self.writable()?;
+        shared.set_len(len).await?;
+        self.wrote.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub(crate) async fn sync_all(&self) -> Result<()> {
+        self.shared()?.sync_all().await
+    }
+
+    pub(crate) async fn sync_data(&self) -> Result<()> {
+        self.shared()?.sync_data().await
+    }
+
+    /// Closes the handle: syncs data first if it wrote and `sync_on_close` is set. The
+    /// handle is closed even when that sync fails (the error is returned once).
+    pub(crate) async fn close(&mut self) -> Result<()> {
+        let Some(shared) = self.shared.take() else {
+            return Ok(());
+        };
+        if shared.sync_on_close && self.wrote.load(Ordering::Relaxed) {
+            shared
+                .backend()
+                .sync_data()
+                .await
+                .map_err(|e| shared.err(Op::Close, e))?;
+        }
+        Ok(())
+    }
+
+    // ---- hooks ----
+
+    pub(crate) fn on_read(&self, hook: SyncHook) {
+        self.hooks.add(|set| set.read.push(hook));
+    }
+
+    pub(crate) fn on_write(&self, hook: SyncHook) {
+        self.hooks.add(|set| set.write.push(hook));
+    }
+
+    pub(crate) fn on_read_async(&self, hook: AsyncHook) {
+        self.hooks.add(|set| set.read_async.push(hook));
+    }
+
+    pub(crate) fn on_write_async(&self, hook: AsyncHook) {
+        self.hooks.add(|set| set.write_async.push(hook));
+    }
+
+    // ---- text ----
+
+    /// Reads at most `max_chars` characters from the cursor, never splitting one.
+    pub(crate) async fn read_text(&mut self, max_chars: usize) -> Result<String> {
+        let shared = self.readable()?.clone();
+        let codec = shared.codec;
+        let start = self.tell();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut used = 0usize;
+        let mut text = String::new();
+        let mut remaining = max_chars;
+        let mut eof = false;
+        while remaining > 0 {
+            if used == buf.len() || !eof {
+                // Room for `remaining` characters of up to four bytes each, plus the tail
+                // of a character the last chunk cut.
+                let want = remaining.saturating_mul(4).clamp(16, 64 * 1024);
+                let pos = end_of(start, buf.len())?;
+                let (chunk, _) = shared.read(pos, want).await?;
+                eof = chunk.len() < want;
+                buf.extend_from_slice(&chunk);
+            }
+            let at = start + used as u64;
+            let (part, n) = codec
+                .decode_prefix(&buf[used..], at, remaining, eof)
+                .map_err(|e| Error::Decode { offset: e.offset })?;
+            used += n;
+            remaining = remaining.saturating_sub(part.chars().count());
+            text.push_str(&part);
+            if eof && (n == 0 || used == buf.len()) {
+                break;
+            }
+        }
+        buf.truncate(used);
+        *self.cursor.get_mut() = start + used as u64;
+        let data = Bytes::from(buf);
+        self.fire(Kind::Read, start, &data, false).await;
+        Ok(text)
+    }
+
+    /// Reads one line from the cursor, terminator included; `None` at end of file.
+    pub(crate) async fn read_line(&mut self) -> Result<Option<String>> {
+        let shared = self.readable()?.clone();
+        let codec = shared.codec;
+        let start = self.tell();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut want = LINE_CHUNK;
+        let mut resume = 0;
+        loop {
+            let pos = end_of(start, buf.len())?;
+            let (chunk, _) = shared.read(pos, want).await?;
+            let eof = chunk.len() < want;
+            buf.extend_from_slice(&chunk);
+            let line = codec
+                .decode_line_from(&buf, start, eof, resume)
+                .map_err(|e| Error::Decode { offset: e.offset })?;
+            resume = line.resume;
+            if line.complete || eof {
+                if line.text.is_empty() {
+                    // End of file (possibly after a `utf-8-sig` BOM, which is consumed).
+                    *self.cursor.get_mut() = start + line.consumed as u64;
+                    return Ok(None);
+                }
+                buf.truncate(line.consumed);
+                *self.cursor.get_mut() = start + line.consumed as u64;
+                let data = Bytes::from(buf);
+                self.fire(Kind::Read, start, &data, false).await;
+                return Ok(Some(line.text));
+            }
+            want = (want * 2).min(MAX_CACHED_READ);
+        }
+    }
+
+    /// Encodes `text` with the handle's encoding and writes it at the cursor.
+    pub(crate) async fn write_str(&mut self, text: &str) -> Result<usize> {
+        let shared = self.writable()?;
+        let bytes = shared.codec.encode(text).map_err(|e| Error::Encode {
+            index: e.char_index,
+            encoding: shared.codec.name(),
+        })?;
+        self.write(Bytes::copy_from_slice(&bytes)).await
+    }
+}

@@ -1,0 +1,150 @@
+//! The engine: turns a [`Backend`] plus a cache plus hooks into a file with a cursor.
+//!
+//! Written once as `async` code. [`AsyncFile`](crate::AsyncFile) awaits it;
+//! [`File`](crate::File) drives it with `block_on`, usually over a backend whose futures
+//! complete on their first poll ([`StdBackend`](crate::StdBackend)), and skips the
+//! executor altogether for reads that finish inline ([`Shared::read_now`]).
+//!
+//! Two levels:
+//! - [`Shared`]: one per open file, shared by all clones of a handle: the backend, the
+//!   cache and the coherence state. Reads and writes at explicit offsets.
+//! - [`Handle`]: one per handle: cursor, hooks, closed flag. Checks access and turns
+//!   cursor operations into positional ones.
+//!
+//! One file per concern, each adding its part of `impl Shared`:
+//! - [`coherence`]: stamps, the racy-window rule, the version known between operations
+//!   and how a read learns the file's version;
+//! - [`read`]: the read path, inline first ([`Shared::read_now`]), then awaited;
+//! - [`write`]: writes and `set_len`, which finish even when their future is dropped;
+//! - [`handle`]: the cursor, access checks, hooks and the text layer.
+
+mod coherence;
+mod handle;
+mod read;
+mod write;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use fileio_cache::{FileKey, RangeCache};
+
+use crate::backend::Backend;
+use crate::clock::Clock;
+use crate::error::{Error, Op, Result};
+use crate::options::{Coherence, Options};
+use crate::text::TextCodec;
+
+use coherence::{KnownCell, known_cell};
+
+pub(crate) use coherence::COARSE_RACY_WINDOW;
+pub(crate) use handle::Handle;
+
+/// `offset + len`, or [`Error::Overflow`] past `u64::MAX`.
+fn end_of(offset: u64, len: usize) -> Result<u64> {
+    offset.checked_add(len as u64).ok_or(Error::Overflow {
+        offset,
+        len: len as u64,
+    })
+}
+
+/// One open file, shared by every clone of a handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    backend: Arc<dyn Backend>,
+    key: FileKey,
+    path: Arc<Path>,
+    cache: Option<RangeCache>,
+    coherence: Coherence,
+    pub(crate) codec: TextCodec,
+    sync_on_close: bool,
+    /// The file's last known version, shared by every open of the same file in the
+    /// process (see [`known_cell`]).
+    known: KnownCell,
+    /// Where "now" comes from for the racy window and `Interval` periods.
+    clock: Clock,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        backend: Arc<dyn Backend>,
+        path: Arc<Path>,
+        options: &Options,
+    ) -> Result<Shared> {
+        let codec = TextCodec::for_label(&options.encoding)
+            .map_err(|_| Error::UnknownEncoding(options.encoding.clone()))?;
+        let key = backend.key();
+        Ok(Shared {
+            key,
+            backend,
+            path,
+            cache: options.cache.resolve(),
+            coherence: options.coherence,
+            codec,
+            sync_on_close: options.sync_on_close,
+            known: known_cell(key),
+            clock: options.clock.clone(),
+        })
+    }
+
+    /// The backend as a trait object: calling through `&dyn Backend` rather than the
+    /// `Arc` skips the `Arc` forwarding impl and its extra boxed future.
+    fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
+    fn err(&self, op: Op, source: std::io::Error) -> Error {
+        Error::io(op, self.path.to_path_buf(), source)
+    }
+
+    pub(crate) async fn len(&self) -> Result<u64> {
+        self.backend()
+            .len()
+            .await
+            .map_err(|e| self.err(Op::Stat, e))
+    }
+
+    pub(crate) async fn sync_all(&self) -> Result<()> {
+        self.backend()
+            .sync_all()
+            .await
+            .map_err(|e| self.err(Op::SyncAll, e))
+    }
+
+    pub(crate) async fn sync_data(&self) -> Result<()> {
+        self.backend()
+            .sync_data()
+            .await
+            .map_err(|e| self.err(Op::SyncData, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn near_max() -> impl Strategy<Value = u64> {
+        prop_oneof![any::<u64>(), (0u64..4096).prop_map(|back| u64::MAX - back)]
+    }
+
+    fn size() -> impl Strategy<Value = usize> {
+        prop_oneof![any::<usize>(), 0usize..4096]
+    }
+
+    proptest! {
+        /// `end_of` is the sum in `u128`, an error naming the operands when it does not
+        /// fit in a `u64`.
+        #[test]
+        fn end_of_is_the_sum_or_overflow(offset in near_max(), len in size()) {
+            let sum = u128::from(offset) + len as u128;
+            match end_of(offset, len) {
+                Ok(end) => prop_assert_eq!(u128::from(end), sum),
+                Err(Error::Overflow { offset: o, len: l }) => {
+                    prop_assert!(sum > u128::from(u64::MAX));
+                    prop_assert_eq!((o, l), (offset, len as u64));
+                }
+                Err(e) => prop_assert!(false, "unexpected error {:?}", e),
+            }
+        }
+    }
+}

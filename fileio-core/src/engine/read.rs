@@ -1,0 +1,340 @@
+//! The read path: [`Shared::read_now`] does everything that needs no waiting (the stamp,
+//! the cache lookup, an inline fill or an inline read around the cache), and
+//! [`Shared::read_pending`] awaits the rest.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use fileio_cache::{Fill, FillGuard, FillWait, Lookup, RangeCache};
+
+use super::coherence::Basis;
+use super::{Shared, end_of};
+use crate::error::{Op, Result};
+
+/// Reads longer than this bypass the cache: they are streams, not hot spots, and would
+/// only push the hot blocks out.
+pub(crate) const MAX_CACHED_READ: usize = 256 * 1024;
+/// Lookups one read makes before it reads around the cache (a fill that was not
+/// inserted because a write raced it, then another...).
+const MAX_CACHE_ROUNDS: usize = 4;
+
+/// The outcome of [`Shared::read_now`].
+pub(crate) enum ReadNow {
+    /// Finished without waiting.
+    Ready(Result<(Bytes, bool)>),
+    /// Needs [`Shared::read_pending`].
+    Pending(Pending),
+}
+
+/// What is left of a read that could not finish without waiting.
+// Short-lived (one read), so the size of a waiter inside is not worth a box.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Pending {
+    /// A read around the cache whose inline attempt did not succeed.
+    Direct,
+    /// The backend's stamp must be awaited.
+    Stamp,
+    /// Cache lookups on this basis, starting with this step.
+    Cache(Basis, Step),
+}
+
+/// The next step of a cached read.
+pub(crate) enum Step {
+    /// Look up again.
+    Again,
+    /// Wait for another reader's fill, then look up again.
+    Wait(FillWait),
+    /// Lead this fill: read its range (its inline attempt already failed).
+    Read(FillGuard),
+}
+
+/// The part of `data` (read for `range`, `want` bytes asked) that answers the request
+/// `offset..offset + len`, if the read covered all of it or reached end of file inside it.
+/// `range` is the `want` bytes the fill asked for, so `data` ends inside it.
+fn covering(
+    range: &Range<u64>,
+    data: &Bytes,
+    want: usize,
+    offset: u64,
+    len: usize,
+) -> Option<Range<usize>> {
+    let end = offset.saturating_add(len as u64);
+    let got_end = range.start + data.len() as u64;
+    if range.start <= offset && (got_end >= end || data.len() < want) {
+        let to = end.min(got_end);
+        let from = offset.min(to);
+        Some((from - range.start) as usize..(to - range.start) as usize)
+    } else {
+        None
+    }
+}
+
+impl Shared {
+    /// Looks the cache up on `basis`, when no stamp has to be awaited first.
+    fn lookup_now(
+        &self,
+        cache: &RangeCache,
+        basis: &Basis,
+        offset: u64,
+        len: usize,
+    ) -> Option<Result<Lookup>> {
+        let stamp = match basis {
+            Basis::Stamp(stamp) => *stamp,
+            Basis::Recorded => {
+                if let Some(lookup) = cache.lookup_recorded(self.key, offset, len) {
+                    return Some(Ok(lookup));
+                }
+                match self.fallback_stamp_now()? {
+                    Ok(stamp) => stamp,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+        };
+        Some(Ok(cache.lookup(self.key, &stamp, offset, len)))
+    }
+
+    /// [`lookup_now`](Self::lookup_now), awaiting the backend's stamp if need be.
+    async fn lookup(
+        &self,
+        cache: &RangeCache,
+        basis: &Basis,
+        offset: u64,
+        len: usize,
+    ) -> Result<Lookup> {
+        if let Some(lookup) = self.lookup_now(cache, basis, offset, len) {
+            return lookup;
+        }
+        let stamp = self.fresh_stamp(true).await?;
+        Ok(cache.lookup(self.key, &stamp, offset, len))
+    }
+
+    /// One backend read, with the inline fast path first when `inline` (the caller has
+    /// not tried it yet); `Interrupted` is retried.
+    async fn read_once(&self, offset: u64, len: usize, inline: bool) -> Result<Bytes> {
+        let inline = match inline
+            .then(|| self.backend().read_at_inline(offset, len))
+            .flatten()
+        {
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => None,
+            other => other,
+        };
+        let result = match inline {
+            Some(result) => result,
+            None => loop {
+                match self.backend().read_at(offset, len).await {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    other => break other,
+                }
+            },
+        };
+        let mut data = result.map_err(|e| self.err(Op::Read, e))?;
+        // A backend that returns more than asked is cut to size rather than trusted.
+        data.truncate(len);
+        Ok(data)
+    }
+
+    /// Reads `len` bytes at `offset`, fewer only at end of file. A short transfer that is
+    /// not empty is continued (the `Backend` contract forbids it, but a faulty or exotic
+    /// backend is not trusted to keep it): end of file is an empty read.
+    async fn read_direct(&self, offset: u64, len: usize, inline: bool) -> Result<Bytes> {
+        let first = self.read_once(offset, len, inline).await?;
+        if first.len() == len || first.is_empty() {
+            return Ok(first);
+        }
+        let mut buf = first.to_vec();
+        while buf.len() < len {
+            let pos = end_of(offset, buf.len())?;
+            let more = self.read_once(pos, len - buf.len(), true).await?;
+            if more.is_empty() {
+                break;
+            }
+            buf.extend_from_slice(&more);
+        }
+        Ok(Bytes::from(buf))
+    }
+
+    /// A read around the cache, finished now if the backend can read inline.
+    fn direct_now(&self, offset: u64, len: usize) -> ReadNow {
+        match self.backend().read_at_inline(offset, len) {
+            // The inline contract makes a short result the end of the file.
+            Some(Ok(mut data)) => {
+                data.truncate(len);
+                ReadNow::Ready(Ok((data, false)))
+            }
+            Some(Err(e)) if e.kind() != std::io::ErrorKind::Interrupted => {
+                ReadNow::Ready(Err(self.err(Op::Read, e)))
+            }
+            _ => ReadNow::Pending(Pending::Direct),
+        }
+    }
+
+    /// Everything of a read that needs no waiting: the stamp, the lookup, and a fill the
+    /// backend can do inline. What is left is handed to [`read_pending`](Self::read_pending).
+    /// The flag of a finished read says whether the cache served all of it.
+    pub(crate) fn read_now(&self, offset: u64, len: usize) -> ReadNow {
+        if let Err(e) = end_of(offset, len) {
+            return ReadNow::Ready(Err(e));
+        }
+        let cache = match &self.cache {
+            Some(cache) if len > 0 && len <= MAX_CACHED_READ => cache,
+            _ => return self.direct_now(offset, len),
+        };
+        let basis = match self.basis_now() {
+            None => return ReadNow::Pending(Pending::Stamp),
+            Some(Err(e)) => return ReadNow::Ready(Err(e)),
+            Some(Ok(None)) => return self.direct_now(offset, len),
+            Some(Ok(Some(basis))) => basis,
+        };
+        let miss = match self.lookup_now(cache, &basis, offset, len) {
+            None => return ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+            Some(Err(e)) => return ReadNow::Ready(Err(e)),
+            Some(Ok(Lookup::Hit(bytes))) => return ReadNow::Ready(Ok((bytes, true))),
+            Some(Ok(Lookup::Miss(miss))) => miss,
+        };
+        let range = miss.range();
+        let guard = match miss.begin_fill(cache) {
+            Fill::Lead(guard) => guard,
+            Fill::Wait(wait) => return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait))),
+        };
+        let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+        match self.backend().read_at_inline(range.start, want) {
+            Some(Ok(mut data)) => {
+                data.truncate(want);
+                guard.complete(&data);
+                match covering(&range, &data, want, offset, len) {
+                    Some(slice) => ReadNow::Ready(Ok((data.slice(slice), false))),
+                    None => ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+                }
+            }
+            Some(Err(e)) if e.kind() != std::io::ErrorKind::Interrupted => {
+                ReadNow::Ready(Err(self.err(Op::Read, e)))
+            }
+            _ => ReadNow::Pending(Pending::Cache(basis, Step::Read(guard))),
+        }
+    }
+
+    /// Finishes a read that [`read_now`](Self::read_now) could not.
+    pub(crate) async fn read_pending(
+        &self,
+        offset: u64,
+        len: usize,
+        pending: Pending,
+    ) -> Result<(Bytes, bool)> {
+        let (basis, mut step) = match pending {
+            Pending::Direct => return Ok((self.read_direct(offset, len, false).await?, false)),
+            Pending::Stamp => match self.basis().await? {
+                Some(basis) => (basis, Step::Again),
+                None => return Ok((self.read_direct(offset, len, true).await?, false)),
+            },
+            Pending::Cache(basis, step) => (basis, step),
+        };
+        if let Some(cache) = &self.cache {
+            for _ in 0..MAX_CACHE_ROUNDS {
+                // Whether the fill about to be led has tried the inline path already.
+                let mut inline_tried = false;
+                let guard = match step {
+                    Step::Again => None,
+                    Step::Wait(wait) => {
+                        wait.await;
+                        None
+                    }
+                    Step::Read(guard) => {
+                        inline_tried = true;
+                        Some(guard)
+                    }
+                };
+                let guard = match guard {
+                    Some(guard) => guard,
+                    None => match self.lookup(cache, &basis, offset, len).await? {
+                        Lookup::Hit(bytes) => return Ok((bytes, true)),
+                        Lookup::Miss(miss) => match miss.begin_fill(cache) {
+                            Fill::Lead(guard) => guard,
+                            Fill::Wait(wait) => {
+                                step = Step::Wait(wait);
+                                continue;
+                            }
+                        },
+                    },
+                };
+                let range = guard.range();
+                let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+                let data = self.read_direct(range.start, want, !inline_tried).await?;
+                guard.complete(&data);
+                if let Some(slice) = covering(&range, &data, want, offset, len) {
+                    return Ok((data.slice(slice), false));
+                }
+                step = Step::Again;
+            }
+        }
+        // Fills kept losing to writes: read around the cache.
+        Ok((self.read_direct(offset, len, true).await?, false))
+    }
+
+    /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
+    /// the cache served all of it.
+    pub(crate) async fn read(&self, offset: u64, len: usize) -> Result<(Bytes, bool)> {
+        match self.read_now(offset, len) {
+            ReadNow::Ready(result) => result,
+            // Boxed: the slow path's state is large, and keeping it out of this future
+            // keeps every caller's future (and the box `async_trait` makes of it) small
+            // on the fast path.
+            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, pending)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Against a plain model: a file of `file_len` bytes, a fill that read `want`
+        /// bytes at `start` (short only at end of file), and a request for `len` bytes at
+        /// `offset`, whose answer is what a direct read would return.
+        #[test]
+        fn covering_answers_exactly_what_a_direct_read_would(
+            file_len in 0u64..64,
+            start in 0u64..80,
+            want in 1usize..40,
+            offset in 0u64..100,
+            len in 0usize..40,
+        ) {
+            let file: Vec<u8> = (0..file_len).map(|i| i as u8).collect();
+            let clip = |pos: u64| pos.min(file_len) as usize;
+            let range = start..start + want as u64;
+            let data = Bytes::copy_from_slice(&file[clip(start)..clip(range.end)]);
+            let answer = &file[clip(offset)..clip(offset + len as u64)];
+            let eof = data.len() < want;
+            let got = covering(&range, &data, want, offset, len);
+            if let Some(slice) = &got {
+                prop_assert_eq!(&data[slice.clone()], answer);
+            }
+            if offset < start {
+                prop_assert!(got.is_none(), "a request starting before the fill");
+            } else if offset + len as u64 <= start + data.len() as u64 || eof {
+                prop_assert!(got.is_some(), "the fill saw all of the answer");
+            } else {
+                prop_assert!(got.is_none(), "the fill stopped short of the request");
+            }
+        }
+
+        /// Requests near `u64::MAX` do not overflow: a fill ending at the last offset,
+        /// a request whose end is past it.
+        #[test]
+        fn covering_saturates_at_the_end_of_the_offsets(
+            back in 1u64..64,
+            want in 1usize..40,
+            got in 0usize..40,
+            len in 0usize..usize::MAX,
+        ) {
+            let want = want.min(back as usize);
+            let start = u64::MAX - back;
+            let range = start..start + want as u64;
+            let data = Bytes::from(vec![0u8; got.min(want)]);
+            if let Some(slice) = covering(&range, &data, want, start, len) {
+                prop_assert!(slice.start == 0 && slice.end <= data.len());
+            }
+        }
+    }
+}
