@@ -10,8 +10,9 @@
 //!   them) and the standard I/O traits. `fileio-tokio` and `fileio-smol` wrap
 //!   [`AsyncFile`] for their runtimes.
 //! - Opening: [`OpenMode`] parses mode strings exactly as CPython's `open()` does;
-//!   [`Options`] is the builder behind every file type, with [`Coherence`] and
-//!   [`BackendChoice`].
+//!   [`Options`] is the builder behind every file type, with [`Coherence`],
+//!   [`BackendChoice`] and [`Clock`] (the time the racy-window rule reads; tests advance
+//!   a manual one instead of sleeping).
 //! - Errors: [`Error`] (with the [`Op`] that failed), [`ModeError`].
 //! - Hooks: [`IoEvent`], passed to `on_read` / `on_write`.
 //! - Storage: the [`Backend`] trait with [`BackendExt`]; [`StdBackend`] (a local file)
