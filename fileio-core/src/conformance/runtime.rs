@@ -182,52 +182,52 @@ impl<R: Runtime> fmt::Debug for RuntimeFile<R> {
 #[async_trait]
 impl<R: Runtime> AsyncStream for RuntimeFile<R> {
     async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        self.0.read_at(offset, len).await
+        AsyncStream::read_at(&self.0, offset, len).await
     }
     async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
-        self.0.read_to_end_at(offset).await
+        AsyncStream::read_to_end_at(&self.0, offset).await
     }
     async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
-        self.0.write_at(offset, data).await
+        AsyncStream::write_at(&self.0, offset, data).await
     }
     async fn read(&mut self, len: usize) -> Result<Bytes> {
-        self.0.read(len).await
+        AsyncStream::read(&mut self.0, len).await
     }
     async fn read_to_end(&mut self) -> Result<Bytes> {
-        self.0.read_to_end().await
+        AsyncStream::read_to_end(&mut self.0).await
     }
     async fn write(&mut self, data: &[u8]) -> Result<usize> {
-        self.0.write(data).await
+        AsyncStream::write(&mut self.0, data).await
     }
     async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
-        self.0.seek(pos).await
+        AsyncStream::seek(&mut self.0, pos).await
     }
     fn tell(&self) -> u64 {
-        self.0.tell()
+        AsyncStream::tell(&self.0)
     }
     async fn len(&self) -> Result<u64> {
-        self.0.len().await
+        AsyncStream::len(&self.0).await
     }
     async fn set_len(&self, len: u64) -> Result<()> {
-        self.0.set_len(len).await
+        AsyncStream::set_len(&self.0, len).await
     }
     async fn sync_all(&self) -> Result<()> {
-        self.0.sync_all().await
+        AsyncStream::sync_all(&self.0).await
     }
     async fn sync_data(&self) -> Result<()> {
-        self.0.sync_data().await
+        AsyncStream::sync_data(&self.0).await
     }
     async fn close(&mut self) -> Result<()> {
-        self.0.close().await
+        AsyncStream::close(&mut self.0).await
     }
     fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        AsyncStream::is_closed(&self.0)
     }
     fn path(&self) -> &Path {
-        self.0.path()
+        AsyncStream::path(&self.0)
     }
     fn mode(&self) -> OpenMode {
-        self.0.mode()
+        AsyncStream::mode(&self.0)
     }
 }
 
