@@ -63,16 +63,7 @@ pub async fn close<H: Harness>(h: &H) {
         Error::Closed,
         "write_str after close"
     );
-    let chunks = f.chunks(2).await;
-    assert!(
-        matches!(chunks.as_slice(), [Err(Error::Closed)]),
-        "chunks after close: {chunks:?}"
-    );
-    let lines = f.lines().await;
-    assert!(
-        matches!(lines.as_slice(), [Err(Error::Closed)]),
-        "lines after close: {lines:?}"
-    );
+    streams_fail(&mut f, 2, |e| matches!(e, Error::Closed), "after close").await;
     assert!(rec.take().is_empty(), "hooks fired on a closed handle");
     // A clone made after close is closed too.
     let mut fc = f.clone();

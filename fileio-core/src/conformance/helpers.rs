@@ -4,15 +4,17 @@
 //!
 //! Nothing here is public: the behaviour files use it through `use super::helpers::*`.
 
+use std::fmt;
+use std::io::{ErrorKind, SeekFrom};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::hooks::IoEvent;
 use crate::stream::AsyncStream;
 
-use super::harness::{Harness, Hook, OpenSpec};
+use super::harness::{ConformanceFile, Harness, Hook, OpenSpec};
 
 /// Long enough for the engine's racy window (20 ms) to pass.
 const PAST_RACY: Duration = Duration::from_millis(30);
@@ -69,6 +71,50 @@ pub(super) async fn open_err<H: Harness>(h: &H, name: &str, spec: &OpenSpec) -> 
         Ok(f) => panic!("open {name:?} with mode {:?} succeeded: {f:?}", spec.mode),
         Err(e) => e,
     }
+}
+
+/// Asserts that `result` is an error of kind `InvalidInput` (what an offset or cursor
+/// overflowing a `u64` gives).
+pub(super) fn invalid_input<T: fmt::Debug>(result: Result<T>, what: &str) {
+    match result {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::InvalidInput, "{what}: {e}"),
+        Ok(v) => panic!("{what}: expected an error of kind InvalidInput, got Ok({v:?})"),
+    }
+}
+
+/// Asserts that a collected stream (`lines()`, `chunks()`) yielded exactly one item,
+/// an error for which `is` holds.
+pub(super) fn one_error<T: fmt::Debug>(items: &[Result<T>], is: fn(&Error) -> bool, what: &str) {
+    assert!(matches!(items, [Err(e)] if is(e)), "{what}: {items:?}");
+}
+
+/// Asserts that `chunks(size)`, then `lines()`, each yield exactly one error, one for
+/// which `is` holds (`what` says when: "after close", say).
+pub(super) async fn streams_fail<F: ConformanceFile>(
+    f: &mut F,
+    size: usize,
+    is: fn(&Error) -> bool,
+    what: &str,
+) {
+    one_error(&f.chunks(size).await, is, &format!("chunks {what}"));
+    one_error(&f.lines().await, is, &format!("lines {what}"));
+}
+
+/// Opens `name` with `"w+"`, writes `text` with `write_str` and seeks back to 0.
+pub(super) async fn text_file<H: Harness>(h: &H, name: &str, text: &str) -> H::File {
+    let mut f = open(h, name, "w+").await;
+    ok!(f.write_str(text).await, "write_str");
+    ok!(f.seek(SeekFrom::Start(0)).await, "seek");
+    f
+}
+
+/// The lines `lines()` yields from the cursor, each unwrapped.
+pub(super) async fn lines_of<F: ConformanceFile>(f: &mut F) -> Vec<String> {
+    f.lines()
+        .await
+        .into_iter()
+        .map(|l| ok!(l, "lines()"))
+        .collect()
 }
 
 /// Checks the cache's invariants.

@@ -62,9 +62,7 @@ pub async fn hooks_read<H: Harness>(h: &H) {
     assert_eq!(events[0].0, f.path(), "IoEvent::path");
 
     // Text reads report the bytes they consumed.
-    let mut t = open(h, "hooks-read-text", "w+").await;
-    ok!(t.write_str("ab\ncdé").await, "write_str");
-    ok!(t.seek(SeekFrom::Start(0)).await, "seek");
+    let mut t = text_file(h, "hooks-read-text", "ab\ncdé").await;
     t.on_read(rec.hook());
     let _ = ok!(t.read_line().await, "read_line");
     let (o, d, _) = one_event(rec.take(), "read_line");

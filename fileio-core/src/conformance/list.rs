@@ -216,4 +216,12 @@ mod tests {
         let names: Vec<&str> = Behaviour::ALL.iter().map(|b| b.name()).collect();
         assert_eq!(names, BEHAVIOURS);
     }
+
+    #[test]
+    fn behaviours_are_found_by_name() {
+        for behaviour in Behaviour::ALL {
+            assert_eq!(Behaviour::named(behaviour.name()), Some(*behaviour));
+        }
+        assert_eq!(Behaviour::named("run_all"), None);
+    }
 }

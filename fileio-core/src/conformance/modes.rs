@@ -152,16 +152,8 @@ pub async fn modes_access<H: Harness>(h: &H) {
             Error::NotReadable,
             "read_line on {mode:?}"
         );
-        let chunks = f.chunks(4).await;
-        assert!(
-            matches!(chunks.as_slice(), [Err(Error::NotReadable)]),
-            "chunks on {mode:?}: {chunks:?}"
-        );
-        let lines = f.lines().await;
-        assert!(
-            matches!(lines.as_slice(), [Err(Error::NotReadable)]),
-            "lines on {mode:?}: {lines:?}"
-        );
+        let not_readable = |e: &Error| matches!(e, Error::NotReadable);
+        streams_fail(&mut f, 4, not_readable, &format!("on {mode:?}")).await;
         assert_eq!(Error::NotReadable.kind(), ErrorKind::PermissionDenied);
         assert_eq!(f.tell(), at, "a failed read moved the cursor ({mode:?})");
         ok!(f.close().await, "close");
