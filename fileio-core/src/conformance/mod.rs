@@ -19,11 +19,11 @@
 //! - [`Harness::outside_write`] / [`Harness::outside_read`]: change or inspect a file
 //!   "behind fileio's back" (`std::fs` for disk, [`MemBackend::replace`](crate::MemBackend::replace) for memory), as
 //!   another process would.
-//! - [`Harness::cache`]: the harness's own small [`RangeCache`], so that suites running
+//! - [`Harness::cache`]: the harness's own small [`RangeCache`](crate::RangeCache), so that suites running
 //!   in parallel do not share the global one; the suite calls
-//!   [`RangeCache::validate`] after its steps.
+//!   [`RangeCache::validate`](crate::RangeCache::validate) after its steps.
 //!
-//! The file type implements [`ConformanceFile`]: [`AsyncStream`] plus the inherent
+//! The file type implements [`ConformanceFile`]: [`AsyncStream`](crate::AsyncStream) plus the inherent
 //! methods the suite needs (hooks, text, `lines`, `chunks`). [`AsyncFile`](crate::AsyncFile)
 //! implements it, and [`BlockingFile`] adapts the blocking [`File`](crate::File).
 //!
