@@ -84,9 +84,11 @@ impl OpenSpec {
 /// - `open(name, spec)` opens the file called `name` in the harness's scratch space
 ///   with `spec`'s settings, applying the mode's rules as a real open does (`NotFound`
 ///   for `"r"` on a missing file, `AlreadyExists` for `"x"` on an existing one,
-///   truncation for `"w"`), and returns fileio's errors unchanged ([`Error::Mode`](crate::Error::Mode),
-///   [`Error::UnknownEncoding`](crate::Error::UnknownEncoding), [`Error::Io`](crate::Error::Io)). Opening a name twice gives two handles
-///   on the same file. Names are plain file names (no separators).
+///   truncation for `"w"`), and returns fileio's errors unchanged
+///   ([`Error::Mode`](crate::Error::Mode),
+///   [`Error::UnknownEncoding`](crate::Error::UnknownEncoding),
+///   [`Error::Io`](crate::Error::Io)). Opening a name twice gives two handles on the
+///   same file. Names are plain file names (no separators).
 /// - `outside_write` replaces the whole content of `name` (creating it) without going
 ///   through fileio; `outside_read` returns its content without going through fileio
 ///   (and panics if it does not exist).

@@ -17,15 +17,17 @@
 //!   temporary directory for disk backends, [`MemFiles`] for memory) with the settings
 //!   of an [`OpenSpec`]; opening a name again must give the same file.
 //! - [`Harness::outside_write`] / [`Harness::outside_read`]: change or inspect a file
-//!   "behind fileio's back" (`std::fs` for disk, [`MemBackend::replace`](crate::MemBackend::replace) for memory), as
-//!   another process would.
-//! - [`Harness::cache`]: the harness's own small [`RangeCache`](crate::RangeCache), so that suites running
-//!   in parallel do not share the global one; the suite calls
+//!   "behind fileio's back" (`std::fs` for disk,
+//!   [`MemBackend::replace`](crate::MemBackend::replace) for memory), as another
+//!   process would.
+//! - [`Harness::cache`]: the harness's own small [`RangeCache`](crate::RangeCache), so
+//!   that suites running in parallel do not share the global one; the suite calls
 //!   [`RangeCache::validate`](crate::RangeCache::validate) after its steps.
 //!
-//! The file type implements [`ConformanceFile`]: [`AsyncStream`](crate::AsyncStream) plus the inherent
-//! methods the suite needs (hooks, text, `lines`, `chunks`). [`AsyncFile`](crate::AsyncFile)
-//! implements it, and [`BlockingFile`] adapts the blocking [`File`](crate::File).
+//! The file type implements [`ConformanceFile`]: [`AsyncStream`](crate::AsyncStream)
+//! plus the inherent methods the suite needs (hooks, text, `lines`, `chunks`).
+//! [`AsyncFile`](crate::AsyncFile) implements it, and [`BlockingFile`] adapts the
+//! blocking [`File`](crate::File).
 //!
 //! A runtime crate (`fileio-tokio`, `fileio-smol`) does not write a harness: it
 //! implements [`Runtime`] for a marker type (its `File` type, with
