@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use fileio_core::conformance::{
-    self, BlockingFile, Harness, MemFiles, OpenSpec, ScratchDir, SuiteFuture,
+    self, Behaviour, BlockingFile, Harness, MemFiles, OpenSpec, ScratchDir, SuiteFuture,
 };
 use fileio_core::{AsyncFile, File, OpenMode, RangeCache, Result, StdBackend};
 
@@ -184,39 +184,27 @@ impl Harness for AsyncMem {
     harness_common!();
 }
 
-/// One module per harness, one `#[test]` per behaviour, each on a fresh harness.
+/// Runs `behaviour` on a fresh `H`.
+fn run<H: Harness + New>(behaviour: Behaviour) {
+    futures::executor::block_on(behaviour.run(&H::new()));
+}
+
+/// One module per harness, one `#[test]` per behaviour.
 macro_rules! suite {
-    ($module:ident, $harness:ty: $($behaviour:ident),* $(,)?) => {
+    ($($module:ident: $harness:ident),* $(,)?) => {$(
         mod $module {
-            use super::*;
-            $(
-                #[test]
-                fn $behaviour() {
-                    let harness = <$harness as New>::new();
-                    futures::executor::block_on(conformance::$behaviour(&harness));
-                }
-            )*
-
-            /// The list above names every behaviour of the suite.
-            #[test]
-            fn lists_every_behaviour() {
-                assert_eq!([$(stringify!($behaviour)),*].as_slice(), conformance::BEHAVIOURS);
-            }
+            fileio_core::behaviour_tests!(super::run::<super::$harness>);
         }
-    };
+    )*};
 }
 
-macro_rules! all_behaviours {
-    ($module:ident, $harness:ty) => {
-        fileio_core::for_each_behaviour!(suite!($module, $harness:));
-    };
-}
-
-all_behaviours!(blocking_std, BlockingStd);
-all_behaviours!(async_pool, AsyncPool);
-all_behaviours!(async_std, AsyncStd);
-all_behaviours!(blocking_mem, BlockingMem);
-all_behaviours!(async_mem, AsyncMem);
+suite!(
+    blocking_std: BlockingStd,
+    async_pool: AsyncPool,
+    async_std: AsyncStd,
+    blocking_mem: BlockingMem,
+    async_mem: AsyncMem,
+);
 
 /// `run_all` runs the whole suite on one harness (names do not collide).
 #[test]

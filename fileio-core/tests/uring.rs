@@ -577,7 +577,7 @@ fn many_concurrent_operations_small_ring() {
 #[cfg(feature = "conformance")]
 mod conformance_suite {
     use super::*;
-    use fileio_core::conformance::{self, Harness, OpenSpec, ScratchDir, SuiteFuture};
+    use fileio_core::conformance::{self, Behaviour, Harness, OpenSpec, ScratchDir, SuiteFuture};
     use fileio_core::{AsyncFile, RangeCache, Result};
 
     /// `AsyncFile` over `UringBackend` (or, with `split`, `SplitBackend`) on local
@@ -642,31 +642,19 @@ mod conformance_suite {
         }
     }
 
-    macro_rules! suite {
-        ($($behaviour:ident),* $(,)?) => {
-            $(
-                #[test]
-                fn $behaviour() {
-                    let Ok(driver) = UringDriver::global() else {
-                        eprintln!("io_uring unavailable here: skipping");
-                        return;
-                    };
-                    for split in [false, true] {
-                        let harness = UringHarness::new(driver.clone(), split);
-                        futures::executor::block_on(conformance::$behaviour(&harness));
-                    }
-                }
-            )*
-
-            /// The list above names every behaviour of the suite.
-            #[test]
-            fn lists_every_behaviour() {
-                assert_eq!([$(stringify!($behaviour)),*].as_slice(), conformance::BEHAVIOURS);
-            }
+    /// Runs `behaviour` on the shared ring, through `UringBackend` and `SplitBackend`.
+    fn run(behaviour: Behaviour) {
+        let Ok(driver) = UringDriver::global() else {
+            eprintln!("io_uring unavailable here: skipping");
+            return;
         };
+        for split in [false, true] {
+            let harness = UringHarness::new(driver.clone(), split);
+            futures::executor::block_on(behaviour.run(&harness));
+        }
     }
 
-    fileio_core::for_each_behaviour!(suite!());
+    fileio_core::behaviour_tests!(run);
 
     /// The whole suite on a 2-entry ring (one operation at a time) with the ring
     /// doing every read (no inline path) and ftruncate on the pool.
