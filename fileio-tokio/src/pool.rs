@@ -1,4 +1,4 @@
-//! [`TokioPool`]: tokio's blocking pool as an [`Offload`](fileio_core::runtime::Offload).
+//! [`TokioPool`]: tokio's blocking pool as an [`Offload`].
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 /// it to [`fileio_core::AsyncFile::from_backend`] with options of your own.
 pub type TokioBackend = PoolBackend<TokioPool>;
 
-/// Tokio's blocking pool (`spawn_blocking`) as an [`Offload`](fileio_core::runtime::Offload).
+/// Tokio's blocking pool (`spawn_blocking`) as an [`Offload`].
 ///
 /// Jobs run on *lanes*: a lane is one `spawn_blocking` call that runs queued jobs one
 /// after another and lingers a few milliseconds for more before it ends. A new lane

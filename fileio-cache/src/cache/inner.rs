@@ -37,7 +37,7 @@ pub(super) struct ShardCell {
     pub(super) misses: AtomicU64,
 }
 
-/// The shared state behind every clone of a [`RangeCache`].
+/// The shared state behind every clone of a [`RangeCache`](super::RangeCache).
 pub(super) struct CacheInner {
     pub(super) shards: Box<[ShardCell]>,
     pub(super) blocks: Blocks,

@@ -15,7 +15,7 @@ use crate::file::{FileState, NO_STAMP_NANOS, Snapshot, same_stamp};
 use crate::key::{EncodedStamp, FileKey, Stamp};
 
 impl CacheInner {
-    /// The hot path of [`RangeCache::lookup_recorded`]: a request inside one resident
+    /// The hot path of [`RangeCache::lookup_recorded`](super::RangeCache::lookup_recorded): a request inside one resident
     /// block that is current (its generation is the file's, no write in flight, a stamp
     /// recorded). The block's own link to its file's state gives the recorded version, so
     /// no per-file table is consulted. `None` sends the caller down the full path.

@@ -17,9 +17,9 @@ use super::writes::*;
 
 /// Invokes `$m! { <prefix> modes_open, modes_access, ..., huge_lengths, }`: the macro
 /// `$m` with the tokens given to it, followed by the name of every behaviour of the
-/// suite, in [`run_all`](crate::conformance::run_all)'s order. This is the suite's only
-/// list of behaviours: [`BEHAVIOURS`](crate::conformance::BEHAVIOURS),
-/// [`Behaviour`](crate::conformance::Behaviour), `run_all` and
+/// suite, in [`run_all`]'s order. This is the suite's only
+/// list of behaviours: [`BEHAVIOURS`],
+/// [`Behaviour`], `run_all` and
 /// [`behaviour_tests!`](crate::behaviour_tests) are generated from it.
 ///
 /// `$m` is a macro name, or a path `krate::name` (as in `$crate::name`).
@@ -82,7 +82,7 @@ macro_rules! for_each_behaviour {
 }
 
 /// One `#[test]` per behaviour, named after it, each calling `$run` (a function or
-/// closure taking a [`Behaviour`](crate::conformance::Behaviour)) with that behaviour.
+/// closure taking a [`Behaviour`]) with that behaviour.
 /// `$run` typically makes a fresh harness and blocks on
 /// [`Behaviour::run`](crate::conformance::Behaviour::run); for a runtime crate it is
 /// [`run_on::<R>`](crate::conformance::run_on). Invoke it once per module (the tests

@@ -137,7 +137,7 @@ enum StampPlan {
 pub(crate) enum Basis {
     /// A stamp the file just gave.
     Stamp(Stamp),
-    /// The stamp the cache recorded for the file (see [`RangeCache::lookup_recorded`]).
+    /// The stamp the cache recorded for the file (see [`RangeCache::lookup_recorded`](fileio_cache::RangeCache::lookup_recorded)).
     Recorded,
 }
 

@@ -15,7 +15,7 @@
 //! - [`coherence`]: stamps, the racy-window rule, the version known between operations
 //!   and how a read learns the file's version;
 //! - [`read`]: the read path, inline first ([`Shared::read_now`]), then awaited;
-//! - [`write`]: writes and `set_len`, which finish even when their future is dropped;
+//! - [`write`](mod@write): writes and `set_len`, which finish even when their future is dropped;
 //! - [`handle`]: the cursor, access checks, hooks and the text layer.
 
 mod coherence;
