@@ -14,6 +14,7 @@ use fileio_cache::RangeCache;
 use futures_core::Stream;
 use futures_lite::StreamExt as _;
 
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::mode::OpenMode;
 use crate::options::BackendChoice;
@@ -93,6 +94,7 @@ macro_rules! conformance_runtime_file {
                 .coherence(spec.coherence)
                 .encoding(&spec.encoding)
                 .sync_on_close(spec.sync_on_close)
+                .clock(spec.clock.clone())
                 .backend(backend);
             match &spec.cache {
                 Some(cache) => options.cache(cache.clone()),
@@ -309,6 +311,9 @@ impl<R: Runtime> Harness for RuntimeHarness<R> {
     }
     fn cache(&self) -> RangeCache {
         self.cache.clone()
+    }
+    fn clock(&self) -> Clock {
+        self.dir.clock().clone()
     }
 }
 
