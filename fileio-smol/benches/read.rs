@@ -9,60 +9,17 @@
 
 use std::io::{Read, SeekFrom};
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fileio_core::conformance::data::{self, BLOCK, CHUNK, FILE_LEN, HOT_SPAN, OFFSETS, bench_file};
 use fileio_smol::{AsyncStream, File, RangeCache};
 use smol::io::{AsyncReadExt, AsyncSeekExt};
 
-const FILE_LEN: u64 = 256 << 20;
-const BLOCK: usize = 4096;
-const CHUNK: usize = 1 << 20;
-const OFFSETS: usize = 1 << 16;
-const HOT_SPAN: u64 = 16 << 20;
-
-fn bench_file() -> PathBuf {
-    let path = std::env::temp_dir().join("fileio-bench-256m.bin");
-    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(FILE_LEN) {
-        let mut block = vec![0u8; CHUNK];
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let tmp = path.with_extension("smol.tmp");
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
-        for _ in 0..FILE_LEN / CHUNK as u64 {
-            for b in block.chunks_mut(8) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                b.copy_from_slice(&x.to_le_bytes());
-            }
-            std::io::Write::write_all(&mut out, &block).unwrap();
-        }
-        out.into_inner().unwrap().sync_all().unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    let mut f = std::fs::File::open(&path).unwrap();
-    let mut buf = vec![0u8; CHUNK];
-    while f.read(&mut buf).unwrap() > 0 {}
-    path
-}
-
-fn offsets(span: u64) -> Vec<u64> {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..OFFSETS)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % (span / BLOCK as u64)) * BLOCK as u64
-        })
-        .collect()
-}
-
 fn random_4k(c: &mut Criterion) {
     let path = bench_file();
-    let offs = offsets(FILE_LEN);
-    let hot = offsets(HOT_SPAN);
+    let offs = data::offsets(FILE_LEN);
+    let hot = data::offsets(HOT_SPAN);
     let mut g = c.benchmark_group("random_4k");
     g.throughput(Throughput::Bytes(BLOCK as u64));
 

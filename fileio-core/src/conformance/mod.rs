@@ -134,6 +134,9 @@ mod harness;
 mod list;
 mod runtime;
 mod scratch;
+mod send_sync;
+
+pub mod data;
 
 mod bad_input;
 mod cache;
