@@ -39,7 +39,7 @@
 //! ```ignore
 //! enum Tokio {}
 //! impl conformance::Runtime for Tokio {
-//!     fileio_core::conformance_runtime_file!(fileio_tokio::File);
+//!     fileio_core::conformance_runtime_file!(fileio_tokio::File, io = tokio::io);
 //!     fn block_on(test: &dyn Fn() -> SuiteFuture<'static, ()>) { /* run test() */ }
 //!     fn backends() -> Vec<BackendChoice> { conformance::available_backends() }
 //! }
@@ -135,6 +135,8 @@ mod list;
 mod runtime;
 mod scratch;
 mod send_sync;
+
+pub mod cancel;
 
 pub mod data;
 
