@@ -1,9 +1,12 @@
 //! Benchmark data the runtime crates' benches share: a xorshift generator, the warm
-//! 256 MiB file they read ([`bench_file`]) and the random block offsets they read at
-//! ([`offsets`]).
+//! 256 MiB file they read ([`bench_file`]), the random block offsets they read at
+//! ([`offsets`]) and the sequential pass over it ([`read_sequentially`]).
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::stream::AsyncStream;
 
 /// The length of [`bench_file`]: 256 MiB.
 pub const FILE_LEN: u64 = 256 << 20;
@@ -16,6 +19,14 @@ pub const CHUNK: usize = 1 << 20;
 pub const OFFSETS: usize = 1 << 16;
 /// The working set of the cache-hit cases: 16 MiB (fits the caches built for them).
 pub const HOT_SPAN: u64 = 16 << 20;
+
+/// Criterion's warm-up time for every case of the runtime crates' benches.
+pub const WARM_UP: Duration = Duration::from_millis(500);
+/// Criterion's measurement time for every case of the runtime crates' benches.
+pub const MEASUREMENT: Duration = Duration::from_secs(2);
+/// Criterion's sample size for the runtime crates' benches (groups of whole-file reads
+/// take fewer).
+pub const SAMPLE_SIZE: usize = 20;
 
 /// Marsaglia's xorshift64 (shifts 13, 7, 17): cheap, deterministic pseudo-random
 /// numbers.
@@ -60,10 +71,53 @@ pub fn bench_file() -> PathBuf {
         std::fs::rename(&tmp, &path).unwrap();
     }
     // Warm the page cache.
-    let mut f = std::fs::File::open(&path).unwrap();
-    let mut buf = vec![0u8; CHUNK];
-    while f.read(&mut buf).unwrap() > 0 {}
+    std_read_all(&path, &mut vec![0u8; CHUNK]);
     path
+}
+
+/// `std`'s sequential reads of a whole [`bench_file`] in [`CHUNK`]s into one buffer:
+/// the baseline of the sequential cases.
+#[derive(Debug)]
+pub struct StdSequential {
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl StdSequential {
+    /// Reads of the file at `path`.
+    pub fn new(path: &Path) -> StdSequential {
+        StdSequential {
+            path: path.to_owned(),
+            buf: vec![0u8; CHUNK],
+        }
+    }
+
+    /// Opens the file and reads it from start to end.
+    ///
+    /// # Panics
+    ///
+    /// When the file cannot be opened or read, or is not [`FILE_LEN`] bytes long.
+    pub fn read_all(&mut self) {
+        assert_eq!(std_read_all(&self.path, &mut self.buf), FILE_LEN);
+    }
+}
+
+/// Reads the file at `path` from start to end with `std`'s `Read::read` into `buf`,
+/// and returns how many bytes that was.
+///
+/// # Panics
+///
+/// When the file cannot be opened or read.
+pub fn std_read_all(path: &Path, buf: &mut [u8]) -> u64 {
+    let mut f = std::fs::File::open(path).unwrap();
+    let mut total = 0u64;
+    loop {
+        let n = f.read(buf).unwrap();
+        if n == 0 {
+            return total;
+        }
+        total += n as u64;
+    }
 }
 
 /// [`OFFSETS`] random [`BLOCK`]-aligned offsets below `span` ([`XorShift`] seeded
@@ -73,4 +127,73 @@ pub fn offsets(span: u64) -> Vec<u64> {
     (0..OFFSETS)
         .map(|_| (rng.next_u64() % (span / BLOCK as u64)) * BLOCK as u64)
         .collect()
+}
+
+/// Reads `file` (a [`bench_file`]) from start to end in [`CHUNK`]s with `read_at`, and
+/// checks that that was [`FILE_LEN`] bytes.
+///
+/// # Panics
+///
+/// When a read fails or the file has another length.
+pub async fn read_sequentially<S: AsyncStream + ?Sized>(file: &S) {
+    let mut off = 0u64;
+    loop {
+        let data = file.read_at(off, CHUNK).await.unwrap();
+        if data.is_empty() {
+            break;
+        }
+        off += data.len() as u64;
+    }
+    assert_eq!(off, FILE_LEN);
+}
+
+/// `std`'s positional reads of [`BLOCK`] bytes at offsets taken in turn from a list
+/// (cycling): the baseline of the random-read cases.
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct StdPreads {
+    file: std::fs::File,
+    offsets: Vec<u64>,
+    buf: Vec<u8>,
+    next: usize,
+}
+
+#[cfg(unix)]
+impl StdPreads {
+    /// Opens the file at `path` to read at `offsets`, from the first.
+    ///
+    /// # Panics
+    ///
+    /// When the file cannot be opened, or `offsets` is empty.
+    pub fn new(path: &Path, offsets: &[u64]) -> StdPreads {
+        assert!(!offsets.is_empty(), "StdPreads needs offsets");
+        StdPreads {
+            file: std::fs::File::open(path).unwrap(),
+            offsets: offsets.to_vec(),
+            buf: vec![0u8; BLOCK],
+            next: 0,
+        }
+    }
+
+    /// `read_exact_at` of [`BLOCK`] bytes at the next offset.
+    ///
+    /// # Panics
+    ///
+    /// When the read fails.
+    pub fn read_next(&mut self) {
+        use std::os::unix::fs::FileExt as _;
+        let offset = self.offsets[self.next % self.offsets.len()];
+        self.file.read_exact_at(&mut self.buf, offset).unwrap();
+        self.next += 1;
+    }
+}
+
+/// Runs `step(0)`, `step(1)`, ... `step(iters - 1)` in turn and returns how long that
+/// took: the body of a criterion `iter_custom` case, inside the runtime's `block_on`.
+pub async fn time_iters(iters: u64, mut step: impl AsyncFnMut(usize)) -> Duration {
+    let start = Instant::now();
+    for i in 0..iters as usize {
+        step(i).await;
+    }
+    start.elapsed()
 }

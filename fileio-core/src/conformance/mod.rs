@@ -136,6 +136,7 @@ mod runtime;
 mod scratch;
 mod send_sync;
 
+pub mod api;
 pub mod cancel;
 
 pub mod data;

@@ -1,9 +1,11 @@
 //! [`assert_file_futures_send_sync!`](crate::assert_file_futures_send_sync): the
 //! compile-time `Send`/`Sync` checks every runtime crate's `File` must pass.
 
-/// Compile-time checks that a runtime crate's `File` type `$file` and its builder
-/// `$options` are `Send + Sync`, and so are the futures of the builders, of `open` and
-/// of every inherent async method; the futures of the
+/// Compile-time checks that a runtime crate's `File` type `$file`, its builder
+/// `$options` and the types listed in `also` are `Send + Sync`, and so are the futures
+/// of the builders, of `open`, of every inherent async method and of the `read`,
+/// `write` and `seek` of the runtime's I/O extension traits in module `$io`
+/// (`tokio::io`, `futures::io`); the futures of the
 /// [`AsyncStream`](crate::AsyncStream) methods are `Send` (they are
 /// `Pin<Box<dyn Future + Send>>`, the shape `async_trait` gives every implementation).
 ///
@@ -14,11 +16,16 @@
 /// pass):
 ///
 /// ```ignore
-/// fileio_core::assert_file_futures_send_sync!(fileio_tokio::File, fileio_tokio::OpenOptions);
+/// fileio_core::assert_file_futures_send_sync!(
+///     fileio_tokio::File,
+///     fileio_tokio::OpenOptions,
+///     io = tokio::io,
+///     also = [fileio_tokio::TokioPool, fileio_tokio::TokioBackend],
+/// );
 /// ```
 #[macro_export]
 macro_rules! assert_file_futures_send_sync {
-    ($file:ty, $options:ty) => {
+    ($file:ty, $options:ty, io = $($io:ident)::+, also = [$($also:ty),* $(,)?] $(,)?) => {
         #[allow(dead_code, clippy::let_underscore_future)]
         const _: () = {
             use $crate::AsyncStream as _;
@@ -30,6 +37,20 @@ macro_rules! assert_file_futures_send_sync {
             fn types(f: &$file, o: &$options) {
                 send_sync(f);
                 send_sync(o);
+            }
+
+            fn is_send_sync<T: Send + Sync>() {}
+
+            fn also_types() {
+                $(is_send_sync::<$also>();)*
+            }
+
+            fn io_trait_futures(f: &mut $file) {
+                use $($io)::+::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+                let mut buf = [0u8; 4];
+                send_sync(&$($io)::+::AsyncReadExt::read(f, &mut buf));
+                send_sync(&$($io)::+::AsyncWriteExt::write(f, b"x"));
+                send_sync(&$($io)::+::AsyncSeekExt::seek(f, ::std::io::SeekFrom::Start(0)));
             }
 
             fn builder_and_open_futures(o: &$options) {
