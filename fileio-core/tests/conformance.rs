@@ -9,7 +9,7 @@ use std::sync::Arc;
 use fileio_core::conformance::{
     self, Behaviour, BlockingFile, Harness, MemFiles, OpenSpec, ScratchDir, SuiteFuture,
 };
-use fileio_core::{AsyncFile, File, OpenMode, RangeCache, Result, StdBackend};
+use fileio_core::{AsyncFile, Clock, File, OpenMode, RangeCache, Result, StdBackend};
 
 /// Blocking `File` on local files (`Options::open`, i.e. `StdBackend`).
 #[derive(Debug)]
@@ -65,6 +65,9 @@ macro_rules! disk_harness {
             fn outside_read_impl(&self, name: &str) -> Vec<u8> {
                 self.dir.outside_read(name)
             }
+            fn clock_impl(&self) -> Clock {
+                self.dir.clock().clone()
+            }
         }
     )*};
 }
@@ -84,6 +87,9 @@ macro_rules! mem_harness {
             fn outside_read_impl(&self, name: &str) -> Vec<u8> {
                 self.files.outside_read(name)
             }
+            fn clock_impl(&self) -> Clock {
+                self.files.clock().clone()
+            }
         }
     )*};
 }
@@ -99,6 +105,9 @@ macro_rules! harness_common {
         }
         fn cache(&self) -> RangeCache {
             self.cache.clone()
+        }
+        fn clock(&self) -> Clock {
+            self.clock_impl()
         }
     };
 }
@@ -129,6 +138,7 @@ impl Harness for AsyncPool {
                 .coherence(spec.coherence)
                 .encoding(&spec.encoding)
                 .sync_on_close(spec.sync_on_close)
+                .clock(spec.clock.clone())
                 .backend(fileio_core::BackendChoice::Pool);
             match &spec.cache {
                 Some(cache) => options.cache(cache.clone()),

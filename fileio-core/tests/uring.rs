@@ -640,6 +640,9 @@ mod conformance_suite {
         fn cache(&self) -> RangeCache {
             self.cache.clone()
         }
+        fn clock(&self) -> fileio_core::Clock {
+            self.dir.clock().clone()
+        }
     }
 
     /// Runs `behaviour` on the shared ring, through `UringBackend` and `SplitBackend`.
@@ -695,6 +698,9 @@ mod conformance_suite {
             }
             fn cache(&self) -> RangeCache {
                 self.0.cache()
+            }
+            fn clock(&self) -> fileio_core::Clock {
+                self.0.clock()
             }
         }
         let harness = NoInline(UringHarness::new(driver.clone(), false));

@@ -7,85 +7,29 @@
 //! `cargo bench -p fileio-smol --bench read`. The file is made once under the system's
 //! temporary directory (`fileio-bench-256m.bin`, shared with fileio-tokio's benchmark).
 
-use std::io::{Read, SeekFrom};
-use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::io::SeekFrom;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fileio_core::conformance::data::{self, BLOCK, CHUNK, FILE_LEN, HOT_SPAN, OFFSETS, bench_file};
 use fileio_smol::{AsyncStream, File, RangeCache};
 use smol::io::{AsyncReadExt, AsyncSeekExt};
 
-const FILE_LEN: u64 = 256 << 20;
-const BLOCK: usize = 4096;
-const CHUNK: usize = 1 << 20;
-const OFFSETS: usize = 1 << 16;
-const HOT_SPAN: u64 = 16 << 20;
-
-fn bench_file() -> PathBuf {
-    let path = std::env::temp_dir().join("fileio-bench-256m.bin");
-    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(FILE_LEN) {
-        let mut block = vec![0u8; CHUNK];
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let tmp = path.with_extension("smol.tmp");
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
-        for _ in 0..FILE_LEN / CHUNK as u64 {
-            for b in block.chunks_mut(8) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                b.copy_from_slice(&x.to_le_bytes());
-            }
-            std::io::Write::write_all(&mut out, &block).unwrap();
-        }
-        out.into_inner().unwrap().sync_all().unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    let mut f = std::fs::File::open(&path).unwrap();
-    let mut buf = vec![0u8; CHUNK];
-    while f.read(&mut buf).unwrap() > 0 {}
-    path
-}
-
-fn offsets(span: u64) -> Vec<u64> {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..OFFSETS)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % (span / BLOCK as u64)) * BLOCK as u64
-        })
-        .collect()
-}
-
 fn random_4k(c: &mut Criterion) {
     let path = bench_file();
-    let offs = offsets(FILE_LEN);
-    let hot = offsets(HOT_SPAN);
+    let offs = data::offsets(FILE_LEN);
+    let hot = data::offsets(HOT_SPAN);
     let mut g = c.benchmark_group("random_4k");
     g.throughput(Throughput::Bytes(BLOCK as u64));
 
-    let std_file = std::fs::File::open(&path).unwrap();
-    g.bench_function("std_pread", |b| {
-        let mut buf = vec![0u8; BLOCK];
-        let mut i = 0;
-        b.iter(|| {
-            std_file.read_exact_at(&mut buf, offs[i % OFFSETS]).unwrap();
-            i += 1;
-        })
-    });
+    let mut preads = data::StdPreads::new(&path, &offs);
+    g.bench_function("std_pread", |b| b.iter(|| preads.read_next()));
 
     let plain = smol::block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
     g.bench_function("fileio_smol_no_cache", |b| {
         b.iter_custom(|iters| {
-            smol::block_on(async {
-                let start = Instant::now();
-                for i in 0..iters as usize {
-                    plain.read_at(offs[i % OFFSETS], BLOCK).await.unwrap();
-                }
-                start.elapsed()
-            })
+            smol::block_on(data::time_iters(iters, async |i| {
+                plain.read_at(offs[i % OFFSETS], BLOCK).await.unwrap();
+            }))
         })
     });
 
@@ -99,13 +43,9 @@ fn random_4k(c: &mut Criterion) {
     });
     g.bench_function("fileio_smol_cache_hits_strict", |b| {
         b.iter_custom(|iters| {
-            smol::block_on(async {
-                let start = Instant::now();
-                for i in 0..iters as usize {
-                    cached.read_at(hot[i % OFFSETS], BLOCK).await.unwrap();
-                }
-                start.elapsed()
-            })
+            smol::block_on(data::time_iters(iters, async |i| {
+                cached.read_at(hot[i % OFFSETS], BLOCK).await.unwrap();
+            }))
         })
     });
 
@@ -113,17 +53,13 @@ fn random_4k(c: &mut Criterion) {
     g.bench_function("async_fs_seek_read_exact", |b| {
         let mut buf = vec![0u8; BLOCK];
         b.iter_custom(|iters| {
-            smol::block_on(async {
-                let start = Instant::now();
-                for i in 0..iters as usize {
-                    async_fs_file
-                        .seek(SeekFrom::Start(offs[i % OFFSETS]))
-                        .await
-                        .unwrap();
-                    async_fs_file.read_exact(&mut buf).await.unwrap();
-                }
-                start.elapsed()
-            })
+            smol::block_on(data::time_iters(iters, async |i| {
+                async_fs_file
+                    .seek(SeekFrom::Start(offs[i % OFFSETS]))
+                    .await
+                    .unwrap();
+                async_fs_file.read_exact(&mut buf).await.unwrap();
+            }))
         })
     });
     g.finish();
@@ -135,29 +71,12 @@ fn sequential_1m(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(FILE_LEN));
     g.sample_size(10);
 
-    g.bench_function("std_read", |b| {
-        let mut buf = vec![0u8; CHUNK];
-        b.iter(|| {
-            let mut f = std::fs::File::open(&path).unwrap();
-            while f.read(&mut buf).unwrap() > 0 {}
-        })
-    });
+    let mut std_reads = data::StdSequential::new(&path);
+    g.bench_function("std_read", |b| b.iter(|| std_reads.read_all()));
 
     let plain = smol::block_on(File::options().mode("rb").no_cache().open(&path)).unwrap();
     g.bench_function("fileio_smol_read_at", |b| {
-        b.iter(|| {
-            smol::block_on(async {
-                let mut off = 0u64;
-                loop {
-                    let data = plain.read_at(off, CHUNK).await.unwrap();
-                    if data.is_empty() {
-                        break;
-                    }
-                    off += data.len() as u64;
-                }
-                assert_eq!(off, FILE_LEN);
-            })
-        })
+        b.iter(|| smol::block_on(data::read_sequentially(&plain)))
     });
 
     g.bench_function("async_fs_read", |b| {
@@ -172,16 +91,9 @@ fn sequential_1m(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(20)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = Criterion::default().warm_up_time(data::WARM_UP).measurement_time(data::MEASUREMENT).sample_size(data::SAMPLE_SIZE);
     targets = random_4k, sequential_1m
 }
 criterion_main!(benches);

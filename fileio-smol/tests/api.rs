@@ -2,9 +2,8 @@
 //! text, and the `futures::io` traits with the futures / smol helpers.
 
 use std::io::SeekFrom;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use fileio_core::conformance::api::{ByteCounter, copy_setup, read_shared_blocks, shared_file};
 use fileio_smol::{AsyncStream, Coherence, Error, File, PoolConfig, RangeCache};
 use futures::{
     AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, StreamExt, TryStreamExt,
@@ -63,32 +62,19 @@ fn from_std_clone_hooks_and_text() {
         std::io::Seek::seek(&mut std_file, SeekFrom::Start(1)).unwrap();
         let mut f = File::from_std(std_file, &path, "r").unwrap();
         assert_eq!(f.tell(), 1);
-        let seen = Arc::new(AtomicUsize::new(0));
-        let seen2 = seen.clone();
-        f.on_read(move |ev| {
-            seen2.fetch_add(ev.len(), Ordering::SeqCst);
-        });
-        let async_seen = Arc::new(AtomicUsize::new(0));
-        let a2 = async_seen.clone();
-        f.on_read_async(move |ev| {
-            let a2 = a2.clone();
-            async move {
-                a2.fetch_add(ev.len(), Ordering::SeqCst);
-            }
-        });
+        let seen = ByteCounter::new();
+        f.on_read(seen.hook());
+        let async_seen = ByteCounter::new();
+        f.on_read_async(async_seen.async_hook());
         assert_eq!(f.read_text(2).await.unwrap(), "él");
-        assert_eq!(seen.load(Ordering::SeqCst), 3);
-        assert_eq!(async_seen.load(Ordering::SeqCst), 3);
+        assert_eq!(seen.get(), 3);
+        assert_eq!(async_seen.get(), 3);
         let mut g = f.clone();
         assert_eq!(g.read_line().await.unwrap().as_deref(), Some("lo\n"));
         assert_eq!(f.tell(), 4, "clones have their own cursor");
         let rest: Vec<String> = g.lines().try_collect().await.unwrap();
         assert_eq!(rest, ["wörld", "last"]);
-        assert_eq!(
-            seen.load(Ordering::SeqCst),
-            3 + 3 + 7 + 4,
-            "clones inherit hooks"
-        );
+        assert_eq!(seen.get(), 3 + 3 + 7 + 4, "clones inherit hooks");
         let chunks: Vec<_> = f.chunks(8).try_collect().await.unwrap();
         assert_eq!(chunks.iter().map(|c| c.len()).collect::<Vec<_>>(), [8, 6]);
         let bad: Vec<_> = f.chunks(0).collect().await;
@@ -101,20 +87,11 @@ fn from_std_clone_hooks_and_text() {
         assert_eq!(back.get_ref().tell(), 0);
 
         let w = File::open(dir.path().join("w.bin"), "wb").await.unwrap();
-        let written = Arc::new(AtomicUsize::new(0));
-        let w2 = written.clone();
-        w.on_write(move |ev| {
-            w2.fetch_add(ev.data().len(), Ordering::SeqCst);
-        });
-        let w3 = written.clone();
-        w.on_write_async(move |ev| {
-            let w3 = w3.clone();
-            async move {
-                w3.fetch_add(ev.len(), Ordering::SeqCst);
-            }
-        });
+        let written = ByteCounter::new();
+        w.on_write(written.hook());
+        w.on_write_async(written.async_hook());
         w.write_at(0, &[1u8; 100]).await.unwrap();
-        assert_eq!(written.load(Ordering::SeqCst), 200);
+        assert_eq!(written.get(), 200);
     });
 }
 
@@ -122,9 +99,7 @@ fn from_std_clone_hooks_and_text() {
 fn futures_io_helpers_copy_and_lines() {
     smol::block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let src_path = dir.path().join("src.txt");
-        let dst_path = dir.path().join("dst.txt");
-        let text: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+        let (src_path, dst_path, text) = copy_setup(dir.path());
         let mut src = File::open(&src_path, "w+").await.unwrap();
         src.write_all(text.as_bytes()).await.unwrap();
         src.flush().await.unwrap();
@@ -168,10 +143,7 @@ fn futures_io_helpers_copy_and_lines() {
 #[test]
 fn many_tasks_on_a_multi_thread_executor() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shared.bin");
-    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 253) as u8).collect();
-    std::fs::write(&path, &data).unwrap();
-    let data = Arc::new(data);
+    let (path, data) = shared_file(dir.path());
     let ex = smol::Executor::new();
     let (stop, stopped) = smol::channel::unbounded::<()>();
     std::thread::scope(|s| {
@@ -183,13 +155,7 @@ fn many_tasks_on_a_multi_thread_executor() {
             .map(|t| {
                 let f = file.clone();
                 let data = data.clone();
-                ex.spawn(async move {
-                    for i in 0..64u64 {
-                        let off = ((t * 7919 + i * 104_729) % (1 << 20)) & !4095;
-                        let got = f.read_at(off, 4096).await.unwrap();
-                        assert_eq!(&got[..], &data[off as usize..off as usize + 4096]);
-                    }
-                })
+                ex.spawn(async move { read_shared_blocks(&f, &data, t).await })
             })
             .collect();
         for t in tasks {

@@ -11,62 +11,18 @@
 //! `cargo bench -p fileio-tokio --bench read`. The file is made once under the system's
 //! temporary directory (`fileio-bench-256m.bin`) and reused by later runs.
 
-use std::io::{Read, SeekFrom};
+use std::io::SeekFrom;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fileio_core::conformance::data::{self, BLOCK, CHUNK, FILE_LEN, HOT_SPAN, OFFSETS, bench_file};
 use fileio_tokio::{AsyncStream, Coherence, File, RangeCache};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-const FILE_LEN: u64 = 256 << 20;
-const BLOCK: usize = 4096;
-const CHUNK: usize = 1 << 20;
-/// Random offsets cycled through by every random-read case.
-const OFFSETS: usize = 1 << 16;
-/// Working set of the cache-hit cases (fits the cache built for them).
-const HOT_SPAN: u64 = 16 << 20;
-
-fn bench_file() -> PathBuf {
-    let path = std::env::temp_dir().join("fileio-bench-256m.bin");
-    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(FILE_LEN) {
-        let mut block = vec![0u8; CHUNK];
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let tmp = path.with_extension("tmp");
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
-        for _ in 0..FILE_LEN / CHUNK as u64 {
-            for b in block.chunks_mut(8) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                b.copy_from_slice(&x.to_le_bytes());
-            }
-            std::io::Write::write_all(&mut out, &block).unwrap();
-        }
-        out.into_inner().unwrap().sync_all().unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    // Warm the page cache.
-    let mut f = std::fs::File::open(&path).unwrap();
-    let mut buf = vec![0u8; CHUNK];
-    while f.read(&mut buf).unwrap() > 0 {}
-    path
-}
-
 fn offsets(span: u64) -> Arc<Vec<u64>> {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    Arc::new(
-        (0..OFFSETS)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % (span / BLOCK as u64)) * BLOCK as u64
-            })
-            .collect(),
-    )
+    Arc::new(data::offsets(span))
 }
 
 fn current_thread() -> tokio::runtime::Runtime {
@@ -83,29 +39,18 @@ fn random_4k(c: &mut Criterion) {
     let mut g = c.benchmark_group("random_4k");
     g.throughput(Throughput::Bytes(BLOCK as u64));
 
-    let std_file = std::fs::File::open(&path).unwrap();
-    g.bench_function("std_pread", |b| {
-        let mut buf = vec![0u8; BLOCK];
-        let mut i = 0;
-        b.iter(|| {
-            std_file.read_exact_at(&mut buf, offs[i % OFFSETS]).unwrap();
-            i += 1;
-        })
-    });
+    let mut preads = data::StdPreads::new(&path, &offs);
+    g.bench_function("std_pread", |b| b.iter(|| preads.read_next()));
 
     let plain = rt
         .block_on(File::options().mode("rb").no_cache().open(&path))
         .unwrap();
     g.bench_function("fileio_tokio_no_cache", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for i in 0..iters as usize {
-                    let data = plain.read_at(offs[i % OFFSETS], BLOCK).await.unwrap();
-                    assert_eq!(data.len(), BLOCK);
-                }
-                start.elapsed()
-            })
+            rt.block_on(data::time_iters(iters, async |i| {
+                let data = plain.read_at(offs[i % OFFSETS], BLOCK).await.unwrap();
+                assert_eq!(data.len(), BLOCK);
+            }))
         })
     });
 
@@ -130,13 +75,9 @@ fn random_4k(c: &mut Criterion) {
         });
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for i in 0..iters as usize {
-                        cached.read_at(hot[i % OFFSETS], BLOCK).await.unwrap();
-                    }
-                    start.elapsed()
-                })
+                rt.block_on(data::time_iters(iters, async |i| {
+                    cached.read_at(hot[i % OFFSETS], BLOCK).await.unwrap();
+                }))
             })
         });
         let stats = cache.stats();
@@ -147,38 +88,30 @@ fn random_4k(c: &mut Criterion) {
     g.bench_function("tokio_fs_seek_read_exact", |b| {
         let mut buf = vec![0u8; BLOCK];
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for i in 0..iters as usize {
-                    tokio_file
-                        .seek(SeekFrom::Start(offs[i % OFFSETS]))
-                        .await
-                        .unwrap();
-                    tokio_file.read_exact(&mut buf).await.unwrap();
-                }
-                start.elapsed()
-            })
+            rt.block_on(data::time_iters(iters, async |i| {
+                tokio_file
+                    .seek(SeekFrom::Start(offs[i % OFFSETS]))
+                    .await
+                    .unwrap();
+                tokio_file.read_exact(&mut buf).await.unwrap();
+            }))
         })
     });
 
     let shared = Arc::new(std::fs::File::open(&path).unwrap());
     g.bench_function("spawn_blocking_pread", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for i in 0..iters as usize {
-                    let f = shared.clone();
-                    let off = offs[i % OFFSETS];
-                    tokio::task::spawn_blocking(move || {
-                        let mut buf = vec![0u8; BLOCK];
-                        f.read_exact_at(&mut buf, off).unwrap();
-                        buf
-                    })
-                    .await
-                    .unwrap();
-                }
-                start.elapsed()
-            })
+            rt.block_on(data::time_iters(iters, async |i| {
+                let f = shared.clone();
+                let off = offs[i % OFFSETS];
+                tokio::task::spawn_blocking(move || {
+                    let mut buf = vec![0u8; BLOCK];
+                    f.read_exact_at(&mut buf, off).unwrap();
+                    buf
+                })
+                .await
+                .unwrap();
+            }))
         })
     });
     g.finish();
@@ -265,39 +198,14 @@ fn sequential_1m(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(FILE_LEN));
     g.sample_size(10);
 
-    g.bench_function("std_read", |b| {
-        let mut buf = vec![0u8; CHUNK];
-        b.iter(|| {
-            let mut f = std::fs::File::open(&path).unwrap();
-            let mut total = 0u64;
-            loop {
-                let n = f.read(&mut buf).unwrap();
-                if n == 0 {
-                    break;
-                }
-                total += n as u64;
-            }
-            assert_eq!(total, FILE_LEN);
-        })
-    });
+    let mut std_reads = data::StdSequential::new(&path);
+    g.bench_function("std_read", |b| b.iter(|| std_reads.read_all()));
 
     let plain = rt
         .block_on(File::options().mode("rb").no_cache().open(&path))
         .unwrap();
     g.bench_function("fileio_tokio_read_at", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let mut off = 0u64;
-                loop {
-                    let data = plain.read_at(off, CHUNK).await.unwrap();
-                    if data.is_empty() {
-                        break;
-                    }
-                    off += data.len() as u64;
-                }
-                assert_eq!(off, FILE_LEN);
-            })
-        })
+        b.iter(|| rt.block_on(data::read_sequentially(&plain)))
     });
 
     g.bench_function("tokio_fs_read", |b| {
@@ -321,16 +229,9 @@ fn sequential_1m(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(20)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = Criterion::default().warm_up_time(data::WARM_UP).measurement_time(data::MEASUREMENT).sample_size(data::SAMPLE_SIZE);
     targets = random_4k, random_4k_64_tasks, sequential_1m
 }
 criterion_main!(benches);

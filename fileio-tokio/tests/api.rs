@@ -6,6 +6,7 @@ use std::io::SeekFrom;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use fileio_core::conformance::api::{ByteCounter, copy_setup, read_shared_blocks, shared_file};
 use fileio_tokio::{AsyncStream, Coherence, Error, File, PoolConfig, RangeCache};
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
@@ -186,19 +187,13 @@ fn hooks_count_bytes_including_cache_hits() {
                 ar.fetch_add(ev.len(), Ordering::SeqCst);
             }
         });
-        let aw = Arc::new(AtomicUsize::new(0));
-        let aw2 = aw.clone();
-        f.on_write_async(move |ev| {
-            let aw = aw2.clone();
-            async move {
-                aw.fetch_add(ev.len(), Ordering::SeqCst);
-            }
-        });
+        let aw = ByteCounter::new();
+        f.on_write_async(aw.async_hook());
         f.write_at(0, &[7u8; 1000]).await.unwrap();
         f.read_at(0, 600).await.unwrap();
         f.read_at(100, 400).await.unwrap();
         assert_eq!(written.load(Ordering::SeqCst), 1000);
-        assert_eq!(aw.load(Ordering::SeqCst), 1000);
+        assert_eq!(aw.get(), 1000);
         assert_eq!(read.load(Ordering::SeqCst), 1000);
         assert_eq!(async_reads.load(Ordering::SeqCst), 1000);
         assert!(hits.load(Ordering::SeqCst) >= 1, "the second read is a hit");
@@ -300,9 +295,7 @@ fn tokio_read_helpers() {
 fn tokio_write_helpers_copy_and_lines() {
     on_both_runtimes(|| async {
         let dir = tempfile::tempdir().unwrap();
-        let src_path = dir.path().join("src.txt");
-        let dst_path = dir.path().join("dst.txt");
-        let text: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+        let (src_path, dst_path, text) = copy_setup(dir.path());
         let mut src = File::open(&src_path, "w+").await.unwrap();
         src.write_all(text.as_bytes()).await.unwrap();
         src.flush().await.unwrap();
@@ -382,23 +375,13 @@ fn many_tasks_share_one_file() {
         .unwrap()
         .block_on(async {
             let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("shared.bin");
-            let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();
-            std::fs::write(&path, &data).unwrap();
+            let (path, data) = shared_file(dir.path());
             let file = File::open(&path, "rb").await.unwrap();
-            let data = Arc::new(data);
             let tasks: Vec<_> = (0..16u64)
                 .map(|t| {
                     let f = file.clone();
                     let data = data.clone();
-                    tokio::spawn(async move {
-                        for i in 0..64u64 {
-                            let off = ((t * 7919 + i * 104_729) % (1 << 20)) & !4095;
-                            let got = f.read_at(off, 4096).await.unwrap();
-                            let end = (off as usize + 4096).min(data.len());
-                            assert_eq!(&got[..], &data[off as usize..end]);
-                        }
-                    })
+                    tokio::spawn(async move { read_shared_blocks(&f, &data, t).await })
                 })
                 .collect();
             for t in tasks {

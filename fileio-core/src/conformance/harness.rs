@@ -8,7 +8,6 @@ use std::future::Future;
 use std::io::SeekFrom;
 use std::path::Path;
 use std::pin::Pin;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -16,6 +15,7 @@ use fileio_cache::RangeCache;
 use futures_lite::StreamExt as _;
 
 use crate::async_file::AsyncFile;
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::file::File;
 use crate::hooks::IoEvent;
@@ -46,10 +46,14 @@ pub struct OpenSpec {
     pub encoding: String,
     /// Whether `close` syncs data when the handle wrote.
     pub sync_on_close: bool,
+    /// The clock handles take "now" from: the suite sets the harness's own
+    /// ([`Harness::clock`]) on every spec it opens with.
+    pub clock: Clock,
 }
 
 impl OpenSpec {
-    /// `mode` with `cache`, [`Coherence::Strict`], UTF-8 and `sync_on_close(true)`.
+    /// `mode` with `cache`, [`Coherence::Strict`], UTF-8, `sync_on_close(true)` and the
+    /// system clock (the suite replaces it with [`Harness::clock`]).
     pub fn new(mode: &str, cache: Option<RangeCache>) -> OpenSpec {
         OpenSpec {
             mode: mode.to_owned(),
@@ -57,6 +61,7 @@ impl OpenSpec {
             coherence: Coherence::Strict,
             encoding: "utf-8".to_owned(),
             sync_on_close: true,
+            clock: Clock::system(),
         }
     }
 
@@ -68,7 +73,8 @@ impl OpenSpec {
             .mode(&self.mode)
             .coherence(self.coherence)
             .encoding(&self.encoding)
-            .sync_on_close(self.sync_on_close);
+            .sync_on_close(self.sync_on_close)
+            .clock(self.clock.clone());
         match &self.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),
@@ -94,6 +100,14 @@ impl OpenSpec {
 ///   (and panics if it does not exist).
 /// - `cache` returns the same small cache every time (a clone of one [`RangeCache`]);
 ///   [`small_cache`] makes a suitable one.
+/// - `clock` returns the same manual [`Clock`] every time (a clone of one): the suite
+///   opens every file with it (through [`OpenSpec::clock`]) and advances it instead of
+///   sleeping past the racy window. `outside_write` on a disk file then sets the
+///   file's modification time to its [`now`](Clock::now), so that an outside change
+///   is never hidden in the kernel tick of fileio's last one;
+///   [`ScratchDir::clock`](super::ScratchDir::clock) and
+///   [`MemFiles::clock`](super::MemFiles::clock) hold one that their `outside_write`
+///   keeps to.
 pub trait Harness: Send + Sync {
     /// The file type under test.
     type File: ConformanceFile;
@@ -119,11 +133,8 @@ pub trait Harness: Send + Sync {
     /// The harness's cache: every handle the suite opens with a cache uses it.
     fn cache(&self) -> RangeCache;
 
-    /// Waits for `duration` (to let a racy stamp age). The default blocks the calling
-    /// thread, which is fine in tests; a runtime harness may use its runtime's timer.
-    fn sleep(&self, duration: Duration) -> SuiteFuture<'static, ()> {
-        Box::pin(async move { std::thread::sleep(duration) })
-    }
+    /// The harness's manual clock: every handle the suite opens uses it.
+    fn clock(&self) -> Clock;
 }
 
 /// A file type the suite can test: [`AsyncStream`] plus the hooks and the text layer,

@@ -8,7 +8,6 @@ use std::fmt;
 use std::io::{ErrorKind, SeekFrom};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::hooks::IoEvent;
@@ -16,19 +15,15 @@ use crate::stream::AsyncStream;
 
 use super::harness::{ConformanceFile, Harness, Hook, OpenSpec};
 
-/// Long enough for the engine's racy window (20 ms) to pass.
-const PAST_RACY: Duration = Duration::from_millis(30);
-
-/// Waits until every stamp taken so far is out of the engine's racy window, so that
-/// data read from now on may serve cache hits under [`Coherence::Strict`].
+/// Lets every stamp taken so far out of the engine's racy window, so that data read
+/// from now on may serve cache hits under [`Coherence::Strict`]: advances the
+/// harness's manual clock ([`Harness::clock`]), which every file the suite opens uses.
 ///
-/// Every wait of the suite goes through here, and only here: today it sleeps
-/// [`PAST_RACY`] with [`Harness::sleep`]; with an injectable clock it will advance
-/// the clock instead.
+/// Every wait of the suite goes through here, and only here; nothing sleeps.
 ///
 /// [`Coherence::Strict`]: crate::Coherence::Strict
 pub(super) async fn pass_racy_window<H: Harness>(h: &H) {
-    h.sleep(PAST_RACY).await;
+    h.clock().pass_racy_window();
 }
 
 /// Asserts that `$e` is an `Err` matching `$pat`.
@@ -51,8 +46,18 @@ macro_rules! ok {
     };
 }
 
+/// `mode` with the harness's cache and clock.
 pub(super) fn spec<H: Harness>(h: &H, mode: &str) -> OpenSpec {
-    OpenSpec::new(mode, Some(h.cache()))
+    let mut spec = OpenSpec::new(mode, Some(h.cache()));
+    spec.clock = h.clock();
+    spec
+}
+
+/// `spec` with the harness's clock (every handle on a file must share one).
+fn with_clock<H: Harness>(h: &H, spec: &OpenSpec) -> OpenSpec {
+    let mut spec = spec.clone();
+    spec.clock = h.clock();
+    spec
 }
 
 pub(super) async fn open<H: Harness>(h: &H, name: &str, mode: &str) -> H::File {
@@ -60,6 +65,7 @@ pub(super) async fn open<H: Harness>(h: &H, name: &str, mode: &str) -> H::File {
 }
 
 pub(super) async fn open_spec<H: Harness>(h: &H, name: &str, spec: &OpenSpec) -> H::File {
+    let spec = &with_clock(h, spec);
     match h.open(name, spec).await {
         Ok(f) => f,
         Err(e) => panic!("open {name:?} with {spec:?}: {e} ({e:?})"),
@@ -67,6 +73,7 @@ pub(super) async fn open_spec<H: Harness>(h: &H, name: &str, spec: &OpenSpec) ->
 }
 
 pub(super) async fn open_err<H: Harness>(h: &H, name: &str, spec: &OpenSpec) -> Error {
+    let spec = &with_clock(h, spec);
     match h.open(name, spec).await {
         Ok(f) => panic!("open {name:?} with mode {:?} succeeded: {f:?}", spec.mode),
         Err(e) => e,

@@ -105,6 +105,7 @@ macro_rules! for_each_behaviour {
 /// #     fn outside_write(&self, name: &str, data: &[u8]) { self.files.outside_write(name, data) }
 /// #     fn outside_read(&self, name: &str) -> Vec<u8> { self.files.outside_read(name) }
 /// #     fn cache(&self) -> RangeCache { self.cache.clone() }
+/// #     fn clock(&self) -> fileio_core::Clock { self.files.clock().clone() }
 /// # }
 /// fn run(behaviour: Behaviour) {
 ///     let harness = MemHarness { files: MemFiles::new(), cache: conformance::small_cache() };

@@ -20,6 +20,8 @@
 //!   "behind fileio's back" (`std::fs` for disk,
 //!   [`MemBackend::replace`](crate::MemBackend::replace) for memory), as another
 //!   process would.
+//! - [`Harness::clock`]: the harness's own manual [`Clock`](crate::Clock), which the
+//!   suite opens every file with and advances past the racy window.
 //! - [`Harness::cache`]: the harness's own small [`RangeCache`](crate::RangeCache), so
 //!   that suites running in parallel do not share the global one; the suite calls
 //!   [`RangeCache::validate`](crate::RangeCache::validate) after its steps.
@@ -37,7 +39,7 @@
 //! ```ignore
 //! enum Tokio {}
 //! impl conformance::Runtime for Tokio {
-//!     fileio_core::conformance_runtime_file!(fileio_tokio::File);
+//!     fileio_core::conformance_runtime_file!(fileio_tokio::File, io = tokio::io);
 //!     fn block_on(test: &dyn Fn() -> SuiteFuture<'static, ()>) { /* run test() */ }
 //!     fn backends() -> Vec<BackendChoice> { conformance::available_backends() }
 //! }
@@ -53,7 +55,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use fileio_core::conformance::{self, Harness, MemFiles, OpenSpec, SuiteFuture};
-//! use fileio_core::{AsyncFile, RangeCache, Result};
+//! use fileio_core::{AsyncFile, Clock, RangeCache, Result};
 //!
 //! #[derive(Debug)]
 //! struct MemHarness {
@@ -77,6 +79,9 @@
 //!     }
 //!     fn cache(&self) -> RangeCache {
 //!         self.cache.clone()
+//!     }
+//!     fn clock(&self) -> Clock {
+//!         self.files.clock().clone()
 //!     }
 //! }
 //!
@@ -102,7 +107,7 @@
 //! # fn builder(spec: &OpenSpec) {
 //! let mut options = AsyncFile::options(); // fileio_tokio::File::options() alike
 //! options.mode(&spec.mode).coherence(spec.coherence).encoding(&spec.encoding)
-//!     .sync_on_close(spec.sync_on_close);
+//!     .sync_on_close(spec.sync_on_close).clock(spec.clock.clone());
 //! match &spec.cache {
 //!     Some(cache) => options.cache(cache.clone()),
 //!     None => options.no_cache(),
@@ -115,9 +120,13 @@
 //! Under [`Coherence::Strict`](crate::Coherence::Strict) a stamp whose change time lies
 //! within the racy window (20 ms) of when the stamp was taken is racy: data read under
 //! it may be returned, but must not serve later hits until a later stamp confirms it.
-//! So the behaviours that need cache hits wait 30 ms after writing, always through one
-//! internal function (which sleeps with [`Harness::sleep`]). The whole suite takes
-//! about a second per harness.
+//! So the behaviours that need cache hits let the racy window pass after writing,
+//! always through one internal function, which advances the harness's manual
+//! [`Clock`](crate::Clock) ([`Harness::clock`]) instead of sleeping: every file the
+//! suite opens takes that clock through [`OpenSpec::clock`], and a disk harness's
+//! outside writes set the file's modification time to the clock's
+//! [`now`](crate::Clock::now) ([`ScratchDir::outside_write`]). Nothing in the suite
+//! sleeps.
 
 #[macro_use]
 mod helpers;
@@ -125,6 +134,12 @@ mod harness;
 mod list;
 mod runtime;
 mod scratch;
+mod send_sync;
+
+pub mod api;
+pub mod cancel;
+
+pub mod data;
 
 mod bad_input;
 mod cache;

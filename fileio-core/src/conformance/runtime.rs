@@ -4,7 +4,7 @@
 //! crate's test file holds nothing another runtime's would repeat.
 
 use std::fmt;
-use std::io::SeekFrom;
+use std::io::{self, SeekFrom};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
@@ -14,9 +14,11 @@ use fileio_cache::RangeCache;
 use futures_core::Stream;
 use futures_lite::StreamExt as _;
 
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::mode::OpenMode;
 use crate::options::BackendChoice;
+use crate::pool::PoolConfig;
 use crate::stream::AsyncStream;
 
 use super::harness::{ConformanceFile, Harness, Hook, OpenSpec, SuiteFuture, small_cache};
@@ -61,6 +63,32 @@ pub trait Runtime: 'static {
     /// The file type's `chunks(size)`, collected.
     fn chunks(file: &mut Self::File, size: usize) -> SuiteFuture<'_, Vec<Result<Bytes>>>;
 
+    /// Opens `path` with `spec`'s settings on [`BackendChoice::Pool`] configured by
+    /// `pool` (for the [`cancel`](super::cancel) checks, which need one operation in
+    /// flight at a time).
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Runtime::open).
+    fn open_on_pool(
+        path: PathBuf,
+        spec: &OpenSpec,
+        pool: PoolConfig,
+    ) -> SuiteFuture<'static, Result<Self::File>>;
+
+    /// `write_all(data)` of the runtime's own I/O write trait.
+    fn io_write_all<'a>(
+        file: &'a mut Self::File,
+        data: &'a [u8],
+    ) -> SuiteFuture<'a, io::Result<()>>;
+    /// `read_exact(buf)` of the runtime's own I/O read trait.
+    fn io_read_exact<'a>(
+        file: &'a mut Self::File,
+        buf: &'a mut [u8],
+    ) -> SuiteFuture<'a, io::Result<()>>;
+    /// `flush()` of the runtime's own I/O write trait.
+    fn io_flush(file: &mut Self::File) -> SuiteFuture<'_, io::Result<()>>;
+
     /// Runs the future `test()` to completion in every way the runtime should be
     /// tested (say, on a current-thread and on a multi-thread executor), calling `test`
     /// once for each; panics propagate.
@@ -72,15 +100,55 @@ pub trait Runtime: 'static {
 }
 
 /// The file-side items of [`Runtime`] for a fileio runtime crate's `File` type `$file`:
-/// `type File = $file`, `open` through `$file::options()` (whose setters every fileio
-/// builder shares), and the hooks and text methods forwarded to `$file`'s inherent
-/// methods of the same names.
+/// `type File = $file`, `open` and `open_on_pool` through `$file::options()` (whose
+/// setters every fileio builder shares), the hooks and text methods forwarded to
+/// `$file`'s inherent methods of the same names, and the `io_*` methods through the
+/// runtime's I/O extension traits in module `$io` (`tokio::io`, `futures::io`).
 ///
 /// Use it inside `impl Runtime for ...`; see [`Runtime`].
 #[macro_export]
 macro_rules! conformance_runtime_file {
-    ($file:ty) => {
+    ($file:ty, io = $($io:ident)::+) => {
         type File = $file;
+
+        fn open_on_pool(
+            path: ::std::path::PathBuf,
+            spec: &$crate::conformance::OpenSpec,
+            pool: $crate::PoolConfig,
+        ) -> $crate::conformance::SuiteFuture<'static, $crate::Result<$file>> {
+            let mut options = <$file>::options();
+            options
+                .mode(&spec.mode)
+                .coherence(spec.coherence)
+                .encoding(&spec.encoding)
+                .sync_on_close(spec.sync_on_close)
+                .clock(spec.clock.clone())
+                .backend($crate::BackendChoice::Pool)
+                .pool(pool);
+            match &spec.cache {
+                Some(cache) => options.cache(cache.clone()),
+                None => options.no_cache(),
+            };
+            ::std::boxed::Box::pin(options.open(path))
+        }
+        fn io_write_all<'a>(
+            file: &'a mut $file,
+            data: &'a [u8],
+        ) -> $crate::conformance::SuiteFuture<'a, ::std::io::Result<()>> {
+            ::std::boxed::Box::pin($($io)::+::AsyncWriteExt::write_all(file, data))
+        }
+        fn io_read_exact<'a>(
+            file: &'a mut $file,
+            buf: &'a mut [u8],
+        ) -> $crate::conformance::SuiteFuture<'a, ::std::io::Result<()>> {
+            let read = $($io)::+::AsyncReadExt::read_exact(file, buf);
+            ::std::boxed::Box::pin(async move { read.await.map(|_| ()) })
+        }
+        fn io_flush(
+            file: &mut $file,
+        ) -> $crate::conformance::SuiteFuture<'_, ::std::io::Result<()>> {
+            ::std::boxed::Box::pin($($io)::+::AsyncWriteExt::flush(file))
+        }
 
         fn open(
             path: ::std::path::PathBuf,
@@ -93,6 +161,7 @@ macro_rules! conformance_runtime_file {
                 .coherence(spec.coherence)
                 .encoding(&spec.encoding)
                 .sync_on_close(spec.sync_on_close)
+                .clock(spec.clock.clone())
                 .backend(backend);
             match &spec.cache {
                 Some(cache) => options.cache(cache.clone()),
@@ -309,6 +378,9 @@ impl<R: Runtime> Harness for RuntimeHarness<R> {
     }
     fn cache(&self) -> RangeCache {
         self.cache.clone()
+    }
+    fn clock(&self) -> Clock {
+        self.dir.clock().clone()
     }
 }
 

@@ -10,14 +10,16 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::MemBackend;
+use crate::clock::Clock;
 use crate::error::{Error, Op, Result};
 use crate::mode::OpenMode;
 
 /// A fresh directory under [`std::env::temp_dir`], removed (with its content) on drop:
-/// the scratch space of a disk harness.
+/// the scratch space of a disk harness, with the harness's manual [`Clock`].
 #[derive(Debug)]
 pub struct ScratchDir {
     path: PathBuf,
+    clock: Clock,
 }
 
 impl ScratchDir {
@@ -38,7 +40,12 @@ impl ScratchDir {
                 std::process::id()
             ));
             match fs::create_dir(&path) {
-                Ok(()) => return Ok(ScratchDir { path }),
+                Ok(()) => {
+                    return Ok(ScratchDir {
+                        path,
+                        clock: Clock::manual(),
+                    });
+                }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
@@ -50,19 +57,34 @@ impl ScratchDir {
         &self.path
     }
 
+    /// The directory's manual clock, for the harness to open files with
+    /// ([`Harness::clock`](super::Harness::clock)) and to stamp outside writes.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// The path of the file `name` inside the directory.
     pub fn join(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
 
-    /// Replaces the content of `name` with `std::fs::write` (same inode if it exists).
+    /// Replaces the content of `name` with `std::fs::write` (same inode if it exists),
+    /// then sets its modification time to the [`clock`](ScratchDir::clock)'s
+    /// [`now`](Clock::now): once the clock has been advanced, a change in the same
+    /// kernel timestamp tick as fileio's last one would otherwise look unchanged.
     ///
     /// # Panics
     ///
     /// When the write fails.
     pub fn outside_write(&self, name: &str, data: &[u8]) {
         let path = self.join(name);
-        if let Err(e) = fs::write(&path, data) {
+        let written = fs::write(&path, data).and_then(|()| {
+            fs::File::options()
+                .write(true)
+                .open(&path)?
+                .set_modified(self.clock.now())
+        });
+        if let Err(e) = written {
             panic!("outside write of {}: {e}", path.display());
         }
     }
@@ -86,15 +108,35 @@ impl Drop for ScratchDir {
 
 /// Named in-memory files with the open rules of a file system: the scratch space of
 /// an in-memory harness.
-#[derive(Debug, Default)]
+///
+/// Its [`clock`](MemFiles::clock) is the harness's manual clock; outside writes need
+/// no timestamps, as a [`MemBackend`]'s stamp is a version counter that
+/// [`MemBackend::replace`] bumps.
+#[derive(Debug)]
 pub struct MemFiles {
     files: Mutex<HashMap<String, MemBackend>>,
+    clock: Clock,
+}
+
+impl Default for MemFiles {
+    fn default() -> MemFiles {
+        MemFiles {
+            files: Mutex::default(),
+            clock: Clock::manual(),
+        }
+    }
 }
 
 impl MemFiles {
     /// No files.
     pub fn new() -> MemFiles {
         MemFiles::default()
+    }
+
+    /// The manual clock, for the harness to open files with
+    /// ([`Harness::clock`](super::Harness::clock)).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     fn files(&self) -> std::sync::MutexGuard<'_, HashMap<String, MemBackend>> {
