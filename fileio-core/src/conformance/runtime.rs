@@ -99,6 +99,29 @@ pub trait Runtime: 'static {
     fn backends() -> Vec<BackendChoice>;
 }
 
+/// A runtime `File`'s builder set up as an [`OpenSpec`] says (its mode, coherence,
+/// encoding, sync on close, clock and cache), for [`conformance_runtime_file!`]; not a
+/// stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_options {
+    ($file:ty, $spec:expr) => {{
+        let spec: &$crate::conformance::OpenSpec = $spec;
+        let mut options = <$file>::options();
+        options
+            .mode(&spec.mode)
+            .coherence(spec.coherence)
+            .encoding(&spec.encoding)
+            .sync_on_close(spec.sync_on_close)
+            .clock(spec.clock.clone());
+        match &spec.cache {
+            Some(cache) => options.cache(cache.clone()),
+            None => options.no_cache(),
+        };
+        options
+    }};
+}
+
 /// The file-side items of [`Runtime`] for a fileio runtime crate's `File` type `$file`:
 /// `type File = $file`, `open` and `open_on_pool` through `$file::options()` (whose
 /// setters every fileio builder shares), the hooks and text methods forwarded to
@@ -116,19 +139,8 @@ macro_rules! conformance_runtime_file {
             spec: &$crate::conformance::OpenSpec,
             pool: $crate::PoolConfig,
         ) -> $crate::conformance::SuiteFuture<'static, $crate::Result<$file>> {
-            let mut options = <$file>::options();
-            options
-                .mode(&spec.mode)
-                .coherence(spec.coherence)
-                .encoding(&spec.encoding)
-                .sync_on_close(spec.sync_on_close)
-                .clock(spec.clock.clone())
-                .backend($crate::BackendChoice::Pool)
-                .pool(pool);
-            match &spec.cache {
-                Some(cache) => options.cache(cache.clone()),
-                None => options.no_cache(),
-            };
+            let mut options = $crate::__conformance_options!($file, spec);
+            options.backend($crate::BackendChoice::Pool).pool(pool);
             ::std::boxed::Box::pin(options.open(path))
         }
         fn io_write_all<'a>(
@@ -155,18 +167,8 @@ macro_rules! conformance_runtime_file {
             spec: &$crate::conformance::OpenSpec,
             backend: $crate::BackendChoice,
         ) -> $crate::conformance::SuiteFuture<'static, $crate::Result<$file>> {
-            let mut options = <$file>::options();
-            options
-                .mode(&spec.mode)
-                .coherence(spec.coherence)
-                .encoding(&spec.encoding)
-                .sync_on_close(spec.sync_on_close)
-                .clock(spec.clock.clone())
-                .backend(backend);
-            match &spec.cache {
-                Some(cache) => options.cache(cache.clone()),
-                None => options.no_cache(),
-            };
+            let mut options = $crate::__conformance_options!($file, spec);
+            options.backend(backend);
             ::std::boxed::Box::pin(options.open(path))
         }
         fn on_read(file: &$file, hook: $crate::conformance::Hook) {
