@@ -22,7 +22,7 @@ use crate::mode::OpenMode;
 use crate::options::BackendChoice;
 use crate::options::Options;
 use crate::pool::{BlockingPool, Offload, PoolConfig};
-use crate::runtime::{backend_for, open_backend};
+use crate::select::{backend_for, open_backend};
 use crate::stream::AsyncStream;
 use crate::text::strip_terminator;
 

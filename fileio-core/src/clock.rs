@@ -1,10 +1,17 @@
-//! [`Clock`]: where the engine takes "now" from for its time-based coherence decisions.
+//! [`Clock`]: where the engine takes "now" from for its time-based coherence decisions,
+//! and the lengths of the racy windows it measures with it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::engine::COARSE_RACY_WINDOW;
+/// Racy window on filesystems with sub-second timestamps: the kernel's coarse clock
+/// ticks every 1-10 ms, so a change within this long of a stamp may not show in it.
+/// The engine's coherence rules measure it with a [`Clock`]; it lives here so that
+/// [`Clock::pass_racy_window`] knows it without the clock depending on the engine.
+pub(crate) const RACY_WINDOW: Duration = Duration::from_millis(20);
+/// Racy window where timestamps look whole-second (FAT's are 2 s).
+pub(crate) const COARSE_RACY_WINDOW: Duration = Duration::from_millis(3_000);
 
 /// Where a handle takes "now" from: whether a stamp is still in the racy window (see
 /// [`Coherence::Strict`](crate::Coherence::Strict)) and whether a

@@ -96,6 +96,7 @@ mod mode;
 mod options;
 mod pool;
 pub mod runtime;
+mod select;
 mod stream;
 mod text;
 #[cfg(all(target_os = "linux", feature = "io-uring"))]

@@ -3,7 +3,7 @@
 //! [`BlockingPool`], the `blocking` crate's pool as an [`Offload`].
 //!
 //! This module knows nothing of io_uring; choosing between the two is
-//! [`runtime::open_backend`](crate::runtime::open_backend)'s job.
+//! [`runtime::open_backend`](crate::runtime::open_backend)'s job (`select.rs`).
 
 use std::fmt;
 use std::future::Future;

@@ -8,20 +8,14 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use fileio_cache::{FileKey, Stamp};
 
 use super::Shared;
-use crate::clock::Clock;
+use crate::clock::{COARSE_RACY_WINDOW, Clock, RACY_WINDOW};
 use crate::error::{Op, Result};
 use crate::options::Coherence;
-
-/// Racy window on filesystems with sub-second timestamps: the kernel's coarse clock
-/// ticks every 1-10 ms, so a change within this long of a stamp may not show in it.
-const RACY_WINDOW: Duration = Duration::from_millis(20);
-/// Racy window where timestamps look whole-second (FAT's are 2 s).
-pub(crate) const COARSE_RACY_WINDOW: Duration = Duration::from_millis(3_000);
 
 /// Whether, at `now`, the file's last change (the stamp's `changed_at`) is so recent that
 /// a further change in the same timestamp tick could leave the stamp unchanged. A stamp
@@ -268,6 +262,7 @@ impl Shared {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::time::Duration;
 
     /// The racy-window rule restated with `SystemTime` arithmetic instead of nanosecond
     /// integers: a change younger than its filesystem's window, or in the future, is racy.

@@ -36,7 +36,6 @@ use crate::text::TextCodec;
 
 use coherence::{KnownCell, known_cell};
 
-pub(crate) use coherence::COARSE_RACY_WINDOW;
 pub(crate) use handle::Handle;
 
 /// `offset + len`, or [`Error::Overflow`] past `u64::MAX`.

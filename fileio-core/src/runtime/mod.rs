@@ -21,10 +21,9 @@
 
 mod file;
 mod seek;
-mod select;
 mod sync_future;
 
 pub use crate::pool::{BlockingPool, Offload, PoolBackend, PoolConfig};
+pub use crate::select::{backend_for, open_backend};
 pub use seek::SeekSlot;
-pub use select::{backend_for, open_backend};
 pub use sync_future::SyncFuture;

@@ -1,4 +1,5 @@
-//! Backend selection: which [`Backend`] an async local file runs on, from a
+//! Backend selection (public as [`runtime::open_backend`](crate::runtime::open_backend) and
+//! [`runtime::backend_for`](crate::runtime::backend_for)): which [`Backend`] an async local file runs on, from a
 //! [`BackendChoice`]. It sits above both the pool backend and io_uring, so neither
 //! knows of the other.
 
