@@ -14,6 +14,8 @@ use futures_core::Stream as FuturesStream;
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 use futures_lite::future::block_on;
 
+use fileio_cache::Stamp;
+
 use crate::backend::{Backend, StdBackend};
 use crate::engine::Handle;
 use crate::error::{Error, Op, Result};
@@ -222,8 +224,23 @@ impl AsyncFile {
         ))?))
     }
 
-    /// Registers a hook called after every successful read (cache hits included) with
-    /// the offset and the bytes returned. Clones made later inherit it.
+    /// The file's current version: its length and a tag that changes whenever its content
+    /// may have (for local files, from one `fstat`: length, change times, inode and
+    /// device). Two equal stamps mean the same content, except for changes made within
+    /// one tick of the file system's clock, the racy window of
+    /// [`Coherence::Strict`](crate::Coherence::Strict): a stamp whose
+    /// [`changed_at`](Stamp::changed_at) is that recent may still change without its
+    /// length or tag moving. Suits an HTTP `ETag`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] after `close`; [`Error::Io`] when the backend cannot say.
+    pub async fn stamp(&self) -> Result<Stamp> {
+        self.h.stamp().await
+    }
+
+    /// Registers a hook called after every successful read (cache hits included) with the
+    /// offset and the bytes returned. Clones made later inherit it.
     pub fn on_read(&self, hook: impl Fn(&IoEvent) + Send + Sync + 'static) -> &Self {
         self.h.on_read(Arc::new(hook));
         self

@@ -1,9 +1,11 @@
 //! [`Clock`]: where the engine takes "now" from for its time-based coherence decisions,
-//! and the lengths of the racy windows it measures with it.
+//! and the racy-window rule it measures with it ([`Clock::is_racy`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fileio_cache::Stamp;
 
 /// Racy window on filesystems with sub-second timestamps: the kernel's coarse clock
 /// ticks every 1-10 ms, so a change within this long of a stamp may not show in it.
@@ -12,6 +14,29 @@ use std::time::{Duration, Instant, SystemTime};
 pub(crate) const RACY_WINDOW: Duration = Duration::from_millis(20);
 /// Racy window where timestamps look whole-second (FAT's are 2 s).
 pub(crate) const COARSE_RACY_WINDOW: Duration = Duration::from_millis(3_000);
+
+/// Whether, at `now`, the file's last change (the stamp's `changed_at`) is so recent that
+/// a further change in the same timestamp tick could leave the stamp unchanged. A stamp
+/// without a change time (an exact version) never is; a change time after `now` always
+/// is.
+pub(crate) fn is_racy(stamp: &Stamp, now: SystemTime) -> bool {
+    let Some((secs, nanos)) = stamp.changed_at_parts() else {
+        return false;
+    };
+    // Whole-second change times mean a filesystem with coarse timestamps.
+    let window = if nanos == 0 {
+        COARSE_RACY_WINDOW
+    } else {
+        RACY_WINDOW
+    };
+    let Ok(now) = now.duration_since(UNIX_EPOCH) else {
+        return true;
+    };
+    let changed = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+    let age = now.as_nanos() as i128 - changed;
+    // A change time in the future means the clocks disagree: trust nothing.
+    age < 0 || age < window.as_nanos() as i128
+}
 
 /// Where a handle takes "now" from: whether a stamp is still in the racy window (see
 /// [`Coherence::Strict`](crate::Coherence::Strict)) and whether a
@@ -105,6 +130,31 @@ impl Clock {
     /// On the system clock.
     pub fn pass_racy_window(&self) {
         self.advance(COARSE_RACY_WINDOW);
+    }
+
+    /// Whether `stamp` is still *racy* at this clock's now: its change time lies within
+    /// the racy window (20 ms; 3 s where change times are whole seconds), so a further
+    /// change in the same tick of the file system's clock could leave it unchanged. A
+    /// stamp without a change time (an exact version, such as an object's ETag) never
+    /// is. The engine serves no cache hits under a racy stamp
+    /// ([`Coherence::Strict`](crate::Coherence::Strict)); an HTTP server should not hand
+    /// one out as an `ETag`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fileio_core::{Clock, Stamp};
+    ///
+    /// let changed = std::time::SystemTime::now();
+    /// let stamp = Stamp::new(10, 7).with_changed_at(changed);
+    /// let clock = Clock::manual();
+    /// assert!(clock.is_racy(&stamp));
+    /// clock.pass_racy_window();
+    /// assert!(!clock.is_racy(&stamp));
+    /// assert!(!clock.is_racy(&Stamp::new(10, 7)));
+    /// ```
+    pub fn is_racy(&self, stamp: &Stamp) -> bool {
+        is_racy(stamp, self.now())
     }
 
     /// How far ahead of the system clock this clock is (zero for the system clock).

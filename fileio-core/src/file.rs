@@ -8,6 +8,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_lite::future::block_on;
 
+use fileio_cache::Stamp;
+
 use crate::backend::{Backend, StdBackend};
 use crate::engine::Handle;
 use crate::error::{Error, Op, Result};
@@ -104,6 +106,15 @@ impl File {
         Ok(File {
             h: block_on(Handle::open(backend, path, options))?,
         })
+    }
+
+    /// The file's current version; see [`AsyncFile::stamp`](crate::AsyncFile::stamp).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] after `close`; [`Error::Io`] when the backend cannot say.
+    pub fn stamp(&self) -> Result<Stamp> {
+        block_on(self.h.stamp())
     }
 
     /// Registers a hook called after every successful read (cache hits included) with

@@ -57,5 +57,5 @@ pub use pool::{SmolBackend, SmolPool};
 
 pub use fileio_core::{
     AsyncFile, AsyncStream, BackendChoice, Bytes, CacheStats, Coherence, Error, IoEvent, Op,
-    OpenMode, PoolConfig, RangeCache, Result,
+    OpenMode, PoolConfig, RangeCache, Result, Stamp,
 };

@@ -53,5 +53,5 @@ pub use pool::{TokioBackend, TokioPool};
 
 pub use fileio_core::{
     AsyncFile, AsyncStream, BackendChoice, Bytes, CacheStats, Coherence, Error, IoEvent, Op,
-    OpenMode, PoolConfig, RangeCache, Result,
+    OpenMode, PoolConfig, RangeCache, Result, Stamp,
 };

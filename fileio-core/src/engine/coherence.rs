@@ -8,37 +8,14 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use fileio_cache::{FileKey, Stamp};
 
 use super::Shared;
-use crate::clock::{COARSE_RACY_WINDOW, Clock, RACY_WINDOW};
+use crate::clock::{Clock, is_racy};
 use crate::error::{Op, Result};
 use crate::options::Coherence;
-
-/// Whether, at `now`, the file's last change (the stamp's `changed_at`) is so recent that
-/// a further change in the same timestamp tick could leave the stamp unchanged. A stamp
-/// without a change time (an exact version) never is; a change time after `now` always
-/// is.
-pub(crate) fn is_racy(stamp: &Stamp, now: SystemTime) -> bool {
-    let Some((secs, nanos)) = stamp.changed_at_parts() else {
-        return false;
-    };
-    // Whole-second change times mean a filesystem with coarse timestamps.
-    let window = if nanos == 0 {
-        COARSE_RACY_WINDOW
-    } else {
-        RACY_WINDOW
-    };
-    let Ok(now) = now.duration_since(UNIX_EPOCH) else {
-        return true;
-    };
-    let changed = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
-    let age = now.as_nanos() as i128 - changed;
-    // A change time in the future means the clocks disagree: trust nothing.
-    age < 0 || age < window.as_nanos() as i128
-}
 
 /// Whether a stamp may serve cache hits under `coherence`, at the clock's now: `Exclusive`
 /// trusts every stamp (every change goes through this process), the other policies only
@@ -261,8 +238,9 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{COARSE_RACY_WINDOW, RACY_WINDOW};
     use proptest::prelude::*;
-    use std::time::Duration;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     /// The racy-window rule restated with `SystemTime` arithmetic instead of nanosecond
     /// integers: a change younger than its filesystem's window, or in the future, is racy.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
+use fileio_cache::Stamp;
 use futures_lite::future::block_on;
 
 use super::read::{MAX_CACHED_READ, ReadNow};
@@ -286,6 +287,11 @@ impl Handle {
 
     pub(crate) async fn len(&self) -> Result<u64> {
         self.shared()?.len().await
+    }
+
+    /// The file's current version, asked of the backend (one `fstat` for local files).
+    pub(crate) async fn stamp(&self) -> Result<Stamp> {
+        self.shared()?.fresh_stamp(false).await
     }
 
     pub(crate) async fn set_len(&self, len: u64) -> Result<()> {

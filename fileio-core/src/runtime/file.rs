@@ -196,6 +196,17 @@ macro_rules! runtime_file {
                 self.inner
             }
 
+            /// The file's current version; see
+            /// [`AsyncFile::stamp`](crate::AsyncFile::stamp).
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Closed`](crate::Error::Closed) after `close`;
+            /// [`Error::Io`](crate::Error::Io) when the backend cannot say.
+            pub async fn stamp(&self) -> $crate::Result<$crate::Stamp> {
+                self.inner.stamp().await
+            }
+
             /// The runtime-agnostic file inside, borrowed.
             pub fn get_ref(&self) -> &$crate::AsyncFile {
                 &self.inner
