@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::backend::{Backend, StdBackend};
 use crate::mode::OpenMode;
 use crate::options::BackendChoice;
-use crate::pool::{Offload, PoolBackend, PoolConfig};
+use crate::pool::{Offload, PoolBackend, PoolConfig, open_std};
 
 /// Opens `path` for an async file on the backend `choice` names: io_uring (Linux, feature
 /// `io-uring`) or a [`PoolBackend`] on `offload`. The runtime crates open files this way.
@@ -26,15 +26,7 @@ pub async fn open_backend<O: Offload>(
     offload: O,
     config: PoolConfig,
 ) -> io::Result<Arc<dyn Backend>> {
-    let path = path.as_ref().to_path_buf();
-    if choice == BackendChoice::Pool {
-        return Ok(Arc::new(
-            PoolBackend::open(path, mode, offload, config).await?,
-        ));
-    }
-    let file = offload
-        .offload(move || StdBackend::open(path, mode))
-        .await?;
+    let file = open_std(path.as_ref(), mode, &offload, config).await?;
     backend_for(file, choice, offload, config)
 }
 
