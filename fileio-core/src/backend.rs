@@ -234,7 +234,7 @@ impl StdBackend {
     ///
     /// Always `None` off Linux, and where `openat2` is missing or refused (an old kernel,
     /// a seccomp filter: see
-    /// [`openat2_cached_available`](crate::runtime::openat2_cached_available)).
+    /// [`openat2_cached_available`]).
     pub fn open_cached(path: &Path, mode: OpenMode) -> Option<StdBackend> {
         let file = sys::open_cached(path, mode)?;
         StdBackend::from_std(file).ok()
