@@ -217,6 +217,29 @@ impl StdBackend {
         StdBackend::from_std(file)
     }
 
+    /// Opens `path` on the calling thread only when that cannot block: on Linux 5.12+,
+    /// one `openat2` with `RESOLVE_CACHED`, which the kernel answers from the dentry
+    /// cache or refuses with `EAGAIN` instead of reading a directory from disk (or
+    /// asking a network file system to revalidate). `None` means "open it where blocking
+    /// is allowed" ([`StdBackend::open`] on a pool); it never reports an error itself,
+    /// so every error a caller sees comes from [`StdBackend::open`], exactly as before.
+    ///
+    /// The kernel refuses `O_CREAT` and `O_TRUNC` under `RESOLVE_CACHED` without looking
+    /// (`build_open_flags` in `fs/open.c`), so `w` and `x` modes are never tried; `r`
+    /// modes are tried with the flags of [`OpenMode::to_open_options`] (access mode plus
+    /// `O_CLOEXEC`), and `a` modes with those minus `O_CREAT`: if that opens, the file
+    /// existed and `O_CREAT` would have created nothing; if it is missing, the normal
+    /// open creates it (with permissions `0o666` before the umask, as always). The
+    /// `fstat` that derives the cache key runs here too: it does not wait for the disk.
+    ///
+    /// Always `None` off Linux, and where `openat2` is missing or refused (an old kernel,
+    /// a seccomp filter: see
+    /// [`openat2_cached_available`]).
+    pub fn open_cached(path: &Path, mode: OpenMode) -> Option<StdBackend> {
+        let file = sys::open_cached(path, mode)?;
+        StdBackend::from_std(file).ok()
+    }
+
     /// Wraps an open file.
     ///
     /// # Errors
@@ -328,6 +351,14 @@ fn file_key(file: &fs::File) -> io::Result<FileKey> {
     }
 }
 
+/// Whether this process can open files with `openat2(RESOLVE_CACHED)` (Linux 5.12+,
+/// not refused by a seccomp filter), the system call behind
+/// [`StdBackend::open_cached`]. Asked of the kernel once (opening `/` that way), then
+/// remembered; `false` off Linux.
+pub fn openat2_cached_available() -> bool {
+    sys::openat2_cached_available()
+}
+
 /// A process-unique number, for keys of backends without an identity of their own.
 pub(crate) fn unique_id() -> u128 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -342,6 +373,8 @@ mod sys {
 
     use bytes::Bytes;
     use fileio_cache::Stamp;
+
+    use crate::mode::OpenMode;
 
     /// Largest offset `pread` accepts (`off_t` is signed); no file extends past it.
     const MAX_OFFSET: u64 = i64::MAX as u64;
@@ -473,6 +506,112 @@ mod sys {
         Ok(n)
     }
 
+    /// `openat2(path, access | O_CLOEXEC, RESOLVE_CACHED)` for modes that neither create
+    /// nor truncate; `None` on any error (the caller opens the normal way, which gives
+    /// the error the normal open gives).
+    #[cfg(target_os = "linux")]
+    pub(super) fn open_cached(path: &std::path::Path, mode: OpenMode) -> Option<File> {
+        use rustix::fs::{Mode, OFlags};
+        use rustix::io::Errno;
+        if mode.truncating() || mode.exclusive() || !openat2_cached_available() {
+            return None;
+        }
+        let access = match (mode.readable(), mode.writable()) {
+            (true, true) => OFlags::RDWR,
+            (false, true) => OFlags::WRONLY,
+            _ => OFlags::RDONLY,
+        };
+        // `a` modes are tried without O_CREAT (which RESOLVE_CACHED refuses): when this
+        // succeeds the file exists, and O_CREAT would have opened the same file without
+        // creating anything; when it is missing, the pool creates it. The mode must be 0
+        // without O_CREAT (openat2 rejects anything else).
+        let append = if mode.appending() {
+            OFlags::APPEND
+        } else {
+            OFlags::empty()
+        };
+        match openat_cached(path, access | append | OFlags::CLOEXEC, Mode::empty()) {
+            Ok(fd) => Some(File::from(fd)),
+            // Maybe the system call went away (a seccomp filter installed later): ask
+            // again, once. A NUL in the path also gives EINVAL, without a system call;
+            // the probe then still works and nothing is forgotten.
+            Err(Errno::NOSYS | Errno::INVAL | Errno::PERM) => {
+                if !probe_openat2() {
+                    OPENAT2.store(UNAVAILABLE, std::sync::atomic::Ordering::Relaxed);
+                }
+                None
+            }
+            // EAGAIN (not in the dentry cache, or needs revalidation) and every real
+            // error (ENOENT, EACCES...): the normal open decides.
+            Err(_) => None,
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn openat_cached(
+        path: &std::path::Path,
+        flags: rustix::fs::OFlags,
+        mode: rustix::fs::Mode,
+    ) -> rustix::io::Result<std::os::fd::OwnedFd> {
+        rustix::fs::openat2(
+            rustix::fs::CWD,
+            path,
+            flags,
+            mode,
+            rustix::fs::ResolveFlags::CACHED,
+        )
+    }
+
+    #[cfg(target_os = "linux")]
+    const UNKNOWN: u8 = 0;
+    #[cfg(target_os = "linux")]
+    const AVAILABLE: u8 = 1;
+    #[cfg(target_os = "linux")]
+    const UNAVAILABLE: u8 = 2;
+    /// Whether `openat2(RESOLVE_CACHED)` works here: asked once, process-wide.
+    #[cfg(target_os = "linux")]
+    static OPENAT2: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(UNKNOWN);
+
+    #[cfg(target_os = "linux")]
+    pub(super) fn openat2_cached_available() -> bool {
+        use std::sync::atomic::Ordering;
+        match OPENAT2.load(Ordering::Relaxed) {
+            AVAILABLE => true,
+            UNAVAILABLE => false,
+            _ => {
+                let ok = probe_openat2();
+                OPENAT2.store(if ok { AVAILABLE } else { UNAVAILABLE }, Ordering::Relaxed);
+                ok
+            }
+        }
+    }
+
+    /// Opens `/` (always in the dentry cache) with `RESOLVE_CACHED`: ENOSYS on kernels
+    /// before 5.6, EINVAL for an unknown resolve flag before 5.12, EPERM or ENOSYS from
+    /// a seccomp filter.
+    #[cfg(target_os = "linux")]
+    fn probe_openat2() -> bool {
+        use rustix::fs::{Mode, OFlags};
+        match openat_cached(
+            std::path::Path::new("/"),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(_) | Err(rustix::io::Errno::AGAIN) => true,
+            Err(_) => false,
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn open_cached(_path: &std::path::Path, _mode: OpenMode) -> Option<File> {
+        None
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn openat2_cached_available() -> bool {
+        false
+    }
+
     #[cfg(not(target_os = "linux"))]
     pub(super) fn try_read_nowait(
         _file: &File,
@@ -490,6 +629,17 @@ mod sys {
 
     use bytes::Bytes;
     use fileio_cache::Stamp;
+
+    pub(super) fn open_cached(
+        _path: &std::path::Path,
+        _mode: crate::mode::OpenMode,
+    ) -> Option<File> {
+        None
+    }
+
+    pub(super) fn openat2_cached_available() -> bool {
+        false
+    }
 
     pub(super) fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
         use std::os::windows::fs::FileExt;
@@ -676,5 +826,58 @@ impl Backend for MemBackend {
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         let st = self.state();
         Some(Ok(Stamp::new(st.data.len() as u64, u128::from(st.version))))
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod open_cached_tests {
+    use rustix::fs::{CWD, Mode, OFlags, ResolveFlags, openat2};
+    use rustix::io::Errno;
+
+    use super::*;
+
+    /// Why `a` (and every mode that creates or truncates) skips the fast path: the kernel
+    /// refuses `O_CREAT` and `O_TRUNC` under `RESOLVE_CACHED` even for a cached, existing
+    /// file, while the same open without them succeeds.
+    #[test]
+    fn the_kernel_refuses_creating_opens_under_resolve_cached() {
+        if !openat2_cached_available() {
+            eprintln!("skipped: openat2(RESOLVE_CACHED) is not available here");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, b"x").unwrap();
+        let _ = fs::metadata(&path);
+        let cached = |flags: OFlags, mode: u32| {
+            openat2(
+                CWD,
+                &path,
+                flags | OFlags::CLOEXEC,
+                Mode::from_raw_mode(mode),
+                ResolveFlags::CACHED,
+            )
+            .map(drop)
+        };
+        assert_eq!(cached(OFlags::RDONLY, 0), Ok(()));
+        assert_eq!(cached(OFlags::RDWR, 0), Ok(()));
+        let append = OFlags::WRONLY | OFlags::APPEND;
+        assert_eq!(cached(append | OFlags::CREATE, 0o666), Err(Errno::AGAIN));
+        assert_eq!(cached(OFlags::WRONLY | OFlags::TRUNC, 0), Err(Errno::AGAIN));
+        // So the fast path tries only what can work.
+        for mode in ["r", "rb", "r+", "rb+", "a", "ab+"] {
+            assert!(StdBackend::open_cached(&path, OpenMode::parse(mode).unwrap()).is_some());
+        }
+        // An `a` open of an existing file is an append-only descriptor.
+        let file = StdBackend::open_cached(&path, OpenMode::parse("ab").unwrap()).unwrap();
+        let flags = rustix::fs::fcntl_getfl(file.as_std()).unwrap();
+        assert!(flags.contains(OFlags::APPEND | OFlags::WRONLY));
+        for mode in ["w", "x", "w+", "xb+"] {
+            assert!(StdBackend::open_cached(&path, OpenMode::parse(mode).unwrap()).is_none());
+        }
+        assert!(
+            StdBackend::open_cached(&dir.path().join("missing"), OpenMode::parse("r").unwrap())
+                .is_none()
+        );
     }
 }

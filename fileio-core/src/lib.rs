@@ -44,6 +44,21 @@
 //!    a burst of reads cannot start hundreds of threads. Blocking [`File`]s read on the
 //!    calling thread.
 //!
+//! # How an open is served
+//!
+//! An async open ([`AsyncFile::open`], the runtime crates' `File::open`) first tries, on
+//! Linux 5.12+, `openat2` with `RESOLVE_CACHED` on the calling thread: when every
+//! component of the path is in the kernel's dentry cache it costs one system call and
+//! no thread hop, like a read from the page cache. Otherwise (`EAGAIN`: a cold path, a
+//! network file system that must revalidate), for modes that create or truncate (`w`,
+//! `x`; `a` only when the file is missing), on other systems, or with
+//! [`PoolConfig::inline_open`] off, the open runs on the runtime's pool as a blocking
+//! `open`, and every error comes from there, exactly as `std` reports it. The `fstat`
+//! that identifies the file for the cache runs on the calling thread either way.
+//! Dropping or closing a file that needs no sync closes its descriptor on the calling
+//! thread; a sync on close (a handle that wrote, with `sync_on_close`) runs on the pool.
+//! Details and measurements: [`runtime::open_backend`].
+//!
 //! Writes, `set_len` and syncs of async files run on the runtime's pool (on the ring
 //! with [`BackendChoice::IoUring`]); each write then patches the cached blocks it
 //! overlaps.

@@ -92,11 +92,12 @@ impl<T> Drop for Detached<T> {
 
 /// How a [`PoolBackend`] uses its pool.
 ///
-/// Defaults: at most 64 operations in flight per backend, inline fast path on.
+/// Defaults: at most 64 operations in flight per backend, inline reads and opens on.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolConfig {
     max_in_flight: usize,
     inline_reads: bool,
+    inline_open: bool,
 }
 
 impl Default for PoolConfig {
@@ -104,6 +105,7 @@ impl Default for PoolConfig {
         PoolConfig {
             max_in_flight: 64,
             inline_reads: true,
+            inline_open: true,
         }
     }
 }
@@ -128,6 +130,20 @@ impl PoolConfig {
         self
     }
 
+    /// Whether opening first tries `openat2(RESOLVE_CACHED)` on the calling thread
+    /// (Linux 5.12+, modes that neither create nor truncate), going to the pool only
+    /// when the path is not in the dentry cache (see [`StdBackend::open_cached`]).
+    /// Off, every open is a pool job, as it was before (for measurement).
+    pub fn inline_open(mut self, on: bool) -> PoolConfig {
+        self.inline_open = on;
+        self
+    }
+
+    /// Whether the inline open path is on.
+    pub fn inline_open_enabled(&self) -> bool {
+        self.inline_open
+    }
+
     /// The in-flight bound.
     pub fn in_flight_limit(&self) -> usize {
         self.max_in_flight
@@ -137,6 +153,24 @@ impl PoolConfig {
     pub fn inline_reads_enabled(&self) -> bool {
         self.inline_reads
     }
+}
+
+/// Opens `path` for an async file: on the calling thread when the kernel can do it
+/// without blocking ([`StdBackend::open_cached`], if `config` allows), otherwise on
+/// `offload` ([`StdBackend::open`]). Errors always come from the latter.
+pub(crate) async fn open_std<O: Offload>(
+    path: &Path,
+    mode: OpenMode,
+    offload: &O,
+    config: PoolConfig,
+) -> io::Result<StdBackend> {
+    if config.inline_open
+        && let Some(file) = StdBackend::open_cached(path, mode)
+    {
+        return Ok(file);
+    }
+    let path = path.to_path_buf();
+    offload.offload(move || StdBackend::open(path, mode)).await
 }
 
 /// A local file whose blocking system calls run on an [`Offload`] pool.
@@ -178,10 +212,7 @@ impl<O: Offload> PoolBackend<O> {
         offload: O,
         config: PoolConfig,
     ) -> io::Result<PoolBackend<O>> {
-        let path = path.as_ref().to_path_buf();
-        let file = offload
-            .offload(move || StdBackend::open(path, mode))
-            .await?;
+        let file = open_std(path.as_ref(), mode, &offload, config).await?;
         Ok(PoolBackend::new(file, offload, config))
     }
 

@@ -23,6 +23,7 @@ mod file;
 mod seek;
 mod sync_future;
 
+pub use crate::backend::openat2_cached_available;
 pub use crate::pool::{BlockingPool, Offload, PoolBackend, PoolConfig};
 pub use crate::select::{backend_for, open_backend};
 pub use seek::SeekSlot;
