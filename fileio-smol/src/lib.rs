@@ -52,6 +52,16 @@
 mod file;
 mod pool;
 
+/// Whole-file helpers, as `async_fs` (`smol::fs`) has them: [`read`](fs::read),
+/// [`read_to_string`](fs::read_to_string) and [`write`](fs::write), through [`File`]
+/// (so reads use the process-wide cache and its fast paths).
+pub mod fs {
+    fileio_core::runtime_fs!(
+        doc_run: "# smol::block_on(async {",
+        krate: "fileio_smol",
+    );
+}
+
 pub use file::{File, OpenOptions};
 pub use pool::{SmolBackend, SmolPool};
 

@@ -48,6 +48,16 @@
 mod file;
 mod pool;
 
+/// Whole-file helpers, as `tokio::fs` has them: [`read`](fs::read),
+/// [`read_to_string`](fs::read_to_string) and [`write`](fs::write), through [`File`]
+/// (so reads use the process-wide cache and its fast paths).
+pub mod fs {
+    fileio_core::runtime_fs!(
+        doc_run: "# tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {",
+        krate: "fileio_tokio",
+    );
+}
+
 pub use file::{File, OpenOptions};
 pub use pool::{TokioBackend, TokioPool};
 
