@@ -1,5 +1,5 @@
 //! Whole-file helpers for blocking code, as [`std::fs`] has them: [`read`],
-//! [`read_to_string`] and [`write`].
+//! [`read_to_string`] and [`write()`].
 //!
 //! They open a [`File`] with default [`Options`](crate::Options) (so reads go through
 //! the process-wide cache and its fast paths), do one `read_to_end_at(0)` or one write,

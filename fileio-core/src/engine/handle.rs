@@ -424,7 +424,7 @@ impl Handle {
 // ---- the local file (std-style API) ----
 
 impl Handle {
-    /// The backend's local file ([`Backend::local_file`](crate::Backend::local_file)):
+    /// The backend's local file ([`Backend::local_file`]):
     /// `Ok(None)` when the backend is not a local file.
     pub(crate) fn local_file(&self) -> Result<Option<&std::fs::File>> {
         Ok(self.shared()?.local_file())
