@@ -333,6 +333,22 @@ impl Backend for StdBackend {
     }
 }
 
+/// A `StdBackend` always has a descriptor (the file types, which may run over any
+/// backend, offer `as_fd() -> Option<_>` instead).
+#[cfg(unix)]
+impl std::os::fd::AsFd for StdBackend {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for StdBackend {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.file.as_raw_fd()
+    }
+}
+
 fn file_key(file: &fs::File) -> io::Result<FileKey> {
     let meta = file.metadata()?;
     #[cfg(unix)]

@@ -44,6 +44,11 @@ impl Primary {
 /// [`Display`](fmt::Display) form is canonical — the letter, then `b` if binary, then
 /// `+` — and parses back to an equal value.
 ///
+/// A mode also comes from std's builder flags (`File::options().write(true)
+/// .create(true)...`, see [`Options`](crate::Options#two-ways-to-say-how-to-open)):
+/// flags a Python mode means give that mode (binary), the others a mode that opens as
+/// std does, whose `Display` lists the flags (`"write|create"`).
+///
 /// | mode | readable | writable | creates | truncates | appends | exclusive |
 /// |------|----------|----------|---------|-----------|---------|-----------|
 /// | `r`  | yes      |          |         |           |         |           |
@@ -577,6 +582,76 @@ mod tests {
             OpenMode::parse("U").unwrap_err().to_string(),
             "invalid mode: 'U'"
         );
+    }
+
+    fn flags(bits: [bool; 6]) -> std::io::Result<OpenMode> {
+        let [read, write, append, truncate, create, create_new] = bits;
+        OpenMode::from_std_flags(StdFlags {
+            read,
+            write,
+            append,
+            truncate,
+            create,
+            create_new,
+        })
+    }
+
+    #[test]
+    fn std_flags_modes() {
+        let t = true;
+        let f = false;
+        let shown = |bits| flags(bits).unwrap().to_string();
+        assert_eq!(shown([t, f, f, f, f, f]), "rb");
+        assert_eq!(shown([t, t, f, f, f, f]), "rb+");
+        assert_eq!(shown([f, t, f, t, t, f]), "wb");
+        assert_eq!(shown([f, t, t, f, t, f]), "ab");
+        assert_eq!(shown([t, f, t, f, t, f]), "ab+");
+        assert_eq!(shown([f, t, f, t, t, t]), "xb");
+        assert_eq!(shown([f, t, f, f, t, f]), "write|create");
+        assert_eq!(shown([f, f, t, f, f, t]), "append|create_new");
+        // Python modes from flags equal the parsed ones; every mode round-trips.
+        assert_eq!(
+            flags([t, t, f, f, f, f]).unwrap(),
+            OpenMode::parse("rb+").unwrap()
+        );
+        for m in ["r", "rb+", "w", "w+", "a", "ab+", "x", "x+"] {
+            let mode = OpenMode::parse(m).unwrap();
+            let f = mode.std_flags();
+            let back = flags([
+                f.read,
+                f.write,
+                f.append,
+                f.truncate,
+                f.create,
+                f.create_new,
+            ]);
+            let binary = OpenMode::parse(&(m.replace('b', "") + "b")).unwrap();
+            assert_eq!(back.unwrap(), binary, "{m}");
+        }
+        let custom = flags([f, t, f, f, t, f]).unwrap();
+        assert!(custom.writable() && !custom.readable() && custom.creating());
+        assert!(!custom.truncating() && !custom.appending() && !custom.exclusive());
+        for bad in [
+            [f; 6],
+            [f, f, f, t, f, f],
+            [t, f, f, f, t, f],
+            [f, f, t, t, t, f],
+        ] {
+            let err = flags(bad).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad:?}");
+        }
+    }
+
+    #[cfg(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    #[test]
+    fn std_flags_linux_flags() {
+        let f = |bits| flags(bits).unwrap().flags();
+        assert_eq!(f([false, true, false, false, true, false]), 0o1 | 0o100);
+        assert_eq!(f([true, false, true, false, false, false]), 0o2 | 0o2000);
+        assert_eq!(f([false, true, false, true, false, false]), 0o1 | 0o1000);
     }
 
     #[cfg(all(
