@@ -438,15 +438,13 @@ impl AsyncFile {
     /// `AsyncFile` can run over any [`Backend`] (memory, a fault injector...).
     #[cfg(unix)]
     pub fn as_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
-        use std::os::fd::AsFd as _;
-        self.h.local_file().ok().flatten().map(|f| f.as_fd())
+        self.h.as_fd()
     }
 
     /// The raw descriptor of the local file; `None` as for [`AsyncFile::as_fd`].
     #[cfg(unix)]
     pub fn as_raw_fd(&self) -> Option<std::os::fd::RawFd> {
-        use std::os::fd::AsRawFd as _;
-        self.h.local_file().ok().flatten().map(|f| f.as_raw_fd())
+        self.h.as_raw_fd()
     }
 
     /// Finishes the operation a `futures::io` trait left in flight, then

@@ -234,15 +234,13 @@ impl File {
     /// `File` can run over any [`Backend`] ([`File::from_backend`]).
     #[cfg(unix)]
     pub fn as_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
-        use std::os::fd::AsFd as _;
-        self.h.local_file().ok().flatten().map(|f| f.as_fd())
+        self.h.as_fd()
     }
 
     /// The raw descriptor of the local file; `None` as for [`File::as_fd`].
     #[cfg(unix)]
     pub fn as_raw_fd(&self) -> Option<std::os::fd::RawFd> {
-        use std::os::fd::AsRawFd as _;
-        self.h.local_file().ok().flatten().map(|f| f.as_raw_fd())
+        self.h.as_raw_fd()
     }
 
     /// The local file as a [`std::fs::File`] positioned at this handle's cursor (at the

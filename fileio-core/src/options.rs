@@ -392,3 +392,22 @@ macro_rules! __option_setters {
         }
     };
 }
+
+/// Sets std-style flags given as `Option<[bool; 6]>` (`[read, write, append, truncate,
+/// create, create_new]`, nothing when `None`) on any fileio builder, for tests and the
+/// conformance suite; not a stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __set_std_flags {
+    ($options:expr, $flags:expr) => {
+        if let Some([read, write, append, truncate, create, create_new]) = $flags {
+            $options
+                .read(read)
+                .write(write)
+                .append(append)
+                .truncate(truncate)
+                .create(create)
+                .create_new(create_new);
+        }
+    };
+}

@@ -6,7 +6,7 @@
 use std::io::{ErrorKind, Read as _, Write as _};
 use std::path::Path;
 
-use fileio_core::{AsyncFile, AsyncStream, File, Options, Stream};
+use fileio_core::{AsyncFile, AsyncStream, File, Stream};
 
 const BEFORE: &[u8] = b"existing content";
 
@@ -27,16 +27,6 @@ impl Flags {
             .create(create)
             .create_new(create_new);
         o
-    }
-    fn fileio(self, options: &mut Options) {
-        let [read, write, append, truncate, create, create_new] = self.0;
-        options
-            .read(read)
-            .write(write)
-            .append(append)
-            .truncate(truncate)
-            .create(create)
-            .create_new(create_new);
     }
 }
 
@@ -67,7 +57,7 @@ fn with_std(path: &Path, flags: Flags) -> Outcome {
 
 fn with_file(path: &Path, flags: Flags) -> Outcome {
     let mut options = File::options();
-    flags.fileio(&mut options);
+    fileio_core::__set_std_flags!(options, Some(flags.0));
     let mut file = options.open(path).map_err(|e| e.kind())?;
     let read = file.read_at(0, 1).is_ok();
     let wrote = Stream::write(&mut file, b"XY").is_ok();
@@ -78,14 +68,7 @@ fn with_file(path: &Path, flags: Flags) -> Outcome {
 fn with_async_file(path: &Path, flags: Flags) -> Outcome {
     futures::executor::block_on(async {
         let mut options = AsyncFile::options();
-        let [read, write, append, truncate, create, create_new] = flags.0;
-        options
-            .read(read)
-            .write(write)
-            .append(append)
-            .truncate(truncate)
-            .create(create)
-            .create_new(create_new);
+        fileio_core::__set_std_flags!(options, Some(flags.0));
         let mut file = options.open(path).await.map_err(|e| e.kind())?;
         let read = file.read_at(0, 1).await.is_ok();
         let wrote = AsyncStream::write(&mut file, b"XY").await.is_ok();
@@ -122,54 +105,24 @@ fn flags_match_std_open_options() {
 fn flags_give_the_python_mode_that_means_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
-    let mode = |set: &dyn Fn(&mut Options)| {
+    let (t, f) = (true, false);
+    // [read, write, append, truncate, create, create_new] on a missing file.
+    for (flags, mode) in [
+        ([f, t, f, t, t, f], "wb"),
+        ([t, t, f, t, t, f], "wb+"),
+        ([f, f, t, f, t, f], "ab"),
+        ([f, t, t, f, t, f], "ab"),
+        ([t, f, t, f, t, f], "ab+"),
+        ([f, t, f, f, f, t], "xb"),
+        ([t, t, f, t, t, t], "xb+"),
+        ([f, t, f, f, t, f], "write|create"),
+    ] {
         let _ = std::fs::remove_file(&path);
         let mut options = File::options();
-        set(&mut options);
-        options.open(&path).unwrap().mode().to_string()
-    };
-    assert_eq!(
-        mode(&|o| {
-            o.write(true).create(true).truncate(true);
-        }),
-        "wb"
-    );
-    assert_eq!(
-        mode(&|o| {
-            o.read(true).write(true).create(true).truncate(true);
-        }),
-        "wb+"
-    );
-    assert_eq!(
-        mode(&|o| {
-            o.append(true).create(true);
-        }),
-        "ab"
-    );
-    assert_eq!(
-        mode(&|o| {
-            o.read(true).append(true).create(true);
-        }),
-        "ab+"
-    );
-    assert_eq!(
-        mode(&|o| {
-            o.write(true).create_new(true);
-        }),
-        "xb"
-    );
-    assert_eq!(
-        mode(&|o| {
-            o.read(true).write(true).create_new(true);
-        }),
-        "xb+"
-    );
-    assert_eq!(
-        mode(&|o| {
-            o.write(true).create(true);
-        }),
-        "write|create"
-    );
+        fileio_core::__set_std_flags!(options, Some(flags));
+        let file = options.open(&path).unwrap();
+        assert_eq!(file.mode().to_string(), mode, "{flags:?}");
+    }
     std::fs::write(&path, b"x").unwrap();
     let mut options = File::options();
     assert_eq!(

@@ -92,15 +92,7 @@ impl OpenSpec {
             .encoding(&self.encoding)
             .sync_on_close(self.sync_on_close)
             .clock(self.clock.clone());
-        if let Some([read, write, append, truncate, create, create_new]) = self.std_flags {
-            options
-                .read(read)
-                .write(write)
-                .append(append)
-                .truncate(truncate)
-                .create(create)
-                .create_new(create_new);
-        }
+        crate::__set_std_flags!(options, self.std_flags);
         match &self.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),

@@ -125,15 +125,7 @@ macro_rules! __conformance_options {
             .encoding(&spec.encoding)
             .sync_on_close(spec.sync_on_close)
             .clock(spec.clock.clone());
-        if let Some([read, write, append, truncate, create, create_new]) = spec.std_flags {
-            options
-                .read(read)
-                .write(write)
-                .append(append)
-                .truncate(truncate)
-                .create(create)
-                .create_new(create_new);
-        }
+        $crate::__set_std_flags!(options, spec.std_flags);
         match &spec.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),

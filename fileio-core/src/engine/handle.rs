@@ -469,6 +469,19 @@ impl Handle {
         Some(file)
     }
 
+    /// The local file's descriptor; `None` once closed or off a local file.
+    #[cfg(unix)]
+    pub(crate) fn as_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd as _;
+        self.local_file().ok().flatten().map(|f| f.as_fd())
+    }
+
+    /// The local file's raw descriptor; `None` as for [`Handle::as_fd`].
+    #[cfg(unix)]
+    pub(crate) fn as_raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.as_fd().map(|fd| std::os::fd::AsRawFd::as_raw_fd(&fd))
+    }
+
     /// The debug view of the backend, `None` once closed.
     pub(crate) fn backend_debug(&self) -> Option<&dyn crate::backend::Backend> {
         self.shared.as_ref().map(|s| s.backend_debug())
