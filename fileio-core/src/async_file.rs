@@ -422,15 +422,16 @@ impl AsyncFile {
         perm: std::fs::Permissions,
         offload: O,
     ) -> Result<()> {
-        let file = self.h.require_local_file(Op::Stat)?;
+        let op = Op::SetPermissions;
+        let file = self.h.require_local_file(op)?;
         let path = self.h.path().to_path_buf();
         let file = file
             .try_clone()
-            .map_err(|e| Error::io(Op::Stat, path.clone(), e))?;
+            .map_err(|e| Error::io(op, path.clone(), e))?;
         offload
             .offload(move || file.set_permissions(perm))
             .await
-            .map_err(|e| Error::io(Op::Stat, path, e))
+            .map_err(|e| Error::io(op, path, e))
     }
 
     /// The descriptor of the local file, or `None` when the file is closed or its
@@ -471,6 +472,10 @@ impl AsyncFile {
     /// positional I/O on it, so moving the std file's position does not disturb them).
     /// Writes through the std file bypass fileio's cache; handles with
     /// [`Coherence::Strict`](crate::Coherence::Strict) see them.
+    ///
+    /// fileio has no write-behind buffer to drain (tokio's `into_std` drains its own), but
+    /// a write whose future was dropped after it reached the backend finishes in the
+    /// background and is not waited for here.
     ///
     /// # Errors
     ///

@@ -224,9 +224,9 @@ impl File {
     /// As [`File::metadata`], with what `fchmod` says.
     pub fn set_permissions(&self, perm: std::fs::Permissions) -> Result<()> {
         self.h
-            .require_local_file(Op::Stat)?
+            .require_local_file(Op::SetPermissions)?
             .set_permissions(perm)
-            .map_err(|e| Error::io(Op::Stat, self.h.path().to_path_buf(), e))
+            .map_err(|e| Error::io(Op::SetPermissions, self.h.path().to_path_buf(), e))
     }
 
     /// The descriptor of the local file, or `None` when the file is closed or its
