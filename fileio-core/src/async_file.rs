@@ -147,7 +147,7 @@ impl AsyncFile {
         pool: PoolConfig,
     ) -> Result<AsyncFile> {
         let path = path.as_ref();
-        let mode = OpenMode::parse(&options.mode)?;
+        let mode = options.open_mode(path)?;
         let backend = open_backend(path, mode, options.backend, offload, pool)
             .await
             .map_err(|e| Error::io(Op::Open, path, e))?;
@@ -384,6 +384,129 @@ impl AsyncFile {
     }
 }
 
+/// What `tokio::fs` and `async_fs` users reach for: `create`, `create_new`, `metadata`,
+/// `set_permissions`, the descriptor and the std file.
+impl AsyncFile {
+    /// Creates `path` or truncates it, for writing: mode `"wb"` (std's
+    /// `File::create`).
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::open`].
+    pub async fn create(path: impl AsRef<Path>) -> Result<AsyncFile> {
+        AsyncFile::open(path, "wb").await
+    }
+
+    /// Creates `path` for writing, failing with `AlreadyExists` if it exists: mode
+    /// `"xb"` (std's `File::create_new`).
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::open`].
+    pub async fn create_new(path: impl AsRef<Path>) -> Result<AsyncFile> {
+        AsyncFile::open(path, "xb").await
+    }
+
+    /// The file's [`std::fs::Metadata`]: one `fstat` of the open descriptor, on the
+    /// calling thread (it does not wait for the disk).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`]; [`Error::Io`] with kind `Unsupported` when the backend is not
+    /// a local file ([`Backend::local_file`]), or what `fstat` says.
+    pub async fn metadata(&self) -> Result<std::fs::Metadata> {
+        self.h.metadata()
+    }
+
+    /// Changes the file's permissions (`fchmod` of the open descriptor) on the
+    /// `blocking` crate's pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::metadata`], with what `fchmod` says.
+    pub async fn set_permissions(&self, perm: std::fs::Permissions) -> Result<()> {
+        self.set_permissions_on(perm, BlockingPool).await
+    }
+
+    /// [`AsyncFile::set_permissions`] on a pool of the caller's choosing (for runtime
+    /// crates).
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncFile::set_permissions`].
+    pub async fn set_permissions_on<O: Offload>(
+        &self,
+        perm: std::fs::Permissions,
+        offload: O,
+    ) -> Result<()> {
+        let op = Op::SetPermissions;
+        let file = self.h.require_local_file(op)?;
+        let path = self.h.path().to_path_buf();
+        let file = file
+            .try_clone()
+            .map_err(|e| Error::io(op, path.clone(), e))?;
+        offload
+            .offload(move || file.set_permissions(perm))
+            .await
+            .map_err(|e| Error::io(op, path, e))
+    }
+
+    /// The descriptor of the local file, or `None` when the file is closed or its
+    /// backend is not a local file. An `Option` rather than std's `AsFd`, because an
+    /// `AsyncFile` can run over any [`Backend`] (memory, a fault injector...).
+    #[cfg(unix)]
+    pub fn as_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.h.as_fd()
+    }
+
+    /// The raw descriptor of the local file; `None` as for [`AsyncFile::as_fd`].
+    #[cfg(unix)]
+    pub fn as_raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.h.as_raw_fd()
+    }
+
+    /// Finishes the operation a `futures::io` trait left in flight, then
+    /// [`try_into_std`](AsyncFile::try_into_std) (tokio's `into_std` also waits for
+    /// in-flight operations first).
+    ///
+    /// # Errors
+    ///
+    /// Gives the file back as in [`AsyncFile::try_into_std`]; an operation that failed
+    /// while finishing does too.
+    pub async fn into_std(mut self) -> std::result::Result<std::fs::File, AsyncFile> {
+        if self.finish_pending().await.is_err() {
+            return Err(self);
+        }
+        self.try_into_std()
+    }
+
+    /// The local file as a [`std::fs::File`] positioned at this handle's cursor (at the
+    /// end in append modes), and this handle dropped without `close` (so no sync on
+    /// close; call [`sync_all`](AsyncStream::sync_all) first if you need one).
+    ///
+    /// The std file is a duplicate descriptor (`dup`) of the open file: other clones of
+    /// this handle keep working, and share its open file description (fileio only uses
+    /// positional I/O on it, so moving the std file's position does not disturb them).
+    /// Writes through the std file bypass fileio's cache; handles with
+    /// [`Coherence::Strict`](crate::Coherence::Strict) see them.
+    ///
+    /// fileio has no write-behind buffer to drain (tokio's `into_std` drains its own), but
+    /// a write whose future was dropped after it reached the backend finishes in the
+    /// background and is not waited for here.
+    ///
+    /// # Errors
+    ///
+    /// Gives the file back (`Err(self)`) when an operation started through the
+    /// `futures::io` traits is still in flight, the file is closed, its backend is not
+    /// a local file, or `dup` fails.
+    pub fn try_into_std(mut self) -> std::result::Result<std::fs::File, AsyncFile> {
+        if self.pending_mut().is_some() {
+            return Err(self);
+        }
+        self.h.std_duplicate().ok_or(self)
+    }
+}
+
 impl Clone for AsyncFile {
     fn clone(&self) -> AsyncFile {
         AsyncFile::from_handle(self.h.duplicate())
@@ -394,9 +517,10 @@ impl fmt::Debug for AsyncFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncFile")
             .field("path", &self.h.path())
-            .field("mode", &self.h.mode())
+            .field("mode", &format_args!("{}", self.h.mode()))
             .field("cursor", &self.h.tell())
             .field("closed", &self.h.is_closed())
+            .field("backend", &self.h.backend_debug())
             .finish()
     }
 }

@@ -84,6 +84,19 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         None
     }
+
+    /// The local file behind this backend, if there is one: what `metadata`,
+    /// `set_permissions`, the descriptor accessors and `try_into_std` of the file types
+    /// use. `None` (the default) for backends that are not a local file (memory, a
+    /// remote store...).
+    ///
+    /// # Implementation
+    ///
+    /// Return the file the backend reads and writes, never another one: callers may
+    /// change its permissions or take a duplicate of its descriptor.
+    fn local_file(&self) -> Option<&fs::File> {
+        None
+    }
 }
 
 macro_rules! forward_backend {
@@ -119,6 +132,9 @@ macro_rules! forward_backend {
             }
             fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
                 (**self).stamp_inline()
+            }
+            fn local_file(&self) -> Option<&fs::File> {
+                (**self).local_file()
             }
         }
     )*};
@@ -334,6 +350,25 @@ impl Backend for StdBackend {
     }
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         Some(self.stamp_blocking())
+    }
+    fn local_file(&self) -> Option<&fs::File> {
+        Some(&self.file)
+    }
+}
+
+/// A `StdBackend` always has a descriptor (the file types, which may run over any
+/// backend, offer `as_fd() -> Option<_>` instead).
+#[cfg(unix)]
+impl std::os::fd::AsFd for StdBackend {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for StdBackend {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.file.as_raw_fd()
     }
 }
 

@@ -29,6 +29,8 @@ pub enum Op {
     SyncData,
     /// Closing the file (the sync that `close` performs).
     Close,
+    /// `set_permissions`.
+    SetPermissions,
 }
 
 impl Op {
@@ -43,6 +45,7 @@ impl Op {
             Op::SyncAll => "sync",
             Op::SyncData => "sync data of",
             Op::Close => "close",
+            Op::SetPermissions => "set permissions of",
         }
     }
 }

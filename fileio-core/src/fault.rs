@@ -345,5 +345,8 @@ impl<B: Backend> Backend for FaultBackend<B> {
     fn key(&self) -> FileKey {
         self.inner.key()
     }
+    fn local_file(&self) -> Option<&std::fs::File> {
+        self.inner.local_file()
+    }
     // No inline fast paths: every operation goes through the fault plan.
 }

@@ -181,6 +181,99 @@ impl File {
     }
 }
 
+/// What `std::fs::File` users reach for: `create`, `create_new`, `metadata`,
+/// `set_permissions`, the descriptor and the std file.
+impl File {
+    /// Creates `path` or truncates it, for writing: mode `"wb"` (std's `File::create`).
+    ///
+    /// # Errors
+    ///
+    /// As [`File::open`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> fileio_core::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("new.bin");
+    /// use fileio_core::{File, Stream};
+    ///
+    /// let mut file = File::create(&path)?;
+    /// file.write(b"data")?;
+    /// assert_eq!(file.metadata()?.len(), 4);
+    /// assert!(File::create_new(&path).is_err()); // AlreadyExists
+    /// # Ok(()) }
+    /// ```
+    pub fn create(path: impl AsRef<Path>) -> Result<File> {
+        File::open(path, "wb")
+    }
+
+    /// Creates `path` for writing, failing with `AlreadyExists` if it exists: mode
+    /// `"xb"` (std's `File::create_new`).
+    ///
+    /// # Errors
+    ///
+    /// As [`File::open`].
+    pub fn create_new(path: impl AsRef<Path>) -> Result<File> {
+        File::open(path, "xb")
+    }
+
+    /// The file's [`std::fs::Metadata`] (one `fstat` of the open descriptor).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`]; [`Error::Io`] with kind `Unsupported` when the backend is not
+    /// a local file ([`Backend::local_file`]), or what `fstat` says.
+    pub fn metadata(&self) -> Result<std::fs::Metadata> {
+        self.h.metadata()
+    }
+
+    /// Changes the file's permissions (`fchmod` of the open descriptor).
+    ///
+    /// # Errors
+    ///
+    /// As [`File::metadata`], with what `fchmod` says.
+    pub fn set_permissions(&self, perm: std::fs::Permissions) -> Result<()> {
+        self.h
+            .require_local_file(Op::SetPermissions)?
+            .set_permissions(perm)
+            .map_err(|e| Error::io(Op::SetPermissions, self.h.path().to_path_buf(), e))
+    }
+
+    /// The descriptor of the local file, or `None` when the file is closed or its
+    /// backend is not a local file. An `Option` rather than std's `AsFd`, because a
+    /// `File` can run over any [`Backend`] ([`File::from_backend`]).
+    #[cfg(unix)]
+    pub fn as_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.h.as_fd()
+    }
+
+    /// The raw descriptor of the local file; `None` as for [`File::as_fd`].
+    #[cfg(unix)]
+    pub fn as_raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.h.as_raw_fd()
+    }
+
+    /// The local file as a [`std::fs::File`] positioned at this handle's cursor (at the
+    /// end in append modes), and this handle dropped without `close` (so no sync on
+    /// close: call [`Stream::sync_all`] first if you need one). fileio's writes are not
+    /// buffered, so nothing is left to flush.
+    ///
+    /// The std file is a duplicate descriptor (`dup`) of the open file: other clones of
+    /// this handle keep working and share its open file description (fileio only uses
+    /// positional I/O on it, so moving the std file's position does not disturb them).
+    /// Writes through the std file bypass fileio's cache; handles with
+    /// [`Coherence::Strict`](crate::Coherence::Strict) see them.
+    ///
+    /// # Errors
+    ///
+    /// Gives the file back (`Err(self)`) when it is closed, its backend is not a local
+    /// file, or `dup` fails.
+    pub fn try_into_std(self) -> std::result::Result<std::fs::File, File> {
+        self.h.std_duplicate().ok_or(self)
+    }
+}
+
 impl Clone for File {
     fn clone(&self) -> File {
         File {
@@ -193,9 +286,10 @@ impl fmt::Debug for File {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("File")
             .field("path", &self.h.path())
-            .field("mode", &self.h.mode())
+            .field("mode", &format_args!("{}", self.h.mode()))
             .field("cursor", &self.h.tell())
             .field("closed", &self.h.is_closed())
+            .field("backend", &self.h.backend_debug())
             .finish()
     }
 }

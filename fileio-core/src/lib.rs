@@ -106,6 +106,7 @@ mod engine;
 mod error;
 pub mod fault;
 mod file;
+pub mod fs;
 mod hooks;
 mod mode;
 mod options;

@@ -44,6 +44,11 @@ impl Primary {
 /// [`Display`](fmt::Display) form is canonical — the letter, then `b` if binary, then
 /// `+` — and parses back to an equal value.
 ///
+/// A mode also comes from std's builder flags (`File::options().write(true)
+/// .create(true)...`, see [`Options`](crate::Options#two-ways-to-say-how-to-open)):
+/// flags a Python mode means give that mode (binary), the others a mode that opens as
+/// std does, whose `Display` lists the flags (`"write|create"`).
+///
 /// | mode | readable | writable | creates | truncates | appends | exclusive |
 /// |------|----------|----------|---------|-----------|---------|-----------|
 /// | `r`  | yes      |          |         |           |         |           |
@@ -73,6 +78,20 @@ pub struct OpenMode {
     primary: Primary,
     plus: bool,
     binary: bool,
+    /// Set only for std-style flags that no Python mode spells (see
+    /// [`OpenMode::from_std_flags`]); they then decide every property.
+    std: Option<StdFlags>,
+}
+
+/// What opening does, as flags: the form every [`OpenMode`] reduces to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct StdFlags {
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+    pub(crate) append: bool,
+    pub(crate) truncate: bool,
+    pub(crate) create: bool,
+    pub(crate) create_new: bool,
 }
 
 impl OpenMode {
@@ -147,42 +166,138 @@ impl OpenMode {
             primary,
             plus,
             binary,
+            std: None,
         })
+    }
+
+    /// The mode that [`std::fs::OpenOptions`] with these flags opens with, or std's
+    /// `InvalidInput` error for the combinations std rejects (on Unix):
+    ///
+    /// - none of read, write, append;
+    /// - truncate, create or create_new without write or append;
+    /// - truncate with append, unless create_new.
+    ///
+    /// Flags that a Python mode means give that mode, binary (`b`), so that equality and
+    /// [`Display`](fmt::Display) stay canonical: read ⇒ `rb`; read+write ⇒ `rb+`;
+    /// write+create+truncate ⇒ `wb` (`wb+` with read); append+create (with or without
+    /// write) ⇒ `ab` (`ab+` with read); write or append with create_new ⇒ `xb` (`xb+`
+    /// with read; create and truncate do not matter then) — except append with
+    /// create_new, which `x` does not append. The other combinations std accepts (e.g.
+    /// write+create without truncate: create if missing, keep the content) have no
+    /// Python spelling: they open exactly as std does, and display as their flags
+    /// joined by `|` (e.g. `write|create`), which [`OpenMode::parse`] rejects.
+    pub(crate) fn from_std_flags(f: StdFlags) -> std::io::Result<OpenMode> {
+        use std::io::{Error, ErrorKind};
+        if !(f.read || f.write || f.append) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "opening a file requires read, write or append access",
+            ));
+        }
+        if !(f.write || f.append) && (f.truncate || f.create || f.create_new) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "creating or truncating a file requires write or append access",
+            ));
+        }
+        if f.append && f.truncate && !f.create_new {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "creating or truncating a file requires write or append access",
+            ));
+        }
+        let writes = f.write || f.append;
+        let python = |primary, plus| OpenMode {
+            primary,
+            plus,
+            binary: true,
+            std: None,
+        };
+        let mode = if f.create_new {
+            (!f.append).then(|| python(Primary::Create, f.read))
+        } else if f.append {
+            (f.create && !f.truncate).then(|| python(Primary::Append, f.read))
+        } else if f.write && f.create && f.truncate {
+            Some(python(Primary::Write, f.read))
+        } else if !f.create && !f.truncate {
+            match (f.read, writes) {
+                (true, false) => Some(python(Primary::Read, false)),
+                (true, true) => Some(python(Primary::Read, true)),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Ok(mode.unwrap_or(OpenMode {
+            primary: Primary::Read,
+            plus: false,
+            binary: true,
+            std: Some(StdFlags {
+                // create_new makes create and truncate moot, as in std.
+                create: f.create && !f.create_new,
+                truncate: f.truncate && !f.create_new,
+                ..f
+            }),
+        }))
+    }
+
+    /// The flags this mode opens with.
+    pub(crate) fn std_flags(&self) -> StdFlags {
+        if let Some(flags) = self.std {
+            return flags;
+        }
+        let read = self.primary == Primary::Read || self.plus;
+        let mut f = StdFlags {
+            read,
+            ..StdFlags::default()
+        };
+        match self.primary {
+            Primary::Read => f.write = self.plus,
+            Primary::Write => (f.write, f.create, f.truncate) = (true, true, true),
+            Primary::Append => (f.append, f.create) = (true, true),
+            Primary::Create => (f.write, f.create_new) = (true, true),
+        }
+        f
     }
 
     /// Whether the file can be read: `r`, or any mode with `+`.
     pub fn readable(&self) -> bool {
-        self.primary == Primary::Read || self.plus
+        self.std_flags().read
     }
 
     /// Whether the file can be written: `w`, `a`, `x`, or any mode with `+`.
     pub fn writable(&self) -> bool {
-        self.primary != Primary::Read || self.plus
+        let f = self.std_flags();
+        f.write || f.append
     }
 
     /// Whether every write goes to the end of the file (`a`, `O_APPEND`).
     pub fn appending(&self) -> bool {
-        self.primary == Primary::Append
+        self.std_flags().append
     }
 
     /// Whether opening empties an existing file (`w`, `O_TRUNC`).
     pub fn truncating(&self) -> bool {
-        self.primary == Primary::Write
+        self.std_flags().truncate
     }
 
     /// Whether opening creates the file when it is missing (`w`, `a`, `x`, `O_CREAT`).
     pub fn creating(&self) -> bool {
-        self.primary != Primary::Read
+        let f = self.std_flags();
+        f.create || f.create_new
     }
 
     /// Whether opening fails when the file already exists (`x`, `O_CREAT | O_EXCL`).
     pub fn exclusive(&self) -> bool {
-        self.primary == Primary::Create
+        self.std_flags().create_new
     }
 
     /// Whether the mode has `+` (the file is both readable and writable).
     pub fn plus(&self) -> bool {
-        self.plus
+        match self.std {
+            Some(_) => self.readable() && self.writable(),
+            None => self.plus,
+        }
     }
 
     /// Whether the mode has `b` (binary); otherwise it is a text mode.
@@ -215,22 +330,15 @@ impl OpenMode {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn to_open_options(&self) -> std::fs::OpenOptions {
+        let f = self.std_flags();
         let mut options = std::fs::OpenOptions::new();
-        options.read(self.readable());
-        match self.primary {
-            Primary::Read => {
-                options.write(self.plus);
-            }
-            Primary::Write => {
-                options.write(true).create(true).truncate(true);
-            }
-            Primary::Append => {
-                options.append(true).create(true);
-            }
-            Primary::Create => {
-                options.write(true).create_new(true);
-            }
-        }
+        options
+            .read(f.read)
+            .write(f.write)
+            .append(f.append)
+            .truncate(f.truncate)
+            .create(f.create)
+            .create_new(f.create_new);
         options
     }
 
@@ -261,13 +369,19 @@ impl OpenMode {
             (false, true) => O_WRONLY,
             _ => O_RDONLY,
         };
-        access
-            | match self.primary {
-                Primary::Read => 0,
-                Primary::Write => O_CREAT | O_TRUNC,
-                Primary::Append => O_CREAT | O_APPEND,
-                Primary::Create => O_CREAT | O_EXCL,
+        let f = self.std_flags();
+        let mut flags = access;
+        for (on, flag) in [
+            (f.create || f.create_new, O_CREAT),
+            (f.truncate, O_TRUNC),
+            (f.append, O_APPEND),
+            (f.create_new, O_EXCL),
+        ] {
+            if on {
+                flags |= flag;
             }
+        }
+        flags
     }
 }
 
@@ -354,7 +468,28 @@ impl FromStr for OpenMode {
 impl fmt::Display for OpenMode {
     /// The canonical spelling: `r`, `w`, `a` or `x`, then `b` if binary, then `+`
     /// (e.g. `"rb+"`, `"w"`, `"ab+"`, `"x+"`). It parses back to an equal mode.
+    ///
+    /// A mode made from std-style flags that no Python mode spells (see
+    /// `File::options().write(true)`...) shows its flags joined by `|`, in the order
+    /// read, write, append, truncate, create, create_new (e.g. `"write|create"`); that
+    /// form does not parse.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(flags) = self.std {
+            let names = [
+                (flags.read, "read"),
+                (flags.write, "write"),
+                (flags.append, "append"),
+                (flags.truncate, "truncate"),
+                (flags.create, "create"),
+                (flags.create_new, "create_new"),
+            ];
+            let shown: Vec<&str> = names
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, n)| *n)
+                .collect();
+            return f.pad(&shown.join("|"));
+        }
         let mut buf = [0u8; 3];
         let mut len = 0;
         for (on, c) in [
@@ -447,6 +582,76 @@ mod tests {
             OpenMode::parse("U").unwrap_err().to_string(),
             "invalid mode: 'U'"
         );
+    }
+
+    fn flags(bits: [bool; 6]) -> std::io::Result<OpenMode> {
+        let [read, write, append, truncate, create, create_new] = bits;
+        OpenMode::from_std_flags(StdFlags {
+            read,
+            write,
+            append,
+            truncate,
+            create,
+            create_new,
+        })
+    }
+
+    #[test]
+    fn std_flags_modes() {
+        let t = true;
+        let f = false;
+        let shown = |bits| flags(bits).unwrap().to_string();
+        assert_eq!(shown([t, f, f, f, f, f]), "rb");
+        assert_eq!(shown([t, t, f, f, f, f]), "rb+");
+        assert_eq!(shown([f, t, f, t, t, f]), "wb");
+        assert_eq!(shown([f, t, t, f, t, f]), "ab");
+        assert_eq!(shown([t, f, t, f, t, f]), "ab+");
+        assert_eq!(shown([f, t, f, t, t, t]), "xb");
+        assert_eq!(shown([f, t, f, f, t, f]), "write|create");
+        assert_eq!(shown([f, f, t, f, f, t]), "append|create_new");
+        // Python modes from flags equal the parsed ones; every mode round-trips.
+        assert_eq!(
+            flags([t, t, f, f, f, f]).unwrap(),
+            OpenMode::parse("rb+").unwrap()
+        );
+        for m in ["r", "rb+", "w", "w+", "a", "ab+", "x", "x+"] {
+            let mode = OpenMode::parse(m).unwrap();
+            let f = mode.std_flags();
+            let back = flags([
+                f.read,
+                f.write,
+                f.append,
+                f.truncate,
+                f.create,
+                f.create_new,
+            ]);
+            let binary = OpenMode::parse(&(m.replace('b', "") + "b")).unwrap();
+            assert_eq!(back.unwrap(), binary, "{m}");
+        }
+        let custom = flags([f, t, f, f, t, f]).unwrap();
+        assert!(custom.writable() && !custom.readable() && custom.creating());
+        assert!(!custom.truncating() && !custom.appending() && !custom.exclusive());
+        for bad in [
+            [f; 6],
+            [f, f, f, t, f, f],
+            [t, f, f, f, t, f],
+            [f, f, t, t, t, f],
+        ] {
+            let err = flags(bad).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad:?}");
+        }
+    }
+
+    #[cfg(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    #[test]
+    fn std_flags_linux_flags() {
+        let f = |bits| flags(bits).unwrap().flags();
+        assert_eq!(f([false, true, false, false, true, false]), 0o1 | 0o100);
+        assert_eq!(f([true, false, true, false, false, false]), 0o2 | 0o2000);
+        assert_eq!(f([false, true, false, true, false, false]), 0o1 | 0o1000);
     }
 
     #[cfg(all(

@@ -11,7 +11,7 @@ use crate::backend::StdBackend;
 use crate::clock::Clock;
 use crate::error::{Error, Op, Result};
 use crate::file::File;
-use crate::mode::OpenMode;
+use crate::mode::{OpenMode, StdFlags};
 
 /// How a handle decides whether cached data still matches the file.
 ///
@@ -95,6 +95,30 @@ impl CacheChoice {
 /// Setters take `&mut self` and return `&mut Self`, like [`std::fs::OpenOptions`]. The
 /// mode and encoding are checked when the file is opened; errors surface there.
 ///
+/// # Two ways to say how to open
+///
+/// A Python mode string ([`mode`](Options::mode)), or std's six flags
+/// ([`read`](Options::read), [`write`](Options::write), [`append`](Options::append),
+/// [`truncate`](Options::truncate), [`create`](Options::create),
+/// [`create_new`](Options::create_new)). The first flag set starts from std's defaults
+/// (all `false`) and replaces the mode string; `mode` replaces any flags set before it.
+/// The flags follow [`std::fs::OpenOptions`] exactly: the same combinations are refused
+/// with the same [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) (as
+/// [`Error::Io`]), and the others open as std opens. Flags a Python mode means give that
+/// mode, binary:
+///
+/// | flags | mode |
+/// |-------|------|
+/// | read | `rb` |
+/// | read, write | `rb+` |
+/// | write, create, truncate | `wb` (`wb+` with read) |
+/// | append, create (write or not) | `ab` (`ab+` with read) |
+/// | write, create_new (create, truncate or not) | `xb` (`xb+` with read) |
+///
+/// Other accepted combinations (write alone, write+create, write+truncate, append
+/// without create, append with create_new...) have no Python spelling; they open as std
+/// does and [`OpenMode`]'s `Display` shows their flags (`"write|create"`).
+///
 /// # Examples
 ///
 /// ```
@@ -114,6 +138,8 @@ impl CacheChoice {
 #[derive(Clone, Debug)]
 pub struct Options {
     pub(crate) mode: String,
+    /// std-style flags; when set, they replace `mode`.
+    pub(crate) std: Option<StdFlags>,
     pub(crate) cache: CacheChoice,
     pub(crate) coherence: Coherence,
     pub(crate) encoding: String,
@@ -126,6 +152,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             mode: "r".to_owned(),
+            std: None,
             cache: CacheChoice::Global,
             coherence: Coherence::Strict,
             encoding: "utf-8".to_owned(),
@@ -143,9 +170,48 @@ impl Options {
     }
 
     /// The mode string, as Python's `open()` takes it: `"r"`, `"rb+"`, `"a"`, `"x"`...
+    /// Replaces any std-style flags set before.
     pub fn mode(&mut self, mode: &str) -> &mut Self {
         mode.clone_into(&mut self.mode);
+        self.std = None;
         self
+    }
+
+    fn flag(&mut self, set: impl FnOnce(&mut StdFlags)) -> &mut Self {
+        set(self.std.get_or_insert_with(StdFlags::default));
+        self
+    }
+
+    /// std's `read`: the file can be read. Replaces the mode string (see
+    /// [Two ways to say how to open](Options#two-ways-to-say-how-to-open)).
+    pub fn read(&mut self, on: bool) -> &mut Self {
+        self.flag(|f| f.read = on)
+    }
+
+    /// std's `write`: the file can be written (at the cursor).
+    pub fn write(&mut self, on: bool) -> &mut Self {
+        self.flag(|f| f.write = on)
+    }
+
+    /// std's `append`: every write goes to the end (implies writing).
+    pub fn append(&mut self, on: bool) -> &mut Self {
+        self.flag(|f| f.append = on)
+    }
+
+    /// std's `truncate`: opening empties an existing file (needs write, not append).
+    pub fn truncate(&mut self, on: bool) -> &mut Self {
+        self.flag(|f| f.truncate = on)
+    }
+
+    /// std's `create`: opening creates a missing file (needs write or append).
+    pub fn create(&mut self, on: bool) -> &mut Self {
+        self.flag(|f| f.create = on)
+    }
+
+    /// std's `create_new`: opening creates the file and fails with `AlreadyExists` if
+    /// it exists (needs write or append; `create` and `truncate` are then ignored).
+    pub fn create_new(&mut self, on: bool) -> &mut Self {
+        self.flag(|f| f.create_new = on)
     }
 
     /// Uses `cache` instead of the process-wide one.
@@ -195,9 +261,25 @@ impl Options {
         self
     }
 
-    /// The mode string as set.
+    /// The mode string as set (ignored while std-style flags are set).
     pub fn mode_str(&self) -> &str {
         &self.mode
+    }
+
+    /// The mode these options open with: the mode string parsed, or the std-style
+    /// flags' equivalent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mode`] for a mode string Python's `open()` rejects; [`Error::Io`] with
+    /// kind `InvalidInput` (and `path`) for flags std rejects.
+    pub fn open_mode(&self, path: &Path) -> Result<OpenMode> {
+        match self.std {
+            Some(flags) => {
+                OpenMode::from_std_flags(flags).map_err(|e| Error::io(Op::Open, path, e))
+            }
+            None => Ok(OpenMode::parse(&self.mode)?),
+        }
     }
 
     /// The backend choice as set.
@@ -215,7 +297,7 @@ impl Options {
     /// know.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<File> {
         let path = path.as_ref();
-        let mode = OpenMode::parse(&self.mode)?;
+        let mode = self.open_mode(path)?;
         let backend = StdBackend::open(path, mode).map_err(|e| Error::io(Op::Open, path, e))?;
         File::from_backend(Arc::new(backend), path, self)
     }
@@ -229,8 +311,41 @@ impl Options {
 macro_rules! __option_setters {
     () => {
         /// The mode string, as Python's `open()` takes it: `"r"`, `"rb+"`, `"a"`, `"x"`...
+        /// Replaces any std-style flags set before.
         pub fn mode(&mut self, mode: &str) -> &mut Self {
             self.options.mode(mode);
+            self
+        }
+        /// std's `read` flag; with the other std-style flags it replaces the mode
+        /// string, as [`Options`]($crate::Options#two-ways-to-say-how-to-open) explains.
+        pub fn read(&mut self, on: bool) -> &mut Self {
+            self.options.read(on);
+            self
+        }
+        /// std's `write` flag (see [`Options::write`]($crate::Options::write)).
+        pub fn write(&mut self, on: bool) -> &mut Self {
+            self.options.write(on);
+            self
+        }
+        /// std's `append` flag (see [`Options::append`]($crate::Options::append)).
+        pub fn append(&mut self, on: bool) -> &mut Self {
+            self.options.append(on);
+            self
+        }
+        /// std's `truncate` flag (see [`Options::truncate`]($crate::Options::truncate)).
+        pub fn truncate(&mut self, on: bool) -> &mut Self {
+            self.options.truncate(on);
+            self
+        }
+        /// std's `create` flag (see [`Options::create`]($crate::Options::create)).
+        pub fn create(&mut self, on: bool) -> &mut Self {
+            self.options.create(on);
+            self
+        }
+        /// std's `create_new` flag (see
+        /// [`Options::create_new`]($crate::Options::create_new)).
+        pub fn create_new(&mut self, on: bool) -> &mut Self {
+            self.options.create_new(on);
             self
         }
         /// Uses `cache` instead of the process-wide one.
@@ -274,6 +389,25 @@ macro_rules! __option_setters {
         /// The underlying [`Options`]($crate::Options).
         pub fn as_options(&self) -> &$crate::Options {
             &self.options
+        }
+    };
+}
+
+/// Sets std-style flags given as `Option<[bool; 6]>` (`[read, write, append, truncate,
+/// create, create_new]`, nothing when `None`) on any fileio builder, for tests and the
+/// conformance suite; not a stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __set_std_flags {
+    ($options:expr, $flags:expr) => {
+        if let Some([read, write, append, truncate, create, create_new]) = $flags {
+            $options
+                .read(read)
+                .write(write)
+                .append(append)
+                .truncate(truncate)
+                .create(create)
+                .create_new(create_new);
         }
     };
 }

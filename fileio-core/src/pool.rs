@@ -301,4 +301,7 @@ impl<O: Offload> Backend for PoolBackend<O> {
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         Some(self.file.stamp_blocking())
     }
+    fn local_file(&self) -> Option<&std::fs::File> {
+        Some(self.file.as_std())
+    }
 }

@@ -4,12 +4,14 @@
 
 #![cfg(feature = "conformance")]
 
+use std::path::Path;
 use std::sync::Arc;
 
 use fileio_core::conformance::{
     self, Behaviour, BlockingFile, Harness, MemFiles, OpenSpec, ScratchDir, SuiteFuture,
 };
-use fileio_core::{AsyncFile, Clock, File, OpenMode, RangeCache, Result, StdBackend};
+use fileio_core::runtime::BlockingPool;
+use fileio_core::{AsyncFile, Clock, File, RangeCache, Result, StdBackend};
 
 /// Blocking `File` on local files (`Options::open`, i.e. `StdBackend`).
 #[derive(Debug)]
@@ -132,19 +134,10 @@ impl Harness for AsyncPool {
     type File = AsyncFile;
     fn open<'a>(&'a self, name: &'a str, spec: &'a OpenSpec) -> SuiteFuture<'a, Result<AsyncFile>> {
         Box::pin(async move {
-            let mut options = AsyncFile::options();
-            options
-                .mode(&spec.mode)
-                .coherence(spec.coherence)
-                .encoding(&spec.encoding)
-                .sync_on_close(spec.sync_on_close)
-                .clock(spec.clock.clone())
-                .backend(fileio_core::BackendChoice::Pool);
-            match &spec.cache {
-                Some(cache) => options.cache(cache.clone()),
-                None => options.no_cache(),
-            };
-            options.open(self.dir.join(name)).await
+            let mut options = spec.to_options();
+            options.backend(fileio_core::BackendChoice::Pool);
+            let pool = fileio_core::PoolConfig::default();
+            AsyncFile::open_on(self.dir.join(name), &options, BlockingPool, pool).await
         })
     }
     harness_common!();
@@ -155,7 +148,7 @@ impl Harness for AsyncStd {
     fn open<'a>(&'a self, name: &'a str, spec: &'a OpenSpec) -> SuiteFuture<'a, Result<AsyncFile>> {
         Box::pin(async move {
             let path = self.dir.join(name);
-            let mode = OpenMode::parse(&spec.mode)?;
+            let mode = spec.open_mode(&path)?;
             let backend =
                 StdBackend::open(&path, mode).map_err(|source| fileio_core::Error::Io {
                     path: path.clone(),
@@ -176,7 +169,9 @@ impl Harness for BlockingMem {
         spec: &'a OpenSpec,
     ) -> SuiteFuture<'a, Result<BlockingFile>> {
         Box::pin(async move {
-            let backend = self.files.open(name, &spec.mode)?;
+            let backend = self
+                .files
+                .open_mode(name, spec.open_mode(Path::new(name))?)?;
             File::from_backend(Arc::new(backend), name, &spec.to_options()).map(BlockingFile)
         })
     }
@@ -187,7 +182,9 @@ impl Harness for AsyncMem {
     type File = AsyncFile;
     fn open<'a>(&'a self, name: &'a str, spec: &'a OpenSpec) -> SuiteFuture<'a, Result<AsyncFile>> {
         Box::pin(async move {
-            let backend = self.files.open(name, &spec.mode)?;
+            let backend = self
+                .files
+                .open_mode(name, spec.open_mode(Path::new(name))?)?;
             AsyncFile::from_backend(Arc::new(backend), name, &spec.to_options())
         })
     }

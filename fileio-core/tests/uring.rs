@@ -610,7 +610,7 @@ mod conformance_suite {
         ) -> SuiteFuture<'a, Result<AsyncFile>> {
             Box::pin(async move {
                 let path = self.dir.join(name);
-                let mode = OpenMode::parse(&spec.mode)?;
+                let mode = spec.open_mode(&path)?;
                 let file =
                     StdBackend::open(&path, mode).map_err(|source| fileio_core::Error::Io {
                         path: path.clone(),
@@ -678,7 +678,7 @@ mod conformance_suite {
             ) -> SuiteFuture<'a, Result<AsyncFile>> {
                 Box::pin(async move {
                     let path = self.0.dir.join(name);
-                    let mode = OpenMode::parse(&spec.mode)?;
+                    let mode = spec.open_mode(&path)?;
                     let file =
                         StdBackend::open(&path, mode).map_err(|source| fileio_core::Error::Io {
                             path: path.clone(),

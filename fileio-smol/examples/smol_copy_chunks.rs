@@ -19,25 +19,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&src_path, &data)?;
 
         let mut src = File::open(&src_path, "rb").await?;
-        let mut dst = File::open(&dst_path, "wb").await?;
+        // async_fs::File::create_new's name, the same as mode "xb".
+        let mut dst = File::create_new(&dst_path).await?;
         let mut chunks = src.chunks(64 * 1024);
         let mut n = 0;
         while let Some(chunk) = chunks.next().await {
             AsyncStream::write(&mut dst, &chunk?).await?;
             n += 1;
         }
+        let copied = dst.metadata().await?.len();
         dst.close().await?;
-        println!(
-            "copied {} bytes in {n} chunks",
-            std::fs::metadata(&dst_path)?.len()
-        );
+        println!("copied {copied} bytes in {n} chunks");
 
         let mut src = File::open(&src_path, "rb").await?;
-        let mut dst2 = File::open(&dst2_path, "wb").await?;
+        let mut dst2 = File::create(&dst2_path).await?;
         let copied = smol::io::copy(&mut src, &mut dst2).await?;
         AsyncStream::close(&mut dst2).await?;
         println!("smol::io::copy copied {copied} bytes");
-        assert_eq!(std::fs::read(&dst2_path)?, data);
+        assert_eq!(fileio_smol::fs::read(&dst2_path).await?, data);
 
         std::fs::remove_dir_all(&dir).ok();
         Ok(())

@@ -20,8 +20,13 @@ fn main() -> Result<(), fileio_smol::Error> {
         let read = Arc::new(AtomicU64::new(0));
         let hits = Arc::new(AtomicU64::new(0));
         let written = Arc::new(AtomicU64::new(0));
+        // std's flags (read + write + create + truncate is mode "w+b") beside fileio's
+        // own settings.
         let file = File::options()
-            .mode("w+b")
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
             .coherence(Coherence::Exclusive)
             .open(&path)
             .await?;

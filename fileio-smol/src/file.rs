@@ -54,6 +54,12 @@ fileio_core::runtime_file! {
     krate: "fileio_smol",
 }
 
+fileio_core::runtime_fs!(
+    like: "`async_fs` (`smol::fs`)",
+    doc_run: "# smol::block_on(async {",
+    krate: "fileio_smol",
+);
+
 impl AsyncRead for File {
     /// Reads at the cursor into `buf` and advances the cursor.
     fn poll_read(

@@ -26,6 +26,33 @@
 //! Positional methods (`read_at`, `write_at`), hooks and the text layer have no such
 //! overlap.
 //!
+//! # Coming from `async-fs` (`smol::fs`)
+//!
+//! Method by method, what an `async_fs` user reaches for and its fileio name. What is
+//! not listed (`AsyncReadExt`, `AsyncWriteExt`, `AsyncSeekExt`, `smol::io::copy`,
+//! `BufReader`...) works unchanged, since [`File`] implements the `futures::io` traits.
+//!
+//! | `async_fs` | `fileio_smol` | what differs, and why |
+//! |---|---|---|
+//! | `File::open(p)` | `File::open(p, "rb")`, or `File::options().read(true).open(p)` | a mode is always given: Python's mode strings are fileio's first way to say how to open |
+//! | `File::create(p)` | [`File::create(p)`](File::create) | the same (mode `"wb"`) |
+//! | `OpenOptions::new().append(true).create(true).open(p)` | [`File::options()`](File::options)`.append(true).create(true).open(p)` | std's six flags with std's rules and `InvalidInput` errors ([`OpenMode`] shows the mode they mean: here `"ab"`); or `.mode("a")`; plus fileio's settings (cache, coherence, encoding, `sync_on_close`, backend, pool) |
+//! | `File::create_new` (std) | [`File::create_new(p)`](File::create_new) | mode `"xb"`: `AlreadyExists` if present |
+//! | `file.metadata()` | [`file.metadata()`](File::metadata) | one inline `fstat`, not a trip to the `blocking` pool; `Unsupported` on a backend that is not a local file |
+//! | `file.set_permissions(perm)` | [`file.set_permissions(perm)`](File::set_permissions) | the same, on the `blocking` crate's pool |
+//! | `file.set_len(n)`, `sync_all()`, `sync_data()` | [`AsyncStream::set_len`], `sync_all`, `sync_data` | take `&self` |
+//! | `AsyncReadExt::read(&mut buf)`, `read_to_end(&mut vec)` | unchanged; or [`AsyncStream::read(len)`](AsyncStream::read), `read_to_end()` | fileio's return [`Bytes`] (a cache hit is a slice of the cached block) and fileio's [`Error`]; with both traits imported, call through the trait path |
+//! | — | [`AsyncStream::read_at(offset, len)`](AsyncStream::read_at), `write_at(offset, data)` | positional, no cursor, any number of tasks on one file |
+//! | `AsyncWriteExt::write` / `write_all` / `flush` | unchanged; or [`AsyncStream::write(data)`](AsyncStream::write) | async-fs hands writes to a blocking thread through a buffer, so their errors show at a later operation or `flush`; fileio's `poll_write` is not write-behind today: `Ready` once the data reached the backend, so `flush` has nothing left to do |
+//! | drop | [`AsyncStream::close`], or drop | `close` syncs data when the handle wrote (`sync_on_close(true)` by default); drop does not sync, and a write handed to the backend still lands |
+//! | — (the std file inside) | [`file.into_std().await`](File::into_std), [`try_into_std()`](File::try_into_std) | `Result<std::fs::File, File>`: `Err(file)` on a backend that is not a local file; a duplicate descriptor at the cursor |
+//! | `File::from(std_file)` | [`File::from_std(std_file, path, mode)`](File::from_std) | the path (for errors) and the mode it was opened with are needed |
+//! | `AsRawFd` / `AsFd` | [`file.as_raw_fd()`](File::as_raw_fd), [`as_fd()`](File::as_fd) | `Option`: a `File` may run over any [`Backend`](fileio_core::Backend) |
+//! | `async_fs::read(p)` | [`fs::read(p)`](fs::read) | returns [`Bytes`] (`Vec::from` for a `Vec`), through the cache and its fast paths |
+//! | `async_fs::read_to_string(p)` | [`fs::read_to_string(p)`](fs::read_to_string) | invalid UTF-8 is [`Error::Decode`] with its offset (kind `InvalidData`) |
+//! | `async_fs::write(p, data)` | [`fs::write(p, data)`](fs::write) | syncs before returning (`sync_on_close`) |
+//! | `std::io::Error` | [`Error`] | [`Error::kind`]; `From<Error> for io::Error` lets `?` work in `io::Result` code |
+//!
 //! # Examples
 //!
 //! ```
@@ -52,7 +79,7 @@
 mod file;
 mod pool;
 
-pub use file::{File, OpenOptions};
+pub use file::{File, OpenOptions, fs};
 pub use pool::{SmolBackend, SmolPool};
 
 pub use fileio_core::{

@@ -23,6 +23,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("fileio lines(): {}", line?);
     }
 
+    // The whole file at once, as tokio::fs::read_to_string (through the cache).
+    let text = fileio_tokio::fs::read_to_string(&path).await?;
+    println!("fs::read_to_string: {} lines", text.lines().count());
+
     let reopened = File::open(&path, "r").await?;
     let mut lines = tokio::io::BufReader::new(reopened).lines();
     while let Some(line) = lines.next_line().await? {

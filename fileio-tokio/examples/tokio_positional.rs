@@ -11,7 +11,15 @@ async fn main() -> Result<(), fileio_tokio::Error> {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("records.bin");
 
-    let file = File::open(&path, "w+b").await?;
+    // std's builder flags, as with tokio::fs::OpenOptions; the same as mode "w+b".
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .await?;
+    println!("opened as mode {}", file.mode());
     // Ten fixed-size records written out of order by concurrent tasks.
     let tasks: Vec<_> = (0..10u64)
         .rev()

@@ -61,6 +61,12 @@ fileio_core::runtime_file! {
     krate: "fileio_tokio",
 }
 
+fileio_core::runtime_fs!(
+    like: "`tokio::fs`",
+    doc_run: "# tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {",
+    krate: "fileio_tokio",
+);
+
 impl tokio::io::AsyncRead for File {
     /// Reads at the cursor into the unfilled part of `buf` and advances the cursor.
     fn poll_read(

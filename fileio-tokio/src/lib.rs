@@ -23,6 +23,35 @@
 //! `AsyncReadExt::read(&mut file, &mut buf).await`. Positional methods (`read_at`,
 //! `write_at`), hooks and the text layer have no such overlap.
 //!
+//! # Coming from `tokio::fs`
+//!
+//! Method by method, what a `tokio::fs` user reaches for and its fileio name. What is
+//! not listed (`AsyncReadExt`, `AsyncWriteExt`, `AsyncSeekExt`, `BufReader`, `copy`...)
+//! works unchanged, since [`File`] implements tokio's I/O traits.
+//!
+//! | `tokio::fs` | `fileio_tokio` | what differs, and why |
+//! |---|---|---|
+//! | `File::open(p)` | `File::open(p, "rb")`, or `File::options().read(true).open(p)` | a mode is always given: Python's mode strings are fileio's first way to say how to open |
+//! | `File::create(p)` | [`File::create(p)`](File::create) | the same (mode `"wb"`) |
+//! | `File::create_new(p)` | [`File::create_new(p)`](File::create_new) | the same (mode `"xb"`) |
+//! | `OpenOptions::new().read(true).write(true)...open(p)` | [`File::options()`](File::options)`.read(true).write(true)...open(p)` | the same six flags, rules and `InvalidInput` errors as std ([`OpenMode`] shows the mode they mean); `.mode("r+")` instead; plus fileio's settings (cache, coherence, encoding, `sync_on_close`, backend, pool) |
+//! | `file.metadata()` | [`file.metadata()`](File::metadata) | `fstat` inline, no thread hop; `Unsupported` on a backend that is not a local file |
+//! | `file.set_permissions(perm)` | [`file.set_permissions(perm)`](File::set_permissions) | the same |
+//! | `file.set_len(n)`, `sync_all()`, `sync_data()` | [`AsyncStream::set_len`], `sync_all`, `sync_data` | take `&self`: any clone may call them |
+//! | `AsyncReadExt::read(&mut buf)`, `read_to_end(&mut vec)` | unchanged; or [`AsyncStream::read(len)`](AsyncStream::read), `read_to_end()` | fileio's return [`Bytes`] (a cache hit is a slice of the cached block, no copy) and fileio's [`Error`]; with both traits imported, call through the trait path |
+//! | (std's `FileExt::read_at`) | [`AsyncStream::read_at(offset, len)`](AsyncStream::read_at), `write_at(offset, data)` | positional, no cursor, any number of tasks at once; reads return [`Bytes`] |
+//! | `AsyncWriteExt::write(buf)` / `write_all` / `flush` | unchanged; or [`AsyncStream::write(data)`](AsyncStream::write) | tokio's `File` is write-behind (a write returns once copied to its buffer, errors surface at the next operation or `flush`); fileio's `poll_write` is not write-behind today: it is `Ready` once the data reached the backend, so errors come back from the write itself and `flush` has nothing left to do |
+//! | drop | [`AsyncStream::close`], or drop | `close` syncs data when the handle wrote (`sync_on_close(true)` by default; tokio never syncs on its own); drop does not sync, and a write already handed to the backend still lands |
+//! | `file.into_std().await` | [`file.into_std().await`](File::into_std) | returns `Result<std::fs::File, File>`: `Err(file)` on a backend that is not a local file; the std file is a duplicate descriptor at the cursor, so clones keep working |
+//! | `file.try_into_std()` | [`file.try_into_std()`](File::try_into_std) | also `Err(self)` while a seek started through `AsyncSeek` is in flight |
+//! | `File::from_std(std_file)` | [`File::from_std(std_file, path, mode)`](File::from_std) | the path (for errors) and the mode it was opened with are needed |
+//! | `AsRawFd` / `AsFd` | [`file.as_raw_fd()`](File::as_raw_fd), [`as_fd()`](File::as_fd) | return an `Option`: a `File` may run over any [`Backend`](fileio_core::Backend) |
+//! | `set_max_buf_size` | [`OpenOptions::max_in_flight`] | there is no buffer; the bound is on pool operations in flight |
+//! | `tokio::fs::read(p)` | [`fs::read(p)`](fs::read) | returns [`Bytes`] (`Vec::from` if you need a `Vec`), through the cache and its fast paths |
+//! | `tokio::fs::read_to_string(p)` | [`fs::read_to_string(p)`](fs::read_to_string) | invalid UTF-8 is [`Error::Decode`] with its offset (`InvalidData`, as tokio) |
+//! | `tokio::fs::write(p, data)` | [`fs::write(p, data)`](fs::write) | syncs before returning (`sync_on_close`) |
+//! | `std::io::Error` | [`Error`] | [`Error::kind`] gives the `ErrorKind`; `From<Error> for io::Error` lets `?` work in `io::Result` code |
+//!
 //! # Examples
 //!
 //! ```
@@ -48,7 +77,7 @@
 mod file;
 mod pool;
 
-pub use file::{File, OpenOptions};
+pub use file::{File, OpenOptions, fs};
 pub use pool::{TokioBackend, TokioPool};
 
 pub use fileio_core::{

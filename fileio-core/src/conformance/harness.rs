@@ -49,6 +49,10 @@ pub struct OpenSpec {
     /// The clock handles take "now" from: the suite sets the harness's own
     /// ([`Harness::clock`]) on every spec it opens with.
     pub clock: Clock,
+    /// std-style flags `[read, write, append, truncate, create, create_new]`: when set,
+    /// the builder's flag setters replace `mode` ([`OpenSpec::open_mode`] is the mode
+    /// they mean).
+    pub std_flags: Option<[bool; 6]>,
 }
 
 impl OpenSpec {
@@ -62,7 +66,20 @@ impl OpenSpec {
             encoding: "utf-8".to_owned(),
             sync_on_close: true,
             clock: Clock::system(),
+            std_flags: None,
         }
+    }
+
+    /// The mode the spec opens with (its mode string, or what its std-style flags
+    /// mean), for harnesses that open a backend themselves.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mode`](crate::Error::Mode) for an invalid mode string,
+    /// [`Error::Io`](crate::Error::Io) (`InvalidInput`, naming `path`) for flags std
+    /// rejects.
+    pub fn open_mode(&self, path: &Path) -> Result<OpenMode> {
+        self.to_options().open_mode(path)
     }
 
     /// The same settings as [`Options`], for `File::from_backend` and
@@ -75,6 +92,7 @@ impl OpenSpec {
             .encoding(&self.encoding)
             .sync_on_close(self.sync_on_close)
             .clock(self.clock.clone());
+        crate::__set_std_flags!(options, self.std_flags);
         match &self.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),
@@ -159,6 +177,14 @@ pub trait ConformanceFile: AsyncStream + Clone + fmt::Debug + Send + Sync + 'sta
     fn lines(&mut self) -> SuiteFuture<'_, Vec<Result<String>>>;
     /// `chunks(size)`, collected.
     fn chunks(&mut self, size: usize) -> SuiteFuture<'_, Vec<Result<Bytes>>>;
+    /// `metadata()`.
+    fn metadata(&self) -> SuiteFuture<'_, Result<std::fs::Metadata>>;
+    /// `set_permissions(perm)`.
+    fn set_permissions(&self, perm: std::fs::Permissions) -> SuiteFuture<'_, Result<()>>;
+    /// Whether `as_fd()` gives a descriptor (`false` off Unix, where there is none).
+    fn has_fd(&self) -> bool;
+    /// `try_into_std()`.
+    fn try_into_std(self) -> std::result::Result<std::fs::File, Self>;
 }
 
 impl ConformanceFile for AsyncFile {
@@ -182,6 +208,21 @@ impl ConformanceFile for AsyncFile {
     }
     fn chunks(&mut self, size: usize) -> SuiteFuture<'_, Vec<Result<Bytes>>> {
         Box::pin(AsyncFile::chunks(self, size).collect())
+    }
+    fn metadata(&self) -> SuiteFuture<'_, Result<std::fs::Metadata>> {
+        Box::pin(AsyncFile::metadata(self))
+    }
+    fn set_permissions(&self, perm: std::fs::Permissions) -> SuiteFuture<'_, Result<()>> {
+        Box::pin(AsyncFile::set_permissions(self, perm))
+    }
+    fn has_fd(&self) -> bool {
+        #[cfg(unix)]
+        return self.as_fd().is_some();
+        #[cfg(not(unix))]
+        false
+    }
+    fn try_into_std(self) -> std::result::Result<std::fs::File, Self> {
+        AsyncFile::try_into_std(self)
     }
 }
 
@@ -264,6 +305,21 @@ impl ConformanceFile for BlockingFile {
     }
     fn chunks(&mut self, size: usize) -> SuiteFuture<'_, Vec<Result<Bytes>>> {
         Box::pin(async move { self.0.chunks(size).collect() })
+    }
+    fn metadata(&self) -> SuiteFuture<'_, Result<std::fs::Metadata>> {
+        Box::pin(async move { self.0.metadata() })
+    }
+    fn set_permissions(&self, perm: std::fs::Permissions) -> SuiteFuture<'_, Result<()>> {
+        Box::pin(async move { self.0.set_permissions(perm) })
+    }
+    fn has_fd(&self) -> bool {
+        #[cfg(unix)]
+        return self.0.as_fd().is_some();
+        #[cfg(not(unix))]
+        false
+    }
+    fn try_into_std(self) -> std::result::Result<std::fs::File, Self> {
+        self.0.try_into_std().map_err(BlockingFile)
     }
 }
 

@@ -12,6 +12,7 @@ use super::harness::{Harness, SuiteFuture};
 use super::hooks::*;
 use super::modes::*;
 use super::positional::*;
+use super::std_api::*;
 use super::text::*;
 use super::writes::*;
 
@@ -77,6 +78,9 @@ macro_rules! for_each_behaviour {
             cache_stats,
             bad_input,
             huge_lengths,
+            std_flags,
+            std_metadata,
+            std_into_std,
         }
     };
 }
@@ -191,7 +195,7 @@ mod tests {
     use super::*;
 
     /// The behaviour files, in the order of the list.
-    const SOURCES: [&str; 9] = [
+    const SOURCES: [&str; 10] = [
         include_str!("modes.rs"),
         include_str!("positional.rs"),
         include_str!("cursor.rs"),
@@ -201,6 +205,7 @@ mod tests {
         include_str!("text.rs"),
         include_str!("cache.rs"),
         include_str!("bad_input.rs"),
+        include_str!("std_api.rs"),
     ];
 
     /// The one consistency check: the list names every `pub async fn` behaviour of the

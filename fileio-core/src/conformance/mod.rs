@@ -148,6 +148,7 @@ mod handles;
 mod hooks;
 mod modes;
 mod positional;
+mod std_api;
 mod text;
 mod writes;
 
@@ -175,6 +176,7 @@ pub use positional::{
     positional_across_blocks, positional_eof, positional_gap_fill, positional_overflow,
     positional_read_write,
 };
+pub use std_api::{std_flags, std_into_std, std_metadata};
 pub use text::{
     text_chunks, text_decode_errors, text_encodings, text_lines, text_read_line, text_read_text,
 };

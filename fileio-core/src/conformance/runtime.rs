@@ -62,6 +62,17 @@ pub trait Runtime: 'static {
     fn lines(file: &mut Self::File) -> SuiteFuture<'_, Vec<Result<String>>>;
     /// The file type's `chunks(size)`, collected.
     fn chunks(file: &mut Self::File, size: usize) -> SuiteFuture<'_, Vec<Result<Bytes>>>;
+    /// The file type's `metadata()`.
+    fn metadata(file: &Self::File) -> SuiteFuture<'_, Result<std::fs::Metadata>>;
+    /// The file type's `set_permissions(perm)`.
+    fn set_permissions(
+        file: &Self::File,
+        perm: std::fs::Permissions,
+    ) -> SuiteFuture<'_, Result<()>>;
+    /// Whether the file type's `as_fd()` gives a descriptor (`false` off Unix).
+    fn has_fd(file: &Self::File) -> bool;
+    /// The file type's `try_into_std()`.
+    fn try_into_std(file: Self::File) -> std::result::Result<std::fs::File, Self::File>;
 
     /// Opens `path` with `spec`'s settings on [`BackendChoice::Pool`] configured by
     /// `pool` (for the [`cancel`](super::cancel) checks, which need one operation in
@@ -114,6 +125,7 @@ macro_rules! __conformance_options {
             .encoding(&spec.encoding)
             .sync_on_close(spec.sync_on_close)
             .clock(spec.clock.clone());
+        $crate::__set_std_flags!(options, spec.std_flags);
         match &spec.cache {
             Some(cache) => options.cache(cache.clone()),
             None => options.no_cache(),
@@ -204,6 +216,26 @@ macro_rules! conformance_runtime_file {
             size: usize,
         ) -> $crate::conformance::SuiteFuture<'_, Vec<$crate::Result<$crate::Bytes>>> {
             $crate::conformance::__collect(file.chunks(size))
+        }
+        fn metadata(
+            file: &$file,
+        ) -> $crate::conformance::SuiteFuture<'_, $crate::Result<::std::fs::Metadata>> {
+            ::std::boxed::Box::pin(file.metadata())
+        }
+        fn set_permissions(
+            file: &$file,
+            perm: ::std::fs::Permissions,
+        ) -> $crate::conformance::SuiteFuture<'_, $crate::Result<()>> {
+            ::std::boxed::Box::pin(file.set_permissions(perm))
+        }
+        fn has_fd(file: &$file) -> bool {
+            #[cfg(unix)]
+            return file.as_fd().is_some();
+            #[cfg(not(unix))]
+            false
+        }
+        fn try_into_std(file: $file) -> ::std::result::Result<::std::fs::File, $file> {
+            file.try_into_std()
         }
     };
 }
@@ -323,6 +355,18 @@ impl<R: Runtime> ConformanceFile for RuntimeFile<R> {
     }
     fn chunks(&mut self, size: usize) -> SuiteFuture<'_, Vec<Result<Bytes>>> {
         R::chunks(&mut self.0, size)
+    }
+    fn metadata(&self) -> SuiteFuture<'_, Result<std::fs::Metadata>> {
+        R::metadata(&self.0)
+    }
+    fn set_permissions(&self, perm: std::fs::Permissions) -> SuiteFuture<'_, Result<()>> {
+        R::set_permissions(&self.0, perm)
+    }
+    fn has_fd(&self) -> bool {
+        R::has_fd(&self.0)
+    }
+    fn try_into_std(self) -> std::result::Result<std::fs::File, Self> {
+        R::try_into_std(self.0).map_err(RuntimeFile)
     }
 }
 

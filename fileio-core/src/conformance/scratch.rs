@@ -152,7 +152,15 @@ impl MemFiles {
     /// - [`Error::Io`] with kind `NotFound` when the file is missing and the mode does
     ///   not create it, `AlreadyExists` for `"x"` on an existing file.
     pub fn open(&self, name: &str, mode: &str) -> Result<MemBackend> {
-        let mode = OpenMode::parse(mode)?;
+        self.open_mode(name, OpenMode::parse(mode)?)
+    }
+
+    /// [`MemFiles::open`] with a parsed mode (say, from [`OpenSpec::open_mode`](super::OpenSpec::open_mode)).
+    ///
+    /// # Errors
+    ///
+    /// As [`MemFiles::open`], but for the mode string.
+    pub fn open_mode(&self, name: &str, mode: OpenMode) -> Result<MemBackend> {
         let mut files = self.files();
         let fail = |kind: ErrorKind, what: &str| {
             Err(Error::io(

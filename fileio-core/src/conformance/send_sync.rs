@@ -58,6 +58,14 @@ macro_rules! assert_file_futures_send_sync {
                 send_sync_static(&o.open("x"));
             }
 
+            fn std_api_futures(f: &$file, perm: ::std::fs::Permissions) {
+                send_sync_static(&<$file>::create("x"));
+                send_sync_static(&<$file>::create_new("x"));
+                send_sync(&f.metadata());
+                send_sync(&f.set_permissions(perm));
+                send(&<$file>::into_std(f.clone()));
+            }
+
             fn inherent_futures(f: &mut $file) {
                 send_sync(&f.read_text(1));
                 send_sync(&f.read_line());

@@ -53,7 +53,7 @@ impl Handle {
         path: Arc<Path>,
         options: &Options,
     ) -> Result<Handle> {
-        let mode = OpenMode::parse(&options.mode)?;
+        let mode = options.open_mode(&path)?;
         let shared = Arc::new(Shared::new(backend, path, options)?);
         let cursor = if mode.appending() {
             shared.len().await?
@@ -424,5 +424,72 @@ impl Handle {
             encoding: shared.codec.name(),
         })?;
         self.write(Bytes::copy_from_slice(&bytes)).await
+    }
+}
+
+// ---- the local file (std-style API) ----
+
+impl Handle {
+    /// The backend's local file ([`Backend::local_file`]):
+    /// `Ok(None)` when the backend is not a local file.
+    pub(crate) fn local_file(&self) -> Result<Option<&std::fs::File>> {
+        Ok(self.shared()?.local_file())
+    }
+
+    /// The local file, or an `Unsupported` I/O error for `op` naming the path.
+    pub(crate) fn require_local_file(&self, op: Op) -> Result<&std::fs::File> {
+        self.local_file()?.ok_or_else(|| {
+            Error::io(
+                op,
+                self.path.to_path_buf(),
+                std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "the file's backend is not a local file",
+                ),
+            )
+        })
+    }
+
+    /// `fstat` of the open descriptor: it does not wait for the disk, so async files
+    /// call it inline too.
+    pub(crate) fn metadata(&self) -> Result<std::fs::Metadata> {
+        self.require_local_file(Op::Stat)?
+            .metadata()
+            .map_err(|e| Error::io(Op::Stat, self.path.to_path_buf(), e))
+    }
+
+    /// A duplicate descriptor of the local file with its position at this handle's
+    /// cursor (the end in append modes, where every write goes anyway), or `None` when
+    /// the handle is closed, the backend is not a local file or `dup` fails. The
+    /// duplicate shares the open file description (and so its position) with the
+    /// backend's descriptor, which fileio itself only uses positionally.
+    pub(crate) fn std_duplicate(&self) -> Option<std::fs::File> {
+        use std::io::Seek as _;
+        let mut file = self.local_file().ok()??.try_clone().ok()?;
+        let pos = if self.mode.appending() {
+            SeekFrom::End(0)
+        } else {
+            SeekFrom::Start(self.tell())
+        };
+        file.seek(pos).ok()?;
+        Some(file)
+    }
+
+    /// The local file's descriptor; `None` once closed or off a local file.
+    #[cfg(unix)]
+    pub(crate) fn as_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd as _;
+        self.local_file().ok().flatten().map(|f| f.as_fd())
+    }
+
+    /// The local file's raw descriptor; `None` as for [`Handle::as_fd`].
+    #[cfg(unix)]
+    pub(crate) fn as_raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.as_fd().map(|fd| std::os::fd::AsRawFd::as_raw_fd(&fd))
+    }
+
+    /// The debug view of the backend, `None` once closed.
+    pub(crate) fn backend_debug(&self) -> Option<&dyn crate::backend::Backend> {
+        self.shared.as_ref().map(|s| s.backend_debug())
     }
 }

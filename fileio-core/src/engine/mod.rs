@@ -91,6 +91,16 @@ impl Shared {
         &*self.backend
     }
 
+    /// The backend's local file, if it has one ([`Backend::local_file`]).
+    pub(crate) fn local_file(&self) -> Option<&std::fs::File> {
+        self.backend.local_file()
+    }
+
+    /// The backend, for `Debug` output.
+    pub(crate) fn backend_debug(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
     fn err(&self, op: Op, source: std::io::Error) -> Error {
         Error::io(op, self.path.to_path_buf(), source)
     }

@@ -411,6 +411,134 @@ macro_rules! runtime_file {
             }
         }
 
+        /// What `tokio::fs` and `async_fs` users reach for: `create`, `create_new`,
+        /// `metadata`, `set_permissions`, the descriptor and the std file.
+        impl File {
+            /// Creates `path` or truncates it, for writing: mode `"wb"` (std's
+            /// `File::create`).
+            ///
+            /// # Errors
+            ///
+            /// As [`OpenOptions::open`].
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = $run]
+            /// # let dir = tempfile::tempdir().unwrap();
+            /// # let path = dir.path().join("new.bin");
+            #[doc = concat!("use ", $krate, "::{AsyncStream, File};")]
+            ///
+            /// let mut file = File::create(&path).await?;
+            /// file.write(b"data").await?;
+            /// assert_eq!(file.metadata().await?.len(), 4);
+            /// assert!(File::create_new(&path).await.is_err()); // AlreadyExists
+            ///
+            /// // std's builder flags work beside mode strings:
+            /// let file = File::options().read(true).write(true).open(&path).await?;
+            /// assert_eq!(file.mode().to_string(), "rb+");
+            /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+            /// ```
+            pub fn create<P: AsRef<::std::path::Path>>(
+                path: P,
+            ) -> impl ::std::future::Future<Output = $crate::Result<File>> + Send + Sync + 'static + use<P>
+            {
+                File::open(path, "wb")
+            }
+
+            /// Creates `path` for writing, failing with `AlreadyExists` if it exists:
+            /// mode `"xb"` (std's `File::create_new`).
+            ///
+            /// # Errors
+            ///
+            /// As [`OpenOptions::open`].
+            pub fn create_new<P: AsRef<::std::path::Path>>(
+                path: P,
+            ) -> impl ::std::future::Future<Output = $crate::Result<File>> + Send + Sync + 'static + use<P>
+            {
+                File::open(path, "xb")
+            }
+
+            /// The file's [`std::fs::Metadata`]: one `fstat` of the open descriptor, on
+            /// the calling thread (it does not wait for the disk).
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Closed`](crate::Error::Closed); [`Error::Io`](crate::Error::Io)
+            /// with kind `Unsupported` when the backend is not a local file, or what
+            /// `fstat` says.
+            pub fn metadata(
+                &self,
+            ) -> impl ::std::future::Future<Output = $crate::Result<::std::fs::Metadata>> + Send + Sync + '_
+            {
+                $crate::runtime::SyncFuture::new(self.inner.metadata())
+            }
+
+            #[doc = concat!("Changes the file's permissions (`fchmod` of the open descriptor) on ", $pool_name, ".")]
+            ///
+            /// # Errors
+            ///
+            /// As [`File::metadata`], with what `fchmod` says.
+            pub fn set_permissions(
+                &self,
+                perm: ::std::fs::Permissions,
+            ) -> impl ::std::future::Future<Output = $crate::Result<()>> + Send + Sync + '_ {
+                $crate::runtime::SyncFuture::new(self.inner.set_permissions_on(perm, $pool))
+            }
+
+            /// The descriptor of the local file, or `None` when the file is closed or
+            /// its backend is not a local file. An `Option` rather than std's `AsFd`,
+            /// because a `File` can run over any [`Backend`](crate::Backend)
+            /// (`File::from(AsyncFile::from_backend(..))`).
+            #[cfg(unix)]
+            pub fn as_fd(&self) -> Option<::std::os::fd::BorrowedFd<'_>> {
+                self.inner.as_fd()
+            }
+
+            /// The raw descriptor of the local file; `None` as for [`File::as_fd`].
+            #[cfg(unix)]
+            pub fn as_raw_fd(&self) -> Option<::std::os::fd::RawFd> {
+                self.inner.as_raw_fd()
+            }
+
+            /// Finishes what the runtime's I/O traits left in flight (a seek, a read, a
+            /// write), then [`try_into_std`](File::try_into_std), like tokio's
+            /// `into_std`.
+            ///
+            /// # Errors
+            ///
+            /// Gives the file back as [`File::try_into_std`] does, and when an operation
+            /// in flight fails.
+            pub async fn into_std(mut self) -> ::std::result::Result<::std::fs::File, File> {
+                if self.seek.finish(&mut self.inner).await.is_err() {
+                    return Err(self);
+                }
+                let seek = self.seek;
+                self.inner
+                    .into_std()
+                    .await
+                    .map_err(|inner| File { inner, seek })
+            }
+
+            /// The local file as a [`std::fs::File`] positioned at this handle's cursor
+            /// (at the end in append modes); this handle is dropped without `close`, so
+            /// there is no sync on close. The std file is a duplicate descriptor of the
+            /// open file: see [`AsyncFile::try_into_std`](crate::AsyncFile::try_into_std).
+            ///
+            /// # Errors
+            ///
+            /// Gives the file back (`Err(self)`) when an operation started through the
+            /// runtime's I/O traits is still in flight, the file is closed, its backend
+            /// is not a local file, or `dup` fails.
+            pub fn try_into_std(self) -> ::std::result::Result<::std::fs::File, File> {
+                if self.seek.is_in_flight() {
+                    return Err(self);
+                }
+                let seek = self.seek;
+                self.inner.try_into_std().map_err(|inner| File { inner, seek })
+            }
+        }
+
         impl From<$crate::AsyncFile> for File {
             /// Runs an [`AsyncFile`](crate::AsyncFile) (over any backend) behind the
             /// runtime's I/O traits.

@@ -20,6 +20,7 @@
 //! in the crate docs.
 
 mod file;
+mod fs;
 mod seek;
 mod sync_future;
 

@@ -110,6 +110,11 @@ impl SeekSlot {
             })
     }
 
+    /// Whether a seek started here has not been applied yet.
+    pub fn is_in_flight(&self) -> bool {
+        matches!(self.0, State::InFlight(_))
+    }
+
     /// A seek that [`start`](SeekSlot::start) applied already needs nothing more.
     pub fn forget_done(&mut self) {
         if let State::Done(_) = self.0 {

@@ -247,6 +247,10 @@ impl Backend for UringBackend {
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         Some(self.file.stamp_blocking())
     }
+
+    fn local_file(&self) -> Option<&std::fs::File> {
+        Some(self.file.as_std())
+    }
 }
 
 impl UringBackend {

@@ -100,4 +100,7 @@ impl<O: Offload> Backend for SplitBackend<O> {
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         self.rest.stamp_inline()
     }
+    fn local_file(&self) -> Option<&std::fs::File> {
+        self.rest.local_file()
+    }
 }
