@@ -44,6 +44,11 @@
 //!    a burst of reads cannot start hundreds of threads. Blocking [`File`]s read on the
 //!    calling thread.
 //!
+//! A read served by step 1 or 2 completes without waiting; so that a loop of them cannot
+//! hold an executor thread, every async operation takes part in the runtime's
+//! cooperative budget (tokio's) or, where there is none, yields once after a bounded run
+//! of such completions on its thread ([`runtime::Bounded`], [`runtime::Coop`]).
+//!
 //! Writes, `set_len` and syncs of async files run on the runtime's pool (on the ring
 //! with [`BackendChoice::IoUring`]); each write then patches the cached blocks it
 //! overlaps.
