@@ -22,7 +22,7 @@ use crate::mode::OpenMode;
 use crate::options::BackendChoice;
 use crate::options::Options;
 use crate::pool::{BlockingPool, Offload, PoolConfig};
-use crate::runtime::{Bounded, cooperate, poll_cooperative};
+use crate::runtime::{Bounded, Cooperative, poll_cooperative};
 use crate::select::{backend_for, open_backend};
 use crate::stream::AsyncStream;
 use crate::text::strip_terminator;
@@ -496,13 +496,9 @@ impl AsyncStream for AsyncFile {
     }
 }
 
-/// Awaits `future` under [`Bounded`] when `bounded` (see [`AsyncFile::__bounded_coop`]).
-async fn coop<F: Future>(bounded: bool, future: F) -> F::Output {
-    if bounded {
-        cooperate::<Bounded, F>(future).await
-    } else {
-        future.await
-    }
+/// `future` under [`Bounded`] when `bounded` (see [`AsyncFile::__bounded_coop`]).
+fn coop<F: Future>(bounded: bool, future: F) -> Cooperative<Bounded, F> {
+    Cooperative::new(bounded, future)
 }
 
 /// Polls under [`Bounded`] when `bounded`, for the `futures::io` traits.

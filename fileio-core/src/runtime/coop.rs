@@ -1,6 +1,6 @@
 //! [`Coop`]: how an operation that completes without waiting gives the executor its
 //! turn, the runtime policies ([`Bounded`], [`Unbounded`]) and the wrappers that apply
-//! one ([`cooperate`], [`poll_cooperative`], [`CoopStream`]).
+//! one ([`cooperate`] / [`Cooperative`], [`poll_cooperative`], [`CoopStream`]).
 
 use std::cell::Cell;
 use std::future::Future;
@@ -134,10 +134,55 @@ pub fn poll_cooperative<C: Coop, T>(
     }
 }
 
-/// Awaits `future` with every poll under `C` (see [`poll_cooperative`]).
-pub async fn cooperate<C: Coop, F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| poll_cooperative::<C, _>(cx, |cx| future.as_mut().poll(cx))).await
+/// `future` with every poll under `C` (see [`poll_cooperative`]).
+pub fn cooperate<C: Coop, F: Future>(future: F) -> Cooperative<C, F> {
+    Cooperative::new(true, future)
+}
+
+pin_project_lite::pin_project! {
+    /// A future whose every poll runs under `C` (see [`poll_cooperative`]), or, when
+    /// made with `on` false, `future` as is. It holds `future` in place: wrapping adds
+    /// a flag, not a copy of the future.
+    pub struct Cooperative<C, F> {
+        #[pin]
+        future: F,
+        on: bool,
+        coop: PhantomData<fn() -> C>,
+    }
+}
+
+impl<C: Coop, F: Future> Cooperative<C, F> {
+    /// Wraps `future`; with `on` false, polls pass straight through.
+    pub fn new(on: bool, future: F) -> Self {
+        Cooperative {
+            future,
+            on,
+            coop: PhantomData,
+        }
+    }
+}
+
+impl<C: Coop, F: Future> Future for Cooperative<C, F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if *this.on {
+            let future = this.future;
+            poll_cooperative::<C, _>(cx, |cx| future.poll(cx))
+        } else {
+            this.future.poll(cx)
+        }
+    }
+}
+
+impl<C, F> std::fmt::Debug for Cooperative<C, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cooperative")
+            .field("on", &self.on)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A stream whose every item is produced under `C` (see [`poll_cooperative`]): the

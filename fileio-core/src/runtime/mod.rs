@@ -29,6 +29,6 @@ mod sync_future;
 
 pub use crate::pool::{BlockingPool, Offload, PoolBackend, PoolConfig};
 pub use crate::select::{backend_for, open_backend};
-pub use coop::{Bounded, Coop, CoopStream, Unbounded, cooperate, poll_cooperative};
+pub use coop::{Bounded, Coop, CoopStream, Cooperative, Unbounded, cooperate, poll_cooperative};
 pub use seek::SeekSlot;
 pub use sync_future::SyncFuture;
