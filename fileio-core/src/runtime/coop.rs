@@ -236,6 +236,39 @@ mod tests {
         assert_eq!(pending, 2);
     }
 
+    /// `AsyncFile` counts under `Bounded` per thread: a task alternating between two
+    /// handles whose reads never wait yields within `LIMIT + 1` reads.
+    #[test]
+    fn async_file_alternating_handles_yields() {
+        use crate::{AsyncFile, AsyncStream, MemBackend, Options};
+        use std::future::Future as _;
+        use std::sync::Arc;
+
+        let mut options = Options::default();
+        options.mode("w+b");
+        let backend: Arc<MemBackend> = Arc::new(MemBackend::new());
+        let one = AsyncFile::from_backend(backend.clone(), "one", &options).unwrap();
+        let two = AsyncFile::from_backend(backend, "two", &options).unwrap();
+        futures_lite::future::block_on(one.write_at(0, &[7; 4096])).unwrap();
+        let mut reads = 0;
+        let yielded = {
+            let mut task = std::pin::pin!(async {
+                while reads < 1_000 {
+                    let file = if reads % 2 == 0 { &one } else { &two };
+                    assert_eq!(file.read_at(0, 4096).await.unwrap().len(), 4096);
+                    reads += 1;
+                }
+            });
+            let mut cx = Context::from_waker(Waker::noop());
+            task.as_mut().poll(&mut cx).is_pending()
+        };
+        assert!(yielded);
+        assert!(
+            reads <= Bounded::LIMIT as usize,
+            "{reads} reads before a yield"
+        );
+    }
+
     #[test]
     fn a_wait_resets_the_run() {
         let mut cx = Context::from_waker(Waker::noop());
