@@ -24,6 +24,7 @@ use crate::mode::OpenMode;
 use crate::options::BackendChoice;
 use crate::options::Options;
 use crate::pool::{BlockingPool, Offload, PoolConfig};
+use crate::runtime::{Bounded, Cooperative, poll_cooperative};
 use crate::select::{backend_for, open_backend};
 use crate::stream::AsyncStream;
 use crate::text::strip_terminator;
@@ -36,6 +37,13 @@ use crate::text::strip_terminator;
 /// both work under any executor. The runtime crates (`fileio-tokio`, `fileio-smol`) wrap this type with their
 /// own pools. Implements [`AsyncStream`] (import it to call `read_at`,
 /// `write_at`, `read`, `seek`...) and `futures::io::{AsyncRead, AsyncWrite, AsyncSeek}`.
+///
+/// # Cooperative scheduling
+///
+/// Every operation (of [`AsyncStream`], the `futures::io` traits and the text methods)
+/// counts under [`crate::runtime::Bounded`]: after 64 operations in a row
+/// completed without waiting on one thread, the next one wakes its task and returns
+/// `Pending` once, so a loop of cache hits lets the executor run other tasks.
 ///
 /// # Cancellation
 ///
@@ -64,6 +72,9 @@ pub struct AsyncFile {
     /// An operation started by the `futures::io` traits; behind a mutex only so that
     /// the file is `Sync` (it is reached through `&mut self`, never locked in contention).
     pending: Mutex<Option<Pending>>,
+    /// Whether operations take part in [`Bounded`]'s run limit; off inside a runtime
+    /// crate's `File`, which applies its runtime's own [`Coop`](crate::runtime::Coop).
+    bounded: bool,
 }
 
 type OpFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
@@ -114,7 +125,17 @@ impl AsyncFile {
         AsyncFile {
             h,
             pending: Mutex::new(None),
+            bounded: true,
         }
+    }
+
+    /// Whether this file's operations take part in [`Bounded`]'s limit on ready
+    /// operations in a row (on by default). A runtime crate's `File` turns it off while
+    /// the file is inside it, and applies its runtime's own budget instead; not a stable
+    /// interface.
+    #[doc(hidden)]
+    pub fn __bounded_coop(&mut self, on: bool) {
+        self.bounded = on;
     }
 
     /// Opens `path` with a Python mode string and default options.
@@ -282,8 +303,12 @@ impl AsyncFile {
     /// [`Error::Decode`] with the offset of the first invalid byte (the cursor does not
     /// move); the errors of [`AsyncStream::read`].
     pub async fn read_text(&mut self, max_chars: usize) -> Result<String> {
-        self.finish_pending().await?;
-        self.h.read_text(max_chars).await
+        let bounded = self.bounded;
+        coop(bounded, async {
+            self.finish_pending().await?;
+            self.h.read_text(max_chars).await
+        })
+        .await
     }
 
     /// Reads one line from the cursor, keeping its terminator; `None` at end of file.
@@ -292,8 +317,12 @@ impl AsyncFile {
     ///
     /// As [`AsyncFile::read_text`].
     pub async fn read_line(&mut self) -> Result<Option<String>> {
-        self.finish_pending().await?;
-        self.h.read_line().await
+        let bounded = self.bounded;
+        coop(bounded, async {
+            self.finish_pending().await?;
+            self.h.read_line().await
+        })
+        .await
     }
 
     /// Encodes `text` with the handle's encoding and writes it at the cursor; returns the
@@ -303,8 +332,12 @@ impl AsyncFile {
     ///
     /// [`Error::Encode`] (nothing is written); the errors of [`AsyncStream::write`].
     pub async fn write_str(&mut self, text: &str) -> Result<usize> {
-        self.finish_pending().await?;
-        self.h.write_str(text).await
+        let bounded = self.bounded;
+        coop(bounded, async {
+            self.finish_pending().await?;
+            self.h.write_str(text).await
+        })
+        .await
     }
 
     /// The lines from the cursor on, without terminators, advancing the cursor.
@@ -528,49 +561,70 @@ impl fmt::Debug for AsyncFile {
 #[async_trait]
 impl AsyncStream for AsyncFile {
     async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        self.h.read_at(offset, len).await
+        coop(self.bounded, self.h.read_at(offset, len)).await
     }
     async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
-        self.h.read_to_end_at(offset).await
+        coop(self.bounded, self.h.read_to_end_at(offset)).await
     }
     async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
-        self.h.write_at(offset, Bytes::copy_from_slice(data)).await
+        let data = Bytes::copy_from_slice(data);
+        coop(self.bounded, self.h.write_at(offset, data)).await
     }
     async fn read(&mut self, len: usize) -> Result<Bytes> {
-        self.finish_pending().await?;
-        self.h.read(len).await
+        let bounded = self.bounded;
+        coop(bounded, async {
+            self.finish_pending().await?;
+            self.h.read(len).await
+        })
+        .await
     }
     async fn read_to_end(&mut self) -> Result<Bytes> {
-        self.finish_pending().await?;
-        self.h.read_to_end().await
+        let bounded = self.bounded;
+        coop(bounded, async {
+            self.finish_pending().await?;
+            self.h.read_to_end().await
+        })
+        .await
     }
     async fn write(&mut self, data: &[u8]) -> Result<usize> {
-        self.finish_pending().await?;
-        self.h.write(Bytes::copy_from_slice(data)).await
+        let bounded = self.bounded;
+        coop(bounded, async {
+            self.finish_pending().await?;
+            self.h.write(Bytes::copy_from_slice(data)).await
+        })
+        .await
     }
     async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
-        self.finish_pending().await?;
-        self.h.seek(pos).await
+        let bounded = self.bounded;
+        coop(bounded, async {
+            self.finish_pending().await?;
+            self.h.seek(pos).await
+        })
+        .await
     }
     fn tell(&self) -> u64 {
         self.h.tell()
     }
     async fn len(&self) -> Result<u64> {
-        self.h.len().await
+        coop(self.bounded, self.h.len()).await
     }
     async fn set_len(&self, len: u64) -> Result<()> {
-        self.h.set_len(len).await
+        coop(self.bounded, self.h.set_len(len)).await
     }
     async fn sync_all(&self) -> Result<()> {
-        self.h.sync_all().await
+        coop(self.bounded, self.h.sync_all()).await
     }
     async fn sync_data(&self) -> Result<()> {
-        self.h.sync_data().await
+        coop(self.bounded, self.h.sync_data()).await
     }
     async fn close(&mut self) -> Result<()> {
-        let pending = self.finish_pending().await;
-        let closed = self.h.close().await;
-        pending.and(closed)
+        let bounded = self.bounded;
+        coop(bounded, async {
+            let pending = self.finish_pending().await;
+            let closed = self.h.close().await;
+            pending.and(closed)
+        })
+        .await
     }
     fn is_closed(&self) -> bool {
         self.h.is_closed()
@@ -583,6 +637,24 @@ impl AsyncStream for AsyncFile {
     }
 }
 
+/// `future` under [`Bounded`] when `bounded` (see [`AsyncFile::__bounded_coop`]).
+fn coop<F: Future>(bounded: bool, future: F) -> Cooperative<Bounded, F> {
+    Cooperative::new(bounded, future)
+}
+
+/// Polls under [`Bounded`] when `bounded`, for the `futures::io` traits.
+fn poll_coop<T>(
+    bounded: bool,
+    cx: &mut Context<'_>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    if bounded {
+        poll_cooperative::<Bounded, T>(cx, poll)
+    } else {
+        poll(cx)
+    }
+}
+
 impl AsyncRead for AsyncFile {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -590,28 +662,30 @@ impl AsyncRead for AsyncFile {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        loop {
-            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
-                Some(Done::Read(data)) => {
-                    // The read was sized for an earlier buffer; hand over what fits.
-                    let n = data.len().min(buf.len());
-                    buf[..n].copy_from_slice(&data[..n]);
-                    let cursor = this.h.tell() + n as u64;
-                    this.h.seek_to(cursor);
-                    return Poll::Ready(Ok(n));
+        poll_coop(this.bounded, cx, |cx| {
+            loop {
+                match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                    Some(Done::Read(data)) => {
+                        // The read was sized for an earlier buffer; hand over what fits.
+                        let n = data.len().min(buf.len());
+                        buf[..n].copy_from_slice(&data[..n]);
+                        let cursor = this.h.tell() + n as u64;
+                        this.h.seek_to(cursor);
+                        return Poll::Ready(Ok(n));
+                    }
+                    Some(_) => continue,
+                    None => {}
                 }
-                Some(_) => continue,
-                None => {}
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                let h = this.h.duplicate();
+                let (offset, len) = (this.h.tell(), buf.len());
+                this.start(Pending::Read(Box::pin(async move {
+                    h.read_at(offset, len).await
+                })));
             }
-            if buf.is_empty() {
-                return Poll::Ready(Ok(0));
-            }
-            let h = this.h.duplicate();
-            let (offset, len) = (this.h.tell(), buf.len());
-            this.start(Pending::Read(Box::pin(async move {
-                h.read_at(offset, len).await
-            })));
-        }
+        })
     }
 }
 
@@ -622,51 +696,57 @@ impl AsyncWrite for AsyncFile {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        loop {
-            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
-                Some(Done::Write(n)) => return Poll::Ready(Ok(n)),
-                Some(_) => continue,
-                None => {}
+        poll_coop(this.bounded, cx, |cx| {
+            loop {
+                match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                    Some(Done::Write(n)) => return Poll::Ready(Ok(n)),
+                    Some(_) => continue,
+                    None => {}
+                }
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                let offset = this.h.cursor_write_offset(buf.len())?;
+                let h = this.h.duplicate();
+                this.h.mark_wrote();
+                let data = Bytes::copy_from_slice(buf);
+                let len = data.len();
+                this.start(Pending::Write(
+                    Box::pin(async move { h.write_op(offset, &data, || {}).await }),
+                    len,
+                ));
             }
-            if buf.is_empty() {
-                return Poll::Ready(Ok(0));
-            }
-            let offset = this.h.cursor_write_offset(buf.len())?;
-            let h = this.h.duplicate();
-            this.h.mark_wrote();
-            let data = Bytes::copy_from_slice(buf);
-            let len = data.len();
-            this.start(Pending::Write(
-                Box::pin(async move { h.write_op(offset, &data, || {}).await }),
-                len,
-            ));
-        }
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         // Writes are not buffered: finishing the one in flight is all a flush needs.
         let this = self.get_mut();
-        ready!(this.poll_pending(cx)).map_err(io::Error::from)?;
-        if this.h.is_closed() {
-            return Poll::Ready(Err(Error::Closed.into()));
-        }
-        Poll::Ready(Ok(()))
+        poll_coop(this.bounded, cx, |cx| {
+            ready!(this.poll_pending(cx)).map_err(io::Error::from)?;
+            if this.h.is_closed() {
+                return Poll::Ready(Err(Error::Closed.into()));
+            }
+            Poll::Ready(Ok(()))
+        })
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        loop {
-            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
-                Some(Done::Close) => return Poll::Ready(Ok(())),
-                Some(_) => continue,
-                None => {}
+        poll_coop(this.bounded, cx, |cx| {
+            loop {
+                match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                    Some(Done::Close) => return Poll::Ready(Ok(())),
+                    Some(_) => continue,
+                    None => {}
+                }
+                if this.h.is_closed() {
+                    return Poll::Ready(Ok(()));
+                }
+                let mut h = this.h.take_for_close();
+                this.start(Pending::Close(Box::pin(async move { h.close().await })));
             }
-            if this.h.is_closed() {
-                return Poll::Ready(Ok(()));
-            }
-            let mut h = this.h.take_for_close();
-            this.start(Pending::Close(Box::pin(async move { h.close().await })));
-        }
+        })
     }
 }
 
@@ -677,14 +757,16 @@ impl AsyncSeek for AsyncFile {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
-        loop {
-            match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
-                Some(Done::Seek(at)) => return Poll::Ready(Ok(at)),
-                Some(_) => continue,
-                None => {}
+        poll_coop(this.bounded, cx, |cx| {
+            loop {
+                match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
+                    Some(Done::Seek(at)) => return Poll::Ready(Ok(at)),
+                    Some(_) => continue,
+                    None => {}
+                }
+                let mut h = this.h.duplicate();
+                this.start(Pending::Seek(Box::pin(async move { h.seek(pos).await })));
             }
-            let mut h = this.h.duplicate();
-            this.start(Pending::Seek(Box::pin(async move { h.seek(pos).await })));
-        }
+        })
     }
 }

@@ -44,6 +44,15 @@
 //!    a burst of reads cannot start hundreds of threads. Blocking [`File`]s read on the
 //!    calling thread.
 //!
+//! A read served by step 1 or 2 completes without waiting; so that a loop of them cannot
+//! hold an executor thread, every async operation takes part in the runtime's
+//! cooperative budget (tokio's) or, where there is none, yields once after a bounded run
+//! of such completions on its thread ([`runtime::Bounded`], [`runtime::Coop`]).
+//!
+//! Writes, `set_len` and syncs of async files run on the runtime's pool (on the ring
+//! with [`BackendChoice::IoUring`]); each write then patches the cached blocks it
+//! overlaps.
+//!
 //! # How an open is served
 //!
 //! An async open ([`AsyncFile::open`], the runtime crates' `File::open`) first tries, on
@@ -58,10 +67,6 @@
 //! Dropping or closing a file that needs no sync closes its descriptor on the calling
 //! thread; a sync on close (a handle that wrote, with `sync_on_close`) runs on the pool.
 //! Details and measurements: [`runtime::open_backend`].
-//!
-//! Writes, `set_len` and syncs of async files run on the runtime's pool (on the ring
-//! with [`BackendChoice::IoUring`]); each write then patches the cached blocks it
-//! overlaps.
 //!
 //! # Examples
 //!

@@ -6,6 +6,7 @@ use std::io::{self, SeekFrom};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use fileio_core::runtime::{Bounded, poll_cooperative};
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 use crate::pool::SmolPool;
@@ -26,6 +27,15 @@ fileio_core::runtime_file! {
     /// `futures::AsyncReadExt` imported, call through the trait path:
     /// `AsyncStream::read(&mut file, 10)`. Clones are further handles on the same open
     /// file, each with its own cursor and a copy of the hooks.
+    ///
+    /// # Cooperative scheduling
+    ///
+    /// smol has no budget to join, so every operation (those of `AsyncStream` and of the
+    /// `futures::io` traits, the text methods, `lines` and `chunks`) counts under
+    /// [`Bounded`](fileio_core::runtime::Bounded): after 64 operations in a row completed
+    /// without waiting on one thread (any handles, any tasks), the next one wakes its
+    /// task and returns `Pending` once, so a loop of cache hits lets the other tasks of
+    /// its executor run. An operation that waits resets the count.
     ///
     /// # Cancellation
     ///
@@ -49,6 +59,7 @@ fileio_core::runtime_file! {
     pub struct File;
 
     pool: SmolPool,
+    coop: fileio_core::runtime::Bounded,
     pool_name: "the `blocking` crate's pool",
     doc_run: "# smol::block_on(async {",
     krate: "fileio_smol",
@@ -67,7 +78,8 @@ impl AsyncRead for File {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let inner = &mut self.get_mut().inner;
+        poll_cooperative::<Bounded, _>(cx, |cx| Pin::new(inner).poll_read(cx, buf))
     }
 }
 
@@ -79,19 +91,22 @@ impl AsyncWrite for File {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let inner = &mut self.get_mut().inner;
+        poll_cooperative::<Bounded, _>(cx, |cx| Pin::new(inner).poll_write(cx, buf))
     }
 
     /// Finishes the write in flight, if any.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let inner = &mut self.get_mut().inner;
+        poll_cooperative::<Bounded, _>(cx, |cx| Pin::new(inner).poll_flush(cx))
     }
 
     /// Closes the handle, as [`AsyncStream::close`](crate::AsyncStream::close) does
     /// (syncing data if it wrote and `sync_on_close` is set); later operations fail with
     /// [`Error::Closed`](crate::Error::Closed).
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_close(cx)
+        let inner = &mut self.get_mut().inner;
+        poll_cooperative::<Bounded, _>(cx, |cx| Pin::new(inner).poll_close(cx))
     }
 }
 
@@ -103,7 +118,9 @@ impl AsyncSeek for File {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
-        ready!(this.seek.poll_finish(&mut this.inner, cx))?;
-        Pin::new(&mut this.inner).poll_seek(cx, pos)
+        poll_cooperative::<Bounded, _>(cx, |cx| {
+            ready!(this.seek.poll_finish(&mut this.inner, cx))?;
+            Pin::new(&mut this.inner).poll_seek(cx, pos)
+        })
     }
 }

@@ -15,6 +15,16 @@
 //! same for every runtime: see [how a read is served](fileio_core#how-a-read-is-served)
 //! and [cancellation](fileio_core#cancellation).
 //!
+//! # Cooperative scheduling
+//!
+//! Many reads complete without waiting (cache hits, inline reads), and smol has no
+//! budget to join, so this crate bounds the run instead
+//! ([`Bounded`](fileio_core::runtime::Bounded)): after 64 operations in a row completed
+//! without waiting *on one thread* (whatever the handle or task), the next operation
+//! wakes its task and returns `Pending` once, and an operation that waits resets the
+//! count. A per-thread count (not per handle) catches a task that alternates between
+//! files; it may make a task on a busy thread yield a little early, never late.
+//!
 //! # Two sets of method names
 //!
 //! [`AsyncStream`] follows Python's names (`read`, `write`, `seek`, `tell`) and returns

@@ -5,8 +5,10 @@ use std::io::{self, SeekFrom};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use fileio_core::runtime::{Coop, poll_cooperative};
 use futures_io::AsyncWrite as _;
 use tokio::io::ReadBuf;
+use tokio::task::coop::RestoreOnPending;
 
 use crate::pool::TokioPool;
 
@@ -30,6 +32,14 @@ fileio_core::runtime_file! {
     ///
     /// Cloning gives another handle on the same open file, with its own cursor (starting
     /// where this one's is) and a copy of the hooks.
+    ///
+    /// # Cooperative scheduling
+    ///
+    /// Every operation takes part in tokio's cooperative budget, as tokio's sockets and
+    /// `tokio::fs` do: a completed operation (a cache hit included) spends one unit, and
+    /// once the task's budget is spent (128 units) the next operation yields, so a loop
+    /// of reads that never wait still lets the other tasks of its thread run. Outside a
+    /// tokio task (in `futures::executor::block_on`, say) nothing is counted.
     ///
     /// # Cancellation
     ///
@@ -56,6 +66,7 @@ fileio_core::runtime_file! {
     pub struct File;
 
     pool: TokioPool::current(),
+    coop: TokioCoop,
     pool_name: "tokio's blocking pool",
     doc_run: "# tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {",
     krate: "fileio_tokio",
@@ -67,6 +78,30 @@ fileio_core::runtime_fs!(
     krate: "fileio_tokio",
 );
 
+/// [`Coop`] over tokio's budget (`tokio::task::coop`): each completed operation spends
+/// one unit; an operation that waits gives its unit back.
+enum TokioCoop {}
+
+impl Coop for TokioCoop {
+    type Guard = RestoreOnPending;
+
+    #[inline]
+    fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
+        tokio::task::coop::poll_proceed(cx)
+    }
+
+    #[inline]
+    fn made_progress(guard: RestoreOnPending) {
+        guard.made_progress();
+    }
+
+    #[inline]
+    fn waited(guard: RestoreOnPending) {
+        // Dropped without `made_progress`, the guard restores the budget.
+        drop(guard);
+    }
+}
+
 impl tokio::io::AsyncRead for File {
     /// Reads at the cursor into the unfilled part of `buf` and advances the cursor.
     fn poll_read(
@@ -75,14 +110,16 @@ impl tokio::io::AsyncRead for File {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        ready!(this.seek.poll_finish(&mut this.inner, cx))?;
-        let n = ready!(futures_io::AsyncRead::poll_read(
-            Pin::new(&mut this.inner),
-            cx,
-            buf.initialize_unfilled()
-        ))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
+        poll_cooperative::<TokioCoop, _>(cx, |cx| {
+            ready!(this.seek.poll_finish(&mut this.inner, cx))?;
+            let n = ready!(futures_io::AsyncRead::poll_read(
+                Pin::new(&mut this.inner),
+                cx,
+                buf.initialize_unfilled()
+            ))?;
+            buf.advance(n);
+            Poll::Ready(Ok(()))
+        })
     }
 }
 
@@ -95,15 +132,19 @@ impl tokio::io::AsyncWrite for File {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        ready!(this.seek.poll_finish(&mut this.inner, cx))?;
-        Pin::new(&mut this.inner).poll_write(cx, buf)
+        poll_cooperative::<TokioCoop, _>(cx, |cx| {
+            ready!(this.seek.poll_finish(&mut this.inner, cx))?;
+            Pin::new(&mut this.inner).poll_write(cx, buf)
+        })
     }
 
     /// Finishes the write in flight, if any.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        ready!(this.seek.poll_finish(&mut this.inner, cx))?;
-        Pin::new(&mut this.inner).poll_flush(cx)
+        poll_cooperative::<TokioCoop, _>(cx, |cx| {
+            ready!(this.seek.poll_finish(&mut this.inner, cx))?;
+            Pin::new(&mut this.inner).poll_flush(cx)
+        })
     }
 
     /// Closes the handle, as [`AsyncStream::close`](crate::AsyncStream::close) does
@@ -111,8 +152,10 @@ impl tokio::io::AsyncWrite for File {
     /// [`Error::Closed`](crate::Error::Closed).
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        ready!(this.seek.poll_finish(&mut this.inner, cx))?;
-        Pin::new(&mut this.inner).poll_close(cx)
+        poll_cooperative::<TokioCoop, _>(cx, |cx| {
+            ready!(this.seek.poll_finish(&mut this.inner, cx))?;
+            Pin::new(&mut this.inner).poll_close(cx)
+        })
     }
 }
 
@@ -133,6 +176,6 @@ impl tokio::io::AsyncSeek for File {
     /// operation in flight, if any, finished).
     fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
-        this.seek.poll_complete(&mut this.inner, cx)
+        poll_cooperative::<TokioCoop, _>(cx, |cx| this.seek.poll_complete(&mut this.inner, cx))
     }
 }

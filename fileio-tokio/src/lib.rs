@@ -13,6 +13,13 @@
 //! same for every runtime: see [how a read is served](fileio_core#how-a-read-is-served)
 //! and [cancellation](fileio_core#cancellation).
 //!
+//! # Cooperative scheduling
+//!
+//! Every operation takes part in tokio's cooperative budget (`tokio::task::coop`), as
+//! tokio's sockets and `tokio::fs` do: a loop of reads served from the cache, which
+//! never wait, still yields once its task's budget is spent, so the other tasks of its
+//! thread run.
+//!
 //! # Two sets of method names
 //!
 //! [`AsyncStream`] follows Python's names (`read`, `write`, `seek`, `tell`) and returns

@@ -138,6 +138,7 @@ mod send_sync;
 
 pub mod api;
 pub mod cancel;
+pub mod coop;
 
 pub mod data;
 

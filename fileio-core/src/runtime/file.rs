@@ -17,6 +17,9 @@
 /// - the docs of `File` (attributes before `pub struct File;`);
 /// - `pool:` an expression giving the [`Offload`](crate::runtime::Offload) that runs the
 ///   blocking calls, evaluated when a file is opened;
+/// - `coop:` the [`Coop`](crate::runtime::Coop) every operation goes through: the
+///   runtime's budget, or [`Bounded`](crate::runtime::Bounded) for an executor without
+///   one (the `AsyncFile` inside does not count again);
 /// - `pool_name:` how the docs call that pool;
 /// - `doc_run:` the hidden doc-test line that starts the runtime and opens an `async`
 ///   block (the examples end with `}).unwrap();`);
@@ -32,6 +35,7 @@ macro_rules! runtime_file {
         $(#[$file_attr:meta])*
         pub struct File;
         pool: $pool:expr,
+        coop: $coop:ty,
         pool_name: $pool_name:literal,
         doc_run: $run:literal,
         krate: $krate:literal $(,)?
@@ -191,9 +195,12 @@ macro_rules! runtime_file {
             }
 
             /// The runtime-agnostic file inside. A seek started through the runtime's
-            /// seek trait and not completed stays with it.
+            /// seek trait and not completed stays with it. It counts its operations
+            /// under [`Bounded`](crate::runtime::Bounded) again.
             pub fn into_inner(self) -> $crate::AsyncFile {
-                self.inner
+                let mut inner = self.inner;
+                inner.__bounded_coop(true);
+                inner
             }
 
             /// The file's current version; see
@@ -207,7 +214,8 @@ macro_rules! runtime_file {
                 self.inner.stamp().await
             }
 
-            /// The runtime-agnostic file inside, borrowed.
+            /// The runtime-agnostic file inside, borrowed. Its operations take no part
+            /// in the cooperative budget (this `File`'s do).
             pub fn get_ref(&self) -> &$crate::AsyncFile {
                 &self.inner
             }
@@ -317,10 +325,10 @@ macro_rules! runtime_file {
                 &mut self,
                 max_chars: usize,
             ) -> impl ::std::future::Future<Output = $crate::Result<String>> + Send + Sync + '_ {
-                $crate::runtime::SyncFuture::new(async move {
+                $crate::runtime::SyncFuture::new($crate::runtime::cooperate::<$coop, _>(async move {
                     self.seek.finish(&mut self.inner).await?;
                     self.inner.read_text(max_chars).await
-                })
+                }))
             }
 
             /// Reads one line from the cursor, keeping its terminator (`"\n"` or
@@ -347,10 +355,10 @@ macro_rules! runtime_file {
                 &mut self,
             ) -> impl ::std::future::Future<Output = $crate::Result<Option<String>>> + Send + Sync + '_
             {
-                $crate::runtime::SyncFuture::new(async move {
+                $crate::runtime::SyncFuture::new($crate::runtime::cooperate::<$coop, _>(async move {
                     self.seek.finish(&mut self.inner).await?;
                     self.inner.read_line().await
-                })
+                }))
             }
 
             /// Encodes `text` with the handle's encoding and writes it at the cursor (at
@@ -367,10 +375,10 @@ macro_rules! runtime_file {
                 &'a mut self,
                 text: &'a str,
             ) -> impl ::std::future::Future<Output = $crate::Result<usize>> + Send + Sync + 'a {
-                $crate::runtime::SyncFuture::new(async move {
+                $crate::runtime::SyncFuture::new($crate::runtime::cooperate::<$coop, _>(async move {
                     self.seek.finish(&mut self.inner).await?;
                     self.inner.write_str(text).await
-                })
+                }))
             }
 
             /// The lines from the cursor on, without terminators, advancing the cursor.
@@ -395,7 +403,7 @@ macro_rules! runtime_file {
                 &mut self,
             ) -> impl $crate::__private::Stream<Item = $crate::Result<String>> + Send + Unpin + '_ {
                 self.seek.forget_done();
-                Box::pin(self.inner.lines())
+                $crate::runtime::CoopStream::<$coop, _>::new(Box::pin(self.inner.lines()))
             }
 
             /// `size`-byte chunks from the cursor on (the last may be shorter), advancing
@@ -407,7 +415,7 @@ macro_rules! runtime_file {
             ) -> impl $crate::__private::Stream<Item = $crate::Result<$crate::Bytes>> + Send + Unpin + '_
             {
                 self.seek.forget_done();
-                Box::pin(self.inner.chunks(size))
+                $crate::runtime::CoopStream::<$coop, _>::new(Box::pin(self.inner.chunks(size)))
             }
         }
 
@@ -542,7 +550,8 @@ macro_rules! runtime_file {
         impl From<$crate::AsyncFile> for File {
             /// Runs an [`AsyncFile`](crate::AsyncFile) (over any backend) behind the
             /// runtime's I/O traits.
-            fn from(inner: $crate::AsyncFile) -> File {
+            fn from(mut inner: $crate::AsyncFile) -> File {
+                inner.__bounded_coop(false);
                 File {
                     inner,
                     seek: $crate::runtime::SeekSlot::default(),
@@ -570,49 +579,64 @@ macro_rules! runtime_file {
         #[$crate::__private::async_trait]
         impl $crate::AsyncStream for File {
             async fn read_at(&self, offset: u64, len: usize) -> $crate::Result<$crate::Bytes> {
-                $crate::AsyncStream::read_at(&self.inner, offset, len).await
+                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::read_at(&self.inner, offset, len)).await
             }
             async fn read_to_end_at(&self, offset: u64) -> $crate::Result<$crate::Bytes> {
-                $crate::AsyncStream::read_to_end_at(&self.inner, offset).await
+                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::read_to_end_at(&self.inner, offset)).await
             }
             async fn write_at(&self, offset: u64, data: &[u8]) -> $crate::Result<usize> {
-                $crate::AsyncStream::write_at(&self.inner, offset, data).await
+                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::write_at(&self.inner, offset, data)).await
             }
             async fn read(&mut self, len: usize) -> $crate::Result<$crate::Bytes> {
-                self.seek.finish(&mut self.inner).await?;
-                $crate::AsyncStream::read(&mut self.inner, len).await
+                $crate::runtime::cooperate::<$coop, _>(async move {
+                    self.seek.finish(&mut self.inner).await?;
+                    $crate::AsyncStream::read(&mut self.inner, len).await
+                })
+                .await
             }
             async fn read_to_end(&mut self) -> $crate::Result<$crate::Bytes> {
-                self.seek.finish(&mut self.inner).await?;
-                $crate::AsyncStream::read_to_end(&mut self.inner).await
+                $crate::runtime::cooperate::<$coop, _>(async move {
+                    self.seek.finish(&mut self.inner).await?;
+                    $crate::AsyncStream::read_to_end(&mut self.inner).await
+                })
+                .await
             }
             async fn write(&mut self, data: &[u8]) -> $crate::Result<usize> {
-                self.seek.finish(&mut self.inner).await?;
-                $crate::AsyncStream::write(&mut self.inner, data).await
+                $crate::runtime::cooperate::<$coop, _>(async move {
+                    self.seek.finish(&mut self.inner).await?;
+                    $crate::AsyncStream::write(&mut self.inner, data).await
+                })
+                .await
             }
             async fn seek(&mut self, pos: ::std::io::SeekFrom) -> $crate::Result<u64> {
-                self.seek.finish(&mut self.inner).await?;
-                $crate::AsyncStream::seek(&mut self.inner, pos).await
+                $crate::runtime::cooperate::<$coop, _>(async move {
+                    self.seek.finish(&mut self.inner).await?;
+                    $crate::AsyncStream::seek(&mut self.inner, pos).await
+                })
+                .await
             }
             fn tell(&self) -> u64 {
                 $crate::AsyncStream::tell(&self.inner)
             }
             async fn len(&self) -> $crate::Result<u64> {
-                $crate::AsyncStream::len(&self.inner).await
+                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::len(&self.inner)).await
             }
             async fn set_len(&self, len: u64) -> $crate::Result<()> {
-                $crate::AsyncStream::set_len(&self.inner, len).await
+                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::set_len(&self.inner, len)).await
             }
             async fn sync_all(&self) -> $crate::Result<()> {
-                $crate::AsyncStream::sync_all(&self.inner).await
+                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::sync_all(&self.inner)).await
             }
             async fn sync_data(&self) -> $crate::Result<()> {
-                $crate::AsyncStream::sync_data(&self.inner).await
+                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::sync_data(&self.inner)).await
             }
             async fn close(&mut self) -> $crate::Result<()> {
-                let seek = self.seek.finish(&mut self.inner).await;
-                let closed = $crate::AsyncStream::close(&mut self.inner).await;
-                seek.and(closed)
+                $crate::runtime::cooperate::<$coop, _>(async move {
+                    let seek = self.seek.finish(&mut self.inner).await;
+                    let closed = $crate::AsyncStream::close(&mut self.inner).await;
+                    seek.and(closed)
+                })
+                .await
             }
             fn is_closed(&self) -> bool {
                 $crate::AsyncStream::is_closed(&self.inner)

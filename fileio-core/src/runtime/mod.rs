@@ -14,11 +14,15 @@
 //! - [`SeekSlot`] holds a seek started in one call and completed in another (tokio's
 //!   `start_seek` / `poll_complete`).
 //! - [`SyncFuture`] makes the futures of `&mut self` methods `Sync`.
+//! - [`Coop`] decides when an operation that completes without waiting yields to the
+//!   executor: the runtime's budget where it has one (tokio's), [`Bounded`] (a yield
+//!   after [`Bounded::LIMIT`] ready operations in a row on a thread) elsewhere.
 //!
 //! How a read is served, whichever runtime runs it, is described on
 //! [`AsyncFile`](crate::AsyncFile); what dropping a future does, under "Cancellation"
 //! in the crate docs.
 
+mod coop;
 mod file;
 mod fs;
 mod seek;
@@ -27,5 +31,6 @@ mod sync_future;
 pub use crate::backend::openat2_cached_available;
 pub use crate::pool::{BlockingPool, Offload, PoolBackend, PoolConfig};
 pub use crate::select::{backend_for, open_backend};
+pub use coop::{Bounded, Coop, CoopStream, Cooperative, Unbounded, cooperate, poll_cooperative};
 pub use seek::SeekSlot;
 pub use sync_future::SyncFuture;
