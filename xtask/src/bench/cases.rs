@@ -11,7 +11,8 @@ use indicatif::ProgressBar;
 
 use super::measure::Measured;
 use super::subjects::{
-    AsyncFsFile, Env, FileioAsync, FileioBlocking, SpawnBlockingPread, StdFile, TokioFsFile,
+    AsyncFsFile, AsyncFsRead, Env, FileioAsync, FileioBlocking, FileioCoreOpen, FileioCoreRead,
+    FileioOpen, FileioRead, SpawnBlockingPread, StdFile, StdRead, TokioFsFile, TokioRead,
     run_async, run_blocking,
 };
 use super::{Plan, Preset};
@@ -31,6 +32,28 @@ pub(crate) enum Access {
         /// `sync_data` after every write (counted in the operation).
         sync: bool,
     },
+    /// Whole-file reads (`fs::read`) of warm small files, each operation one file of the
+    /// small-file directory (see [`SMALL_FILES`]) drawn at random.
+    SmallRead,
+    /// Open (`"rb"`) + read to the end + drop of warm small files, as [`Access::SmallRead`]
+    /// picks them.
+    SmallOpen,
+}
+
+/// How many small files the small-file workloads read (one directory, every file
+/// `op_size` bytes; 1 MiB of page cache in all at 4 KiB).
+pub(crate) const SMALL_FILES: usize = 256;
+
+/// What a subject's adapter does per operation, and so which workloads it can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Reads and writes on handles opened once per case (every positional or sequential
+    /// workload).
+    Handle,
+    /// One whole-file helper call per operation ([`Access::SmallRead`]).
+    WholeFile,
+    /// Open, read to the end, drop per operation ([`Access::SmallOpen`]).
+    OpenReadDrop,
 }
 
 /// Whether the read file's pages are in the page cache.
@@ -119,6 +142,23 @@ impl Workload {
                     ),
                 )
             }
+            Access::SmallRead => (
+                format!("small{size}-read-t{tasks}"),
+                format!(
+                    "whole-file reads (fs::read) of {SMALL_FILES} warm {} files, {tasks} task{}; \
+                     fileio's fs helpers use the process-wide cache",
+                    size_title(op_size),
+                    plural(tasks)
+                ),
+            ),
+            Access::SmallOpen => (
+                format!("small{size}-open-read-drop-t{tasks}"),
+                format!(
+                    "open + read_to_end_at(0) + drop of {SMALL_FILES} warm {} files, {tasks} task{}",
+                    size_title(op_size),
+                    plural(tasks)
+                ),
+            ),
         };
         Workload {
             id,
@@ -128,6 +168,20 @@ impl Workload {
             op_size,
             tasks,
         }
+    }
+
+    /// What an adapter must do per operation to run this workload.
+    pub(crate) fn shape(&self) -> Shape {
+        match self.access {
+            Access::SmallRead => Shape::WholeFile,
+            Access::SmallOpen => Shape::OpenReadDrop,
+            _ => Shape::Handle,
+        }
+    }
+
+    /// Whether this workload reads the small files instead of the read file.
+    pub(crate) fn is_small(&self) -> bool {
+        self.shape() != Shape::Handle
     }
 
     /// Whether this workload writes (to the write file).
@@ -165,8 +219,10 @@ fn size_title(bytes: usize) -> String {
 
 /// The workloads of a preset, in the order they run. Warm reads come first and cold
 /// reads last, so that a cold case never leaves a later warm case with an evicted file
-/// (every warm case re-reads the file first anyway). The default and full presets add
-/// 64 KiB writes with 8 in flight; `--quick` leaves them out to stay under a minute.
+/// (every warm case re-reads the file first anyway). The small-file workloads follow the
+/// warm reads: they read 1 MiB of small files and evict nothing. The default and full
+/// presets add 64 KiB writes with 8 in flight; `--quick` leaves them out to stay under a
+/// minute.
 pub(crate) fn workloads(preset: Preset) -> Vec<Workload> {
     use Access::*;
     use Temperature::*;
@@ -180,6 +236,9 @@ pub(crate) fn workloads(preset: Preset) -> Vec<Workload> {
     }
     w.push(Workload::new(Sequential, Warm, MIB, 1));
     w.push(Workload::new(Zipf, Warm, 4 * KIB, 64));
+    w.push(Workload::new(SmallRead, Warm, 4 * KIB, 1));
+    w.push(Workload::new(SmallRead, Warm, 4 * KIB, 64));
+    w.push(Workload::new(SmallOpen, Warm, 4 * KIB, 1));
     let mut write_sizes = vec![4 * KIB, 64 * KIB];
     if preset == Preset::Full {
         write_sizes.push(MIB);
@@ -259,6 +318,14 @@ pub(crate) fn cache_plan(
             block_size: None,
             prefill: true,
         }),
+        // The fs helpers always use the process-wide cache (see `Subject::cache_settings`).
+        (Access::SmallRead, _) => None,
+        // Room for every small file; the warm-up round fills it.
+        (Access::SmallOpen, _) => Some(CachePlan {
+            capacity: whole((SMALL_FILES * workload.op_size) as u64),
+            block_size: None,
+            prefill: false,
+        }),
         (Access::Random | Access::Sequential, _) => Some(CachePlan {
             capacity: whole(file_size),
             block_size: None,
@@ -287,14 +354,22 @@ pub(crate) struct Subject {
     /// Where its futures run.
     pub(crate) runtime: &'static str,
     pub(crate) family: Family,
+    /// The workloads it runs: those of this shape.
+    pub(crate) shape: Shape,
     pub(crate) run: RunFn,
 }
 
 impl Subject {
-    /// The cache settings this subject is measured with on `workload`.
+    /// The cache settings this subject is measured with on `workload`; none when it
+    /// does not run `workload`.
     pub(crate) fn cache_settings(&self, workload: &Workload) -> Vec<CacheSetting> {
+        if self.shape != workload.shape() {
+            return Vec::new();
+        }
         match self.family {
             Family::Baseline => vec![CacheSetting::None],
+            // `fs::read` opens with default options: the process-wide cache, always on.
+            Family::Fileio if self.shape == Shape::WholeFile => vec![CacheSetting::On],
             Family::Fileio if workload.temperature == Temperature::Cold => {
                 vec![CacheSetting::Off]
             }
@@ -308,6 +383,7 @@ const fn baseline(name: &'static str, runtime: &'static str, run: RunFn) -> Subj
         name,
         runtime,
         family: Family::Baseline,
+        shape: Shape::Handle,
         run,
     }
 }
@@ -317,9 +393,54 @@ const fn fileio(name: &'static str, runtime: &'static str, run: RunFn) -> Subjec
         name,
         runtime,
         family: Family::Fileio,
+        shape: Shape::Handle,
         run,
     }
 }
+
+impl Subject {
+    /// The same subject, for the workloads of `shape`.
+    const fn on(self, shape: Shape) -> Subject {
+        Subject { shape, ..self }
+    }
+}
+
+/// `tokio::fs::read`: the baseline of both small-file workloads.
+pub(crate) const TOKIO_FS_READ: &str = "tokio::fs::read";
+/// `fileio_tokio::fs::read`.
+pub(crate) const FILEIO_TOKIO_FS_READ: &str = "fileio_tokio::fs::read";
+/// `fileio_tokio::File::open` + `read_to_end_at(0)` + drop.
+pub(crate) const FILEIO_TOKIO_OPEN: &str = "fileio_tokio::File";
+
+/// A ratio the issues ask for: `subject` over `baseline` in the workloads whose id
+/// starts with `workload`, at least `goal`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Target {
+    /// What is compared, e.g. `fileio_tokio::fs::read / tokio::fs::read`.
+    pub(crate) name: &'static str,
+    pub(crate) workload: &'static str,
+    pub(crate) subject: &'static str,
+    pub(crate) baseline: &'static str,
+    pub(crate) goal: f64,
+}
+
+/// The targets the report checks (see [`super::report::targets`]).
+pub(crate) const TARGETS: [Target; 2] = [
+    Target {
+        name: "fileio_tokio::fs::read / tokio::fs::read",
+        workload: "small4k-read-",
+        subject: FILEIO_TOKIO_FS_READ,
+        baseline: TOKIO_FS_READ,
+        goal: 5.0,
+    },
+    Target {
+        name: "fileio-tokio open+read+drop / tokio::fs::read",
+        workload: "small4k-open-read-drop-",
+        subject: FILEIO_TOKIO_OPEN,
+        baseline: TOKIO_FS_READ,
+        goal: 3.0,
+    },
+];
 
 /// `fileio-tokio` on its runtime's blocking pool.
 pub(crate) const TOKIO_POOL: &str = "fileio-tokio pool";
@@ -388,6 +509,54 @@ pub(crate) fn subjects() -> Vec<Subject> {
             run_async::<FileioAsync<fileio_smol::File>>,
         ),
     ];
+    // Small files: the whole-file helpers...
+    use Shape::{OpenReadDrop, WholeFile};
+    subjects.extend([
+        baseline("std::fs::read", "threads", run_blocking::<StdRead>).on(WholeFile),
+        baseline(TOKIO_FS_READ, "tokio", run_async::<TokioRead>).on(WholeFile),
+        baseline("async_fs::read", "async-executor", run_async::<AsyncFsRead>).on(WholeFile),
+        fileio(
+            "fileio_core::fs::read",
+            "threads",
+            run_blocking::<FileioCoreRead>,
+        )
+        .on(WholeFile),
+        fileio(
+            FILEIO_TOKIO_FS_READ,
+            "tokio",
+            run_async::<FileioRead<fileio_tokio::File>>,
+        )
+        .on(WholeFile),
+        fileio(
+            "fileio_smol::fs::read",
+            "async-executor",
+            run_async::<FileioRead<fileio_smol::File>>,
+        )
+        .on(WholeFile),
+    ]);
+    // ... and open + read to the end + drop.
+    subjects.extend([
+        baseline("std open+read_to_end", "threads", run_blocking::<StdRead>).on(OpenReadDrop),
+        baseline(TOKIO_FS_READ, "tokio", run_async::<TokioRead>).on(OpenReadDrop),
+        fileio(
+            "fileio_core::File",
+            "threads",
+            run_blocking::<FileioCoreOpen>,
+        )
+        .on(OpenReadDrop),
+        fileio(
+            FILEIO_TOKIO_OPEN,
+            "tokio",
+            run_async::<FileioOpen<fileio_tokio::File>>,
+        )
+        .on(OpenReadDrop),
+        fileio(
+            "fileio_smol::File",
+            "async-executor",
+            run_async::<FileioOpen<fileio_smol::File>>,
+        )
+        .on(OpenReadDrop),
+    ]);
     // The native backend, where the kernel offers it (measured beside the pool).
     if uring_available() {
         subjects.push(fileio(
@@ -439,8 +608,8 @@ pub(crate) struct Case<'a> {
 pub(crate) struct Work {
     pub(crate) access: Access,
     pub(crate) op_size: usize,
-    /// Offsets for positional operations; task `i` starts at `i * len / tasks` and walks
-    /// on, wrapping around.
+    /// Offsets for positional operations (for the small-file workloads: indices of small
+    /// files); task `i` starts at `i * len / tasks` and walks on, wrapping around.
     pub(crate) offsets: Arc<[u64]>,
     /// The bytes every write writes.
     pub(crate) payload: Bytes,
@@ -458,7 +627,12 @@ impl Work {
             env.data_len
         };
         let op = workload.op_size as u64;
-        let slots = (file_len / op).max(1);
+        // Small files: the "offsets" are indices into the small-file list.
+        let (slots, op) = if workload.is_small() {
+            (env.small.len().max(1) as u64, 1)
+        } else {
+            ((file_len / op).max(1), op)
+        };
         let mut rng = super::measure::Rng::new(seed_of(&workload.id));
         let offsets: Arc<[u64]> = match workload.access {
             Access::Sequential => Arc::from(Vec::new()),
@@ -468,7 +642,7 @@ impl Work {
                     .map(|_| super::measure::scatter(zipf.sample(&mut rng), slots) * op)
                     .collect()
             }
-            Access::Random | Access::Write { .. } => {
+            Access::Random | Access::Write { .. } | Access::SmallRead | Access::SmallOpen => {
                 (0..OFFSETS).map(|_| rng.below(slots) * op).collect()
             }
         };

@@ -3,9 +3,11 @@
 //!
 //! `bench` checks its arguments, then re-runs this binary as `cargo run --release -p xtask
 //! -- bench-run <args>` so that every number comes from an optimized build. `bench-run`
-//! generates the data files in a temporary directory, measures every case (a workload
-//! times an implementation, see [`cases`]), prints one table per workload as soon as it is
-//! done, and writes `report.md`, `report.json` and `ratios.svg` (see [`report`]).
+//! generates the data files (a read file, a write file, 256 small files) in a temporary
+//! directory, measures every case (a workload times an implementation that can run it,
+//! see [`cases`]), prints one table per workload as soon as it is done, then the
+//! io_uring comparison and the ratios the issues ask for (targets), and writes
+//! `report.md`, `report.json` and `ratios.svg` (see [`report`]).
 //!
 //! Every case has one warm-up round, then `reps` repetitions; the table shows their
 //! medians. Warm reads run one case at a time: they are CPU-bound, and preparing one of
@@ -46,8 +48,11 @@ pub(crate) const USAGE: &str = "\
 usage: cargo xtask bench [options]
 
 Measures fileio (every backend, cache off and on) against std, tokio::fs, async-fs and
-tokio::task::spawn_blocking(pread) on this machine, prints a table and writes
-report.md, report.json and ratios.svg to <target dir>/fileio-bench/.
+tokio::task::spawn_blocking(pread) on this machine, and, on 256 small files, the
+whole-file helpers (fs::read) and open + read + drop against std::fs::read,
+tokio::fs::read and async_fs::read; prints a table per workload and the ratios the
+issues ask for, and writes report.md, report.json and ratios.svg to
+<target dir>/fileio-bench/.
 
 options:
   --quick            under a minute: 64 MiB file, 3 repetitions of 40 ms
@@ -416,7 +421,8 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
     sys::generate(&write, plan.write_size, &bar).map_err(|e| io_err(&write, e))?;
     bar.finish_and_clear();
 
-    let env = subjects::Env::new(data, plan.file_size, write, plan.write_size)?;
+    let small = generate_small_files(&tmp.path().join("small"), plan)?;
+    let env = subjects::Env::new(data, plan.file_size, write, plan.write_size, small)?;
     let subjects = cases::subjects();
     let mut workloads = Vec::new();
     report::print_header();
@@ -453,10 +459,36 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
     }
     let report = Report::new(plan, machine, workloads, started.elapsed());
     report::print_uring_vs_pool(&report.uring_vs_pool);
+    report::print_targets(&report.targets);
     drop(env);
     tmp.close()
         .map_err(|e| format!("cannot remove the data files: {e}"))?;
     Ok(report)
+}
+
+/// Writes the small files of the small-file workloads into `dir` (none when no such
+/// workload runs): [`cases::SMALL_FILES`] files of the workloads' operation size, each
+/// with its own seeded bytes.
+fn generate_small_files(dir: &Path, plan: &Plan) -> Result<Vec<PathBuf>, String> {
+    let Some(size) = plan
+        .workloads
+        .iter()
+        .find(|w| w.is_small())
+        .map(|w| w.op_size)
+    else {
+        return Ok(Vec::new());
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    let mut rng = measure::Rng::new(0x5a11);
+    let mut bytes = vec![0u8; size];
+    (0..cases::SMALL_FILES)
+        .map(|i| {
+            let path = dir.join(format!("{i:03}.dat"));
+            rng.fill(&mut bytes);
+            std::fs::write(&path, &bytes).map_err(|e| io_err(&path, e))?;
+            Ok(path)
+        })
+        .collect()
 }
 
 /// The selected cases of one workload: its implementations and cache settings

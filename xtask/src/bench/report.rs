@@ -6,13 +6,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::cases::{CacheSetting, Family, Subject, URING_PAIRS, Workload};
+use super::cases::{CacheSetting, Family, Subject, TARGETS, Target, URING_PAIRS, Workload};
 use super::measure::Measured;
 use super::sys::Machine;
 use super::{Plan, Preset};
 
-/// The version of `report.json`'s layout (2: `uring_vs_pool`, `cache_counts`).
-pub(crate) const SCHEMA: u32 = 2;
+/// The version of `report.json`'s layout (2: `uring_vs_pool`, `cache_counts`; 3:
+/// `targets`).
+pub(crate) const SCHEMA: u32 = 3;
 
 /// One case's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,6 +167,69 @@ pub(crate) fn uring_vs_pool(workloads: &[WorkloadReport]) -> Vec<UringVsPool> {
     rows
 }
 
+/// One ratio an issue asks for (see [`TARGETS`]), in one workload and cache setting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TargetRow {
+    /// What is compared, e.g. `fileio_tokio::fs::read / tokio::fs::read`.
+    pub(crate) target: String,
+    pub(crate) workload: String,
+    /// The fileio subject's cache setting (`on` or `off`).
+    pub(crate) cache: String,
+    pub(crate) ops_per_sec: f64,
+    pub(crate) baseline_ops_per_sec: f64,
+    /// ops/s over the baseline's ops/s.
+    pub(crate) ratio: f64,
+    /// The least ratio asked for.
+    pub(crate) goal: f64,
+    pub(crate) met: bool,
+    pub(crate) p50_ns: u64,
+    pub(crate) p99_ns: u64,
+    pub(crate) baseline_p50_ns: u64,
+    pub(crate) baseline_p99_ns: u64,
+}
+
+/// For every target and every workload it names, one row per measured cache setting of
+/// its subject, when its baseline was measured too; targets in order, then workloads.
+pub(crate) fn targets(workloads: &[WorkloadReport], list: &[Target]) -> Vec<TargetRow> {
+    let mut rows = Vec::new();
+    for t in list {
+        for w in workloads.iter().filter(|w| w.id.starts_with(t.workload)) {
+            let Some(base) = w
+                .results
+                .iter()
+                .find(|r| !r.fileio && r.subject == t.baseline)
+                .and_then(|r| r.measured.as_ref())
+                .filter(|m| m.ops_per_sec > 0.0)
+            else {
+                continue;
+            };
+            for r in w
+                .results
+                .iter()
+                .filter(|r| r.fileio && r.subject == t.subject)
+            {
+                let Some(m) = &r.measured else { continue };
+                let ratio = m.ops_per_sec / base.ops_per_sec;
+                rows.push(TargetRow {
+                    target: t.name.to_string(),
+                    workload: w.id.clone(),
+                    cache: r.cache.clone(),
+                    ops_per_sec: m.ops_per_sec,
+                    baseline_ops_per_sec: base.ops_per_sec,
+                    ratio,
+                    goal: t.goal,
+                    met: ratio >= t.goal,
+                    p50_ns: m.p50_ns,
+                    p99_ns: m.p99_ns,
+                    baseline_p50_ns: base.p50_ns,
+                    baseline_p99_ns: base.p99_ns,
+                });
+            }
+        }
+    }
+    rows
+}
+
 /// Everything `report.json` holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Report {
@@ -186,6 +250,9 @@ pub(crate) struct Report {
     /// io_uring against the pool backend (see [`uring_vs_pool`]).
     #[serde(default)]
     pub(crate) uring_vs_pool: Vec<UringVsPool>,
+    /// The ratios the issues ask for (see [`targets`]).
+    #[serde(default)]
+    pub(crate) targets: Vec<TargetRow>,
 }
 
 impl Report {
@@ -210,6 +277,7 @@ impl Report {
             duration_secs: took.as_secs_f64(),
             machine,
             uring_vs_pool: uring_vs_pool(&workloads),
+            targets: targets(&workloads, &TARGETS),
             workloads,
         }
     }
@@ -331,7 +399,8 @@ const HEADS: [&str; 9] = [
 pub(crate) fn print_header() {
     println!(
         "\nmedian of the repetitions; spread = ±half the range of ops/s over the repetitions;\n\
-         vs best baseline = ops/s over the fastest of std / tokio::fs / async-fs / spawn_blocking;\n\
+         vs best baseline = ops/s over the fastest of std / tokio::fs / async-fs / spawn_blocking\n\
+         (small files: of std::fs::read / tokio::fs::read / async_fs::read);\n\
          {INTERLEAVED_NOTE}"
     );
 }
@@ -427,6 +496,78 @@ pub(crate) fn print_uring_vs_pool(rows: &[UringVsPool]) {
     print!("{}", uring_terminal_table(rows));
 }
 
+const TARGET_HEADS: [&str; 8] = [
+    "target",
+    "workload",
+    "cache",
+    "ops/s",
+    "baseline ops/s",
+    "ratio",
+    "p50 / p99",
+    "baseline p50 / p99",
+];
+
+/// The cells of one target row, as [`TARGET_HEADS`] names them (the ratio with its goal
+/// and whether it is met).
+fn target_cells(r: &TargetRow) -> [String; 8] {
+    [
+        r.target.clone(),
+        r.workload.clone(),
+        r.cache.clone(),
+        fmt_ops(r.ops_per_sec),
+        fmt_ops(r.baseline_ops_per_sec),
+        format!(
+            "{} (goal {}: {})",
+            fmt_ratio(r.ratio),
+            fmt_ratio(r.goal),
+            if r.met { "met" } else { "NOT met" }
+        ),
+        format!("{} / {}", fmt_ns(r.p50_ns), fmt_ns(r.p99_ns)),
+        format!(
+            "{} / {}",
+            fmt_ns(r.baseline_p50_ns),
+            fmt_ns(r.baseline_p99_ns)
+        ),
+    ]
+}
+
+/// What a target's ratio is (terminal and `report.md`).
+const TARGET_NOTE: &str =
+    "ratio = the fileio subject's ops/s over the named baseline's ops/s, same workload";
+
+/// The targets, aligned for a terminal; empty without rows.
+pub(crate) fn targets_terminal_table(rows: &[TargetRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let cells: Vec<[String; 8]> = rows.iter().map(target_cells).collect();
+    format!(
+        "\ntargets ({TARGET_NOTE})\n{}",
+        aligned(&TARGET_HEADS, &cells, 3)
+    )
+}
+
+/// Prints the targets to stdout, if there are any.
+pub(crate) fn print_targets(rows: &[TargetRow]) {
+    print!("{}", targets_terminal_table(rows));
+}
+
+/// The targets as a `report.md` section; empty without rows.
+pub(crate) fn targets_markdown(rows: &[TargetRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n## Targets\n\n{}.\n\n| {} |\n|---|---|---|--:|--:|--:|--:|--:|\n",
+        upper_first(TARGET_NOTE),
+        TARGET_HEADS.join(" | ")
+    );
+    for r in rows {
+        let _ = writeln!(s, "| {} |", target_cells(r).join(" | "));
+    }
+    s
+}
+
 /// The io_uring comparison as a `report.md` section; empty without rows.
 pub(crate) fn uring_markdown(rows: &[UringVsPool]) -> String {
     if rows.is_empty() {
@@ -520,7 +661,7 @@ pub(crate) fn markdown(report: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "- machine: {} ({} cores), {:.1} GiB memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- {}: pass k runs every implementation once (a warm-up round, then one repetition), starting k places down the table, so that the disk's drift spreads over all of them\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (above 1x: fileio is faster)\n",
+        "- machine: {} ({} cores), {:.1} GiB memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- {}: pass k runs every implementation once (a warm-up round, then one repetition), starting k places down the table, so that the disk's drift spreads over all of them\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (small files: of `std::fs::read` or open + `read_to_end`, `tokio::fs::read` and `async_fs::read`; above 1x: fileio is faster)\n",
         m.cpu,
         m.cores,
         m.memory_bytes as f64 / f64::from(1u32 << 30),
@@ -540,6 +681,7 @@ pub(crate) fn markdown(report: &Report) -> String {
     s.push_str(&summary_markdown(report));
     s.push_str("\n![ratios](ratios.svg)\n");
     s.push_str(&uring_markdown(&report.uring_vs_pool));
+    s.push_str(&targets_markdown(&report.targets));
     for w in &report.workloads {
         let _ = writeln!(s, "\n## `{}`: {}\n", w.id, w.title);
         let _ = writeln!(s, "| {} |", HEADS.join(" | "));

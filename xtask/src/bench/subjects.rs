@@ -13,7 +13,7 @@ use bytes::Bytes;
 use fileio_core::{AsyncStream, BackendChoice, RangeCache, Stream};
 use indicatif::ProgressBar;
 
-use super::cases::{Access, CachePlan, CacheSetting, Case, Temperature, Work, cache_plan};
+use super::cases::{Access, CachePlan, CacheSetting, Case, Shape, Temperature, Work, cache_plan};
 use super::measure::{Budget, Measured, RoundOut, Schedule, Stop, drive, nanos};
 use super::sys;
 
@@ -32,6 +32,8 @@ pub(crate) struct Env {
     pub(crate) data_len: u64,
     pub(crate) write: PathBuf,
     pub(crate) write_len: u64,
+    /// The small files of the small-file workloads (see [`super::cases::SMALL_FILES`]).
+    pub(crate) small: Arc<[PathBuf]>,
     tokio: tokio::runtime::Runtime,
 }
 
@@ -42,6 +44,7 @@ impl Env {
         data_len: u64,
         write: PathBuf,
         write_len: u64,
+        small: Vec<PathBuf>,
     ) -> Result<Env, String> {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(sys::cores())
@@ -54,6 +57,7 @@ impl Env {
             data_len,
             write,
             write_len,
+            small: small.into(),
             tokio,
         })
     }
@@ -104,6 +108,8 @@ pub(crate) struct OpenReq {
     pub(crate) handles: usize,
     /// fileio only: `None` means `no_cache()`.
     pub(crate) cache: Option<RangeCache>,
+    /// The small files (small-file workloads: an operation's offset is an index here).
+    pub(crate) files: Arc<[PathBuf]>,
 }
 
 impl OpenReq {
@@ -239,7 +245,7 @@ fn blocking_lane<H: SyncIo>(lane: &mut Lane<H>, work: &Work, stop: Stop) -> io::
             Access::Sequential => {
                 check_len(lane.h.read_next(len)?, len)?;
             }
-            Access::Random | Access::Zipf => {
+            Access::Random | Access::Zipf | Access::SmallRead | Access::SmallOpen => {
                 let off = lane.next_offset(work);
                 check_len(lane.h.read_at(off, len)?, len)?;
             }
@@ -270,7 +276,7 @@ async fn async_lane<H: AsyncIo>(
         let started = Instant::now();
         let result = match work.access {
             Access::Sequential => lane.h.read_next(len).await.and_then(|n| check_len(n, len)),
-            Access::Random | Access::Zipf => {
+            Access::Random | Access::Zipf | Access::SmallRead | Access::SmallOpen => {
                 let off = lane.next_offset(work);
                 lane.h
                     .read_at(off, len)
@@ -300,7 +306,9 @@ async fn async_lane<H: AsyncIo>(
 /// The parts of a case both drivers need.
 struct Prepared {
     req: OpenReq,
-    cache: Option<RangeCache>,
+    /// The cache whose hits and misses the case counts: the case's own, or the
+    /// process-wide cache for the fs helpers.
+    counted: Option<RangeCache>,
     plan: Option<CachePlan>,
     schedule: Schedule,
 }
@@ -318,7 +326,12 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
         // its first `sync_data` does not pay for them.
         sys::sync(&env.write).map_err(|e| format!("syncing the write file: {e}"))?;
     }
-    if !write && w.temperature == Temperature::Warm {
+    if w.is_small() {
+        // Every small file once: pages and dentries warm.
+        for f in env.small.iter() {
+            std::fs::read(f).map_err(|e| format!("warming {}: {e}", f.display()))?;
+        }
+    } else if !write && w.temperature == Temperature::Warm {
         sys::read_through(&env.data).map_err(|e| format!("warming the page cache: {e}"))?;
     }
     let plan = match case.cache {
@@ -335,6 +348,15 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
         }
         None => None,
     };
+    let counted = match (w.shape(), case.cache) {
+        (Shape::WholeFile, CacheSetting::On) => Some(RangeCache::global().clone()),
+        _ => cache.clone(),
+    };
+    let (path, len) = if w.is_small() {
+        (PathBuf::new(), (env.small.len() * w.op_size) as u64)
+    } else {
+        (path, len)
+    };
     let cold = w.temperature == Temperature::Cold;
     Ok(Prepared {
         req: OpenReq {
@@ -343,8 +365,9 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
             write,
             handles: w.tasks,
             cache: cache.clone(),
+            files: env.small.clone(),
         },
-        cache,
+        counted,
         plan,
         schedule: Schedule {
             reps: case.plan.reps,
@@ -445,7 +468,7 @@ pub(crate) fn run_blocking<H: SyncIo>(
         bar,
         round,
         evicter(case, env),
-        hit_counter(&p.cache),
+        hit_counter(&p.counted),
     )
 }
 
@@ -535,7 +558,7 @@ pub(crate) fn run_async<H: AsyncIo>(
         bar,
         round,
         evicter(case, env),
-        hit_counter(&p.cache),
+        hit_counter(&p.counted),
     )
 }
 
@@ -822,6 +845,11 @@ pub(crate) trait FileioAsyncType: AsyncStream + Clone + Sized + 'static {
         req: &OpenReq,
         backend: BackendChoice,
     ) -> impl Future<Output = fileio_core::Result<Self>>;
+    /// Opens `path` `"rb"` with the default backend, with `cache` or `no_cache()`.
+    fn open_default(
+        path: &std::path::Path,
+        cache: &Option<RangeCache>,
+    ) -> impl Future<Output = fileio_core::Result<Self>> + Send;
 }
 
 /// Makes an async fileio file type measurable: `fileio_async_type!(Type, Runtime)`.
@@ -838,6 +866,19 @@ macro_rules! fileio_async_type {
                     None => o.no_cache(),
                 };
                 o.open(&req.path).await
+            }
+            fn open_default(
+                path: &std::path::Path,
+                cache: &Option<RangeCache>,
+            ) -> impl Future<Output = fileio_core::Result<Self>> + Send {
+                let mut o = <$ty>::options();
+                o.mode("rb");
+                match cache {
+                    Some(c) => o.cache(c.clone()),
+                    None => o.no_cache(),
+                };
+                let path = path.to_path_buf();
+                async move { o.open(path).await }
             }
         }
     };
@@ -881,4 +922,202 @@ impl<F: FileioAsyncType, const URING: bool> AsyncIo for FileioAsync<F, URING> {
     async fn sync_data(&mut self) -> io::Result<()> {
         Ok(AsyncStream::sync_data(&self.0).await?)
     }
+}
+
+// ---- small files -----------------------------------------------------------------
+
+/// What a small-file adapter is asked for besides whole-file reads: nothing.
+fn whole_file_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "small-file adapters only read whole files",
+    )
+}
+
+/// Small file `index` of `files` (an operation's "offset").
+fn small_file(files: &[PathBuf], index: u64) -> &PathBuf {
+    &files[index as usize % files.len()]
+}
+
+/// The small files, once per task (one "handle" per task).
+fn small_handles<T>(req: &OpenReq, each: impl Fn() -> T) -> Vec<T> {
+    (0..req.handles).map(|_| each()).collect()
+}
+
+/// Implements the rest of [`SyncIo`] (cursor reads, writes) as unsupported.
+macro_rules! whole_file_only_sync {
+    () => {
+        fn read_next(&mut self, _len: usize) -> io::Result<usize> {
+            Err(whole_file_only())
+        }
+        fn write_at(&mut self, _offset: u64, _data: &Bytes) -> io::Result<()> {
+            Err(whole_file_only())
+        }
+        fn sync_data(&mut self) -> io::Result<()> {
+            Err(whole_file_only())
+        }
+    };
+}
+
+/// Implements the rest of [`AsyncIo`] (cursor reads, writes) as unsupported.
+macro_rules! whole_file_only_async {
+    () => {
+        async fn read_next(&mut self, _len: usize) -> io::Result<usize> {
+            Err(whole_file_only())
+        }
+        async fn write_at(&mut self, _offset: u64, _data: &Bytes) -> io::Result<()> {
+            Err(whole_file_only())
+        }
+        async fn sync_data(&mut self) -> io::Result<()> {
+            Err(whole_file_only())
+        }
+    };
+}
+
+/// `std::fs::read` (`File::open` + `read_to_end` into a new `Vec` + drop): the
+/// baseline of both small-file workloads.
+#[derive(Debug)]
+pub(crate) struct StdRead(Arc<[PathBuf]>);
+
+impl SyncIo for StdRead {
+    fn open(req: &OpenReq) -> io::Result<Vec<Self>> {
+        Ok(small_handles(req, || StdRead(req.files.clone())))
+    }
+    fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
+        Ok(std::fs::read(small_file(&self.0, index))?.len())
+    }
+    whole_file_only_sync!();
+}
+
+/// `tokio::fs::read` (one `spawn_blocking` around `std::fs::read`).
+#[derive(Debug)]
+pub(crate) struct TokioRead(Arc<[PathBuf]>);
+
+impl AsyncIo for TokioRead {
+    const RUNTIME: Runtime = Runtime::Tokio;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        Ok(small_handles(&req, || TokioRead(req.files.clone())))
+    }
+    async fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
+        Ok(tokio::fs::read(small_file(&self.0, index)).await?.len())
+    }
+    whole_file_only_async!();
+}
+
+/// `async_fs::read` (`blocking::unblock` around `std::fs::read`).
+#[derive(Debug)]
+pub(crate) struct AsyncFsRead(Arc<[PathBuf]>);
+
+impl AsyncIo for AsyncFsRead {
+    const RUNTIME: Runtime = Runtime::Smol;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        Ok(small_handles(&req, || AsyncFsRead(req.files.clone())))
+    }
+    async fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
+        Ok(async_fs::read(small_file(&self.0, index)).await?.len())
+    }
+    whole_file_only_async!();
+}
+
+/// `fileio_core::fs::read` (blocking; default options: the process-wide cache).
+#[derive(Debug)]
+pub(crate) struct FileioCoreRead(Arc<[PathBuf]>);
+
+impl SyncIo for FileioCoreRead {
+    fn open(req: &OpenReq) -> io::Result<Vec<Self>> {
+        Ok(small_handles(req, || FileioCoreRead(req.files.clone())))
+    }
+    fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
+        Ok(fileio_core::fs::read(small_file(&self.0, index))?.len())
+    }
+    whole_file_only_sync!();
+}
+
+/// `fileio_core::File` opened `"rb"` (with the case's cache or `no_cache()`),
+/// `read_to_end_at(0)`, dropped.
+#[derive(Debug)]
+pub(crate) struct FileioCoreOpen {
+    files: Arc<[PathBuf]>,
+    cache: Option<RangeCache>,
+}
+
+impl SyncIo for FileioCoreOpen {
+    fn open(req: &OpenReq) -> io::Result<Vec<Self>> {
+        Ok(small_handles(req, || FileioCoreOpen {
+            files: req.files.clone(),
+            cache: req.cache.clone(),
+        }))
+    }
+    fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
+        let mut o = fileio_core::File::options();
+        o.mode("rb");
+        match &self.cache {
+            Some(c) => o.cache(c.clone()),
+            None => o.no_cache(),
+        };
+        let f = o.open(small_file(&self.files, index))?;
+        Ok(Stream::read_to_end_at(&f, 0)?.len())
+    }
+    whole_file_only_sync!();
+}
+
+/// An async fileio file type's whole-file helper (`fileio_tokio::fs::read`,
+/// `fileio_smol::fs::read`).
+pub(crate) trait FileioFsRead: FileioAsyncType {
+    /// `<crate>::fs::read(path)`.
+    fn fs_read(path: &std::path::Path) -> impl Future<Output = fileio_core::Result<Bytes>> + Send;
+}
+
+impl FileioFsRead for fileio_tokio::File {
+    fn fs_read(path: &std::path::Path) -> impl Future<Output = fileio_core::Result<Bytes>> + Send {
+        fileio_tokio::fs::read(path)
+    }
+}
+
+impl FileioFsRead for fileio_smol::File {
+    fn fs_read(path: &std::path::Path) -> impl Future<Output = fileio_core::Result<Bytes>> + Send {
+        fileio_smol::fs::read(path)
+    }
+}
+
+/// The whole-file helper of the async fileio file type `F`.
+#[derive(Debug)]
+pub(crate) struct FileioRead<F>(Arc<[PathBuf]>, std::marker::PhantomData<fn() -> F>);
+
+impl<F: FileioFsRead> AsyncIo for FileioRead<F> {
+    const RUNTIME: Runtime = F::RUNTIME;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        Ok(small_handles(&req, || {
+            FileioRead(req.files.clone(), std::marker::PhantomData)
+        }))
+    }
+    async fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
+        Ok(F::fs_read(small_file(&self.0, index)).await?.len())
+    }
+    whole_file_only_async!();
+}
+
+/// The async fileio file type `F` opened `"rb"` with its default backend (and the
+/// case's cache or `no_cache()`), `read_to_end_at(0)`, dropped.
+#[derive(Debug)]
+pub(crate) struct FileioOpen<F> {
+    files: Arc<[PathBuf]>,
+    cache: Option<RangeCache>,
+    file: std::marker::PhantomData<fn() -> F>,
+}
+
+impl<F: FileioAsyncType + Send> AsyncIo for FileioOpen<F> {
+    const RUNTIME: Runtime = F::RUNTIME;
+    async fn open(req: OpenReq) -> io::Result<Vec<Self>> {
+        Ok(small_handles(&req, || FileioOpen {
+            files: req.files.clone(),
+            cache: req.cache.clone(),
+            file: std::marker::PhantomData,
+        }))
+    }
+    async fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
+        let f = F::open_default(small_file(&self.files, index), &self.cache).await?;
+        Ok(AsyncStream::read_to_end_at(&f, 0).await?.len())
+    }
+    whole_file_only_async!();
 }

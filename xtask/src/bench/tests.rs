@@ -3,12 +3,12 @@
 
 use std::cell::Cell;
 
-use super::cases::{Access, Temperature, URING_PAIRS};
+use super::cases::{Access, Shape, TARGETS, Temperature, URING_PAIRS};
 use super::measure::{
     Budget, CacheCounts, Rep, Rng, RoundOut, Schedule, Zipf, drive, median, percentile, scatter,
     spread_pct,
 };
-use super::report::{self, CaseResult, Report, UringVsPool};
+use super::report::{self, CaseResult, Report, TargetRow, UringVsPool};
 use super::sys::Machine;
 use super::*;
 
@@ -257,14 +257,23 @@ fn tiny_end_to_end_run_writes_the_reports() {
     let report = execute(&plan).unwrap();
     let subjects = cases::subjects();
     assert_eq!(report.workloads.len(), plan.workloads.len());
-    for w in &report.workloads {
+    for (w, workload) in report.workloads.iter().zip(&plan.workloads) {
+        assert_eq!(w.id, workload.id);
         let failed: Vec<_> = w.results.iter().filter_map(|r| r.error.as_ref()).collect();
         assert!(failed.is_empty(), "{}: {failed:?}", w.id);
-        assert!(
-            w.results.len() >= subjects.len(),
-            "{}: every subject ran",
-            w.id
-        );
+        let runs: Vec<&str> = subjects
+            .iter()
+            .filter(|s| !s.cache_settings(workload).is_empty())
+            .map(|s| s.name)
+            .collect();
+        assert!(runs.len() >= 3, "{}: {runs:?}", w.id);
+        for name in &runs {
+            assert!(
+                w.results.iter().any(|r| r.subject == *name),
+                "{}: {name} ran",
+                w.id
+            );
+        }
         assert!(w.best_baseline.is_some());
         for r in &w.results {
             let m = r.measured.as_ref().unwrap();
@@ -287,6 +296,13 @@ fn tiny_end_to_end_run_writes_the_reports() {
                 );
             } else if w.id.starts_with("zipf") {
                 assert!(m.hit_ratio.is_some(), "{case}");
+            } else if w.id.starts_with("small") {
+                // Small files read again and again: hits once past the racy window.
+                assert!(
+                    m.hit_ratio.is_some_and(|h| h > 0.0),
+                    "{case}: {:?}",
+                    m.hit_ratio
+                );
             }
         }
     }
@@ -305,17 +321,41 @@ fn tiny_end_to_end_run_writes_the_reports() {
         "a cache smaller than the file misses: {hits:?}"
     );
 
-    // Every workload compares each io_uring subject that ran with its pool.
+    // Every workload on handles compares each io_uring subject that ran with its pool.
     let pairs = URING_PAIRS
         .iter()
         .filter(|p| subjects.iter().any(|s| s.name == p.uring))
         .count();
+    let on_handles = plan
+        .workloads
+        .iter()
+        .filter(|w| w.shape() == Shape::Handle)
+        .count();
     assert_eq!(
         report.uring_vs_pool.len(),
-        pairs * report.workloads.len(),
+        pairs * on_handles,
         "{:?}",
         report.uring_vs_pool
     );
+
+    // Every target has a row per workload it names and cache setting its subject ran
+    // with: fs::read in small4k-read-t1 and -t64 (cache on), open+read+drop in
+    // small4k-open-read-drop-t1 (cache off and on).
+    let rows: Vec<(&str, &str)> = report
+        .targets
+        .iter()
+        .map(|r| (r.workload.as_str(), r.cache.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("small4k-read-t1", "on"),
+            ("small4k-read-t64", "on"),
+            ("small4k-open-read-drop-t1", "off"),
+            ("small4k-open-read-drop-t1", "on"),
+        ]
+    );
+    assert!(report.targets.iter().all(|r| r.ratio > 0.0));
 
     let paths = report::write_all(&report, &out).unwrap();
     assert_eq!(paths.len(), 3);
@@ -336,6 +376,17 @@ fn tiny_end_to_end_run_writes_the_reports() {
     assert!(md.starts_with("# fileio benchmark"));
     assert!(md.contains("| rand4k-warm-t1 |"));
     assert!(md.contains("## `zipf4k-t64`"));
+    assert!(md.contains("## `small4k-read-t1`") && md.contains("## `small4k-open-read-drop-t1`"));
+    assert!(md.contains("## Targets"));
+    assert!(md.contains("| fileio_tokio::fs::read / tokio::fs::read | small4k-read-t1 | on |"));
+    assert_eq!(back.targets.len(), report.targets.len());
+    for (b, r) in back.targets.iter().zip(&report.targets) {
+        assert_eq!(
+            (&b.target, &b.workload, &b.cache, b.met),
+            (&r.target, &r.workload, &r.cache, r.met)
+        );
+        assert!((b.ratio - r.ratio).abs() <= r.ratio * 1e-9);
+    }
     let svg = std::fs::read_to_string(out.join("ratios.svg")).unwrap();
     assert!(svg.starts_with("<svg"));
     assert!(svg.trim_end().ends_with("</svg>"));
@@ -665,7 +716,7 @@ fn uring_rows_compare_uncached_pairs_of_one_runtime() {
     assert_eq!(rows[1].ratio, 0.25);
 
     let report = synthetic_report(workloads);
-    assert_eq!(report.schema, 2);
+    assert_eq!(report.schema, 3);
     assert_eq!(report.uring_vs_pool, rows);
 
     // The terminal and Markdown tables show the formatted ratios.
@@ -692,7 +743,7 @@ fn uring_rows_compare_uncached_pairs_of_one_runtime() {
 
     // report.json carries the rows.
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["schema"], 2);
+    assert_eq!(json["schema"], 3);
     assert_eq!(json["uring_vs_pool"][0]["ratio"], 1.5);
     assert_eq!(json["uring_vs_pool"][1]["runtime"], "smol");
     let back: Report = serde_json::from_value(json).unwrap();
@@ -739,7 +790,7 @@ fn writes_in_flight_run_with_every_subject() {
     let w = &report.workloads[0];
     assert_eq!(w.id, "write64k-t8");
     let subjects = cases::subjects();
-    for s in &subjects {
+    for s in subjects.iter().filter(|s| s.shape == Shape::Handle) {
         assert!(
             w.results.iter().any(|r| r.subject == s.name),
             "{} ran",
@@ -758,4 +809,214 @@ fn writes_in_flight_run_with_every_subject() {
             r.label()
         );
     }
+}
+
+// ---- small files -------------------------------------------------------------------
+
+#[test]
+fn small_file_workloads_follow_the_warm_reads_in_every_preset() {
+    for preset in [Preset::Quick, Preset::Default, Preset::Full] {
+        let list = cases::workloads(preset);
+        let at = |id: &str| {
+            list.iter()
+                .position(|w| w.id == id)
+                .unwrap_or_else(|| panic!("{preset:?}: {id}"))
+        };
+        let zipf = at("zipf4k-t64");
+        assert_eq!(at("small4k-read-t1"), zipf + 1);
+        assert_eq!(at("small4k-read-t64"), zipf + 2);
+        assert_eq!(at("small4k-open-read-drop-t1"), zipf + 3);
+        assert!(list[zipf + 4].is_write(), "{preset:?}: writes follow");
+        for w in &list[zipf + 1..zipf + 4] {
+            assert!(w.is_small() && !w.is_disk_bound(), "{}", w.id);
+            assert_eq!((w.temperature, w.op_size), (Temperature::Warm, 4 << 10));
+        }
+    }
+    let read = cases::Workload::new(Access::SmallRead, Temperature::Warm, 4 << 10, 64);
+    assert_eq!(read.id, "small4k-read-t64");
+    assert_eq!(read.shape(), Shape::WholeFile);
+    assert!(
+        read.title.contains("256 warm 4 KiB files, 64 tasks"),
+        "{}",
+        read.title
+    );
+    let open = cases::Workload::new(Access::SmallOpen, Temperature::Warm, 4 << 10, 1);
+    assert_eq!(open.id, "small4k-open-read-drop-t1");
+    assert_eq!(open.shape(), Shape::OpenReadDrop);
+    assert!(
+        open.title.ends_with("4 KiB files, 1 task"),
+        "{}",
+        open.title
+    );
+    // A dedicated cache for open+read+drop, room for every file, filled by the warm-up;
+    // the fs helpers use the process-wide cache.
+    let plan = cases::cache_plan(&open, 1 << 20, 1 << 20).unwrap();
+    assert!(plan.capacity >= 256 * 4096 && !plan.prefill);
+    assert_eq!(cases::cache_plan(&read, 1 << 20, 1 << 20), None);
+}
+
+#[test]
+fn small_file_subjects_run_only_their_workloads() {
+    let subjects = cases::subjects();
+    let names = |shape: Shape, family: Family| -> Vec<&str> {
+        subjects
+            .iter()
+            .filter(|s| s.shape == shape && s.family == family)
+            .map(|s| s.name)
+            .collect()
+    };
+    use cases::Family;
+    assert_eq!(
+        names(Shape::WholeFile, Family::Baseline),
+        ["std::fs::read", "tokio::fs::read", "async_fs::read"]
+    );
+    assert_eq!(
+        names(Shape::WholeFile, Family::Fileio),
+        [
+            "fileio_core::fs::read",
+            "fileio_tokio::fs::read",
+            "fileio_smol::fs::read"
+        ]
+    );
+    assert_eq!(
+        names(Shape::OpenReadDrop, Family::Baseline),
+        ["std open+read_to_end", "tokio::fs::read"]
+    );
+    assert_eq!(
+        names(Shape::OpenReadDrop, Family::Fileio),
+        [
+            "fileio_core::File",
+            "fileio_tokio::File",
+            "fileio_smol::File"
+        ]
+    );
+    let read = cases::Workload::new(Access::SmallRead, Temperature::Warm, 4 << 10, 1);
+    let open = cases::Workload::new(Access::SmallOpen, Temperature::Warm, 4 << 10, 1);
+    let rand = cases::Workload::new(Access::Random, Temperature::Warm, 4 << 10, 1);
+    for s in &subjects {
+        let settings = |w: &cases::Workload| s.cache_settings(w);
+        match s.shape {
+            Shape::Handle => {
+                assert!(settings(&read).is_empty() && settings(&open).is_empty());
+                assert!(!settings(&rand).is_empty());
+            }
+            Shape::WholeFile => {
+                assert!(settings(&rand).is_empty() && settings(&open).is_empty());
+                // fs::read has no cache switch: fileio's helpers run with it on.
+                let want = if s.family == Family::Fileio {
+                    vec![CacheSetting::On]
+                } else {
+                    vec![CacheSetting::None]
+                };
+                assert_eq!(settings(&read), want, "{}", s.name);
+            }
+            Shape::OpenReadDrop => {
+                assert!(settings(&rand).is_empty() && settings(&read).is_empty());
+                assert!(!settings(&open).is_empty());
+            }
+        }
+    }
+    // Every target names a subject and a baseline of its workloads' shape.
+    for t in &TARGETS {
+        let w = cases::workloads(Preset::Quick)
+            .into_iter()
+            .find(|w| w.id.starts_with(t.workload))
+            .unwrap();
+        for name in [t.subject, t.baseline] {
+            assert!(
+                subjects
+                    .iter()
+                    .any(|s| s.name == name && s.shape == w.shape()),
+                "{}: {name}",
+                t.name
+            );
+        }
+    }
+}
+
+#[test]
+fn targets_compare_their_subject_with_their_baseline() {
+    use CacheSetting::{Off, On};
+    let base = |name: &str, ops: f64| CaseResult {
+        subject: name.to_string(),
+        ..baseline_result(ops)
+    };
+    let workloads = vec![
+        section(
+            "small4k-read-t1",
+            vec![
+                base("std::fs::read", 500.0),
+                base(cases::TOKIO_FS_READ, 20.0),
+                result(cases::FILEIO_TOKIO_FS_READ, On, 120.0, 3),
+            ],
+        ),
+        // No baseline measured: no row.
+        section(
+            "small4k-read-t64",
+            vec![result(cases::FILEIO_TOKIO_FS_READ, On, 120.0, 3)],
+        ),
+        section(
+            "small4k-open-read-drop-t1",
+            vec![
+                base(cases::TOKIO_FS_READ, 10.0),
+                result(cases::FILEIO_TOKIO_OPEN, Off, 20.0, 4),
+                result(cases::FILEIO_TOKIO_OPEN, On, 40.0, 2),
+                // Failed: no row.
+                result(cases::FILEIO_TOKIO_OPEN, On, 0.0, 0),
+            ],
+        ),
+        // Not a workload a target names.
+        section(
+            "rand4k-warm-t1",
+            vec![
+                base(cases::TOKIO_FS_READ, 10.0),
+                result(cases::FILEIO_TOKIO_FS_READ, On, 100.0, 1),
+            ],
+        ),
+    ];
+    let rows = report::targets(&workloads, &TARGETS);
+    let got: Vec<(&str, &str, f64, bool)> = rows
+        .iter()
+        .map(|r| (r.workload.as_str(), r.cache.as_str(), r.ratio, r.met))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("small4k-read-t1", "on", 6.0, true),
+            ("small4k-open-read-drop-t1", "off", 2.0, false),
+            ("small4k-open-read-drop-t1", "on", 4.0, true),
+        ]
+    );
+    assert_eq!(
+        rows[0],
+        TargetRow {
+            target: "fileio_tokio::fs::read / tokio::fs::read".into(),
+            workload: "small4k-read-t1".into(),
+            cache: "on".into(),
+            ops_per_sec: 120.0,
+            baseline_ops_per_sec: 20.0,
+            ratio: 6.0,
+            goal: 5.0,
+            met: true,
+            p50_ns: 3,
+            p99_ns: 30,
+            baseline_p50_ns: 5,
+            baseline_p99_ns: 50,
+        }
+    );
+    let report = synthetic_report(workloads);
+    assert_eq!(report.targets, rows);
+    let table = report::targets_terminal_table(&report.targets);
+    assert!(table.contains("6.00x (goal 5.00x: met)"), "{table}");
+    assert!(table.contains("2.00x (goal 3.00x: NOT met)"), "{table}");
+    let md = report::markdown(&report);
+    assert!(md.contains("## Targets"));
+    assert!(md.contains(
+        "| fileio-tokio open+read+drop / tokio::fs::read | small4k-open-read-drop-t1 | on | 40 | 10 | 4.00x (goal 3.00x: met) |"
+    ), "{md}");
+    let back: Report = serde_json::from_value(serde_json::to_value(&report).unwrap()).unwrap();
+    assert_eq!(back, report);
+    // No rows, no section.
+    assert_eq!(report::targets_terminal_table(&[]), "");
+    assert!(!report::markdown(&synthetic_report(Vec::new())).contains("## Targets"));
 }
