@@ -41,7 +41,7 @@ use crate::text::strip_terminator;
 /// # Cooperative scheduling
 ///
 /// Every operation (of [`AsyncStream`], the `futures::io` traits and the text methods)
-/// counts under [`crate::runtime::Bounded`]: after 64 operations in a row
+/// counts under [`crate::runtime::Bounded`]: after 256 operations in a row
 /// completed without waiting on one thread, the next one wakes its task and returns
 /// `Pending` once, so a loop of cache hits lets the executor run other tasks.
 ///

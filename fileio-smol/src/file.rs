@@ -32,7 +32,7 @@ fileio_core::runtime_file! {
     ///
     /// smol has no budget to join, so every operation (those of `AsyncStream` and of the
     /// `futures::io` traits, the text methods, `lines` and `chunks`) counts under
-    /// [`Bounded`](fileio_core::runtime::Bounded): after 64 operations in a row completed
+    /// [`Bounded`](fileio_core::runtime::Bounded): after 256 operations in a row completed
     /// without waiting on one thread (any handles, any tasks), the next one wakes its
     /// task and returns `Pending` once, so a loop of cache hits lets the other tasks of
     /// its executor run. An operation that waits resets the count.

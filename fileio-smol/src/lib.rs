@@ -19,7 +19,7 @@
 //!
 //! Many reads complete without waiting (cache hits, inline reads), and smol has no
 //! budget to join, so this crate bounds the run instead
-//! ([`Bounded`](fileio_core::runtime::Bounded)): after 64 operations in a row completed
+//! ([`Bounded`](fileio_core::runtime::Bounded)): after 256 operations in a row completed
 //! without waiting *on one thread* (whatever the handle or task), the next operation
 //! wakes its task and returns `Pending` once, and an operation that waits resets the
 //! count. A per-thread count (not per handle) catches a task that alternates between
