@@ -27,7 +27,7 @@ const FILE_LEN: usize = 64 * 1024;
 const READ_LEN: usize = 4096;
 
 /// How many read + seek rounds [`ready_loop_yields`] allows before the loop must have
-/// returned `Pending` (tokio's budget is 128 operations, [`Bounded`]'s run [`Bounded::LIMIT`]).
+/// returned `Pending` (tokio's budget is 128 operations, [`Bounded`](crate::runtime::Bounded)'s run [`Bounded::LIMIT`](crate::runtime::Bounded::LIMIT)).
 ///
 /// [`Bounded`]: crate::runtime::Bounded
 pub const YIELD_WITHIN: usize = 1_000;
