@@ -121,6 +121,24 @@ pub enum Error {
     /// An argument outside what the operation accepts (a chunk size of 0...).
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
+    /// An earlier sync of this open file failed (`sync_all`, `sync_data` or the sync in
+    /// `close`, through this handle or a clone of it), so what the disk holds is
+    /// unknown: no later sync of the open file reports success. A second `fsync` after
+    /// a failed one may return 0 on Linux although the data was lost (PostgreSQL's
+    /// "fsyncgate"). Reopening the file does not bring the data back: write it again
+    /// from where it came from.
+    #[error("{op} {}: an earlier sync of the file failed: {message}", path.display())]
+    SyncFailed {
+        /// The file's path, as given when it was opened.
+        path: PathBuf,
+        /// The operation that reports the earlier failure (`SyncAll`, `SyncData` or
+        /// `Close`).
+        op: Op,
+        /// The kind of the earlier failure's error; [`Error::kind`] is this.
+        kind: io::ErrorKind,
+        /// The earlier failure's message.
+        message: String,
+    },
 }
 
 impl Error {
@@ -129,7 +147,8 @@ impl Error {
     /// `Io` reports its source's kind; bad arguments (`Mode`, `Overflow`, `NegativeSeek`,
     /// `UnknownEncoding`, `AppendOnly`, `InvalidArgument`) are `InvalidInput`; `NotReadable` and `NotWritable`
     /// are `PermissionDenied`; `Decode` and `Encode` are `InvalidData`; `Closed` is
-    /// `Other`, since no OS error describes a handle closed by its owner.
+    /// `Other`, since no OS error describes a handle closed by its owner; `SyncFailed`
+    /// is the kind of the earlier failed sync's error.
     pub fn kind(&self) -> io::ErrorKind {
         match self {
             Error::Io { source, .. } => source.kind(),
@@ -142,6 +161,7 @@ impl Error {
             Error::NotReadable | Error::NotWritable => io::ErrorKind::PermissionDenied,
             Error::Decode { .. } | Error::Encode { .. } => io::ErrorKind::InvalidData,
             Error::Closed => io::ErrorKind::Other,
+            Error::SyncFailed { kind, .. } => *kind,
         }
     }
 

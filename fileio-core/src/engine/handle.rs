@@ -310,19 +310,21 @@ impl Handle {
     }
 
     /// Closes the handle: syncs data first if it wrote and `sync_on_close` is set. The
-    /// handle is closed even when that sync fails (the error is returned once).
+    /// handle is closed even when that sync fails (the error is returned once). With
+    /// `sync_on_close` set, a close after an earlier failed sync of the open file
+    /// returns [`Error::SyncFailed`] whether or not this handle wrote.
     pub(crate) async fn close(&mut self) -> Result<()> {
         let Some(shared) = self.shared.take() else {
             return Ok(());
         };
-        if shared.sync_on_close && self.wrote.load(Ordering::Relaxed) {
-            shared
-                .backend()
-                .sync_data()
-                .await
-                .map_err(|e| shared.err(Op::Close, e))?;
+        if !shared.sync_on_close() {
+            return Ok(());
         }
-        Ok(())
+        if self.wrote.load(Ordering::Relaxed) {
+            shared.sync_for_close().await
+        } else {
+            shared.earlier_sync_failure(Op::Close)
+        }
     }
 
     // ---- hooks ----

@@ -23,8 +23,9 @@ mod handle;
 mod read;
 mod write;
 
+use std::io;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use fileio_cache::{FileKey, RangeCache};
 
@@ -61,6 +62,16 @@ pub(crate) struct Shared {
     known: KnownCell,
     /// Where "now" comes from for the racy window and `Interval` periods.
     clock: Clock,
+    /// The first sync of this open file that failed (`sync_all`, `sync_data` or the
+    /// sync in `close`), if one did: from then on no sync of it reports success.
+    sync_failure: OnceLock<SyncFailure>,
+}
+
+/// What [`Error::SyncFailed`] repeats of the first failed sync of an open file.
+#[derive(Debug)]
+struct SyncFailure {
+    kind: io::ErrorKind,
+    message: String,
 }
 
 impl Shared {
@@ -82,6 +93,7 @@ impl Shared {
             sync_on_close: options.sync_on_close,
             known: known_cell(key),
             clock: options.clock.clone(),
+            sync_failure: OnceLock::new(),
         })
     }
 
@@ -113,17 +125,72 @@ impl Shared {
     }
 
     pub(crate) async fn sync_all(&self) -> Result<()> {
-        self.backend()
-            .sync_all()
-            .await
-            .map_err(|e| self.err(Op::SyncAll, e))
+        let result = self.backend().sync_all().await;
+        self.sync_outcome(Op::SyncAll, result)
     }
 
     pub(crate) async fn sync_data(&self) -> Result<()> {
-        self.backend()
-            .sync_data()
-            .await
-            .map_err(|e| self.err(Op::SyncData, e))
+        let result = self.backend().sync_data().await;
+        self.sync_outcome(Op::SyncData, result)
+    }
+
+    /// The sync `close` runs when the handle wrote and `sync_on_close` is set.
+    pub(crate) async fn sync_for_close(&self) -> Result<()> {
+        let result = self.backend().sync_data().await;
+        self.sync_outcome(Op::Close, result)
+    }
+
+    /// Whether `close` syncs (`sync_on_close`).
+    pub(crate) fn sync_on_close(&self) -> bool {
+        self.sync_on_close
+    }
+
+    /// [`Error::SyncFailed`] for `op` if a sync of this open file has failed.
+    pub(crate) fn earlier_sync_failure(&self, op: Op) -> Result<()> {
+        match self.sync_failure.get() {
+            None => Ok(()),
+            Some(failure) => Err(Error::SyncFailed {
+                path: self.path.to_path_buf(),
+                op,
+                kind: failure.kind,
+                message: failure.message.clone(),
+            }),
+        }
+    }
+
+    /// What a sync (`op`) that returned `result` reports, the failure being sticky
+    /// (PostgreSQL's "fsyncgate"): after a failed `fsync` Linux may have dropped the
+    /// dirty pages and marked them clean, so a second `fsync` returns 0 although the
+    /// data never reached the disk.
+    ///
+    /// - A failure is remembered for this open file (the [`Shared`] behind every clone
+    ///   of the handle) and the cache's blocks of the file are dropped, since what the
+    ///   disk holds is unknown. The first failure is reported as it is
+    ///   ([`Error::Io`]).
+    /// - Once a sync has failed, every later one reports [`Error::SyncFailed`], even
+    ///   when the backend's sync (still run: later writes get their chance to reach the
+    ///   disk) succeeds.
+    ///
+    /// Other opens of the same file keep their own state, as the kernel's error
+    /// tracking (per open file description) does: they learn of the failure only from
+    /// what the OS reports to them.
+    fn sync_outcome(&self, op: Op, result: io::Result<()>) -> Result<()> {
+        match result {
+            Ok(()) => self.earlier_sync_failure(op),
+            Err(e) => {
+                let failure = SyncFailure {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                };
+                // The first failure is the one later syncs repeat.
+                let _ = self.sync_failure.set(failure);
+                if let Some(cache) = &self.cache {
+                    cache.invalidate(self.key);
+                }
+                self.forget();
+                Err(self.err(op, e))
+            }
+        }
     }
 }
 
