@@ -366,3 +366,22 @@ fn a_full_filesystem_loses_no_acknowledged_write() {
     cache.validate().expect("cache invariants");
     file.close().expect("close");
 }
+
+/// A failed sync is never forgotten (`fileio_core::conformance::faults`), on the
+/// blocking `File` and on `AsyncFile`.
+#[cfg(feature = "conformance")]
+#[test]
+fn sync_failures_are_sticky() {
+    use fileio_core::conformance::BlockingFile;
+    use fileio_core::conformance::faults::sync_failures_are_sticky;
+    use fileio_core::{AsyncFile, Backend};
+
+    let blocking = |backend: Arc<dyn Backend>, options: &Options| {
+        File::from_backend(backend, "faulty.bin", options).map(BlockingFile)
+    };
+    futures::executor::block_on(sync_failures_are_sticky(&blocking));
+    let in_async = |backend: Arc<dyn Backend>, options: &Options| {
+        AsyncFile::from_backend(backend, "faulty.bin", options)
+    };
+    futures::executor::block_on(sync_failures_are_sticky(&in_async));
+}

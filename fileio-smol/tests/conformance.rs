@@ -14,3 +14,9 @@ fileio_core::behaviour_tests!(conformance::run_on::<Smol>);
 fn run_all_in_one_go() {
     on_two_threads(conformance::run_all_on_backends::<Smol>());
 }
+
+/// A failed sync is never forgotten (`fileio_core::conformance::faults`).
+#[test]
+fn sync_failures_are_sticky() {
+    conformance::faults::run_on_runtime::<Smol>();
+}

@@ -14,3 +14,9 @@ fileio_core::behaviour_tests!(conformance::run_on::<Tokio>);
 fn run_all_in_one_go() {
     runtime(true).block_on(conformance::run_all_on_backends::<Tokio>());
 }
+
+/// A failed sync is never forgotten (`fileio_core::conformance::faults`).
+#[test]
+fn sync_failures_are_sticky() {
+    conformance::faults::run_on_runtime::<Tokio>();
+}

@@ -141,6 +141,7 @@ pub mod cancel;
 pub mod coop;
 
 pub mod data;
+pub mod faults;
 
 mod bad_input;
 mod cache;
