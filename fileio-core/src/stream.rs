@@ -96,19 +96,23 @@ pub trait Stream {
     /// # Errors
     ///
     /// [`Error::Closed`](crate::Error::Closed), [`Error::Io`](crate::Error::Io).
+    /// Once a sync of the open file has failed (through this handle or a clone), every
+    /// later one returns [`Error::SyncFailed`](crate::Error::SyncFailed).
     fn sync_all(&self) -> Result<()>;
     /// Flushes data to durable storage.
     ///
     /// # Errors
     ///
-    /// [`Error::Closed`](crate::Error::Closed), [`Error::Io`](crate::Error::Io).
+    /// As [`sync_all`](Stream::sync_all).
     fn sync_data(&self) -> Result<()>;
     /// Closes the handle, syncing data first if it wrote and `sync_on_close` is set.
     /// Idempotent: later calls return `Ok(())`.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`](crate::Error::Io) from the sync; the handle is closed all the same.
+    /// [`Error::Io`](crate::Error::Io) from the sync; with `sync_on_close` set,
+    /// [`Error::SyncFailed`](crate::Error::SyncFailed) after an earlier failed sync of
+    /// the open file. The handle is closed all the same.
     fn close(&mut self) -> Result<()>;
     /// Whether `close` was called.
     fn is_closed(&self) -> bool;
