@@ -17,7 +17,7 @@ use futures_lite::future::block_on;
 use fileio_cache::Stamp;
 
 use crate::backend::{Backend, StdBackend};
-use crate::engine::Handle;
+use crate::engine::{Handle, ignore_outcome};
 use crate::error::{Error, Op, Result};
 use crate::hooks::{BoxFuture, IoEvent};
 use crate::mode::OpenMode;
@@ -712,7 +712,7 @@ impl AsyncWrite for AsyncFile {
                 let data = Bytes::copy_from_slice(buf);
                 let len = data.len();
                 this.start(Pending::Write(
-                    Box::pin(async move { h.write_op(offset, &data, || {}).await }),
+                    Box::pin(async move { h.write_op(offset, &data, |_| ignore_outcome).await }),
                     len,
                 ));
             }
