@@ -804,6 +804,39 @@ fn dropped_failed_append_puts_the_cursor_back() {
     assert_eq!(file.tell(), 42, "the failed write undid a later seek");
 }
 
+/// The blocking `File` cannot drop a write midway; its equivalent is a write that fails
+/// (wholly, or after a short write put part of it in the file): the cursor stays where it
+/// was, and the next append, which lands after the part, leaves it at the end.
+#[test]
+fn blocking_failed_append_leaves_the_cursor() {
+    use fileio_core::{File, Stream};
+    let fault = Arc::new(FaultBackend::new(MemBackend::with_data(vec![7u8; 100])));
+    let mut options = Options::new();
+    options.mode("a+b").cache(tiny_cache());
+    let mut file = File::from_backend(fault.clone(), "append.mem", &options).expect("open");
+    assert_eq!(file.tell(), 100, "append modes open at the end");
+    Stream::seek(&mut file, SeekFrom::Start(0)).expect("seek");
+
+    fault.inject(Target::Write, 1, Fault::io_error());
+    assert!(Stream::write(&mut file, &[1u8; 10]).is_err());
+    assert_eq!(file.tell(), 0, "a failed append moved the cursor");
+    assert_eq!(fault.inner().contents(), vec![7u8; 100]);
+
+    // Three bytes land, then the rest fails.
+    fault.inject(Target::Write, 1, Fault::ShortWrite(3));
+    fault.inject(Target::Write, 2, Fault::io_error());
+    assert!(Stream::write(&mut file, &[2u8; 10]).is_err());
+    assert_eq!(file.tell(), 0, "a partial append moved the cursor");
+    assert_eq!(fault.inner().contents().len(), 103);
+
+    Stream::write(&mut file, &[3u8; 10]).expect("append");
+    assert_eq!(file.tell(), 113, "an append leaves the cursor at the end");
+    let mut want = vec![7u8; 100];
+    want.extend_from_slice(&[2u8; 3]);
+    want.extend_from_slice(&[3u8; 10]);
+    assert_eq!(fault.inner().contents(), want);
+}
+
 /// One step of [`appends_match_the_model`].
 #[derive(Clone, Debug)]
 enum AppendOp {
