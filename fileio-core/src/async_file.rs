@@ -49,9 +49,11 @@ use crate::text::strip_terminator;
 ///
 /// Dropping a read future loses nothing and leaves the cursor where it was. Dropping a
 /// write future after the write reached the backend lets it finish in the background and
-/// moves the cursor as if it had finished; the cache is patched when the write lands and
-/// never holds half-applied patches. An operation started through the `futures::io`
-/// traits stays with the file and is finished by the next poll of any of them.
+/// moves the cursor as if it had finished (in append mode, right after where the write
+/// landed; back where it was if the write then fails, unless the handle moved it in the
+/// meantime); the cache is patched when the write lands and never holds half-applied
+/// patches. An operation started through the `futures::io` traits stays with the file
+/// and is finished by the next poll of any of them.
 ///
 /// # Examples
 ///
