@@ -17,7 +17,7 @@ use futures_lite::future::block_on;
 use fileio_cache::Stamp;
 
 use crate::backend::{Backend, StdBackend};
-use crate::engine::Handle;
+use crate::engine::{Handle, ignore_outcome};
 use crate::error::{Error, Op, Result};
 use crate::hooks::{BoxFuture, IoEvent};
 use crate::mode::OpenMode;
@@ -49,9 +49,11 @@ use crate::text::strip_terminator;
 ///
 /// Dropping a read future loses nothing and leaves the cursor where it was. Dropping a
 /// write future after the write reached the backend lets it finish in the background and
-/// moves the cursor as if it had finished; the cache is patched when the write lands and
-/// never holds half-applied patches. An operation started through the `futures::io`
-/// traits stays with the file and is finished by the next poll of any of them.
+/// moves the cursor as if it had finished (in append mode, right after where the write
+/// landed; back where it was if the write then fails, unless the handle moved it in the
+/// meantime); the cache is patched when the write lands and never holds half-applied
+/// patches. An operation started through the `futures::io` traits stays with the file
+/// and is finished by the next poll of any of them.
 ///
 /// # Examples
 ///
@@ -712,7 +714,7 @@ impl AsyncWrite for AsyncFile {
                 let data = Bytes::copy_from_slice(buf);
                 let len = data.len();
                 this.start(Pending::Write(
-                    Box::pin(async move { h.write_op(offset, &data, || {}).await }),
+                    Box::pin(async move { h.write_op(offset, &data, |_| ignore_outcome).await }),
                     len,
                 ));
             }

@@ -93,9 +93,12 @@
 //!   or ring operation it started finishes and its result is dropped.
 //! - Dropping a write future after its write was handed to the backend lets the write
 //!   finish (pool jobs and ring operations run to the end even when nobody awaits them)
-//!   and moves the cursor as if it had finished. The cache is patched when the write
-//!   lands and never holds half-applied patches; a write whose outcome is unknown drops
-//!   the file's cached blocks.
+//!   and moves the cursor as if it had finished: in append mode, right after where the
+//!   write landed (the end of the file as it left it), whatever the cursor was; if the
+//!   write then fails, back where it was, as an awaited failed write leaves it, unless
+//!   the handle moved it in the meantime. The cache is patched when the write lands
+//!   and never holds half-applied patches; a write whose outcome is unknown drops the
+//!   file's cached blocks.
 //! - An operation started through a runtime's poll-based I/O traits (`AsyncRead`,
 //!   `AsyncWrite`, `AsyncSeek`) stays with the file and is finished by the next
 //!   operation on it.

@@ -697,3 +697,208 @@ fn delayed_operations_are_pending_at_first() {
         env.quiesce();
     }
 }
+
+// ---- append mode ----
+//
+// In append mode a write lands at the end of the file whatever the cursor, and leaves the
+// cursor right after what it wrote: a write dropped after it was handed to the backend
+// must leave it there too (not at the old cursor plus the length), and one that then
+// fails must leave it where a failed write leaves it (where it was).
+
+/// An `"a+b"` [`AsyncFile`] over `backend`, with the cursor sent back to 0.
+fn append_file(backend: Arc<dyn fileio_core::Backend>) -> AsyncFile {
+    let mut options = Options::new();
+    options.mode("a+b").cache(tiny_cache());
+    let mut file = AsyncFile::from_backend(backend, "append.mem", &options).expect("open");
+    block_on(AsyncStream::seek(&mut file, SeekFrom::Start(0))).expect("seek");
+    file
+}
+
+/// Waits until `settled` holds (a write dropped mid-flight has landed).
+fn wait_until(mut settled: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !settled() {
+        assert!(Instant::now() < deadline, "the dropped write never landed");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Waits until nothing changes for a while (`probe` keeps its value for 50 ms).
+fn settle<T: PartialEq>(mut probe: impl FnMut() -> T) {
+    let mut last = probe();
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = probe();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
+/// The case: `seek(0)` in `"a+b"` on a 100-byte file, a 10-byte write polled
+/// once (its backend write delayed, so still pending) and dropped. Once it lands the
+/// file has 110 bytes and the cursor is at 110, as after an awaited append.
+#[test]
+fn dropped_append_leaves_the_cursor_at_the_end() {
+    let fault = Arc::new(FaultBackend::new(MemBackend::with_data(vec![7u8; 100])));
+    fault.always(Target::Write, Fault::Delay(Duration::from_millis(20)));
+    let mut file = append_file(fault.clone());
+    let done = poll_then_drop(AsyncStream::write(&mut file, &[1u8; 10]), 1);
+    assert!(
+        matches!(done, Outcome::Dropped),
+        "the write was not pending"
+    );
+    wait_until(|| fault.inner().contents().len() == 110);
+    assert_eq!(
+        file.tell(),
+        110,
+        "a dropped append must leave the cursor at the end"
+    );
+    let mut want = vec![7u8; 100];
+    want.extend_from_slice(&[1u8; 10]);
+    assert_eq!(fault.inner().contents(), want);
+    // An awaited one, for comparison.
+    block_on(AsyncStream::seek(&mut file, SeekFrom::Start(0))).expect("seek");
+    block_on(AsyncStream::write(&mut file, &[2u8; 10])).expect("append");
+    assert_eq!(file.tell(), 120);
+}
+
+/// A dropped append whose backend write then fails leaves the cursor where an awaited
+/// failed append leaves it: where it was. The inner `FaultBackend` fails the write the
+/// outer one delays.
+#[test]
+fn dropped_failed_append_puts_the_cursor_back() {
+    let inner = Arc::new(FaultBackend::new(MemBackend::with_data(vec![7u8; 100])));
+    let outer = Arc::new(FaultBackend::new(Arc::clone(&inner)));
+    outer.always(Target::Write, Fault::Delay(Duration::from_millis(20)));
+    let mut file = append_file(outer.clone());
+
+    // Awaited: the error, and the cursor stays at 0.
+    inner.inject(Target::Write, 1, Fault::io_error());
+    assert!(block_on(AsyncStream::write(&mut file, &[1u8; 10])).is_err());
+    assert_eq!(file.tell(), 0, "an awaited failed append moved the cursor");
+
+    // Dropped after the first poll: the same once it has failed.
+    inner.inject(Target::Write, 1, Fault::io_error());
+    let done = poll_then_drop(AsyncStream::write(&mut file, &[1u8; 10]), 1);
+    assert!(
+        matches!(done, Outcome::Dropped),
+        "the write was not pending"
+    );
+    wait_until(|| inner.count(Target::Write) == 2);
+    settle(|| file.tell());
+    assert_eq!(file.tell(), 0, "a dropped failed append moved the cursor");
+    assert_eq!(inner.inner().contents(), vec![7u8; 100]);
+
+    // A seek made while it was in flight wins over the failure.
+    inner.inject(Target::Write, 1, Fault::io_error());
+    let done = poll_then_drop(AsyncStream::write(&mut file, &[1u8; 10]), 1);
+    assert!(
+        matches!(done, Outcome::Dropped),
+        "the write was not pending"
+    );
+    block_on(AsyncStream::seek(&mut file, SeekFrom::Start(42))).expect("seek");
+    wait_until(|| inner.count(Target::Write) == 3);
+    settle(|| file.tell());
+    assert_eq!(file.tell(), 42, "the failed write undid a later seek");
+}
+
+/// The blocking `File` cannot drop a write midway; its equivalent is a write that fails
+/// (wholly, or after a short write put part of it in the file): the cursor stays where it
+/// was, and the next append, which lands after the part, leaves it at the end.
+#[test]
+fn blocking_failed_append_leaves_the_cursor() {
+    use fileio_core::{File, Stream};
+    let fault = Arc::new(FaultBackend::new(MemBackend::with_data(vec![7u8; 100])));
+    let mut options = Options::new();
+    options.mode("a+b").cache(tiny_cache());
+    let mut file = File::from_backend(fault.clone(), "append.mem", &options).expect("open");
+    assert_eq!(file.tell(), 100, "append modes open at the end");
+    Stream::seek(&mut file, SeekFrom::Start(0)).expect("seek");
+
+    fault.inject(Target::Write, 1, Fault::io_error());
+    assert!(Stream::write(&mut file, &[1u8; 10]).is_err());
+    assert_eq!(file.tell(), 0, "a failed append moved the cursor");
+    assert_eq!(fault.inner().contents(), vec![7u8; 100]);
+
+    // Three bytes land, then the rest fails.
+    fault.inject(Target::Write, 1, Fault::ShortWrite(3));
+    fault.inject(Target::Write, 2, Fault::io_error());
+    assert!(Stream::write(&mut file, &[2u8; 10]).is_err());
+    assert_eq!(file.tell(), 0, "a partial append moved the cursor");
+    assert_eq!(fault.inner().contents().len(), 103);
+
+    Stream::write(&mut file, &[3u8; 10]).expect("append");
+    assert_eq!(file.tell(), 113, "an append leaves the cursor at the end");
+    let mut want = vec![7u8; 100];
+    want.extend_from_slice(&[2u8; 3]);
+    want.extend_from_slice(&[3u8; 10]);
+    assert_eq!(fault.inner().contents(), want);
+}
+
+/// One step of [`appends_match_the_model`].
+#[derive(Clone, Debug)]
+enum AppendOp {
+    /// An append through handle `.0`, dropped after its first poll when `.2`.
+    Append(usize, Vec<u8>, bool),
+    /// A seek of handle `.0` to `.1`.
+    Seek(usize, u64),
+}
+
+fn append_op() -> impl proptest::strategy::Strategy<Value = AppendOp> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => (0..2usize, prop::collection::vec(any::<u8>(), 1..300), any::<bool>())
+            .prop_map(|(h, data, drop)| AppendOp::Append(h, data, drop)),
+        1 => (0..2usize, 0..600u64).prop_map(|(h, to)| AppendOp::Seek(h, to)),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 24, ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Random appends through two handles on one `"a+b"` file (a clone has its own
+    /// cursor), some dropped after their first poll and some awaited, with seeks in
+    /// between: the file equals a `Vec<u8>` model and every handle's cursor is the
+    /// model's (the end of the file as its last append left it, or its last seek).
+    #[test]
+    fn appends_match_the_model(ops in proptest::collection::vec(append_op(), 1..10)) {
+        let fault = Arc::new(FaultBackend::new(MemBackend::with_data(vec![5u8; 100])));
+        fault.always(Target::Write, Fault::Delay(Duration::from_millis(2)));
+        let first = append_file(fault.clone());
+        let mut files = [first.clone(), first];
+        let mut model = vec![5u8; 100];
+        let mut cursors = [0u64; 2];
+        for op in ops {
+            match op {
+                AppendOp::Append(h, data, drop) => {
+                    model.extend_from_slice(&data);
+                    cursors[h] = model.len() as u64;
+                    if drop {
+                        let fut = AsyncStream::write(&mut files[h], &data);
+                        let done = poll_then_drop(fut, 1);
+                        proptest::prop_assert!(matches!(done, Outcome::Dropped));
+                        wait_until(|| fault.inner().contents().len() == model.len());
+                    } else {
+                        block_on(AsyncStream::write(&mut files[h], &data)).expect("append");
+                    }
+                }
+                AppendOp::Seek(h, to) => {
+                    block_on(AsyncStream::seek(&mut files[h], SeekFrom::Start(to)))
+                        .expect("seek");
+                    cursors[h] = to;
+                }
+            }
+            proptest::prop_assert_eq!(fault.inner().contents(), model.clone());
+            for (file, cursor) in files.iter().zip(cursors) {
+                proptest::prop_assert_eq!(file.tell(), cursor);
+            }
+        }
+        // Reads through either handle see the model.
+        let all = block_on(files[1].read_at(0, model.len() + 1)).expect("read");
+        proptest::prop_assert_eq!(&all[..], &model[..]);
+    }
+}

@@ -34,3 +34,8 @@ fn dropped_writes_land() {
 fn dropped_read_leaves_the_cursor() {
     smol::block_on(cancel::dropped_read_leaves_the_cursor::<Smol>());
 }
+
+#[test]
+fn dropped_appends_land_at_the_end() {
+    smol::block_on(cancel::dropped_append_lands::<Smol>());
+}

@@ -37,3 +37,8 @@ fn dropped_write_lands_and_cache_follows() {
 fn dropped_read_leaves_the_cursor() {
     runtime(false).block_on(cancel::dropped_read_leaves_the_cursor::<Tokio>());
 }
+
+#[test]
+fn dropped_append_leaves_the_cursor_at_the_end() {
+    runtime(true).block_on(cancel::dropped_append_lands::<Tokio>());
+}

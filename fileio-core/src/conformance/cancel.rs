@@ -180,15 +180,8 @@ pub async fn dropped_futures<R: Runtime>(ops: Vec<CancelOp>) {
 ///
 /// When the file breaks the contract.
 pub async fn dropped_write_lands<R: Runtime>() {
-    let dir = ScratchDir::new().expect("scratch dir");
-    let path = dir.join("w.bin");
     let mut model = vec![1u8; 8192];
-    std::fs::write(&path, &model).unwrap();
-    let mut spec = OpenSpec::new("r+b", Some(small_cache()));
-    spec.coherence = Coherence::Exclusive;
-    let mut f = R::open_on_pool(path.clone(), &spec, PoolConfig::new().max_in_flight(1))
-        .await
-        .unwrap();
+    let (_dir, path, mut f) = exclusive_file::<R>("w.bin", "r+b", &model).await;
     let mut dropped = 0;
     for round in 0..50u8 {
         assert_eq!(&f.read_at(0, 8192).await.unwrap()[..], &model[..]);
@@ -210,6 +203,56 @@ pub async fn dropped_write_lands<R: Runtime>() {
     assert!(
         dropped > 0,
         "no write was still in flight after its first poll"
+    );
+}
+
+/// In `"a+b"`, a write dropped right after its first poll, with the cursor sent back to
+/// 0, either changes nothing (dropped before it reached the pool) or lands at the end of
+/// the file and leaves the cursor there, as an awaited append does (not at the old
+/// cursor plus its length). Checks that at least one of the 50 appends was still in
+/// flight after its first poll.
+///
+/// # Panics
+///
+/// When the file breaks the contract.
+pub async fn dropped_append_lands<R: Runtime>() {
+    let mut model = vec![1u8; 100];
+    let (_dir, path, mut f) = exclusive_file::<R>("a.bin", "a+b", &model).await;
+    assert_eq!(f.tell(), 100, "append modes open at the end");
+    let mut dropped = 0;
+    for round in 0..50u8 {
+        // Also lets a write that starts from the cached version reach the pool at once.
+        assert_eq!(&f.read_at(0, model.len()).await.unwrap()[..], &model[..]);
+        AsyncStream::seek(&mut f, SeekFrom::Start(0)).await.unwrap();
+        let data = [round; 10];
+        let done = now_or_never(AsyncStream::write(&mut f, &data));
+        // The next pool operation waits for a dropped write's slot.
+        f.sync_data().await.unwrap();
+        let end = model.len() as u64 + 10;
+        match done {
+            Some(r) => {
+                assert_eq!(r.unwrap(), 10);
+                assert_eq!(f.tell(), end, "an append leaves the cursor at the end");
+            }
+            None if f.tell() == 0 => {} // dropped before it reached the pool
+            None => {
+                dropped += 1;
+                assert_eq!(
+                    f.tell(),
+                    end,
+                    "a dropped append left the cursor off the end"
+                );
+            }
+        }
+        if f.tell() != 0 {
+            model.extend_from_slice(&data);
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), model);
+    }
+    assert_eq!(&f.read_to_end_at(0).await.unwrap()[..], &model[..]);
+    assert!(
+        dropped > 0,
+        "no append was still in flight after its first poll"
     );
 }
 
@@ -247,6 +290,25 @@ pub async fn dropped_read_leaves_the_cursor<R: Runtime>() {
         dropped > 0,
         "no read was still in flight after its first poll"
     );
+}
+
+/// A new file `name` holding `data` in a scratch directory (kept alive by the returned
+/// guard), opened in `mode` with a small cache, `Exclusive` coherence and one pool
+/// operation in flight at a time.
+async fn exclusive_file<R: Runtime>(
+    name: &str,
+    mode: &str,
+    data: &[u8],
+) -> (ScratchDir, std::path::PathBuf, R::File) {
+    let dir = ScratchDir::new().expect("scratch dir");
+    let path = dir.join(name);
+    std::fs::write(&path, data).unwrap();
+    let mut spec = OpenSpec::new(mode, Some(small_cache()));
+    spec.coherence = Coherence::Exclusive;
+    let f = R::open_on_pool(path.clone(), &spec, PoolConfig::new().max_in_flight(1))
+        .await
+        .unwrap();
+    (dir, path, f)
 }
 
 /// Polls `future` once with a waker that does nothing: its output if ready, `None`

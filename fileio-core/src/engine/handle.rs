@@ -3,13 +3,14 @@
 
 use std::io::SeekFrom;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use fileio_cache::Stamp;
 use futures_lite::future::block_on;
 
+use super::ignore_outcome;
 use super::read::{MAX_CACHED_READ, ReadNow};
 use super::{Shared, end_of};
 use crate::backend::Backend;
@@ -27,11 +28,52 @@ pub(crate) struct Handle {
     shared: Option<Arc<Shared>>,
     path: Arc<Path>,
     mode: OpenMode,
-    /// Atomic so that a write can move it at the moment the write reaches the backend,
-    /// while the write future borrows the handle.
-    cursor: AtomicU64,
+    /// Shared with this handle's writes, which move it the moment they reach the backend
+    /// (while the write future borrows the handle) and put it back if they then fail.
+    cursor: Arc<Cursor>,
     wrote: AtomicBool,
     hooks: Hooks,
+}
+
+/// A handle's cursor: its position and how many times it moved.
+#[derive(Debug)]
+struct Cursor(Mutex<CursorState>);
+
+#[derive(Debug, Clone, Copy)]
+struct CursorState {
+    pos: u64,
+    moves: u64,
+}
+
+impl Cursor {
+    fn new(pos: u64) -> Arc<Cursor> {
+        Arc::new(Cursor(Mutex::new(CursorState { pos, moves: 0 })))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CursorState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self) -> u64 {
+        self.state().pos
+    }
+
+    /// Moves the cursor to `pos`; returns the move's number, for [`Cursor::put_back`].
+    fn set(&self, pos: u64) -> u64 {
+        let mut state = self.state();
+        state.pos = pos;
+        state.moves = state.moves.wrapping_add(1);
+        state.moves
+    }
+
+    /// Moves the cursor to `pos` if its last move is still move number `moved`.
+    fn put_back(&self, moved: u64, pos: u64) {
+        let mut state = self.state();
+        if state.moves == moved {
+            state.pos = pos;
+            state.moves = state.moves.wrapping_add(1);
+        }
+    }
 }
 
 impl Handle {
@@ -40,7 +82,7 @@ impl Handle {
             path: shared.path.clone(),
             shared: Some(shared),
             mode,
-            cursor: AtomicU64::new(cursor),
+            cursor: Cursor::new(cursor),
             wrote: AtomicBool::new(false),
             hooks: Hooks::new(Arc::default()),
         }
@@ -70,7 +112,7 @@ impl Handle {
             shared: self.shared.clone(),
             path: self.path.clone(),
             mode: self.mode,
-            cursor: AtomicU64::new(self.tell()),
+            cursor: Cursor::new(self.tell()),
             wrote: AtomicBool::new(false),
             hooks: Hooks::new(self.hooks.snapshot()),
         }
@@ -83,7 +125,7 @@ impl Handle {
             shared: self.shared.take(),
             path: self.path.clone(),
             mode: self.mode,
-            cursor: AtomicU64::new(self.tell()),
+            cursor: Cursor::new(self.tell()),
             wrote: AtomicBool::new(self.wrote.load(Ordering::Relaxed)),
             hooks: Hooks::new(Arc::default()),
         }
@@ -120,7 +162,7 @@ impl Handle {
     }
 
     pub(crate) fn tell(&self) -> u64 {
-        self.cursor.load(Ordering::Relaxed)
+        self.cursor.get()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -159,7 +201,7 @@ impl Handle {
     /// [`read`](Self::read) for blocking callers.
     pub(crate) fn read_blocking(&mut self, len: usize) -> Result<Bytes> {
         let data = self.read_at_blocking(self.tell(), len)?;
-        *self.cursor.get_mut() += data.len() as u64;
+        self.cursor.set(self.tell() + data.len() as u64);
         Ok(data)
     }
 
@@ -191,12 +233,15 @@ impl Handle {
 
     /// Writes `data` at `offset` (at the end of the file when `None`), fires the write
     /// hooks and returns the offset written at. Leaves the cursor alone.
-    pub(crate) async fn write_op(
+    pub(crate) async fn write_op<L>(
         &self,
         offset: Option<u64>,
         data: &Bytes,
-        submitted: impl FnOnce(),
-    ) -> Result<u64> {
+        submitted: impl FnOnce(u64) -> L,
+    ) -> Result<u64>
+    where
+        L: FnOnce(&Result<u64>) + Send + 'static,
+    {
         let shared = self.writable()?;
         let at = shared.write(offset, data, submitted).await?;
         self.mark_wrote();
@@ -224,19 +269,20 @@ impl Handle {
         if self.mode.appending() {
             return Err(Error::AppendOnly);
         }
-        self.write_op(Some(offset), &data, || {}).await?;
+        self.write_op(Some(offset), &data, |_| ignore_outcome)
+            .await?;
         Ok(data.len())
     }
 
     pub(crate) async fn read(&mut self, len: usize) -> Result<Bytes> {
         let data = self.read_at(self.tell(), len).await?;
-        *self.cursor.get_mut() += data.len() as u64;
+        self.cursor.set(self.tell() + data.len() as u64);
         Ok(data)
     }
 
     pub(crate) async fn read_to_end(&mut self) -> Result<Bytes> {
         let data = self.read_to_end_at(self.tell()).await?;
-        *self.cursor.get_mut() += data.len() as u64;
+        self.cursor.set(self.tell() + data.len() as u64);
         Ok(data)
     }
 
@@ -244,25 +290,36 @@ impl Handle {
         self.writable()?;
         let offset = self.cursor_write_offset(data.len())?;
         let start = self.tell();
-        let planned = start.saturating_add(data.len() as u64);
-        // Once the write reaches the backend, the cursor is where the finished write will
-        // leave it: a future dropped from then on has moved it, one dropped before has not.
-        let submitted = || self.cursor.store(planned, Ordering::Relaxed);
+        let len = data.len() as u64;
+        let cursor = Arc::clone(&self.cursor);
+        // Once the write reaches the backend at `at` (the end of the file in append mode),
+        // the cursor is where the finished write leaves it, `at + len`: a future dropped
+        // from then on has moved it, one dropped before has not. A write that then fails
+        // puts it back at `start`, as an awaited failed write leaves it, unless the handle
+        // moved it in the meantime. (`Shared::write` checked that `at + len` fits.)
+        let submitted = |at: u64| {
+            let moved = cursor.set(at + len);
+            move |landed: &Result<u64>| {
+                if landed.is_err() {
+                    cursor.put_back(moved, start);
+                }
+            }
+        };
         let result = self.write_op(offset, &data, submitted).await;
         match result {
             Ok(at) => {
-                *self.cursor.get_mut() = at + data.len() as u64;
+                self.cursor.set(at + len);
                 Ok(data.len())
             }
             Err(e) => {
-                *self.cursor.get_mut() = start;
+                self.cursor.set(start);
                 Err(e)
             }
         }
     }
 
     pub(crate) fn seek_to(&mut self, pos: u64) {
-        *self.cursor.get_mut() = pos;
+        self.cursor.set(pos);
     }
 
     pub(crate) async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
@@ -281,7 +338,7 @@ impl Handle {
                 len: u64::MAX,
             },
         })?;
-        *self.cursor.get_mut() = target;
+        self.cursor.set(target);
         Ok(target)
     }
 
@@ -379,7 +436,7 @@ impl Handle {
             }
         }
         buf.truncate(used);
-        *self.cursor.get_mut() = start + used as u64;
+        self.cursor.set(start + used as u64);
         let data = Bytes::from(buf);
         self.fire(Kind::Read, start, &data, false).await;
         Ok(text)
@@ -405,11 +462,11 @@ impl Handle {
             if line.complete || eof {
                 if line.text.is_empty() {
                     // End of file (possibly after a `utf-8-sig` BOM, which is consumed).
-                    *self.cursor.get_mut() = start + line.consumed as u64;
+                    self.cursor.set(start + line.consumed as u64);
                     return Ok(None);
                 }
                 buf.truncate(line.consumed);
-                *self.cursor.get_mut() = start + line.consumed as u64;
+                self.cursor.set(start + line.consumed as u64);
                 let data = Bytes::from(buf);
                 self.fire(Kind::Read, start, &data, false).await;
                 return Ok(Some(line.text));

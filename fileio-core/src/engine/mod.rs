@@ -38,6 +38,7 @@ use crate::text::TextCodec;
 use coherence::{KnownCell, known_cell};
 
 pub(crate) use handle::Handle;
+pub(crate) use write::ignore_outcome;
 
 /// `offset + len`, or [`Error::Overflow`] past `u64::MAX`.
 fn end_of(offset: u64, len: usize) -> Result<u64> {

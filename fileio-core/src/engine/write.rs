@@ -17,14 +17,19 @@ impl Shared {
     /// Writes all of `data` at `offset`, or at the end of the file when `offset` is
     /// `None` (append). Returns the offset it was written at.
     ///
-    /// `submitted` runs right before the data is handed to the backend. From then on the
-    /// write is finished even if the caller stops polling: see [`Finish`].
-    pub(crate) async fn write(
+    /// `submitted` runs right before the data is handed to the backend, with the offset
+    /// it goes to. From then on the write is finished even if the caller stops polling
+    /// (see [`Finish`]), and the function `submitted` returned is told how it ended,
+    /// wherever it ends.
+    pub(crate) async fn write<L>(
         self: &Arc<Self>,
         offset: Option<u64>,
         data: &Bytes,
-        submitted: impl FnOnce(),
-    ) -> Result<u64> {
+        submitted: impl FnOnce(u64) -> L,
+    ) -> Result<u64>
+    where
+        L: FnOnce(&Result<u64>) + Send + 'static,
+    {
         if let Some(offset) = offset {
             end_of(offset, data.len())?;
         }
@@ -37,10 +42,10 @@ impl Shared {
         // An append goes where the file ends (`before` is always taken for appends).
         let at = offset.unwrap_or_else(|| before.map_or(0, |stamp| stamp.len()));
         end_of(at, data.len())?;
-        submitted();
+        let landed = submitted(at);
         let this = Arc::clone(self);
         let data = data.clone();
-        Finish::new(async move {
+        Finish::new(reported(landed, async move {
             if !data.is_empty() {
                 this.backend()
                     .write_all_at(at, data.clone())
@@ -58,7 +63,7 @@ impl Shared {
                 Err(_) => this.forget(),
             }
             Ok(at)
-        })
+        }))
         .await
     }
 
@@ -89,6 +94,16 @@ impl Shared {
         .await
     }
 }
+
+/// `fut`, then `landed` told its outcome (in the pool when [`Finish`] was dropped).
+async fn reported<T>(landed: impl FnOnce(&T), fut: impl Future<Output = T>) -> T {
+    let out = fut.await;
+    landed(&out);
+    out
+}
+
+/// A caller of [`Shared::write`] with no use for its outcome.
+pub(crate) fn ignore_outcome(_: &Result<u64>) {}
 
 /// A change to the file that, once started, runs to completion.
 ///
