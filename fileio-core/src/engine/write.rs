@@ -224,3 +224,130 @@ impl<T: Send + 'static> Drop for Finish<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use fileio_cache::{FileKey, RangeCache};
+
+    use crate::backend::{Backend, MemBackend};
+    use crate::{File, Stream};
+
+    use super::*;
+
+    /// A memory file that counts its stamps and writes, writing inline when `inline`.
+    #[derive(Debug)]
+    struct Counting {
+        inner: MemBackend,
+        inline: bool,
+        stamps: AtomicUsize,
+        inline_writes: AtomicUsize,
+        awaited_writes: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Backend for Counting {
+        async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+            self.inner.read_at(offset, len).await
+        }
+        async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+            self.awaited_writes.fetch_add(1, Ordering::Relaxed);
+            self.inner.write_at(offset, data).await
+        }
+        async fn len(&self) -> io::Result<u64> {
+            self.inner.len().await
+        }
+        async fn set_len(&self, len: u64) -> io::Result<()> {
+            self.inner.set_len(len).await
+        }
+        async fn sync_all(&self) -> io::Result<()> {
+            Ok(())
+        }
+        async fn sync_data(&self) -> io::Result<()> {
+            Ok(())
+        }
+        async fn stamp(&self) -> io::Result<Stamp> {
+            self.stamps.fetch_add(1, Ordering::Relaxed);
+            self.inner.stamp().await
+        }
+        fn key(&self) -> FileKey {
+            self.inner.key()
+        }
+        fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
+            if !self.inline {
+                return None;
+            }
+            self.inline_writes.fetch_add(1, Ordering::Relaxed);
+            // At most 3 bytes at a time: the engine loops.
+            let n = data.len().min(3);
+            let copy = Bytes::copy_from_slice(&data[..n]);
+            Some(block_on(self.inner.write_at(offset, copy)))
+        }
+    }
+
+    fn counting(inline: bool) -> Arc<Counting> {
+        Arc::new(Counting {
+            inner: MemBackend::new(),
+            inline,
+            stamps: AtomicUsize::new(0),
+            inline_writes: AtomicUsize::new(0),
+            awaited_writes: AtomicUsize::new(0),
+        })
+    }
+
+    /// Without a cache a blocking write asks for no stamp, whatever the coherence, and
+    /// writes inline (in as many calls as the backend needs) when the backend can.
+    #[test]
+    fn an_uncached_blocking_write_asks_for_no_stamp() {
+        for inline in [true, false] {
+            for coherence in [
+                crate::Coherence::Strict,
+                crate::Coherence::Interval(std::time::Duration::from_secs(5)),
+                crate::Coherence::Exclusive,
+            ] {
+                let backend = counting(inline);
+                let mut options = File::options();
+                options.mode("w+b").no_cache().coherence(coherence);
+                let file = File::from_backend(backend.clone(), "counting", &options).unwrap();
+                file.write_at(0, b"hello world").unwrap();
+                file.write_at(6, b"fileio").unwrap();
+                assert_eq!(backend.stamps.load(Ordering::Relaxed), 0, "{coherence:?}");
+                let (inline_writes, awaited) = (
+                    backend.inline_writes.load(Ordering::Relaxed),
+                    backend.awaited_writes.load(Ordering::Relaxed),
+                );
+                if inline {
+                    assert_eq!((inline_writes, awaited), (4 + 2, 0));
+                } else {
+                    assert_eq!((inline_writes, awaited), (0, 2));
+                }
+                assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello fileio");
+            }
+        }
+    }
+
+    /// With a cache a blocking write takes the stamps the patch needs, and the patched
+    /// blocks serve the written bytes.
+    #[test]
+    fn a_cached_blocking_write_patches_the_cache() {
+        for inline in [true, false] {
+            let backend = counting(inline);
+            let cache = RangeCache::builder().build().unwrap();
+            let mut options = File::options();
+            options
+                .mode("w+b")
+                .cache(cache.clone())
+                .coherence(crate::Coherence::Exclusive);
+            let file = File::from_backend(backend.clone(), "counting", &options).unwrap();
+            file.write_at(0, b"hello world").unwrap();
+            assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello world");
+            file.write_at(6, b"fileio").unwrap();
+            assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello fileio");
+            assert!(cache.stats().patched_bytes > 0);
+            assert!(backend.stamps.load(Ordering::Relaxed) > 0);
+        }
+    }
+}
