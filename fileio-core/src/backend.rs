@@ -85,6 +85,22 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// A write straight from the caller's bytes on the calling thread, tried by the
+    /// blocking [`File`](crate::File) before [`write_at`](Backend::write_at), which needs
+    /// them copied into a [`Bytes`] first. `None` means "not this way": the engine then
+    /// copies the bytes and awaits `write_at`.
+    ///
+    /// # Implementation
+    ///
+    /// The default returns `None`. Only the blocking `File` calls it, never `AsyncFile`,
+    /// so an override may block (a `pwrite`). A `Some` result follows the `write_at`
+    /// contract (it may write only a prefix, but at least one byte of a non-empty buffer
+    /// or fail).
+    fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
+        let _ = (offset, data);
+        None
+    }
+
     /// The local file behind this backend, if there is one: what `metadata`,
     /// `set_permissions`, the descriptor accessors and `try_into_std` of the file types
     /// use. `None` (the default) for backends that are not a local file (memory, a
@@ -132,6 +148,9 @@ macro_rules! forward_backend {
             }
             fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
                 (**self).stamp_inline()
+            }
+            fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
+                (**self).write_at_inline(offset, data)
             }
             fn local_file(&self) -> Option<&fs::File> {
                 (**self).local_file()
@@ -350,6 +369,13 @@ impl Backend for StdBackend {
     }
     fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
         Some(self.stamp_blocking())
+    }
+    /// The `pwrite` loop on the caller's bytes, without copying them.
+    fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
+        Some(
+            self.write_all_at_blocking(offset, data)
+                .map(|()| data.len()),
+        )
     }
     fn local_file(&self) -> Option<&fs::File> {
         Some(&self.file)

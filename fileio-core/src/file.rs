@@ -302,7 +302,7 @@ impl Stream for File {
         block_on(self.h.read_to_end_at(offset))
     }
     fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
-        block_on(self.h.write_at(offset, Bytes::copy_from_slice(data)))
+        self.h.write_at_blocking(offset, data)
     }
     fn read(&mut self, len: usize) -> Result<Bytes> {
         self.h.read_blocking(len)

@@ -56,7 +56,18 @@ pub(super) struct Known {
 }
 
 /// A file's last known version, shared by the opens of the file.
-pub(super) type KnownCell = Arc<Mutex<Option<Known>>>;
+pub(super) type KnownCell = Arc<Mutex<KnownSlot>>;
+
+/// What a [`KnownCell`] holds: the last known version, and the number of the last
+/// time it was forgotten, so that an answer to a question asked before a change is not
+/// recorded after the change forgot the version.
+#[derive(Debug, Default)]
+pub(super) struct KnownSlot {
+    known: Option<Known>,
+    /// [`STAMP_SEQ`] when the version was last forgotten: answers to earlier questions
+    /// may describe the file before the change that forgot it.
+    forgotten: u64,
+}
 
 /// Numbers every stamp request that will be recorded, to keep the newest answer.
 static STAMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -77,7 +88,7 @@ fn stamp_number(record: bool) -> u64 {
 /// the process, so that a write through one open is trusted by `Exclusive` and
 /// `Interval` handles of every other open at once.
 pub(super) fn known_cell(key: FileKey) -> KnownCell {
-    type Cells = Mutex<HashMap<FileKey, Weak<Mutex<Option<Known>>>>>;
+    type Cells = Mutex<HashMap<FileKey, Weak<Mutex<KnownSlot>>>>;
     static CELLS: OnceLock<Cells> = OnceLock::new();
     let mut cells = CELLS
         .get_or_init(Mutex::default)
@@ -90,7 +101,7 @@ pub(super) fn known_cell(key: FileKey) -> KnownCell {
     if cells.len() >= 64 && cells.len().is_power_of_two() {
         cells.retain(|_, cell| cell.strong_count() > 0);
     }
-    let cell = Arc::new(Mutex::new(None));
+    let cell = Arc::new(Mutex::new(KnownSlot::default()));
     cells.insert(key, Arc::downgrade(&cell));
     cell
 }
@@ -116,7 +127,7 @@ impl Shared {
     /// The file's version from the backend, when it can be had without waiting
     /// ([`Backend::stamp_inline`](crate::Backend::stamp_inline)); with `record`, kept as the newest known version unless
     /// a later question got an answer first.
-    fn fresh_stamp_now(&self, record: bool) -> Option<Result<Stamp>> {
+    pub(super) fn fresh_stamp_now(&self, record: bool) -> Option<Result<Stamp>> {
         let seq = stamp_number(record);
         loop {
             match self.backend().stamp_inline()? {
@@ -154,16 +165,19 @@ impl Shared {
     }
 
     fn known(&self) -> Option<Known> {
-        *self.known.lock().unwrap_or_else(PoisonError::into_inner)
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .known
     }
 
     /// Records the file's version after a change made through this process (whatever
     /// this handle's coherence: other handles on the file may trust it), or after a
     /// re-stamp.
     fn remember(&self, stamp: Stamp, seq: u64) {
-        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        if known.is_none_or(|k| k.seq <= seq) {
-            *known = Some(Known {
+        let mut slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if seq >= slot.forgotten && slot.known.is_none_or(|k| k.seq <= seq) {
+            slot.known = Some(Known {
                 stamp,
                 at: self.clock.instant(),
                 seq,
@@ -171,10 +185,14 @@ impl Shared {
         }
     }
 
-    /// Forgets the file's version (a change whose outcome is unknown): the next
-    /// operation asks the backend.
+    /// Forgets the file's version (after a change whose outcome is unknown, or whose new
+    /// version nobody asked for): the next operation that needs it asks the backend, and
+    /// an answer to a question asked before now is not recorded.
     pub(super) fn forget(&self) {
-        *self.known.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        let seq = stamp_number(true);
+        let mut slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.known = None;
+        slot.forgotten = slot.forgotten.max(seq);
     }
 
     /// How a read learns the file's version under this handle's coherence.
@@ -222,16 +240,30 @@ impl Shared {
     /// The stamp a write starts from: the file's current version, except under
     /// `Exclusive`, which trusts what it last saw.
     pub(super) async fn write_stamp(&self) -> Result<Stamp> {
-        if self.coherence == Coherence::Exclusive {
-            // The version the cached blocks describe, if the cache has any.
-            if let Some(stamp) = self.cache.as_ref().and_then(|c| c.recorded_stamp(self.key)) {
-                return Ok(stamp);
-            }
-            if let Some(known) = self.known() {
-                return Ok(known.stamp);
-            }
+        if let Some(stamp) = self.trusted_write_stamp() {
+            return Ok(stamp);
         }
         self.fresh_stamp(true).await
+    }
+
+    /// [`write_stamp`](Self::write_stamp) when it can be had without waiting.
+    pub(super) fn write_stamp_now(&self) -> Option<Result<Stamp>> {
+        match self.trusted_write_stamp() {
+            Some(stamp) => Some(Ok(stamp)),
+            None => self.fresh_stamp_now(true),
+        }
+    }
+
+    /// Under `Exclusive`, the version a write may start from without asking: the one the
+    /// cached blocks describe, else the one this process last knew.
+    fn trusted_write_stamp(&self) -> Option<Stamp> {
+        if self.coherence != Coherence::Exclusive {
+            return None;
+        }
+        self.cache
+            .as_ref()
+            .and_then(|c| c.recorded_stamp(self.key))
+            .or_else(|| self.known().map(|known| known.stamp))
     }
 }
 

@@ -274,6 +274,24 @@ impl Handle {
         Ok(data.len())
     }
 
+    /// [`write_at`](Self::write_at) for blocking callers: the caller's slice goes to the
+    /// backend as it is (see [`Shared::write_at_blocking`]); it is copied only for the
+    /// write hooks, when there are any.
+    pub(crate) fn write_at_blocking(&self, offset: u64, data: &[u8]) -> Result<usize> {
+        let shared = self.writable()?;
+        if self.mode.appending() {
+            return Err(Error::AppendOnly);
+        }
+        shared.write_at_blocking(offset, data)?;
+        self.mark_wrote();
+        if let Some(set) = self.hooks.active(Kind::Write) {
+            let data = Bytes::copy_from_slice(data);
+            let event = IoEvent::new(self.path.clone(), offset, data, false);
+            block_on(hooks::fire_all(&set, Kind::Write, event));
+        }
+        Ok(data.len())
+    }
+
     pub(crate) async fn read(&mut self, len: usize) -> Result<Bytes> {
         let data = self.read_at(self.tell(), len).await?;
         self.cursor.set(self.tell() + data.len() as u64);

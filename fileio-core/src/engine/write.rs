@@ -1,6 +1,10 @@
 //! The write path: writes and `set_len` patch the cache in place when the stamps taken
 //! before and after them show no other change (and drop the file's blocks otherwise); once
 //! handed to the backend they finish even if their future is dropped ([`Finish`]).
+//!
+//! A write takes stamps only for the cache: with no cache it is the backend's write loop
+//! and nothing else (no `fstat`), and the blocking [`File`](crate::File) writes straight
+//! from the caller's slice ([`Shared::write_at_blocking`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,6 +12,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use fileio_cache::{Stamp, WriteGuard};
+use futures_lite::future::block_on;
 
 use super::{Shared, end_of};
 use crate::backend::BackendExt;
@@ -50,21 +56,107 @@ impl Shared {
                 this.backend()
                     .write_all_at(at, data.clone())
                     .await
-                    .map_err(|e| this.err(Op::Write, e))?;
+                    .map_err(|e| this.wrote_failed(Op::Write, e))?;
             }
-            // The data is written: a stamp that cannot be had now only costs the cache
-            // its blocks of the file (dropping the guard drops them).
-            match this.fresh_stamp(true).await {
-                Ok(after) => {
-                    if let (Some(guard), Some(before)) = (guard, before) {
-                        guard.patch(&before, &after, at, &data);
-                    }
+            let patch = match (guard, before) {
+                (Some(guard), Some(before)) => {
+                    let after = this.fresh_stamp(true).await;
+                    Some((guard, before, after))
                 }
-                Err(_) => this.forget(),
-            }
+                _ => None,
+            };
+            this.wrote(patch, at, &data);
             Ok(at)
         }))
         .await
+    }
+
+    /// [`write`](Self::write) at `offset` for the blocking [`File`](crate::File): no
+    /// executor, no copy of `data` and no boxed future when the backend writes inline
+    /// ([`Backend::write_at_inline`](crate::Backend::write_at_inline)); the same stamps,
+    /// patch and outcome as `write` otherwise. Blocking code cannot be cancelled, so
+    /// nothing here needs [`Finish`].
+    pub(crate) fn write_at_blocking(&self, offset: u64, data: &[u8]) -> Result<()> {
+        end_of(offset, data.len())?;
+        let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
+        let before = match guard {
+            Some(_) => Some(match self.write_stamp_now() {
+                Some(stamp) => stamp?,
+                None => block_on(self.write_stamp())?,
+            }),
+            None => None,
+        };
+        let mut done = 0;
+        while done < data.len() {
+            // In range: `offset + data.len()` fits (checked above).
+            let pos = offset + done as u64;
+            let rest = &data[done..];
+            let n = match self.backend().write_at_inline(pos, rest) {
+                Some(Ok(0)) => {
+                    let e = std::io::Error::new(
+                        std::io::ErrorKind::WriteZero,
+                        "the backend accepted no bytes",
+                    );
+                    return Err(self.wrote_failed(Op::Write, e));
+                }
+                Some(Ok(n)) => n,
+                Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Some(Err(e)) => return Err(self.wrote_failed(Op::Write, e)),
+                // No inline writes: the backend gets its own copy of the rest.
+                None => {
+                    block_on(
+                        self.backend()
+                            .write_all_at(pos, Bytes::copy_from_slice(rest)),
+                    )
+                    .map_err(|e| self.wrote_failed(Op::Write, e))?;
+                    rest.len()
+                }
+            };
+            done += n.min(rest.len());
+        }
+        let patch = match (guard, before) {
+            (Some(guard), Some(before)) => {
+                let after = match self.fresh_stamp_now(true) {
+                    Some(stamp) => stamp,
+                    None => block_on(self.fresh_stamp(true)),
+                };
+                Some((guard, before, after))
+            }
+            _ => None,
+        };
+        self.wrote(patch, offset, data);
+        Ok(())
+    }
+
+    /// A write whose outcome is unknown (it failed part-way, maybe): forgets the file's
+    /// version (the caller's write guard, dropped with the error, drops the cached
+    /// blocks) and returns the error to report.
+    fn wrote_failed(&self, op: Op, e: std::io::Error) -> crate::error::Error {
+        self.forget();
+        self.err(op, e)
+    }
+
+    /// The write of `data` at `at` landed. With a cache, `patch` holds the write guard,
+    /// the stamp the write started from and the file's stamp after it: the cache patches
+    /// its blocks and records that stamp, which is then also the version known to the
+    /// process (a stamp that could not be had only costs the cache its blocks of the
+    /// file: dropping the guard drops them).
+    ///
+    /// The stamp after is asked of the backend, not derived from the write: the cache
+    /// records it as the file's version, which `Strict` and `Interval` reads compare with
+    /// the file's own stamp and which carries the change time the write gave the file, so
+    /// that the racy-window rule keeps the patched blocks from serving hits until that
+    /// change is old enough to be told apart from the next (invariant 3).
+    ///
+    /// With no cache nothing is asked: the version this process knew is forgotten (no
+    /// system call), and the next operation of any handle on the file that relies on a
+    /// known version (an `Interval` read within its period, an `Exclusive` write) asks
+    /// the backend instead. Forgetting is never less safe than recording.
+    fn wrote(&self, patch: Option<(WriteGuard, Stamp, Result<Stamp>)>, at: u64, data: &[u8]) {
+        match patch {
+            Some((guard, before, Ok(after))) => guard.patch(&before, &after, at, data),
+            Some((_, _, Err(_))) | None => self.forget(),
+        }
     }
 
     /// Truncates or extends the file. Once handed to the backend (after the stamp it
@@ -144,6 +236,133 @@ impl<T: Send + 'static> Drop for Finish<T> {
                 futures_lite::future::block_on(fut);
             })
             .detach();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use fileio_cache::{FileKey, RangeCache};
+
+    use crate::backend::{Backend, MemBackend};
+    use crate::{File, Stream};
+
+    use super::*;
+
+    /// A memory file that counts its stamps and writes, writing inline when `inline`.
+    #[derive(Debug)]
+    struct Counting {
+        inner: MemBackend,
+        inline: bool,
+        stamps: AtomicUsize,
+        inline_writes: AtomicUsize,
+        awaited_writes: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Backend for Counting {
+        async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+            self.inner.read_at(offset, len).await
+        }
+        async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+            self.awaited_writes.fetch_add(1, Ordering::Relaxed);
+            self.inner.write_at(offset, data).await
+        }
+        async fn len(&self) -> io::Result<u64> {
+            self.inner.len().await
+        }
+        async fn set_len(&self, len: u64) -> io::Result<()> {
+            self.inner.set_len(len).await
+        }
+        async fn sync_all(&self) -> io::Result<()> {
+            Ok(())
+        }
+        async fn sync_data(&self) -> io::Result<()> {
+            Ok(())
+        }
+        async fn stamp(&self) -> io::Result<Stamp> {
+            self.stamps.fetch_add(1, Ordering::Relaxed);
+            self.inner.stamp().await
+        }
+        fn key(&self) -> FileKey {
+            self.inner.key()
+        }
+        fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
+            if !self.inline {
+                return None;
+            }
+            self.inline_writes.fetch_add(1, Ordering::Relaxed);
+            // At most 3 bytes at a time: the engine loops.
+            let n = data.len().min(3);
+            let copy = Bytes::copy_from_slice(&data[..n]);
+            Some(block_on(self.inner.write_at(offset, copy)))
+        }
+    }
+
+    fn counting(inline: bool) -> Arc<Counting> {
+        Arc::new(Counting {
+            inner: MemBackend::new(),
+            inline,
+            stamps: AtomicUsize::new(0),
+            inline_writes: AtomicUsize::new(0),
+            awaited_writes: AtomicUsize::new(0),
+        })
+    }
+
+    /// Without a cache a blocking write asks for no stamp, whatever the coherence, and
+    /// writes inline (in as many calls as the backend needs) when the backend can.
+    #[test]
+    fn an_uncached_blocking_write_asks_for_no_stamp() {
+        for inline in [true, false] {
+            for coherence in [
+                crate::Coherence::Strict,
+                crate::Coherence::Interval(std::time::Duration::from_secs(5)),
+                crate::Coherence::Exclusive,
+            ] {
+                let backend = counting(inline);
+                let mut options = File::options();
+                options.mode("w+b").no_cache().coherence(coherence);
+                let file = File::from_backend(backend.clone(), "counting", &options).unwrap();
+                file.write_at(0, b"hello world").unwrap();
+                file.write_at(6, b"fileio").unwrap();
+                assert_eq!(backend.stamps.load(Ordering::Relaxed), 0, "{coherence:?}");
+                let (inline_writes, awaited) = (
+                    backend.inline_writes.load(Ordering::Relaxed),
+                    backend.awaited_writes.load(Ordering::Relaxed),
+                );
+                if inline {
+                    assert_eq!((inline_writes, awaited), (4 + 2, 0));
+                } else {
+                    assert_eq!((inline_writes, awaited), (0, 2));
+                }
+                assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello fileio");
+            }
+        }
+    }
+
+    /// With a cache a blocking write takes the stamps the patch needs, and the patched
+    /// blocks serve the written bytes.
+    #[test]
+    fn a_cached_blocking_write_patches_the_cache() {
+        for inline in [true, false] {
+            let backend = counting(inline);
+            let cache = RangeCache::builder().build().unwrap();
+            let mut options = File::options();
+            options
+                .mode("w+b")
+                .cache(cache.clone())
+                .coherence(crate::Coherence::Exclusive);
+            let file = File::from_backend(backend.clone(), "counting", &options).unwrap();
+            file.write_at(0, b"hello world").unwrap();
+            assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello world");
+            file.write_at(6, b"fileio").unwrap();
+            assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello fileio");
+            assert!(cache.stats().patched_bytes > 0);
+            assert!(backend.stamps.load(Ordering::Relaxed) > 0);
         }
     }
 }
