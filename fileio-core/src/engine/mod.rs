@@ -66,6 +66,10 @@ pub(crate) struct Shared {
     /// The first sync of this open file that failed (`sync_all`, `sync_data` or the
     /// sync in `close`), if one did: from then on no sync of it reports success.
     sync_failure: OnceLock<SyncFailure>,
+    /// Taken by an append from reading where the file ends until its write has landed
+    /// and its version is recorded, so that appends through this open file (from any of
+    /// its handles, dropped futures included) each start where the one before ended.
+    appends: Arc<async_lock::Mutex<()>>,
 }
 
 /// What [`Error::SyncFailed`] repeats of the first failed sync of an open file.
@@ -95,6 +99,7 @@ impl Shared {
             known: known_cell(key),
             clock: options.clock.clone(),
             sync_failure: OnceLock::new(),
+            appends: Arc::default(),
         })
     }
 

@@ -39,6 +39,15 @@ impl Shared {
         if let Some(offset) = offset {
             end_of(offset, data.len())?;
         }
+        // An append waits for the one before it to land and record the file's new
+        // version: without this, an append whose future was dropped could still be on its
+        // way while the next one reads the old length, and the next one's cursor (and
+        // the offset it reports) would miss the first one's bytes. Its turn ends when its
+        // own write has finished, even if its caller stops polling.
+        let turn = match offset {
+            None => Some(self.appends.lock_arc().await),
+            Some(_) => None,
+        };
         let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
         let before = if guard.is_some() || offset.is_none() {
             Some(self.write_stamp().await?)
@@ -66,6 +75,7 @@ impl Shared {
                 _ => None,
             };
             this.wrote(patch, at, &data);
+            drop(turn);
             Ok(at)
         }))
         .await
