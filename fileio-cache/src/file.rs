@@ -59,6 +59,44 @@ pub(crate) struct Inner {
     pub(crate) write_seq: u64,
     /// Fills in progress (few at a time per file: a linear scan is the fastest structure).
     pub(crate) fills: Vec<Arc<FillSlot>>,
+    /// The stamps the file had before its last few finished writes (newest last, at most
+    /// [`SUPERSEDED_KEEP`]): a lookup with one of them was taken before a write the cache
+    /// has seen finish, so it is refused rather than adopted (see [`Inner::is_superseded`]).
+    pub(crate) superseded: Vec<Stamp>,
+}
+
+/// How many stamps superseded by writes a file remembers.
+pub(crate) const SUPERSEDED_KEEP: usize = 4;
+
+impl Inner {
+    /// Records that a finished write took the file from `before` to `after`.
+    pub(crate) fn supersede(&mut self, before: &Stamp, after: &Stamp) {
+        // The file holds `after` now, whatever it held before (a write can bring back a
+        // stamp an earlier one replaced).
+        self.superseded.retain(|s| s != after);
+        if before != after && !self.superseded.contains(before) {
+            if self.superseded.len() == SUPERSEDED_KEEP {
+                self.superseded.remove(0);
+            }
+            self.superseded.push(*before);
+        }
+    }
+
+    /// Whether `stamp` is one the file had before a write that has since finished.
+    ///
+    /// Stamps are not ordered, so a lookup with a stamp other than the recorded one is
+    /// either an outside change or a stamp taken before a write the cache recorded since
+    /// (a reader that asked for the file's stamp, then looked up after the write's patch).
+    /// Adopting the second kind would record a version older than the file's, drop the
+    /// write's patched blocks, and let its fill cache the file as it is now (after the
+    /// write) under the older stamp. A stamp some finished write started from names
+    /// content the file no longer holds (a stamp names one content), so it can only be
+    /// the second kind: the lookup misses without recording it, and its fill is not
+    /// inserted. Only the last [`SUPERSEDED_KEEP`] writes are remembered: a stamp taken
+    /// before more writes than that is still adopted (see `RangeCache::lookup`).
+    pub(crate) fn is_superseded(&self, stamp: &Stamp) -> bool {
+        self.superseded.contains(stamp)
+    }
 }
 
 /// Shared per-file state. Blocks hold an `Arc` to it, so the hit path reaches it
@@ -91,6 +129,7 @@ impl FileState {
                 writes_in_flight: 0,
                 write_seq: 0,
                 fills: Vec::new(),
+                superseded: Vec::new(),
             }),
             seq: AtomicU64::new(0),
             len: AtomicU64::new(0),

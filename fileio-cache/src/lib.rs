@@ -146,9 +146,20 @@
 //! the disk is unknown. A multi-block hit re-checks the file's sequence number after
 //! collecting its blocks, so a write that starts mid-read makes it retry rather than
 //! return blocks from both sides of the write. Together these keep the cache coherent for
-//! reads and writes made through one cache in one process: a hit returns exactly the
-//! bytes the file holds under the stamp it was looked up with, all as of one instant,
-//! never some from before a write and some from after it.
+//! reads and writes made through one cache in one process: a hit returns bytes the file
+//! held at one instant between the moment the caller took its stamp and the hit, never
+//! some from before a write and some from after it.
+//!
+//! **Stale stamps.** Stamps are not ordered, so a stamp taken before a write and
+//! presented after the write finished looks like an outside change. Adopting it would
+//! record a version older than the file's, drop the write's patched blocks, and let its
+//! fill cache the file as it is (after the write) under the older stamp, where a later
+//! reader holding the same older stamp hits it. The cache cannot order stamps, but it
+//! knows which stamps its writes started from: each file remembers the `before` stamps of
+//! its last four finished writes, and a lookup with one of them misses without being
+//! recorded (its fill inserts nothing). A stamp older than that is still adopted; hits
+//! under it are the file after the writes, which still satisfies the guarantee above.
+//! [`RangeCache::lookup`] spells out the caller's contract.
 //!
 //! # Cancellation
 //!
@@ -168,7 +179,10 @@
 //! 1. `resident_bytes` (sum of payload + overhead over resident blocks) `<= capacity`,
 //!    and each shard is within its share; the shares sum to the capacity.
 //! 2. A block is served only under the stamp and generation it was filled or patched
-//!    under, and never while a write on its file is in flight.
+//!    under, and never while a write on its file is in flight. (Its bytes are those of
+//!    the file at its fill or patch, which are the content its stamp names unless the
+//!    stamp predates more finished writes than the cache remembers: see
+//!    [`RangeCache::lookup`].)
 //! 3. Every block of a file's current generation lies within the recorded length and is
 //!    full or the tail block.
 //! 4. Map, queue, slab and per-file block counts agree; blocks sit in the shard

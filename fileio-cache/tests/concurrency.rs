@@ -73,6 +73,36 @@ impl Rng {
     }
 }
 
+/// Checks a hit for `offset..offset + len` under `stamp` against the history: the
+/// request clamped to the stamp's length, holding the bytes of *one* version the file had
+/// at some instant during the read, which began when `stamp` was taken and ends now
+/// (invariant 1: never torn, never older than the stamp, never from the future).
+///
+/// Not necessarily the version `stamp` names: a reader whose stamp was taken before a
+/// write finished may look up after the cache recorded that write's stamp; the cache
+/// cannot order stamps, adopts the older one, and caches under it what a fill reads then
+/// (the file after the write). See
+/// `a_stamp_taken_before_a_patched_write_serves_the_file_as_it_is_now`.
+fn check_hit(disk: &Disk, stamp: &Stamp, offset: u64, len: usize, b: &[u8]) {
+    let now = disk.stamp().tag();
+    let start = offset.min(stamp.len()) as usize;
+    let end = offset.saturating_add(len as u64).min(stamp.len()) as usize;
+    assert_eq!(b.len(), end - start, "hit not clamped to {stamp:?}");
+    if b.is_empty() {
+        return;
+    }
+    let held = (stamp.tag()..=now).any(|v| {
+        let content = Arc::clone(&disk.history.lock().unwrap()[&v]);
+        content.get(start..end) == Some(b)
+    });
+    assert!(
+        held,
+        "torn or stale hit under {stamp:?}: {:?}... is no version from {} to {now}",
+        &b[..b.len().min(8)],
+        stamp.tag()
+    );
+}
+
 /// Reads through the cache the way the engine does; checks any hit against the history.
 fn read(
     cache: &RangeCache,
@@ -86,14 +116,7 @@ fn read(
         let stamp = disk.stamp();
         match cache.lookup(key, &stamp, offset, len) {
             Lookup::Hit(b) => {
-                let v = disk.version(&stamp);
-                let start = (offset as usize).min(v.len());
-                let end = (offset as usize).saturating_add(len).min(v.len());
-                assert_eq!(
-                    &b[..],
-                    &v[start..end.max(start)],
-                    "torn or stale hit under {stamp:?}"
-                );
+                check_hit(disk, &stamp, offset, len, &b);
                 hits.fetch_add(1, Ordering::Relaxed);
                 return;
             }
@@ -441,5 +464,102 @@ fn write_in_flight_blocks_hits_and_fills() {
         Lookup::Hit(b) => assert_eq!(&b[..], &expected[..], "stale fill served"),
         Lookup::Miss(_) => {}
     }
+    cache.validate().unwrap();
+}
+
+/// Fills every block of `0..1024` of `key` under `stamp` from what `disk` holds now.
+fn fill_from(cache: &RangeCache, key: FileKey, disk: &Disk, stamp: &Stamp) {
+    if let Lookup::Miss(m) = cache.lookup(key, stamp, 0, 1024) {
+        let Fill::Lead(g) = m.begin_fill(cache) else {
+            panic!("single thread must lead")
+        };
+        let r = g.range();
+        g.complete(&disk.read(r.start, r.end - r.start));
+    }
+}
+
+/// A write of byte `v` over `0..1024`, through a write guard, patched.
+fn write_all(cache: &RangeCache, key: FileKey, disk: &Disk) -> Stamp {
+    let w = cache.begin_write(key);
+    let (before, after) = disk.change(|c, v| c[..1024].fill(v));
+    w.patch(&before, &after, 0, &[after.tag() as u8; 1024]);
+    after
+}
+
+/// The interleaving behind a one-off failure of
+/// `readers_and_writers_never_see_torn_or_stale_bytes`, replayed by hand: two readers
+/// take the file's stamp, a write lands and is patched (the cache records the write's
+/// stamp), and only then do the readers look up with the stamp they took before it.
+///
+/// Stamps are not ordered; the cache used to adopt the older stamp like an outside
+/// change (new generation, the write's blocks dropped, the older stamp recorded), the
+/// first reader's fill read the file as it is now (after the write) and was inserted
+/// under the older stamp, and the second reader hit those bytes: version 1's bytes under
+/// version 0's stamp, and `recorded_stamp` went back to version 0. Now the cache knows
+/// the stamp the write started from and refuses it: both lookups miss, nothing is
+/// inserted under it, and the write's stamp stays recorded.
+#[test]
+fn a_stamp_taken_before_a_patched_write_is_not_adopted() {
+    let cache = RangeCache::builder().block_size(512).build().unwrap();
+    let key = FileKey::new(6);
+    let disk = Disk::new(1024);
+    // The cache holds version 0, as the readers see it.
+    let v0 = disk.stamp();
+    fill_from(&cache, key, &disk, &v0);
+    // Two readers take their stamp (version 0)...
+    let (r1, r2) = (disk.stamp(), disk.stamp());
+    // ... then a write lands and is patched: the cache records version 1.
+    let after = write_all(&cache, key, &disk);
+    assert!(matches!(cache.lookup(key, &after, 0, 10), Lookup::Hit(b) if b[..] == [1u8; 10]));
+    // The first reader looks up with its older stamp and fills from the file as it is.
+    let invalidations = cache.stats().invalidations;
+    fill_from(&cache, key, &disk, &r1);
+    assert_eq!(
+        cache.stats().invalidations,
+        invalidations,
+        "stale stamp adopted"
+    );
+    assert_eq!(cache.recorded_stamp(key), Some(after));
+    // The second reader never gets version 1's bytes under version 0's stamp.
+    match cache.lookup(key, &r2, 0, 1024) {
+        Lookup::Hit(b) => assert_eq!(&b[..], &disk.version(&r2)[..], "stale hit under {r2:?}"),
+        Lookup::Miss(m) => {
+            let Fill::Lead(g) = m.begin_fill(&cache) else {
+                panic!("a refused stamp's fill makes nobody wait")
+            };
+            drop(g);
+        }
+    }
+    // The write's patched blocks survived the stale lookups.
+    assert!(matches!(cache.lookup(key, &after, 0, 1024), Lookup::Hit(b) if b[..] == [1u8; 1024]));
+    cache.validate().unwrap();
+}
+
+/// What remains: the cache remembers the stamps of the last few writes only, so a stamp
+/// taken before more writes than that is adopted like an outside change. A hit under it
+/// is then the file after the writes, not the version the stamp names; it is still what
+/// the file held at an instant during that reader's read (invariant 1), which is what
+/// `check_hit` asks of every hit.
+#[test]
+fn a_stamp_older_than_the_remembered_writes_serves_the_file_as_it_is_now() {
+    let cache = RangeCache::builder().block_size(512).build().unwrap();
+    let key = FileKey::new(7);
+    let disk = Disk::new(1024);
+    let old = disk.stamp();
+    fill_from(&cache, key, &disk, &old);
+    let mut after = old;
+    for _ in 0..8 {
+        after = write_all(&cache, key, &disk);
+    }
+    fill_from(&cache, key, &disk, &old);
+    assert_eq!(cache.recorded_stamp(key), Some(old));
+    let Lookup::Hit(b) = cache.lookup(key, &old, 0, 1024) else {
+        panic!("expected a hit")
+    };
+    assert_eq!(&b[..], &disk.version(&after)[..]);
+    check_hit(&disk, &old, 0, 1024, &b);
+    // A lookup with the current stamp re-adopts it.
+    fill_from(&cache, key, &disk, &after);
+    assert!(matches!(cache.lookup(key, &after, 0, 1024), Lookup::Hit(b) if b[..] == [8u8; 1024]));
     cache.validate().unwrap();
 }

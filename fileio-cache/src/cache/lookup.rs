@@ -132,9 +132,11 @@ impl CacheInner {
         // While a write is in flight, miss without re-stamping: the stamp seen now may be
         // the write's own (half-done) change, and recording it would make the write's
         // patch fail and drop the whole file. The write's completion sets the stamp.
+        // A stamp the file had before a write that has since finished is not adopted
+        // either (see `Inner::is_superseded`): the lookup then misses, uncacheable.
         if adopt && snap.stamp != *enc && snap.writes_in_flight == 0 {
             let mut f = file.lock();
-            if !same_stamp(&f, stamp) {
+            if !same_stamp(&f, stamp) && !f.is_superseded(stamp) {
                 self.bump_generation(&file, &mut f);
                 f.stamp = Some(*stamp);
                 file.publish(&f);

@@ -296,6 +296,32 @@ impl RangeCache {
     /// block is returned as a slice of it (no copy); one spanning several blocks is copied
     /// once. Counts one hit or one miss.
     ///
+    /// # Stamps: what the caller guarantees, what a hit means
+    ///
+    /// The caller guarantees that `stamp` was taken from the file before this call, that
+    /// a stamp names one content only (a different content never gets an equal stamp),
+    /// that every write to the file in the process goes through a [`WriteGuard`], and
+    /// that a fill hands over bytes read after the lookup.
+    ///
+    /// Stamps are not ordered: a stamp taken *before* a write that has since finished
+    /// (a reader asked for it, then looked up after the write's
+    /// [`patch`](WriteGuard::patch)) looks like an outside change. The cache remembers the
+    /// stamps the file's last few finished writes (patch or truncate) started from; such a
+    /// stamp names content the file no longer holds, so a lookup with it misses without
+    /// being recorded and its fill inserts nothing. A stamp taken before more writes than
+    /// that is adopted like an outside change: its fills then hold the file as it is at
+    /// the fill (after the writes), not the content the stamp names, and
+    /// [`recorded_stamp`](Self::recorded_stamp) returns it until a lookup with the
+    /// current stamp or the next write replaces it.
+    ///
+    /// So a hit returns bytes the file held at one instant between the moment the caller
+    /// took `stamp` and the hit (never torn across a write, never older than the stamp,
+    /// clamped to `stamp.len()`), from blocks filled or patched under `stamp`; and exactly
+    /// the content `stamp` names unless the caller's stamp predates several finished
+    /// writes. Callers that need the latter always must not present a stamp older than
+    /// the recorded one: order their stamps, or use
+    /// [`lookup_recorded`](Self::lookup_recorded).
+    ///
     /// # Examples
     ///
     /// ```

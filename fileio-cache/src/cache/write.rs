@@ -168,6 +168,7 @@ impl WriteGuard {
                 offset,
                 data,
             } => {
+                f.supersede(before, after);
                 let new_len = offset
                     .checked_add(data.len() as u64)
                     .map(|end| end.max(before.len()));
@@ -188,6 +189,7 @@ impl WriteGuard {
                 }
             }
             Finish::Truncate { before, after, len } => {
+                f.supersede(before, after);
                 let ok = alone && after.len() == len && same_stamp(&f, before);
                 if ok && cache.truncate_blocks(&file, &f, before.len(), len) {
                     f.stamp = Some(*after);
