@@ -5,77 +5,23 @@
 //! `cargo bench -p fileio-core --bench read_at`; `FILEIO_BENCH_MIB` changes the file size.
 
 use std::hint::black_box;
-use std::io::Write as _;
 use std::os::unix::fs::FileExt as _;
 use std::time::Duration;
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use fileio_core::{Coherence, File, RangeCache, Stream};
+use fileio_core::{Coherence, File, Stream};
 
 const READ: usize = 4096;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
-fn file_size() -> u64 {
-    let mib: u64 = std::env::var("FILEIO_BENCH_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    mib << 20
-}
-
-fn make_file(dir: &std::path::Path, size: u64) -> std::path::PathBuf {
-    let path = dir.join("bench.bin");
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .expect("create bench file");
-    let chunk: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 + 3) as u8).collect();
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        f.write_all(&chunk[..n]).expect("write bench file");
-        left -= n as u64;
-    }
-    f.sync_all().expect("sync bench file");
-    // Warm the page cache.
-    let mut buf = vec![0u8; 1 << 20];
-    let mut off = 0;
-    while off < size {
-        off += f.read_at(&mut buf, off).expect("warm") as u64;
-    }
-    path
-}
-
-/// `count` random 4 KiB-aligned offsets below `size`.
-fn offsets(size: u64, count: usize) -> Vec<u64> {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let blocks = size / READ as u64;
-    (0..count)
-        .map(|_| rng.next() % blocks * READ as u64)
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let size = file_size();
-    let path = make_file(dir.path(), size);
-    let random = offsets(size, 1 << 16);
+    let size = common::file_size(256);
+    let path = common::make_file(dir.path(), size);
+    let random = common::offsets(size, 1 << 16, READ);
     // A hot set that fits the cache: 4096 distinct 4 KiB reads = 16 MiB.
-    let hot: Vec<u64> = offsets(16 << 20, 4096);
+    let hot: Vec<u64> = common::offsets(16 << 20, 4096, READ);
 
     let mut group = c.benchmark_group("read_at_4k");
     group.throughput(Throughput::Bytes(READ as u64));
@@ -108,19 +54,7 @@ fn bench(c: &mut Criterion) {
         ("fileio_hit_strict", Coherence::Strict),
         ("fileio_hit_exclusive", Coherence::Exclusive),
     ] {
-        let cache = RangeCache::builder()
-            .capacity(64 << 20)
-            .build()
-            .expect("cache");
-        let file = File::options()
-            .mode("rb")
-            .cache(cache.clone())
-            .coherence(coherence)
-            .open(&path)
-            .expect("open");
-        for &off in &hot {
-            file.read_at(off, READ).expect("fill");
-        }
+        let (file, cache) = common::cached_file(&path, "rb", coherence, &hot, READ);
         let before = cache.stats();
         group.bench_function(name, |b| {
             b.iter(|| {
