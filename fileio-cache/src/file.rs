@@ -59,10 +59,13 @@ pub(crate) struct Inner {
     pub(crate) write_seq: u64,
     /// Fills in progress (few at a time per file: a linear scan is the fastest structure).
     pub(crate) fills: Vec<Arc<FillSlot>>,
-    /// The stamps the file had before its last few finished writes (newest last, at most
-    /// [`SUPERSEDED_KEEP`]): a lookup with one of them was taken before a write the cache
-    /// has seen finish, so it is refused rather than adopted (see [`Inner::is_superseded`]).
-    pub(crate) superseded: Vec<Stamp>,
+    /// The stamps the file had before its last few finished writes, a ring of
+    /// [`SUPERSEDED_KEEP`] (no allocation under the file's lock): a lookup with one of
+    /// them was taken before a write the cache has seen finish, so it is refused rather
+    /// than adopted (see [`Inner::is_superseded`]).
+    pub(crate) superseded: [Option<Stamp>; SUPERSEDED_KEEP],
+    /// The ring slot the next superseded stamp goes to (the oldest one).
+    pub(crate) superseded_next: usize,
 }
 
 /// How many stamps superseded by writes a file remembers.
@@ -73,12 +76,14 @@ impl Inner {
     pub(crate) fn supersede(&mut self, before: &Stamp, after: &Stamp) {
         // The file holds `after` now, whatever it held before (a write can bring back a
         // stamp an earlier one replaced).
-        self.superseded.retain(|s| s != after);
-        if before != after && !self.superseded.contains(before) {
-            if self.superseded.len() == SUPERSEDED_KEEP {
-                self.superseded.remove(0);
+        for slot in &mut self.superseded {
+            if slot.as_ref() == Some(after) {
+                *slot = None;
             }
-            self.superseded.push(*before);
+        }
+        if before != after && !self.is_superseded(before) {
+            self.superseded[self.superseded_next] = Some(*before);
+            self.superseded_next = (self.superseded_next + 1) % SUPERSEDED_KEEP;
         }
     }
 
@@ -95,7 +100,7 @@ impl Inner {
     /// inserted. Only the last [`SUPERSEDED_KEEP`] writes are remembered: a stamp taken
     /// before more writes than that is still adopted (see `RangeCache::lookup`).
     pub(crate) fn is_superseded(&self, stamp: &Stamp) -> bool {
-        self.superseded.contains(stamp)
+        self.superseded.iter().any(|s| s.as_ref() == Some(stamp))
     }
 }
 
@@ -129,7 +134,8 @@ impl FileState {
                 writes_in_flight: 0,
                 write_seq: 0,
                 fills: Vec::new(),
-                superseded: Vec::new(),
+                superseded: [None; SUPERSEDED_KEEP],
+                superseded_next: 0,
             }),
             seq: AtomicU64::new(0),
             len: AtomicU64::new(0),

@@ -200,8 +200,9 @@ impl Handle {
 
     /// [`read`](Self::read) for blocking callers.
     pub(crate) fn read_blocking(&mut self, len: usize) -> Result<Bytes> {
-        let data = self.read_at_blocking(self.tell(), len)?;
-        self.cursor.set(self.tell() + data.len() as u64);
+        let start = self.tell();
+        let data = self.read_at_blocking(start, len)?;
+        self.cursor.set(start + data.len() as u64);
         Ok(data)
     }
 
@@ -293,14 +294,16 @@ impl Handle {
     }
 
     pub(crate) async fn read(&mut self, len: usize) -> Result<Bytes> {
-        let data = self.read_at(self.tell(), len).await?;
-        self.cursor.set(self.tell() + data.len() as u64);
+        let start = self.tell();
+        let data = self.read_at(start, len).await?;
+        self.cursor.set(start + data.len() as u64);
         Ok(data)
     }
 
     pub(crate) async fn read_to_end(&mut self) -> Result<Bytes> {
-        let data = self.read_to_end_at(self.tell()).await?;
-        self.cursor.set(self.tell() + data.len() as u64);
+        let start = self.tell();
+        let data = self.read_to_end_at(start).await?;
+        self.cursor.set(start + data.len() as u64);
         Ok(data)
     }
 
@@ -372,7 +375,7 @@ impl Handle {
     pub(crate) async fn set_len(&self, len: u64) -> Result<()> {
         let shared = self.writable()?;
         shared.set_len(len).await?;
-        self.wrote.store(true, Ordering::Relaxed);
+        self.mark_wrote();
         Ok(())
     }
 
