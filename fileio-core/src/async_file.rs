@@ -24,7 +24,7 @@ use crate::mode::OpenMode;
 use crate::options::BackendChoice;
 use crate::options::Options;
 use crate::pool::{BlockingPool, Offload, PoolConfig};
-use crate::runtime::{Bounded, Cooperative, poll_cooperative};
+use crate::runtime::{Bounded, Cooperative, poll_cooperative_if};
 use crate::select::{backend_for, open_backend};
 use crate::stream::AsyncStream;
 use crate::text::strip_terminator;
@@ -644,19 +644,6 @@ fn coop<F: Future>(bounded: bool, future: F) -> Cooperative<Bounded, F> {
     Cooperative::new(bounded, future)
 }
 
-/// Polls under [`Bounded`] when `bounded`, for the `futures::io` traits.
-fn poll_coop<T>(
-    bounded: bool,
-    cx: &mut Context<'_>,
-    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
-) -> Poll<T> {
-    if bounded {
-        poll_cooperative::<Bounded, T>(cx, poll)
-    } else {
-        poll(cx)
-    }
-}
-
 impl AsyncRead for AsyncFile {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -664,7 +651,7 @@ impl AsyncRead for AsyncFile {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        poll_coop(this.bounded, cx, |cx| {
+        poll_cooperative_if::<Bounded, _>(this.bounded, cx, |cx| {
             loop {
                 match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
                     Some(Done::Read(data)) => {
@@ -698,7 +685,7 @@ impl AsyncWrite for AsyncFile {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        poll_coop(this.bounded, cx, |cx| {
+        poll_cooperative_if::<Bounded, _>(this.bounded, cx, |cx| {
             loop {
                 match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
                     Some(Done::Write(n)) => return Poll::Ready(Ok(n)),
@@ -724,7 +711,7 @@ impl AsyncWrite for AsyncFile {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         // Writes are not buffered: finishing the one in flight is all a flush needs.
         let this = self.get_mut();
-        poll_coop(this.bounded, cx, |cx| {
+        poll_cooperative_if::<Bounded, _>(this.bounded, cx, |cx| {
             ready!(this.poll_pending(cx)).map_err(io::Error::from)?;
             if this.h.is_closed() {
                 return Poll::Ready(Err(Error::Closed.into()));
@@ -735,7 +722,7 @@ impl AsyncWrite for AsyncFile {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        poll_coop(this.bounded, cx, |cx| {
+        poll_cooperative_if::<Bounded, _>(this.bounded, cx, |cx| {
             loop {
                 match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
                     Some(Done::Close) => return Poll::Ready(Ok(())),
@@ -759,7 +746,7 @@ impl AsyncSeek for AsyncFile {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
-        poll_coop(this.bounded, cx, |cx| {
+        poll_cooperative_if::<Bounded, _>(this.bounded, cx, |cx| {
             loop {
                 match ready!(this.poll_pending(cx)).map_err(io::Error::from)? {
                     Some(Done::Seek(at)) => return Poll::Ready(Ok(at)),

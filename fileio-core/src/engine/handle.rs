@@ -78,13 +78,26 @@ impl Cursor {
 
 impl Handle {
     pub(crate) fn new(shared: Arc<Shared>, mode: OpenMode, cursor: u64) -> Handle {
+        let path = shared.path.clone();
+        Handle::build(Some(shared), path, mode, cursor, false, Arc::default())
+    }
+
+    /// A handle from its parts: the one place that lists them.
+    fn build(
+        shared: Option<Arc<Shared>>,
+        path: Arc<Path>,
+        mode: OpenMode,
+        cursor: u64,
+        wrote: bool,
+        hooks: Arc<hooks::HookSet>,
+    ) -> Handle {
         Handle {
-            path: shared.path.clone(),
-            shared: Some(shared),
+            shared,
+            path,
             mode,
             cursor: Cursor::new(cursor),
-            wrote: AtomicBool::new(false),
-            hooks: Hooks::new(Arc::default()),
+            wrote: AtomicBool::new(wrote),
+            hooks: Hooks::new(hooks),
         }
     }
 
@@ -108,27 +121,23 @@ impl Handle {
     /// Another handle on the same open file, with its own cursor starting at this one's
     /// and a copy of this one's hooks.
     pub(crate) fn duplicate(&self) -> Handle {
-        Handle {
-            shared: self.shared.clone(),
-            path: self.path.clone(),
-            mode: self.mode,
-            cursor: Cursor::new(self.tell()),
-            wrote: AtomicBool::new(false),
-            hooks: Hooks::new(self.hooks.snapshot()),
-        }
+        let (path, mode, at) = (self.path.clone(), self.mode, self.tell());
+        Handle::build(
+            self.shared.clone(),
+            path,
+            mode,
+            at,
+            false,
+            self.hooks.snapshot(),
+        )
     }
 
     /// Moves the open file into a new handle that will close it, leaving this one closed
     /// at once (for `poll_close`, whose work outlives the call).
     pub(crate) fn take_for_close(&mut self) -> Handle {
-        Handle {
-            shared: self.shared.take(),
-            path: self.path.clone(),
-            mode: self.mode,
-            cursor: Cursor::new(self.tell()),
-            wrote: AtomicBool::new(self.wrote.load(Ordering::Relaxed)),
-            hooks: Hooks::new(Arc::default()),
-        }
+        let (path, mode, at) = (self.path.clone(), self.mode, self.tell());
+        let wrote = self.wrote.load(Ordering::Relaxed);
+        Handle::build(self.shared.take(), path, mode, at, wrote, Arc::default())
     }
 
     pub(crate) fn shared(&self) -> Result<&Arc<Shared>> {

@@ -141,6 +141,22 @@ pub fn poll_cooperative<C: Coop, T>(
     }
 }
 
+/// [`poll_cooperative`] when `on`, `poll` as is otherwise: for a file whose operations
+/// are already counted by a wrapper around it (see `AsyncFile`'s count being switched off
+/// inside a runtime crate's `File`).
+#[inline]
+pub fn poll_cooperative_if<C: Coop, T>(
+    on: bool,
+    cx: &mut Context<'_>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    if on {
+        poll_cooperative::<C, T>(cx, poll)
+    } else {
+        poll(cx)
+    }
+}
+
 /// `future` with every poll under `C` (see [`poll_cooperative`]).
 pub fn cooperate<C: Coop, F: Future>(future: F) -> Cooperative<C, F> {
     Cooperative::new(true, future)
@@ -175,12 +191,8 @@ impl<C: Coop, F: Future> Future for Cooperative<C, F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        if *this.on {
-            let future = this.future;
-            poll_cooperative::<C, _>(cx, |cx| future.poll(cx))
-        } else {
-            this.future.poll(cx)
-        }
+        let future = this.future;
+        poll_cooperative_if::<C, _>(*this.on, cx, |cx| future.poll(cx))
     }
 }
 

@@ -31,6 +31,9 @@ mod sync_future;
 pub use crate::backend::openat2_cached_available;
 pub use crate::pool::{BlockingPool, Offload, PoolBackend, PoolConfig};
 pub use crate::select::{backend_for, open_backend};
-pub use coop::{Bounded, Coop, CoopStream, Cooperative, Unbounded, cooperate, poll_cooperative};
+pub use coop::{
+    Bounded, Coop, CoopStream, Cooperative, Unbounded, cooperate, poll_cooperative,
+    poll_cooperative_if,
+};
 pub use seek::SeekSlot;
 pub use sync_future::SyncFuture;
