@@ -107,6 +107,7 @@
 
 mod async_file;
 mod backend;
+mod batch;
 mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use fileio_cache::{FileKey, Stamp};
 
 use crate::backend::{Backend, StdBackend};
+use crate::batch::WriteQueue;
 use crate::mode::OpenMode;
 
 /// Runs blocking closures where they may block: a runtime's blocking pool.
@@ -26,7 +27,8 @@ use crate::mode::OpenMode;
 /// # Implementation
 ///
 /// `offload` must run `f` exactly once, on a thread where blocking is allowed, even if
-/// the returned future is dropped before it completes (a dropped write still lands).
+/// the returned future is dropped before it completes or is first polled (a dropped
+/// write still lands; [`PoolBackend`] starts its write job and never awaits it).
 pub trait Offload: Clone + fmt::Debug + Send + Sync + 'static {
     /// Runs `f` off the async threads and resolves to its result.
     fn offload<F, T>(&self, f: F) -> impl Future<Output = T> + Send + 'static
@@ -182,9 +184,14 @@ pub(crate) async fn open_std<O: Offload>(
 ///   when `fstat` confirms the file ends there.
 /// - `stamp` is one `fstat` of the open descriptor on the calling thread: it does not
 ///   block on disk I/O.
+/// - Writes are batched: they join the file's queue, which one pool job at a time
+///   drains, contiguous writes with one `pwritev`. A write's future completes when its
+///   bytes reached the OS, with the count that did (partial when a system call failed
+///   part-way, an error when none did).
 /// - Everything else runs on the pool, at most [`PoolConfig::max_in_flight`] at once.
 pub struct PoolBackend<O: Offload> {
     file: Arc<StdBackend>,
+    writes: Arc<WriteQueue>,
     offload: O,
     permits: Arc<Semaphore>,
     config: PoolConfig,
@@ -229,6 +236,7 @@ impl<O: Offload> PoolBackend<O> {
     ) -> PoolBackend<O> {
         PoolBackend {
             file,
+            writes: Arc::default(),
             permits: Arc::new(Semaphore::new(config.max_in_flight)),
             offload,
             config,
@@ -265,11 +273,16 @@ impl<O: Offload> Backend for PoolBackend<O> {
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
         self.run(move |f| f.read_at_blocking(offset, len)).await
     }
+    /// Joins the file's write queue (see the type's docs); may be partial when a
+    /// system call failed part-way.
     async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
-        let n = data.len();
-        self.run(move |f| f.write_all_at_blocking(offset, &data))
-            .await?;
-        Ok(n)
+        self.writes
+            .write(&self.file, offset, data, |job| {
+                // Started, never awaited: the job runs exactly once (`Offload`'s
+                // contract) and reports to each write's own slot.
+                drop(self.offload.offload(job));
+            })
+            .await
     }
     async fn len(&self) -> io::Result<u64> {
         Ok(self.file.stamp_blocking()?.len())

@@ -16,9 +16,11 @@
 //!   and how a read learns the file's version;
 //! - [`read`]: the read path, inline first ([`Shared::read_now`]), then awaited;
 //! - [`write`](mod@write): writes and `set_len`, which finish even when their future is dropped;
+//! - [`commit`]: group commit, concurrent syncs sharing one backend sync;
 //! - [`handle`]: the cursor, access checks, hooks and the text layer.
 
 mod coherence;
+mod commit;
 mod handle;
 mod read;
 mod write;
@@ -70,6 +72,8 @@ pub(crate) struct Shared {
     /// and its version is recorded, so that appends through this open file (from any of
     /// its handles, dropped futures included) each start where the one before ended.
     appends: Arc<async_lock::Mutex<()>>,
+    /// Concurrent syncs share one backend sync ([`commit`]).
+    commit: commit::GroupCommit,
 }
 
 /// What [`Error::SyncFailed`] repeats of the first failed sync of an open file.
@@ -100,6 +104,7 @@ impl Shared {
             clock: options.clock.clone(),
             sync_failure: OnceLock::new(),
             appends: Arc::default(),
+            commit: commit::GroupCommit::default(),
         })
     }
 
@@ -130,20 +135,19 @@ impl Shared {
             .map_err(|e| self.err(Op::Stat, e))
     }
 
-    pub(crate) async fn sync_all(&self) -> Result<()> {
-        let result = self.backend().sync_all().await;
-        self.sync_outcome(Op::SyncAll, result)
+    /// `sync_all`, sharing the backend's sync with concurrent syncs ([`commit`]).
+    pub(crate) async fn sync_all(self: &Arc<Self>) -> Result<()> {
+        self.sync_grouped(true, Op::SyncAll).await
     }
 
-    pub(crate) async fn sync_data(&self) -> Result<()> {
-        let result = self.backend().sync_data().await;
-        self.sync_outcome(Op::SyncData, result)
+    /// `sync_data`, sharing the backend's sync with concurrent syncs ([`commit`]).
+    pub(crate) async fn sync_data(self: &Arc<Self>) -> Result<()> {
+        self.sync_grouped(false, Op::SyncData).await
     }
 
     /// The sync `close` runs when the handle wrote and `sync_on_close` is set.
-    pub(crate) async fn sync_for_close(&self) -> Result<()> {
-        let result = self.backend().sync_data().await;
-        self.sync_outcome(Op::Close, result)
+    pub(crate) async fn sync_for_close(self: &Arc<Self>) -> Result<()> {
+        self.sync_grouped(false, Op::Close).await
     }
 
     /// Whether `close` syncs (`sync_on_close`).

@@ -214,12 +214,12 @@ pub(crate) fn ignore_outcome(_: &Result<u64>) {}
 /// there: the backend's write lands, the cache is patched or dropped accordingly, and
 /// the write guard is released only then, so no later read can cache data from before
 /// the write while it is still on its way.
-struct Finish<T: Send + 'static> {
+pub(super) struct Finish<T: Send + 'static> {
     fut: Option<Pin<Box<dyn Future<Output = T> + Send + 'static>>>,
 }
 
 impl<T: Send + 'static> Finish<T> {
-    fn new(fut: impl Future<Output = T> + Send + 'static) -> Finish<T> {
+    pub(super) fn new(fut: impl Future<Output = T> + Send + 'static) -> Finish<T> {
         Finish {
             fut: Some(Box::pin(fut)),
         }

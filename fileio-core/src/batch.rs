@@ -1,0 +1,437 @@
+//! Batched writes: a pool backend's writes to one open file are queued and written by one
+//! pool job at a time, so writes from many tasks cost a system call each, not a thread
+//! hand-off each.
+//!
+//! - A write joins its file's queue. If no job is draining the queue, the write starts
+//!   one; otherwise the running job takes it with the next batch. The job takes the
+//!   whole queue as one batch, writes it, and takes the queue again until it finds it
+//!   empty.
+//! - In a batch, writes that follow each other in the queue and in the file (each
+//!   starting where the one before ended) form a *run*, written with one `pwritev` (more
+//!   than one when the kernel writes part of it, or past `IOV_MAX` pieces); the other
+//!   writes are written one after another, in queue order, by the same job. Queue order
+//!   is kept, so overlapping writes land in the order they were queued.
+//! - Each write's future completes when the job has written it: with the number of its
+//!   bytes that reached the OS, which may be fewer than it asked for when a call failed
+//!   part-way ([`Backend::write_at`](crate::Backend::write_at) may be partial; the
+//!   engine's `write_all_at` loop then writes the rest as a new write and receives the
+//!   error), or with the error when none of its bytes did. A failure inside a run ends
+//!   that call; the writes after it each get calls of their own. So every caller learns
+//!   exactly which of its bytes landed, and the engine patches the cache only for
+//!   writes that landed whole (a failed write drops the file's cached blocks).
+//! - A queued write lands even if its future is dropped: the job owns the data.
+//!
+//! Design note: the job holds one thread of the pool for as long as the queue keeps
+//! refilling; it takes no permit of the backend's in-flight bound, since a file has at
+//! most one such job at a time. Sorting a batch by offset would find more runs, but
+//! would reorder overlapping writes; queue order already makes runs of a sequential
+//! writer's pieces, and random writes gain from the batching alone (one hand-off for
+//! the whole batch).
+
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use event_listener::Event;
+
+/// The most pieces one vectored write carries (Linux's `IOV_MAX`).
+const MAX_PIECES: usize = 1024;
+
+/// A file that one positional vectored write can be asked of, on a pool thread.
+pub(crate) trait VectoredWrite: Send + Sync + 'static {
+    /// Writes `bufs` one after another at `offset`; returns how many bytes were
+    /// written, which may be fewer than asked for. `Interrupted` is the caller's to
+    /// retry.
+    fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize>;
+}
+
+impl VectoredWrite for crate::backend::StdBackend {
+    #[cfg(unix)]
+    fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        Ok(rustix::io::pwritev(self.as_std(), bufs, offset)?)
+    }
+
+    #[cfg(not(unix))]
+    fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        use std::os::windows::fs::FileExt;
+        // No positional vectored write here: the first piece, the caller loops.
+        match bufs.iter().find(|b| !b.is_empty()) {
+            Some(first) => self.as_std().seek_write(first, offset),
+            None => Ok(0),
+        }
+    }
+}
+
+/// Where one queued write's outcome is delivered.
+#[derive(Debug, Default)]
+struct Slot {
+    outcome: Mutex<Option<io::Result<usize>>>,
+    ready: Event,
+}
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, Option<io::Result<usize>>> {
+        self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn fill(&self, outcome: io::Result<usize>) {
+        *self.lock() = Some(outcome);
+        self.ready.notify(usize::MAX);
+    }
+
+    async fn wait(&self) -> io::Result<usize> {
+        loop {
+            if let Some(outcome) = self.lock().take() {
+                return outcome;
+            }
+            let listener = self.ready.listen();
+            if let Some(outcome) = self.lock().take() {
+                return outcome;
+            }
+            listener.await;
+        }
+    }
+}
+
+/// One write in the queue. Dropped without an outcome (only if the job panicked), it
+/// tells its caller so.
+struct Queued {
+    offset: u64,
+    data: Bytes,
+    slot: Option<Arc<Slot>>,
+}
+
+impl Queued {
+    fn complete(&mut self, outcome: io::Result<usize>) {
+        if let Some(slot) = self.slot.take() {
+            slot.fill(outcome);
+        }
+    }
+
+    /// Where the write ends, if that fits in a `u64`.
+    fn end(&self) -> Option<u64> {
+        self.offset.checked_add(self.data.len() as u64)
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.complete(Err(io::Error::other(
+            "the write queue's job ended before this write",
+        )));
+    }
+}
+
+/// The write queue of one open file.
+#[derive(Default)]
+pub(crate) struct WriteQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    pending: Vec<Queued>,
+    /// Whether a job is draining the queue (from the moment one is asked for).
+    draining: bool,
+}
+
+impl std::fmt::Debug for WriteQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.lock();
+        f.debug_struct("WriteQueue")
+            .field("queued", &st.pending.len())
+            .field("draining", &st.draining)
+            .finish()
+    }
+}
+
+impl WriteQueue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a write of `data` at `offset` and returns its outcome once the job has
+    /// written it. `start` is called, at most once, with a job to run on a pool thread
+    /// when none is draining the queue; it must run the job exactly once.
+    pub(crate) async fn write<S: VectoredWrite>(
+        self: &Arc<Self>,
+        file: &Arc<S>,
+        offset: u64,
+        data: Bytes,
+        start: impl FnOnce(Box<dyn FnOnce() + Send>),
+    ) -> io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let slot = Arc::new(Slot::default());
+        let lead = {
+            let mut st = self.lock();
+            st.pending.push(Queued {
+                offset,
+                data,
+                slot: Some(slot.clone()),
+            });
+            !std::mem::replace(&mut st.draining, true)
+        };
+        if lead {
+            let (queue, file) = (self.clone(), file.clone());
+            start(Box::new(move || queue.drain(&*file)));
+        }
+        slot.wait().await
+    }
+
+    /// The job: writes batches until the queue is empty.
+    fn drain<S: VectoredWrite>(&self, file: &S) {
+        /// Ends the drain if a write panics: the queue's writes fail and the next
+        /// write starts a new job.
+        struct Stop<'a>(&'a WriteQueue);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                let mut st = self.0.lock();
+                st.draining = false;
+                drop(std::mem::take(&mut st.pending));
+            }
+        }
+        let stop = Stop(self);
+        loop {
+            let mut batch = {
+                let mut st = self.lock();
+                if st.pending.is_empty() {
+                    st.draining = false;
+                    std::mem::forget(stop);
+                    return;
+                }
+                std::mem::take(&mut st.pending)
+            };
+            write_batch(file, &mut batch);
+        }
+    }
+}
+
+/// Writes `batch` in order, each contiguous run with as few vectored writes as the
+/// kernel allows, and completes every write.
+fn write_batch<S: VectoredWrite + ?Sized>(file: &S, batch: &mut [Queued]) {
+    let mut start = 0;
+    while start < batch.len() {
+        let mut end = start + 1;
+        while end < batch.len()
+            && end - start < MAX_PIECES
+            && batch[end - 1].end() == Some(batch[end].offset)
+        {
+            end += 1;
+        }
+        write_run(file, &mut batch[start..end]);
+        start = end;
+    }
+}
+
+/// Writes one run (each write starting where the one before ended) and completes each
+/// write: `Ok(len)` when all of it landed; when a call fails, the write it failed in
+/// gets the bytes of it that landed (or the error, if none did), and the writes after
+/// it are written again as a run of their own.
+fn write_run<S: VectoredWrite + ?Sized>(file: &S, run: &mut [Queued]) {
+    // The first write not yet whole, and how much of it has landed.
+    let (mut at, mut done) = (0, 0usize);
+    while at < run.len() {
+        let pos = run[at].offset + done as u64;
+        let mut bufs = Vec::with_capacity(run.len() - at);
+        bufs.push(io::IoSlice::new(&run[at].data[done..]));
+        bufs.extend(run[at + 1..].iter().map(|w| io::IoSlice::new(&w.data)));
+        let outcome = file.write_vectored_at(pos, &bufs);
+        drop(bufs);
+        let mut written = match outcome {
+            Ok(0) => Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "pwritev wrote no bytes",
+            )),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => other,
+        }
+        .unwrap_or_else(|e| {
+            run[at].complete(if done > 0 { Ok(done) } else { Err(e) });
+            // The rest start again with a call of their own.
+            at += 1;
+            done = 0;
+            0
+        });
+        while written > 0 && at < run.len() {
+            let w = &mut run[at];
+            let take = (w.data.len() - done).min(written);
+            done += take;
+            written -= take;
+            if done == w.data.len() {
+                let len = w.data.len();
+                w.complete(Ok(len));
+                at += 1;
+                done = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures_lite::future::block_on;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A file in memory that holds at most `space` bytes past `0` (writes beyond fail
+    /// with `StorageFull`, as a full disk does, after writing what fits) and writes at
+    /// most `chunk` bytes per call.
+    struct Disk {
+        data: Mutex<Vec<u8>>,
+        space: usize,
+        chunk: usize,
+        calls: AtomicUsize,
+    }
+
+    impl VectoredWrite for Disk {
+        fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut data = self.data.lock().unwrap();
+            let offset = offset as usize;
+            let mut n = 0;
+            for b in bufs {
+                for &byte in b.iter() {
+                    let at = offset + n;
+                    if n == self.chunk {
+                        return Ok(n);
+                    }
+                    if at >= self.space {
+                        return if n > 0 {
+                            Ok(n)
+                        } else {
+                            Err(io::Error::from(io::ErrorKind::StorageFull))
+                        };
+                    }
+                    if data.len() <= at {
+                        data.resize(at + 1, 0);
+                    }
+                    data[at] = byte;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        }
+    }
+
+    fn queued(offset: u64, data: Vec<u8>) -> (Queued, Arc<Slot>) {
+        let slot = Arc::new(Slot::default());
+        let q = Queued {
+            offset,
+            data: Bytes::from(data),
+            slot: Some(slot.clone()),
+        };
+        (q, slot)
+    }
+
+    fn writes() -> impl Strategy<Value = Vec<(u64, Vec<u8>)>> {
+        // Offsets often contiguous with the write before, so that runs form.
+        proptest::collection::vec((0u64..3, 0u64..96, 1usize..40), 1..24).prop_map(|specs| {
+            let mut end = 0u64;
+            let mut out = Vec::new();
+            for (i, (kind, offset, len)) in specs.into_iter().enumerate() {
+                let at = if kind == 0 { offset } else { end };
+                let data: Vec<u8> = (0..len).map(|j| (i * 7 + j) as u8 | 1).collect();
+                end = at + len as u64;
+                out.push((at, data));
+            }
+            out
+        })
+    }
+
+    proptest! {
+        /// A batch against a model: applied in order, each write's outcome says exactly
+        /// which of its bytes landed (all, a prefix, or none with `StorageFull`), and the
+        /// file holds exactly those bytes; contiguous runs take fewer calls than writes.
+        #[test]
+        fn a_batch_lands_in_order_and_reports_what_landed(
+            writes in writes(),
+            space in 0usize..160,
+            chunk in 1usize..200,
+        ) {
+            let disk = Disk { data: Mutex::new(Vec::new()), space, chunk, calls: AtomicUsize::new(0) };
+            let (mut batch, slots): (Vec<_>, Vec<_>) =
+                writes.iter().map(|(o, d)| queued(*o, d.clone())).unzip();
+            write_batch(&disk, &mut batch);
+            drop(batch);
+            let mut model: Vec<u8> = Vec::new();
+            for ((offset, data), slot) in writes.iter().zip(&slots) {
+                let outcome = block_on(slot.wait());
+                let offset = *offset as usize;
+                // What fits before the disk is full lands; the rest does not.
+                let fits = space.saturating_sub(offset).min(data.len());
+                match outcome {
+                    Ok(n) => {
+                        prop_assert!(n > 0 && n <= data.len());
+                        prop_assert_eq!(n, fits, "a write reports the bytes that fit");
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.kind(), io::ErrorKind::StorageFull);
+                        prop_assert_eq!(fits, 0);
+                    }
+                }
+                if fits > 0 {
+                    if model.len() < offset + fits {
+                        model.resize(offset + fits, 0);
+                    }
+                    model[offset..offset + fits].copy_from_slice(&data[..fits]);
+                }
+            }
+            let data = disk.data.lock().unwrap().clone();
+            prop_assert_eq!(data, model);
+            if chunk >= 200 && space >= 160 {
+                let runs = 1 + writes.windows(2)
+                    .filter(|w| w[0].0 + w[0].1.len() as u64 != w[1].0)
+                    .count();
+                prop_assert_eq!(disk.calls.load(Ordering::Relaxed), runs);
+            }
+        }
+    }
+
+    /// Writes queued from many threads while a job drains all land, each reporting its
+    /// length, in fewer jobs than writes.
+    #[test]
+    fn writes_from_many_threads_share_jobs() {
+        let disk = Arc::new(Disk {
+            data: Mutex::new(Vec::new()),
+            space: usize::MAX,
+            chunk: usize::MAX,
+            calls: AtomicUsize::new(0),
+        });
+        let queue = Arc::new(WriteQueue::default());
+        let jobs = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8u64)
+            .map(|t| {
+                let (disk, queue, jobs) = (disk.clone(), queue.clone(), jobs.clone());
+                std::thread::spawn(move || {
+                    for i in 0..50u64 {
+                        let offset = (i * 8 + t) * 16;
+                        let data = Bytes::from(vec![t as u8 + 1; 16]);
+                        let start = |job: Box<dyn FnOnce() + Send>| {
+                            jobs.fetch_add(1, Ordering::Relaxed);
+                            std::thread::spawn(move || {
+                                std::thread::sleep(std::time::Duration::from_micros(200));
+                                job();
+                            });
+                        };
+                        let n = block_on(queue.write(&disk, offset, data, start)).unwrap();
+                        assert_eq!(n, 16);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let data = disk.data.lock().unwrap().clone();
+        assert_eq!(data.len(), 400 * 16);
+        for (i, piece) in data.chunks(16).enumerate() {
+            assert_eq!(piece, &[(i % 8) as u8 + 1; 16][..]);
+        }
+        assert!(jobs.load(Ordering::Relaxed) < 400);
+    }
+}
