@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io::{self, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
@@ -28,6 +29,7 @@ use crate::runtime::{Bounded, Cooperative, poll_cooperative_if};
 use crate::select::{backend_for, open_backend};
 use crate::stream::AsyncStream;
 use crate::text::strip_terminator;
+use crate::write_behind::WriteBehind;
 
 /// An async file: Python-style modes, positional and cursor I/O, the shared range cache,
 /// text and hooks, over any [`Backend`].
@@ -71,12 +73,25 @@ use crate::text::strip_terminator;
 /// ```
 pub struct AsyncFile {
     h: Handle,
-    /// An operation started by the `futures::io` traits; behind a mutex only so that
-    /// the file is `Sync` (it is reached through `&mut self`, never locked in contention).
-    pending: Mutex<Option<Pending>>,
     /// Whether operations take part in [`Bounded`]'s run limit; off inside a runtime
     /// crate's `File`, which applies its runtime's own [`Coop`](crate::runtime::Coop).
     bounded: bool,
+    /// What the `futures::io` traits keep between polls, boxed to keep the file small.
+    behind: Box<Behind>,
+}
+
+/// An [`AsyncFile`]'s state between polls of the `futures::io` traits: the operation
+/// in flight and the write-behind queue.
+struct Behind {
+    /// An operation started by the `futures::io` traits; behind a mutex only so that
+    /// the file is `Sync` (it is reached through `&mut self`, never locked in contention).
+    pending: Mutex<Option<Pending>>,
+    /// Locked only by operations that take `&self` and find `busy` set.
+    queue: async_lock::Mutex<WriteBehind>,
+    /// Whether `queue` may hold queued bytes or an unreported failure.
+    busy: AtomicBool,
+    /// Its bound, for clones.
+    limit: usize,
 }
 
 type OpFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
@@ -123,12 +138,47 @@ impl AsyncOptions {
 }
 
 impl AsyncFile {
-    pub(crate) fn from_handle(h: Handle) -> AsyncFile {
+    pub(crate) fn from_handle(h: Handle, write_behind: usize) -> AsyncFile {
         AsyncFile {
             h,
-            pending: Mutex::new(None),
             bounded: true,
+            behind: Box::new(Behind {
+                pending: Mutex::new(None),
+                queue: async_lock::Mutex::new(WriteBehind::new(write_behind)),
+                busy: AtomicBool::new(false),
+                limit: write_behind,
+            }),
         }
+    }
+
+    /// The write-behind queue, reached through `&mut self`.
+    fn behind_mut(&mut self) -> (&mut WriteBehind, &mut Handle) {
+        (self.behind.queue.get_mut(), &mut self.h)
+    }
+
+    /// Notes whether the queue is busy after a `&mut self` operation touched it.
+    fn note_behind(&mut self) {
+        let busy = !self.behind.queue.get_mut().is_idle();
+        *self.behind.busy.get_mut() = busy;
+    }
+
+    /// Waits until the write-behind queue has drained; the first failure of a queued
+    /// write not yet reported (see [`Options::write_behind`]).
+    async fn drained(&self) -> Result<()> {
+        self.before_read(0, usize::MAX).await
+    }
+
+    /// Before a read of `len` bytes at `offset`: waits for the write-behind queue to
+    /// drain if the read may overlap it; the first failure of a queued write not yet
+    /// reported, either way.
+    async fn before_read(&self, offset: u64, len: usize) -> Result<()> {
+        if !self.behind.busy.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut queue = self.behind.queue.lock().await;
+        let result = queue.before_read(&self.h, offset, len).await;
+        self.behind.busy.store(!queue.is_idle(), Ordering::Release);
+        result
     }
 
     /// Whether this file's operations take part in [`Bounded`]'s limit on ready
@@ -175,7 +225,7 @@ impl AsyncFile {
             .await
             .map_err(|e| Error::io(Op::Open, path, e))?;
         let handle = Handle::open(backend, Arc::from(path), options).await?;
-        Ok(AsyncFile::from_handle(handle))
+        Ok(AsyncFile::from_handle(handle, options.write_behind))
     }
 
     /// Wraps an already open file, its reads run on io_uring where it works and the rest
@@ -242,9 +292,10 @@ impl AsyncFile {
         options: &Options,
     ) -> Result<AsyncFile> {
         let path: Arc<Path> = Arc::from(path.into());
-        Ok(AsyncFile::from_handle(block_on(Handle::open(
-            backend, path, options,
-        ))?))
+        Ok(AsyncFile::from_handle(
+            block_on(Handle::open(backend, path, options))?,
+            options.write_behind,
+        ))
     }
 
     /// The file's current version: its length and a tag that changes whenever its content
@@ -308,6 +359,7 @@ impl AsyncFile {
         let bounded = self.bounded;
         coop(bounded, async {
             self.finish_pending().await?;
+            self.drained().await?;
             self.h.read_text(max_chars).await
         })
         .await
@@ -322,6 +374,7 @@ impl AsyncFile {
         let bounded = self.bounded;
         coop(bounded, async {
             self.finish_pending().await?;
+            self.drained().await?;
             self.h.read_line().await
         })
         .await
@@ -337,6 +390,7 @@ impl AsyncFile {
         let bounded = self.bounded;
         coop(bounded, async {
             self.finish_pending().await?;
+            self.drained().await?;
             self.h.write_str(text).await
         })
         .await
@@ -384,7 +438,7 @@ impl AsyncFile {
     }
 
     fn pending_mut(&mut self) -> &mut Option<Pending> {
-        match self.pending.get_mut() {
+        match self.behind.pending.get_mut() {
             Ok(p) => p,
             Err(poisoned) => poisoned.into_inner(),
         }
@@ -512,6 +566,12 @@ impl AsyncFile {
         if self.finish_pending().await.is_err() {
             return Err(self);
         }
+        if let Err(e) = self.drained().await {
+            // Reported by the next operation on the file given back.
+            self.behind.queue.get_mut().keep_failure(e);
+            self.note_behind();
+            return Err(self);
+        }
         self.try_into_std()
     }
 
@@ -525,17 +585,18 @@ impl AsyncFile {
     /// Writes through the std file bypass fileio's cache; handles with
     /// [`Coherence::Strict`](crate::Coherence::Strict) see them.
     ///
-    /// fileio has no write-behind buffer to drain (tokio's `into_std` drains its own), but
-    /// a write whose future was dropped after it reached the backend finishes in the
+    /// A write whose future was dropped after it reached the backend finishes in the
     /// background and is not waited for here.
     ///
     /// # Errors
     ///
     /// Gives the file back (`Err(self)`) when an operation started through the
-    /// `futures::io` traits is still in flight, the file is closed, its backend is not
+    /// `futures::io` traits is still in flight, write-behind holds queued bytes or an
+    /// unreported failure ([`into_std`](AsyncFile::into_std) drains them), the file is
+    /// closed, its backend is not
     /// a local file, or `dup` fails.
     pub fn try_into_std(mut self) -> std::result::Result<std::fs::File, AsyncFile> {
-        if self.pending_mut().is_some() {
+        if self.pending_mut().is_some() || !self.behind.queue.get_mut().is_idle() {
             return Err(self);
         }
         self.h.std_duplicate().ok_or(self)
@@ -544,7 +605,7 @@ impl AsyncFile {
 
 impl Clone for AsyncFile {
     fn clone(&self) -> AsyncFile {
-        AsyncFile::from_handle(self.h.duplicate())
+        AsyncFile::from_handle(self.h.duplicate(), self.behind.limit)
     }
 }
 
@@ -563,19 +624,32 @@ impl fmt::Debug for AsyncFile {
 #[async_trait]
 impl AsyncStream for AsyncFile {
     async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        coop(self.bounded, self.h.read_at(offset, len)).await
+        coop(self.bounded, async {
+            self.before_read(offset, len).await?;
+            self.h.read_at(offset, len).await
+        })
+        .await
     }
     async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
-        coop(self.bounded, self.h.read_to_end_at(offset)).await
+        coop(self.bounded, async {
+            self.before_read(offset, usize::MAX).await?;
+            self.h.read_to_end_at(offset).await
+        })
+        .await
     }
     async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
         let data = Bytes::copy_from_slice(data);
-        coop(self.bounded, self.h.write_at(offset, data)).await
+        coop(self.bounded, async {
+            self.drained().await?;
+            self.h.write_at(offset, data).await
+        })
+        .await
     }
     async fn read(&mut self, len: usize) -> Result<Bytes> {
         let bounded = self.bounded;
         coop(bounded, async {
             self.finish_pending().await?;
+            self.before_read(self.h.tell(), len).await?;
             self.h.read(len).await
         })
         .await
@@ -584,6 +658,7 @@ impl AsyncStream for AsyncFile {
         let bounded = self.bounded;
         coop(bounded, async {
             self.finish_pending().await?;
+            self.before_read(self.h.tell(), usize::MAX).await?;
             self.h.read_to_end().await
         })
         .await
@@ -592,6 +667,7 @@ impl AsyncStream for AsyncFile {
         let bounded = self.bounded;
         coop(bounded, async {
             self.finish_pending().await?;
+            self.drained().await?;
             self.h.write(Bytes::copy_from_slice(data)).await
         })
         .await
@@ -600,6 +676,7 @@ impl AsyncStream for AsyncFile {
         let bounded = self.bounded;
         coop(bounded, async {
             self.finish_pending().await?;
+            self.drained().await?;
             self.h.seek(pos).await
         })
         .await
@@ -608,23 +685,42 @@ impl AsyncStream for AsyncFile {
         self.h.tell()
     }
     async fn len(&self) -> Result<u64> {
-        coop(self.bounded, self.h.len()).await
+        coop(self.bounded, async {
+            self.drained().await?;
+            self.h.len().await
+        })
+        .await
     }
     async fn set_len(&self, len: u64) -> Result<()> {
-        coop(self.bounded, self.h.set_len(len)).await
+        coop(self.bounded, async {
+            self.drained().await?;
+            self.h.set_len(len).await
+        })
+        .await
     }
     async fn sync_all(&self) -> Result<()> {
-        coop(self.bounded, self.h.sync_all()).await
+        coop(self.bounded, async {
+            self.drained().await?;
+            self.h.sync_all().await
+        })
+        .await
     }
     async fn sync_data(&self) -> Result<()> {
-        coop(self.bounded, self.h.sync_data()).await
+        coop(self.bounded, async {
+            self.drained().await?;
+            self.h.sync_data().await
+        })
+        .await
     }
+    /// Drains write-behind first; the handle is closed even when a queued write
+    /// failed, and that failure is returned.
     async fn close(&mut self) -> Result<()> {
         let bounded = self.bounded;
         coop(bounded, async {
             let pending = self.finish_pending().await;
+            let drained = self.drained().await;
             let closed = self.h.close().await;
-            pending.and(closed)
+            pending.and(drained).and(closed)
         })
         .await
     }
@@ -642,6 +738,42 @@ impl AsyncStream for AsyncFile {
 /// `future` under [`Bounded`] when `bounded` (see [`AsyncFile::__bounded_coop`]).
 fn coop<F: Future>(bounded: bool, future: F) -> Cooperative<Bounded, F> {
     Cooperative::new(bounded, future)
+}
+
+/// Write-behind from the `futures::io` traits (`&mut self`, so no lock is taken).
+impl AsyncFile {
+    /// Drains write-behind.
+    fn poll_behind_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let (behind, h) = self.behind_mut();
+        let drained = ready!(behind.poll_drain(h, cx));
+        self.note_behind();
+        Poll::Ready(drained.map_err(io::Error::from))
+    }
+
+    /// Before a read of `len` bytes at `offset` (see [`AsyncFile::before_read`]).
+    fn poll_behind_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        offset: u64,
+        len: usize,
+    ) -> Poll<io::Result<()>> {
+        if self.behind.queue.get_mut().overlaps(offset, len) {
+            return self.poll_behind_drain(cx);
+        }
+        let failed = self.behind.queue.get_mut().take_failure();
+        self.note_behind();
+        Poll::Ready(failed.map_err(io::Error::from))
+    }
+}
+
+/// A dropped file still writes what write-behind queued, on the `blocking` crate's pool.
+impl Drop for AsyncFile {
+    fn drop(&mut self) {
+        let behind = std::mem::replace(self.behind.queue.get_mut(), WriteBehind::new(0));
+        if let Some(rest) = behind.into_rest(&self.h) {
+            blocking::unblock(move || block_on(rest)).detach();
+        }
+    }
 }
 
 impl AsyncRead for AsyncFile {
@@ -668,8 +800,9 @@ impl AsyncRead for AsyncFile {
                 if buf.is_empty() {
                     return Poll::Ready(Ok(0));
                 }
-                let h = this.h.duplicate();
                 let (offset, len) = (this.h.tell(), buf.len());
+                ready!(this.poll_behind_read(cx, offset, len))?;
+                let h = this.h.duplicate();
                 this.start(Pending::Read(Box::pin(async move {
                     h.read_at(offset, len).await
                 })));
@@ -692,6 +825,12 @@ impl AsyncWrite for AsyncFile {
                     Some(_) => continue,
                     None => {}
                 }
+                if this.behind.limit > 0 {
+                    let (behind, h) = this.behind_mut();
+                    let queued = behind.poll_queue(h, cx, buf);
+                    this.note_behind();
+                    return queued.map_err(io::Error::from);
+                }
                 if buf.is_empty() {
                     return Poll::Ready(Ok(0));
                 }
@@ -709,10 +848,11 @@ impl AsyncWrite for AsyncFile {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Writes are not buffered: finishing the one in flight is all a flush needs.
+        // Finishes the operation in flight and drains write-behind.
         let this = self.get_mut();
         poll_cooperative_if::<Bounded, _>(this.bounded, cx, |cx| {
             ready!(this.poll_pending(cx)).map_err(io::Error::from)?;
+            ready!(this.poll_behind_drain(cx))?;
             if this.h.is_closed() {
                 return Poll::Ready(Err(Error::Closed.into()));
             }
@@ -732,6 +872,9 @@ impl AsyncWrite for AsyncFile {
                 if this.h.is_closed() {
                     return Poll::Ready(Ok(()));
                 }
+                // A queued write's failure is returned; the handle stays open until
+                // the next `poll_close`.
+                ready!(this.poll_behind_drain(cx))?;
                 let mut h = this.h.take_for_close();
                 this.start(Pending::Close(Box::pin(async move { h.close().await })));
             }
@@ -753,6 +896,7 @@ impl AsyncSeek for AsyncFile {
                     Some(_) => continue,
                     None => {}
                 }
+                ready!(this.poll_behind_drain(cx))?;
                 let mut h = this.h.duplicate();
                 this.start(Pending::Seek(Box::pin(async move { h.seek(pos).await })));
             }

@@ -434,4 +434,57 @@ mod tests {
         }
         assert!(jobs.load(Ordering::Relaxed) < 400);
     }
+
+    /// A [`FaultBackend`](crate::fault::FaultBackend) as the file under a batch: each
+    /// vectored write is one backend write of the pieces joined.
+    impl VectoredWrite for crate::fault::FaultBackend<crate::MemBackend> {
+        fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+            let joined: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            block_on(crate::Backend::write_at(self, offset, Bytes::from(joined)))
+        }
+    }
+
+    /// `ENOSPC` in the middle of a batch, through `FaultBackend`: the run it hits fails
+    /// at its first write, the writes after it in the run are written with a call of
+    /// their own, and the other runs land; each write reports exactly its own outcome.
+    #[test]
+    fn storage_full_mid_batch_fails_only_the_write_it_hits() {
+        use crate::fault::{Fault, FaultBackend, Target};
+        let disk = FaultBackend::new(crate::MemBackend::with_data(vec![0u8; 64]));
+        // Three runs: 0..12 (3 writes), 32..40 (2 writes), 50..54 (1 write).
+        let plan: [(u64, usize); 6] = [(0, 4), (4, 4), (8, 4), (32, 4), (36, 4), (50, 4)];
+        let (mut batch, slots): (Vec<_>, Vec<_>) = plan
+            .iter()
+            .enumerate()
+            .map(|(i, &(offset, len))| queued(offset, vec![i as u8 + 1; len]))
+            .unzip();
+        // The second call (the run at 32) finds the disk full.
+        disk.inject(Target::Write, 2, Fault::storage_full());
+        write_batch(&disk, &mut batch);
+        drop(batch);
+        let outcomes: Vec<_> = slots
+            .iter()
+            .map(|s| block_on(s.wait()).map_err(|e| e.kind()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                Ok(4),
+                Ok(4),
+                Ok(4),
+                Err(io::ErrorKind::StorageFull),
+                Ok(4),
+                Ok(4)
+            ]
+        );
+        // Four calls: the first run, the failed one, the rest of that run, the last.
+        assert_eq!(disk.count(Target::Write), 4);
+        let mut want = vec![0u8; 64];
+        for (i, &(offset, len)) in plan.iter().enumerate() {
+            if i != 3 {
+                want[offset as usize..offset as usize + len].fill(i as u8 + 1);
+            }
+        }
+        assert_eq!(disk.inner().contents(), want);
+    }
 }

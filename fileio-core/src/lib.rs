@@ -126,6 +126,7 @@ mod stream;
 mod text;
 #[cfg(all(target_os = "linux", feature = "io-uring"))]
 pub mod uring;
+mod write_behind;
 
 pub use async_file::{AsyncFile, AsyncOptions};
 pub use backend::{Backend, BackendExt, MemBackend, StdBackend};

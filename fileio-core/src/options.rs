@@ -146,6 +146,7 @@ pub struct Options {
     pub(crate) sync_on_close: bool,
     pub(crate) backend: BackendChoice,
     pub(crate) clock: Clock,
+    pub(crate) write_behind: usize,
 }
 
 impl Default for Options {
@@ -159,6 +160,7 @@ impl Default for Options {
             sync_on_close: true,
             backend: BackendChoice::Auto,
             clock: Clock::system(),
+            write_behind: crate::write_behind::DEFAULT_WRITE_BEHIND,
         }
     }
 }
@@ -251,6 +253,45 @@ impl Options {
     pub fn backend(&mut self, choice: BackendChoice) -> &mut Self {
         self.backend = choice;
         self
+    }
+
+    /// Write-behind for the async files' I/O traits: how many bytes one handle may
+    /// have acknowledged and not yet handed to the OS; `0` turns it off. Default 1 MiB.
+    /// Blocking files ignore it.
+    ///
+    /// With write-behind on, `poll_write` of `futures::io::AsyncWrite` (on
+    /// [`AsyncFile`](crate::AsyncFile) and fileio-smol's `File`) and of
+    /// `tokio::io::AsyncWrite` (fileio-tokio's `File`) returns as soon as the bytes are
+    /// queued, as `tokio::fs::File`'s does:
+    /// - The cursor moves at once (in append mode, once the queued append has found
+    ///   where the file ends). A `poll_write` queues at most what fits under the bound
+    ///   (possibly fewer bytes than given), and waits while the queue is full.
+    /// - Queued pieces that follow each other coalesce into one large write; the write
+    ///   hooks fire once per such write.
+    /// - `poll_flush`, `poll_shutdown` / `poll_close`, `sync_all`, `sync_data`, `close`,
+    ///   `seek`, `len`, `set_len`, any other write through the handle, and a read of a
+    ///   range that may overlap queued bytes wait until the queue has drained.
+    /// - A queued write that fails is reported by the next operation on the handle (the
+    ///   first failure, once), never lost; the bytes queued behind it are still
+    ///   written.
+    /// - A handle dropped with a queue still writes it (on the `blocking` crate's pool);
+    ///   nobody can then be told of a failure, so `flush` or `close` first.
+    ///
+    /// [`AsyncStream::write`](crate::AsyncStream::write) and
+    /// [`AsyncStream::write_at`](crate::AsyncStream::write_at) are not write-behind:
+    /// they return once their bytes reached the OS.
+    ///
+    /// The default, 1 MiB, is about what `tokio::fs::File` keeps (its buffer grows to
+    /// 2 MiB): enough for a writer of small pieces to send writes of hundreds of
+    /// KiB while one is in flight, little enough to bound the memory of many handles.
+    pub fn write_behind(&mut self, bytes: usize) -> &mut Self {
+        self.write_behind = bytes;
+        self
+    }
+
+    /// The write-behind bound as set ([`Options::write_behind`]).
+    pub fn write_behind_limit(&self) -> usize {
+        self.write_behind
     }
 
     /// The clock behind the racy window and `Interval` periods (default
@@ -378,6 +419,13 @@ macro_rules! __option_setters {
         /// [`BackendChoice::Auto`]($crate::BackendChoice::Auto): io_uring where it works).
         pub fn backend(&mut self, choice: $crate::BackendChoice) -> &mut Self {
             self.options.backend(choice);
+            self
+        }
+        /// The write-behind bound of the I/O traits' `poll_write` in bytes (default
+        /// 1 MiB, `0` turns it off); see
+        /// [`Options::write_behind`]($crate::Options::write_behind).
+        pub fn write_behind(&mut self, bytes: usize) -> &mut Self {
+            self.options.write_behind(bytes);
             self
         }
         /// The clock behind the racy window and `Interval` periods, for tests; see

@@ -508,6 +508,11 @@ fn case(setup: Setup, op: Operation, k: usize) -> std::result::Result<bool, Stri
         check_value(op, value, &before)?;
     }
     env.quiesce();
+    if op == Operation::PollWrite && completed {
+        // Write-behind: `poll_write` returned once the bytes were queued; the flush
+        // lands them.
+        block_on(AsyncWriteExt::flush(&mut env.file)).map_err(|e| format!("flush: {e}"))?;
+    }
     let content = env.contents();
     let cursor = env.file.tell();
 
@@ -553,8 +558,9 @@ fn case(setup: Setup, op: Operation, k: usize) -> std::result::Result<bool, Stri
         // `poll_read`: a read in flight stays with the file; the cursor does not move
         // until a `poll_read` hands the data over.
         Operation::PollRead => (before.clone(), START),
-        // `poll_write`: once polled, the write stays with the file and lands; the
-        // cursor moves when a later poll (here: flush) collects it.
+        // `poll_write` without write-behind (it completes on its first poll with it):
+        // once polled, the write stays with the file and lands; the cursor moves when a
+        // later poll (here: flush) collects it.
         Operation::PollWrite => {
             if k == 0 {
                 (before.clone(), START)
@@ -909,4 +915,79 @@ proptest::proptest! {
         let all = block_on(files[1].read_at(0, model.len() + 1)).expect("read");
         proptest::prop_assert_eq!(&all[..], &model[..]);
     }
+}
+
+// ---- write-behind and batches ----
+
+/// A handle dropped with writes queued by `poll_write` (one in flight, delayed, and
+/// more queued behind it) still writes all of them, in place and in append mode.
+#[test]
+fn a_dropped_handle_writes_its_queue() {
+    for mode in ["r+b", "a+b"] {
+        let fault = Arc::new(FaultBackend::new(MemBackend::with_data(vec![7u8; 100])));
+        fault.always(Target::Write, Fault::Delay(Duration::from_millis(20)));
+        let mut options = Options::new();
+        options.mode(mode).cache(tiny_cache());
+        let mut file = AsyncFile::from_backend(fault.clone(), "queued.mem", &options).unwrap();
+        let mut want = vec![7u8; 100];
+        let start = if mode == "a+b" { 100 } else { 40 };
+        block_on(AsyncStream::seek(&mut file, SeekFrom::Start(start))).unwrap();
+        want.truncate(start as usize);
+        for piece in 1..=5u8 {
+            let data = vec![piece; 300];
+            // Queued at once: the backend's 20 ms delay is not waited for.
+            match poll_then_drop(AsyncWriteExt::write_all(&mut file, &data), 1) {
+                Outcome::Done(result) => result.unwrap(),
+                Outcome::Dropped => panic!("{mode}: poll_write waited for the backend"),
+            }
+            want.extend_from_slice(&data);
+        }
+        assert!(
+            fault.inner().contents().len() < want.len(),
+            "{mode}: nothing was queued"
+        );
+        drop(file);
+        wait_until(|| fault.inner().contents().len() == want.len());
+        settle(|| fault.inner().contents());
+        assert_eq!(fault.inner().contents(), want, "{mode}");
+    }
+}
+
+/// Positional writes on the pool whose futures are dropped after one poll, while they
+/// sit in the file's write queue, all land; reads afterwards see them.
+#[test]
+fn dropped_writes_in_a_batch_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.bin");
+    let file = block_on(
+        AsyncFile::options()
+            .mode("w+b")
+            .cache(tiny_cache())
+            .open(&path),
+    )
+    .unwrap();
+    let waker = Waker::from(Arc::new(Recorder::default()));
+    let mut cx = Context::from_waker(&waker);
+    let mut want = vec![0u8; 64 * 512];
+    {
+        let mut futures: Vec<_> = (0..64u8)
+            .map(|i| {
+                let data = vec![i + 1; 512];
+                want[i as usize * 512..(i as usize + 1) * 512].copy_from_slice(&data);
+                let file = &file;
+                Box::pin(async move { file.write_at(u64::from(i) * 512, &data).await })
+            })
+            .collect();
+        for fut in &mut futures {
+            if let Poll::Ready(result) = fut.as_mut().poll(&mut cx) {
+                result.unwrap();
+            }
+        }
+    }
+    wait_until(|| std::fs::read(&path).unwrap() == want);
+    settle(|| block_on(file.read_at(0, want.len() + 1)).unwrap());
+    assert_eq!(
+        &block_on(file.read_at(0, want.len() + 1)).unwrap()[..],
+        &want[..]
+    );
 }

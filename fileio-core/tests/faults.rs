@@ -385,3 +385,77 @@ fn sync_failures_are_sticky() {
     };
     futures::executor::block_on(sync_failures_are_sticky(&in_async));
 }
+
+/// Write-behind: a queued write that fails (a full disk) is reported by the next
+/// operation on the handle, whichever it is, exactly once; nothing of it reaches the
+/// file or the cache, and the handle goes on working.
+#[test]
+fn a_queued_write_failure_is_reported_by_the_next_operation() {
+    use fileio_core::{AsyncFile, AsyncStream, MemBackend};
+    use futures::executor::block_on;
+    use futures::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+    type Next = fn(&mut AsyncFile) -> std::io::Result<()>;
+    let nexts: [(&str, Next); 10] = [
+        ("flush", |f| block_on(f.flush())),
+        ("poll_write", |f| {
+            block_on(AsyncWriteExt::write(f, b"z")).map(drop)
+        }),
+        ("seek", |f| {
+            block_on(AsyncSeekExt::seek(f, SeekFrom::Start(0))).map(drop)
+        }),
+        ("poll_read", |f| {
+            block_on(AsyncReadExt::read(f, &mut [0u8; 8])).map(drop)
+        }),
+        ("read_at elsewhere", |f| {
+            block_on(f.read_at(900, 10)).map(drop).map_err(Into::into)
+        }),
+        ("write_at", |f| {
+            block_on(f.write_at(900, b"w"))
+                .map(drop)
+                .map_err(Into::into)
+        }),
+        ("len", |f| {
+            block_on(AsyncStream::len(f)).map(drop).map_err(Into::into)
+        }),
+        ("sync_data", |f| block_on(f.sync_data()).map_err(Into::into)),
+        ("close", |f| {
+            block_on(AsyncStream::close(f)).map_err(Into::into)
+        }),
+        ("poll_close", |f| block_on(AsyncWriteExt::close(f))),
+    ];
+    for (name, next) in nexts {
+        let original: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+        let backend = Arc::new(FaultBackend::new(MemBackend::with_data(original.clone())));
+        let cache = cache();
+        let mut options = Options::new();
+        options.mode("r+b").cache(cache.clone());
+        let mut file = AsyncFile::from_backend(backend.clone(), "queued.mem", &options).unwrap();
+        // Cache the bytes the failed write would have replaced.
+        assert_eq!(&block_on(file.read_at(0, 1000)).unwrap()[..], &original[..]);
+        block_on(AsyncStream::seek(&mut file, SeekFrom::Start(100))).unwrap();
+        backend.inject(Target::Write, 1, Fault::storage_full());
+        // Queued: acknowledged before the backend answers.
+        assert_eq!(
+            block_on(AsyncWriteExt::write(&mut file, &[0xEE; 50])).unwrap(),
+            50,
+            "{name}"
+        );
+        let err = next(&mut file).expect_err(name);
+        assert_eq!(err.kind(), ErrorKind::StorageFull, "{name}: {err}");
+        // Reported once: the same operation now succeeds (a second close is a no-op).
+        next(&mut file).unwrap_or_else(|e| panic!("{name} again: {e}"));
+        let on_disk = backend.inner().contents();
+        assert_eq!(
+            &on_disk[..150],
+            &original[..150],
+            "{name}: the failed write landed"
+        );
+        let fresh = AsyncFile::from_backend(backend.clone(), "queued.mem", &options).unwrap();
+        assert_eq!(
+            &block_on(fresh.read_at(0, 100 + 50)).unwrap()[..],
+            &on_disk[..150]
+        );
+        cache.validate().expect("cache invariants");
+    }
+}

@@ -84,8 +84,9 @@ impl AsyncRead for File {
 }
 
 impl AsyncWrite for File {
-    /// Writes all of `buf` at the cursor (at the end in append modes); writes are not
-    /// buffered.
+    /// Writes `buf` at the cursor (at the end in append modes): with write-behind (the
+    /// default) returns once the bytes are queued; see
+    /// [`OpenOptions::write_behind`](crate::OpenOptions::write_behind).
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -95,7 +96,7 @@ impl AsyncWrite for File {
         poll_cooperative::<Bounded, _>(cx, |cx| Pin::new(inner).poll_write(cx, buf))
     }
 
-    /// Finishes the write in flight, if any.
+    /// Finishes the operation in flight and drains write-behind.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let inner = &mut self.get_mut().inner;
         poll_cooperative::<Bounded, _>(cx, |cx| Pin::new(inner).poll_flush(cx))

@@ -124,8 +124,9 @@ impl tokio::io::AsyncRead for File {
 }
 
 impl tokio::io::AsyncWrite for File {
-    /// Writes all of `buf` at the cursor (at the end in append modes); writes are not
-    /// buffered.
+    /// Writes `buf` at the cursor (at the end in append modes): with write-behind (the
+    /// default) returns once the bytes are queued; see
+    /// [`OpenOptions::write_behind`](crate::OpenOptions::write_behind).
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -138,7 +139,7 @@ impl tokio::io::AsyncWrite for File {
         })
     }
 
-    /// Finishes the write in flight, if any.
+    /// Finishes the operation in flight and drains write-behind.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         poll_cooperative::<TokioCoop, _>(cx, |cx| {

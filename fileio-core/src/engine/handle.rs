@@ -153,7 +153,7 @@ impl Handle {
         }
     }
 
-    fn writable(&self) -> Result<&Arc<Shared>> {
+    pub(crate) fn writable(&self) -> Result<&Arc<Shared>> {
         let shared = self.shared()?;
         if self.mode.writable() {
             Ok(shared)
@@ -350,6 +350,15 @@ impl Handle {
 
     pub(crate) fn seek_to(&mut self, pos: u64) {
         self.cursor.set(pos);
+    }
+
+    /// What moves this handle's cursor from elsewhere: a queued append of write-behind,
+    /// once it knows where it lands.
+    pub(crate) fn cursor_mover(&self) -> impl Fn(u64) + Send + Sync + 'static {
+        let cursor = Arc::clone(&self.cursor);
+        move |pos| {
+            cursor.set(pos);
+        }
     }
 
     pub(crate) async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
