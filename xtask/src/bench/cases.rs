@@ -32,6 +32,11 @@ pub(crate) enum Access {
         /// `sync_data` after every write (counted in the operation).
         sync: bool,
     },
+    /// Pieces written in order at the cursor through the I/O traits (`write_all`, as a
+    /// logger or a download does), with a `flush` after every [`STREAM_FLUSH`] bytes
+    /// counted in the operation that completes them; the cursor starts over at the start
+    /// of the write file at its end.
+    StreamWrite,
     /// Whole-file reads (`fs::read`) of warm small files, each operation one file of the
     /// small-file directory (see [`SMALL_FILES`]) drawn at random.
     SmallRead,
@@ -39,6 +44,9 @@ pub(crate) enum Access {
     /// picks them.
     SmallOpen,
 }
+
+/// How often [`Access::StreamWrite`] flushes: after every MiB written.
+pub(crate) const STREAM_FLUSH: u64 = 1 << 20;
 
 /// How many small files the small-file workloads read (one directory, every file
 /// `op_size` bytes; 1 MiB of page cache in all at 4 KiB).
@@ -54,6 +62,9 @@ pub(crate) enum Shape {
     WholeFile,
     /// Open, read to the end, drop per operation ([`Access::SmallOpen`]).
     OpenReadDrop,
+    /// Pieces written at the cursor through the I/O traits on a handle opened once per
+    /// case ([`Access::StreamWrite`]).
+    Stream,
 }
 
 /// Whether the read file's pages are in the page cache.
@@ -142,6 +153,13 @@ impl Workload {
                     ),
                 )
             }
+            Access::StreamWrite => (
+                format!("stream{size}"),
+                format!(
+                    "{} pieces written in order (write_all), flush every MiB",
+                    size_title(op_size)
+                ),
+            ),
             Access::SmallRead => (
                 format!("small{size}-read-t{tasks}"),
                 format!(
@@ -175,18 +193,19 @@ impl Workload {
         match self.access {
             Access::SmallRead => Shape::WholeFile,
             Access::SmallOpen => Shape::OpenReadDrop,
+            Access::StreamWrite => Shape::Stream,
             _ => Shape::Handle,
         }
     }
 
     /// Whether this workload reads the small files instead of the read file.
     pub(crate) fn is_small(&self) -> bool {
-        self.shape() != Shape::Handle
+        matches!(self.shape(), Shape::WholeFile | Shape::OpenReadDrop)
     }
 
     /// Whether this workload writes (to the write file).
     pub(crate) fn is_write(&self) -> bool {
-        matches!(self.access, Access::Write { .. })
+        matches!(self.access, Access::Write { .. } | Access::StreamWrite)
     }
 
     /// Whether this workload waits on the disk (cold reads, writes), whose speed drifts
@@ -248,6 +267,13 @@ pub(crate) fn workloads(preset: Preset) -> Vec<Workload> {
         w.push(Workload::new(Write { sync: true }, Warm, size, 1));
         if size == 64 * KIB && preset != Preset::Quick {
             w.push(Workload::new(Write { sync: false }, Warm, size, 8));
+        }
+        if size == 4 * KIB {
+            // Batched writes and group commit: 64 tasks on one file.
+            w.push(Workload::new(Write { sync: false }, Warm, size, 64));
+            w.push(Workload::new(Write { sync: true }, Warm, size, 64));
+            // Write-behind through the I/O traits.
+            w.push(Workload::new(StreamWrite, Warm, size, 1));
         }
     }
     w.push(Workload::new(Random, Cold, 4 * KIB, 1));
@@ -313,7 +339,7 @@ pub(crate) fn cache_plan(
             block_size: Some(workload.op_size),
             prefill: false,
         }),
-        (Access::Write { .. }, _) => Some(CachePlan {
+        (Access::Write { .. } | Access::StreamWrite, _) => Some(CachePlan {
             capacity: whole(write_size),
             block_size: None,
             prefill: true,
@@ -421,16 +447,20 @@ pub(crate) struct Target {
     pub(crate) workload: &'static str,
     pub(crate) subject: &'static str,
     pub(crate) baseline: &'static str,
+    /// The workload the baseline is taken from, when not the subject's own (e.g. `std`
+    /// on one thread against fileio with 64 tasks).
+    pub(crate) baseline_workload: Option<&'static str>,
     pub(crate) goal: f64,
 }
 
 /// The targets the report checks (see [`super::report::targets`]).
-pub(crate) const TARGETS: [Target; 2] = [
+pub(crate) const TARGETS: [Target; 8] = [
     Target {
         name: "fileio_tokio::fs::read / tokio::fs::read",
         workload: "small4k-read-",
         subject: FILEIO_TOKIO_FS_READ,
         baseline: TOKIO_FS_READ,
+        baseline_workload: None,
         goal: 5.0,
     },
     Target {
@@ -438,9 +468,65 @@ pub(crate) const TARGETS: [Target; 2] = [
         workload: "small4k-open-read-drop-",
         subject: FILEIO_TOKIO_OPEN,
         baseline: TOKIO_FS_READ,
+        baseline_workload: None,
+        goal: 3.0,
+    },
+    Target {
+        name: "fileio-tokio write_at, 64 tasks / std pwrite, 1 thread",
+        workload: "write4k-t64",
+        subject: TOKIO_POOL,
+        baseline: STD,
+        baseline_workload: Some("write4k"),
+        goal: 0.7,
+    },
+    Target {
+        name: "fileio-smol write_at, 64 tasks / std pwrite, 1 thread",
+        workload: "write4k-t64",
+        subject: SMOL_POOL,
+        baseline: STD,
+        baseline_workload: Some("write4k"),
+        goal: 0.7,
+    },
+    Target {
+        name: "fileio-tokio write_all + flush / std write",
+        workload: "stream4k",
+        subject: TOKIO_POOL,
+        baseline: STD,
+        baseline_workload: None,
+        goal: 0.8,
+    },
+    Target {
+        name: "fileio-tokio write_all + flush / tokio::fs",
+        workload: "stream4k",
+        subject: TOKIO_POOL,
+        baseline: TOKIO_FS,
+        baseline_workload: None,
+        goal: 10.0,
+    },
+    Target {
+        name: "fileio-tokio write + sync_data, 64 tasks / spawn_blocking(pwrite + fdatasync)",
+        workload: "write4k-sync-t64",
+        subject: TOKIO_POOL,
+        baseline: SPAWN_BLOCKING,
+        baseline_workload: None,
+        goal: 3.0,
+    },
+    Target {
+        name: "fileio-smol write + sync_data, 64 tasks / spawn_blocking(pwrite + fdatasync)",
+        workload: "write4k-sync-t64",
+        subject: SMOL_POOL,
+        baseline: SPAWN_BLOCKING,
+        baseline_workload: None,
         goal: 3.0,
     },
 ];
+
+/// `std::fs::File` on threads.
+pub(crate) const STD: &str = "std";
+/// `tokio::fs::File`.
+pub(crate) const TOKIO_FS: &str = "tokio::fs";
+/// `tokio::task::spawn_blocking` around `pread` / `pwrite` (+ `fdatasync`).
+pub(crate) const SPAWN_BLOCKING: &str = "spawn_blocking(pread)";
 
 /// `fileio-tokio` on its runtime's blocking pool.
 pub(crate) const TOKIO_POOL: &str = "fileio-tokio pool";
@@ -480,14 +566,10 @@ pub(crate) const URING_PAIRS: [UringPair; 2] = [
 /// on the thread pool, then on io_uring.
 pub(crate) fn subjects() -> Vec<Subject> {
     let mut subjects = vec![
-        baseline("std", "threads", run_blocking::<StdFile>),
-        baseline("tokio::fs", "tokio", run_async::<TokioFsFile>),
+        baseline(STD, "threads", run_blocking::<StdFile>),
+        baseline(TOKIO_FS, "tokio", run_async::<TokioFsFile>),
         baseline("async-fs", "async-executor", run_async::<AsyncFsFile>),
-        baseline(
-            "spawn_blocking(pread)",
-            "tokio",
-            run_async::<SpawnBlockingPread>,
-        ),
+        baseline(SPAWN_BLOCKING, "tokio", run_async::<SpawnBlockingPread>),
         fileio(
             "fileio_core::File",
             "threads",
@@ -509,6 +591,24 @@ pub(crate) fn subjects() -> Vec<Subject> {
             run_async::<FileioAsync<fileio_smol::File>>,
         ),
     ];
+    // Pieces in order through the I/O traits (write-behind).
+    subjects.extend([
+        baseline(STD, "threads", run_blocking::<StdFile>).on(Shape::Stream),
+        baseline(TOKIO_FS, "tokio", run_async::<TokioFsFile>).on(Shape::Stream),
+        baseline("async-fs", "async-executor", run_async::<AsyncFsFile>).on(Shape::Stream),
+        fileio(
+            TOKIO_POOL,
+            "tokio",
+            run_async::<FileioAsync<fileio_tokio::File>>,
+        )
+        .on(Shape::Stream),
+        fileio(
+            SMOL_POOL,
+            "async-executor",
+            run_async::<FileioAsync<fileio_smol::File>>,
+        )
+        .on(Shape::Stream),
+    ]);
     // Small files: the whole-file helpers...
     use Shape::{OpenReadDrop, WholeFile};
     subjects.extend([
@@ -636,6 +736,8 @@ impl Work {
         let mut rng = super::measure::Rng::new(seed_of(&workload.id));
         let offsets: Arc<[u64]> = match workload.access {
             Access::Sequential => Arc::from(Vec::new()),
+            // In order from the start: the cursor's positions, for the rewind.
+            Access::StreamWrite => (0..slots).map(|i| i * op).collect(),
             Access::Zipf => {
                 let zipf = super::measure::Zipf::new(slots, 0.99);
                 (0..OFFSETS)

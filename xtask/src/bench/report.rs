@@ -194,9 +194,13 @@ pub(crate) fn targets(workloads: &[WorkloadReport], list: &[Target]) -> Vec<Targ
     let mut rows = Vec::new();
     for t in list {
         for w in workloads.iter().filter(|w| w.id.starts_with(t.workload)) {
-            let Some(base) = w
-                .results
-                .iter()
+            let base_workload = match t.baseline_workload {
+                Some(id) => workloads.iter().find(|b| b.id == id),
+                None => Some(w),
+            };
+            let Some(base) = base_workload
+                .into_iter()
+                .flat_map(|b| b.results.iter())
                 .find(|r| !r.fileio && r.subject == t.baseline)
                 .and_then(|r| r.measured.as_ref())
                 .filter(|m| m.ops_per_sec > 0.0)

@@ -13,7 +13,9 @@ use bytes::Bytes;
 use fileio_core::{AsyncStream, BackendChoice, RangeCache, Stream};
 use indicatif::ProgressBar;
 
-use super::cases::{Access, CachePlan, CacheSetting, Case, Shape, Temperature, Work, cache_plan};
+use super::cases::{
+    Access, CachePlan, CacheSetting, Case, STREAM_FLUSH, Shape, Temperature, Work, cache_plan,
+};
 use super::measure::{Budget, Measured, RoundOut, Schedule, Stop, drive, nanos};
 use super::sys;
 
@@ -138,6 +140,21 @@ pub(crate) trait SyncIo: Send + Sized + 'static {
     fn write_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()>;
     /// `fdatasync`.
     fn sync_data(&mut self) -> io::Result<()>;
+    /// Writes all of `data` at `offset`, then `fdatasync`.
+    fn write_sync_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        self.write_at(offset, data)?;
+        self.sync_data()
+    }
+    /// Writes all of `data` at the cursor through the I/O traits (after moving it to
+    /// the start when `rewind`), then flushes when `flush` ([`Shape::Stream`]).
+    fn write_next(&mut self, _data: &Bytes, _rewind: bool, _flush: bool) -> io::Result<()> {
+        Err(not_a_stream())
+    }
+}
+
+/// What an adapter that does not run [`Shape::Stream`] answers.
+fn not_a_stream() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, "not a stream-writing subject")
 }
 
 /// An async implementation: one handle per task.
@@ -162,6 +179,26 @@ pub(crate) trait AsyncIo: Send + Sized + 'static {
     ) -> impl Future<Output = io::Result<()>> + Send;
     /// As [`SyncIo::sync_data`].
     fn sync_data(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+    /// As [`SyncIo::write_sync_at`].
+    fn write_sync_at(
+        &mut self,
+        offset: u64,
+        data: &Bytes,
+    ) -> impl Future<Output = io::Result<()>> + Send {
+        async move {
+            self.write_at(offset, data).await?;
+            self.sync_data().await
+        }
+    }
+    /// As [`SyncIo::write_next`].
+    fn write_next(
+        &mut self,
+        _data: &Bytes,
+        _rewind: bool,
+        _flush: bool,
+    ) -> impl Future<Output = io::Result<()>> + Send {
+        async { Err(not_a_stream()) }
+    }
 }
 
 /// One task's handle and its place in the workload.
@@ -251,10 +288,15 @@ fn blocking_lane<H: SyncIo>(lane: &mut Lane<H>, work: &Work, stop: Stop) -> io::
             }
             Access::Write { sync } => {
                 let off = lane.next_offset(work);
-                lane.h.write_at(off, &work.payload)?;
                 if sync {
-                    lane.h.sync_data()?;
+                    lane.h.write_sync_at(off, &work.payload)?;
+                } else {
+                    lane.h.write_at(off, &work.payload)?;
                 }
+            }
+            Access::StreamWrite => {
+                let (rewind, flush) = stream_step(lane.next_offset(work), len);
+                lane.h.write_next(&work.payload, rewind, flush)?;
             }
         }
         let ended = Instant::now();
@@ -285,11 +327,18 @@ async fn async_lane<H: AsyncIo>(
             }
             Access::Write { sync } => {
                 let off = lane.next_offset(work);
-                let mut r = lane.h.write_at(off, &work.payload).await.map(|()| len);
-                if sync && r.is_ok() {
-                    r = lane.h.sync_data().await.map(|()| len);
+                if sync {
+                    lane.h.write_sync_at(off, &work.payload).await.map(|()| len)
+                } else {
+                    lane.h.write_at(off, &work.payload).await.map(|()| len)
                 }
-                r
+            }
+            Access::StreamWrite => {
+                let (rewind, flush) = stream_step(lane.next_offset(work), len);
+                lane.h
+                    .write_next(&work.payload, rewind, flush)
+                    .await
+                    .map(|()| len)
             }
         };
         if let Err(e) = result {
@@ -301,6 +350,15 @@ async fn async_lane<H: AsyncIo>(
             return (lane, Ok(()));
         }
     }
+}
+
+/// Whether a [`Access::StreamWrite`] piece at `offset` starts over at the start of the
+/// file, and whether it completes a [`STREAM_FLUSH`] worth of bytes.
+fn stream_step(offset: u64, len: usize) -> (bool, bool) {
+    (
+        offset == 0,
+        (offset + len as u64).is_multiple_of(STREAM_FLUSH),
+    )
 }
 
 /// The parts of a case both drivers need.
@@ -603,6 +661,17 @@ impl SyncIo for StdFile {
     fn sync_data(&mut self) -> io::Result<()> {
         self.f.sync_data()
     }
+    fn write_next(&mut self, data: &Bytes, rewind: bool, flush: bool) -> io::Result<()> {
+        use std::io::Write as _;
+        if rewind {
+            self.f.seek(SeekFrom::Start(0))?;
+        }
+        self.f.write_all(data)?;
+        if flush {
+            self.f.flush()?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads until `buf` is full or end of file.
@@ -673,6 +742,17 @@ impl AsyncIo for TokioFsFile {
     async fn sync_data(&mut self) -> io::Result<()> {
         self.f.sync_data().await
     }
+    async fn write_next(&mut self, data: &Bytes, rewind: bool, flush: bool) -> io::Result<()> {
+        use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
+        if rewind {
+            self.f.seek(SeekFrom::Start(0)).await?;
+        }
+        self.f.write_all(data).await?;
+        if flush {
+            self.f.flush().await?;
+        }
+        Ok(())
+    }
 }
 
 /// `async_fs::File`: as [`TokioFsFile`], through `futures-lite`'s extension traits.
@@ -729,6 +809,17 @@ impl AsyncIo for AsyncFsFile {
     }
     async fn sync_data(&mut self) -> io::Result<()> {
         self.f.sync_data().await
+    }
+    async fn write_next(&mut self, data: &Bytes, rewind: bool, flush: bool) -> io::Result<()> {
+        use futures_lite::io::{AsyncSeekExt as _, AsyncWriteExt as _};
+        if rewind {
+            self.f.seek(SeekFrom::Start(0)).await?;
+        }
+        self.f.write_all(data).await?;
+        if flush {
+            self.f.flush().await?;
+        }
+        Ok(())
     }
 }
 
@@ -795,6 +886,17 @@ impl AsyncIo for SpawnBlockingPread {
             .await
             .map_err(io::Error::other)?
     }
+    /// One `spawn_blocking` for both: `pwrite` + `fdatasync`.
+    async fn write_sync_at(&mut self, offset: u64, data: &Bytes) -> io::Result<()> {
+        let f = self.f.clone();
+        let data = data.clone();
+        tokio::task::spawn_blocking(move || {
+            f.write_all_at(&data, offset)?;
+            f.sync_data()
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
 }
 
 // ---- fileio ----------------------------------------------------------------------
@@ -850,14 +952,39 @@ pub(crate) trait FileioAsyncType: AsyncStream + Clone + Sized + 'static {
         path: &std::path::Path,
         cache: &Option<RangeCache>,
     ) -> impl Future<Output = fileio_core::Result<Self>> + Send;
+    /// As [`SyncIo::write_next`], through the type's `AsyncWrite` / `AsyncSeek`.
+    fn write_piece(
+        &mut self,
+        data: &Bytes,
+        rewind: bool,
+        flush: bool,
+    ) -> impl Future<Output = io::Result<()>> + Send;
 }
 
-/// Makes an async fileio file type measurable: `fileio_async_type!(Type, Runtime)`.
-/// Every fileio file type has the same `options()` builder, so this is all it takes.
+/// Makes an async fileio file type measurable: `fileio_async_type!(Type, Runtime,
+/// io-traits)`, the last the module whose `AsyncWriteExt` / `AsyncSeekExt` the type's
+/// I/O traits have. Every fileio file type has the same `options()` builder, so this
+/// is all it takes.
 macro_rules! fileio_async_type {
-    ($ty:ty, $runtime:expr) => {
+    ($ty:ty, $runtime:expr, $io:path) => {
         impl FileioAsyncType for $ty {
             const RUNTIME: Runtime = $runtime;
+            async fn write_piece(
+                &mut self,
+                data: &Bytes,
+                rewind: bool,
+                flush: bool,
+            ) -> io::Result<()> {
+                use $io as io_ext;
+                if rewind {
+                    io_ext::AsyncSeekExt::seek(self, SeekFrom::Start(0)).await?;
+                }
+                io_ext::AsyncWriteExt::write_all(self, data).await?;
+                if flush {
+                    io_ext::AsyncWriteExt::flush(self).await?;
+                }
+                Ok(())
+            }
             async fn open_for(req: &OpenReq, backend: BackendChoice) -> fileio_core::Result<Self> {
                 let mut o = <$ty>::options();
                 o.mode(req.mode()).backend(backend);
@@ -884,9 +1011,9 @@ macro_rules! fileio_async_type {
     };
 }
 
-fileio_async_type!(fileio_core::AsyncFile, Runtime::Smol);
-fileio_async_type!(fileio_tokio::File, Runtime::Tokio);
-fileio_async_type!(fileio_smol::File, Runtime::Smol);
+fileio_async_type!(fileio_core::AsyncFile, Runtime::Smol, futures_lite::io);
+fileio_async_type!(fileio_tokio::File, Runtime::Tokio, tokio::io);
+fileio_async_type!(fileio_smol::File, Runtime::Smol, futures_lite::io);
 
 /// Any async fileio file type, opened once and cloned per task, on the thread pool
 /// (`URING == false`) or on io_uring.
@@ -921,6 +1048,9 @@ impl<F: FileioAsyncType, const URING: bool> AsyncIo for FileioAsync<F, URING> {
     }
     async fn sync_data(&mut self) -> io::Result<()> {
         Ok(AsyncStream::sync_data(&self.0).await?)
+    }
+    async fn write_next(&mut self, data: &Bytes, rewind: bool, flush: bool) -> io::Result<()> {
+        self.0.write_piece(data, rewind, flush).await
     }
 }
 

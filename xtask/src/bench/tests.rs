@@ -340,21 +340,24 @@ fn tiny_end_to_end_run_writes_the_reports() {
 
     // Every target has a row per workload it names and cache setting its subject ran
     // with: fs::read in small4k-read-t1 and -t64 (cache on), open+read+drop in
-    // small4k-open-read-drop-t1 (cache off and on).
+    // small4k-open-read-drop-t1 (cache off and on); the write targets, each on tokio
+    // and smol or against two baselines, cache off and on.
     let rows: Vec<(&str, &str)> = report
         .targets
         .iter()
         .map(|r| (r.workload.as_str(), r.cache.as_str()))
         .collect();
-    assert_eq!(
-        rows,
-        [
-            ("small4k-read-t1", "on"),
-            ("small4k-read-t64", "on"),
-            ("small4k-open-read-drop-t1", "off"),
-            ("small4k-open-read-drop-t1", "on"),
-        ]
-    );
+    let twice = |w: &'static str| [(w, "off"), (w, "on"), (w, "off"), (w, "on")];
+    let mut want = vec![
+        ("small4k-read-t1", "on"),
+        ("small4k-read-t64", "on"),
+        ("small4k-open-read-drop-t1", "off"),
+        ("small4k-open-read-drop-t1", "on"),
+    ];
+    for w in ["write4k-t64", "stream4k", "write4k-sync-t64"] {
+        want.extend(twice(w));
+    }
+    assert_eq!(rows, want);
     assert!(report.targets.iter().all(|r| r.ratio > 0.0));
 
     let paths = report::write_all(&report, &out).unwrap();
@@ -427,7 +430,8 @@ fn passes_rotate_the_table_order() {
 fn cold_reads_and_writes_are_disk_bound() {
     for preset in [Preset::Quick, Preset::Default, Preset::Full] {
         for w in cases::workloads(preset) {
-            let want = w.id.starts_with("write") || w.id.contains("-cold-");
+            let want =
+                w.id.starts_with("write") || w.id.starts_with("stream") || w.id.contains("-cold-");
             assert_eq!(w.is_disk_bound(), want, "{}", w.id);
         }
     }
@@ -893,6 +897,7 @@ fn small_file_subjects_run_only_their_workloads() {
     let read = cases::Workload::new(Access::SmallRead, Temperature::Warm, 4 << 10, 1);
     let open = cases::Workload::new(Access::SmallOpen, Temperature::Warm, 4 << 10, 1);
     let rand = cases::Workload::new(Access::Random, Temperature::Warm, 4 << 10, 1);
+    let stream = cases::Workload::new(Access::StreamWrite, Temperature::Warm, 4 << 10, 1);
     for s in &subjects {
         let settings = |w: &cases::Workload| s.cache_settings(w);
         match s.shape {
@@ -914,6 +919,10 @@ fn small_file_subjects_run_only_their_workloads() {
                 assert!(settings(&rand).is_empty() && settings(&read).is_empty());
                 assert!(!settings(&open).is_empty());
             }
+            Shape::Stream => {
+                assert!(settings(&rand).is_empty() && settings(&read).is_empty());
+                assert!(!settings(&stream).is_empty());
+            }
         }
     }
     // Every target names a subject and a baseline of its workloads' shape.
@@ -928,6 +937,14 @@ fn small_file_subjects_run_only_their_workloads() {
                     .iter()
                     .any(|s| s.name == name && s.shape == w.shape()),
                 "{}: {name}",
+                t.name
+            );
+        }
+        // A baseline taken from another workload names one of the preset's.
+        if let Some(id) = t.baseline_workload {
+            assert!(
+                cases::workloads(Preset::Quick).iter().any(|w| w.id == id),
+                "{}: {id}",
                 t.name
             );
         }
