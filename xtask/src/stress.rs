@@ -5,7 +5,9 @@
 //! `fileio_tokio::File` and one 256 KiB `RangeCache` (4 KiB blocks). Each file's first
 //! half is a read-only region with a known pattern; its second half is cut into one
 //! 512-byte region per task. A task writes random bytes at random places of its own
-//! region (positional writes, and cursor writes through its own clone of a handle), and
+//! region (positional writes, which the pool batches per file; cursor writes through its
+//! own clone of a handle; pieces through tokio's `AsyncWrite`, write-behind, sometimes
+//! flushed; now and then a `sync_data`, which group commit shares), and
 //! reads its region and the shared region back, positionally and through the cursor:
 //! every read must return exactly what the task's model (or the pattern) says. The
 //! files differ in write rate (none, 1 %, 30 %, 30 %) and coherence policy (three
@@ -38,6 +40,9 @@ const CACHE_BLOCK: usize = 4096;
 /// (a write in flight makes lookups of its file miss, and a write that races another
 /// drops the file's blocks: invalidations and refills).
 const WRITE_PERMILLE: [usize; FILES] = [0, 10, 300, 300];
+/// The operation choices past the positional ones: write-behind pieces, and a sync.
+const WRITE_BEHIND: usize = 100;
+const SYNC: usize = 101;
 /// How many violations are printed in full.
 const SHOWN: usize = 20;
 
@@ -173,7 +178,11 @@ async fn task(
         for _ in 0..8 {
             let write = rng.below(1000) < WRITE_PERMILLE[f];
             let choice = if write {
-                rng.below(4)
+                match rng.below(6) {
+                    4 => WRITE_BEHIND,
+                    5 if rng.below(20) == 0 => SYNC,
+                    n => n.min(3),
+                }
             } else {
                 4 + rng.below(6)
             };
@@ -210,6 +219,50 @@ async fn task(
                     }
                     writes += 1;
                     bytes += data.len() as u64;
+                }
+                // Write-behind: pieces at the cursor through tokio's `AsyncWrite`, queued
+                // and acknowledged at once; sometimes flushed. The task's next read of
+                // its region, whichever, must see them (an overlapping read drains).
+                WRITE_BEHIND => {
+                    use tokio::io::AsyncWriteExt as _;
+                    let (s, _) = range(&mut rng, REGION, 1);
+                    let at = base + s as u64;
+                    let mut result = AsyncStream::seek(&mut file, std::io::SeekFrom::Start(at))
+                        .await
+                        .map(drop)
+                        .map_err(std::io::Error::from);
+                    let mut end = s;
+                    for _ in 0..1 + rng.below(4) {
+                        if end == REGION || result.is_err() {
+                            break;
+                        }
+                        let n = 1 + rng.below((REGION - end).min(96));
+                        let data: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+                        result = file.write_all(&data).await;
+                        if result.is_ok() {
+                            model[end..end + n].copy_from_slice(&data);
+                            end += n;
+                            bytes += n as u64;
+                        }
+                    }
+                    if result.is_ok() && rng.below(2) == 0 {
+                        result = file.flush().await;
+                    }
+                    match result {
+                        Ok(()) if file.tell() == base + end as u64 => {}
+                        other => fail(format!(
+                            "write-behind at {at}: {other:?}, tell {} (want {})",
+                            file.tell(),
+                            base + end as u64
+                        )),
+                    }
+                    writes += 1;
+                }
+                // `sync_data`: concurrent syncs of one open file share one `fsync`.
+                SYNC => {
+                    if let Err(e) = file.sync_data().await {
+                        fail(format!("sync_data: {e}"));
+                    }
                 }
                 // Positional read of the task's region.
                 4..=6 => {
@@ -270,6 +323,10 @@ async fn task(
         counters.writes.fetch_add(writes, Ordering::Relaxed);
         counters.bytes.fetch_add(bytes, Ordering::Relaxed);
         tokio::task::yield_now().await;
+    }
+    // What write-behind still holds lands before the final comparison.
+    if let Err(e) = tokio::io::AsyncWriteExt::flush(&mut file).await {
+        fail(format!("final flush: {e}"));
     }
     model
 }
