@@ -7,8 +7,10 @@
 //! - slot 2: a clone of slot 0 (its own cursor, same open file);
 //! - slot 3: opened separately in append mode (`"a+b"`).
 //!
-//! Operations: positional and cursor reads and writes, `read_to_end`, `seek` (from the
-//! start, the cursor and the end), `set_len`, `len`, cloning one slot into another,
+//! Operations: positional and cursor reads and writes, pieces written through the I/O
+//! traits (write-behind on the async files) then flushed or read back through the same
+//! handle, `read_to_end`, `seek` (from the start, the cursor and the end), `set_len`,
+//! `len`, cloning one slot into another,
 //! `close` (every later operation on that handle must fail with [`Error::Closed`]),
 //! reopening a slot, and writes made behind fileio's back with `std::fs`.
 //!
@@ -98,6 +100,15 @@ enum Op {
     Reopen {
         h: usize,
     },
+    /// Pieces written at the cursor through the I/O traits (`futures::io::AsyncWrite`,
+    /// write-behind, for the async files; `std::io::Write` for the blocking one), then
+    /// a flush, or (`flush == false`) a read of what they wrote through the same handle,
+    /// which must wait for them.
+    Pieces {
+        h: usize,
+        pieces: Vec<Vec<u8>>,
+        flush: bool,
+    },
     /// Sleep past the racy window, then write with `std::fs` (not through fileio).
     Outside {
         offset: u64,
@@ -132,6 +143,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => h().prop_map(|h| Op::Close { h }),
         1 => h().prop_map(|h| Op::Reopen { h }),
         1 => (0u64..4500, data()).prop_map(|(offset, data)| Op::Outside { offset, data }),
+        2 => (h(), prop::collection::vec(prop::collection::vec(any::<u8>(), 1..200), 1..6), any::<bool>())
+            .prop_map(|(h, pieces, flush)| Op::Pieces { h, pieces, flush }),
     ]
 }
 
@@ -148,6 +161,8 @@ trait Subject: Send {
     fn set_len(&self, len: u64) -> Result<()>;
     fn close(&mut self) -> Result<()>;
     fn duplicate(&self) -> Self;
+    /// `write_all` of each piece through the I/O traits, then `flush` if `flush`.
+    fn write_pieces(&mut self, pieces: &[Vec<u8>], flush: bool) -> std::io::Result<()>;
 }
 
 impl Subject for File {
@@ -184,6 +199,15 @@ impl Subject for File {
     fn duplicate(&self) -> Self {
         self.clone()
     }
+    fn write_pieces(&mut self, pieces: &[Vec<u8>], flush: bool) -> std::io::Result<()> {
+        for piece in pieces {
+            std::io::Write::write_all(self, piece)?;
+        }
+        if flush {
+            std::io::Write::flush(self)?;
+        }
+        Ok(())
+    }
 }
 
 impl Subject for AsyncFile {
@@ -219,6 +243,18 @@ impl Subject for AsyncFile {
     }
     fn duplicate(&self) -> Self {
         self.clone()
+    }
+    fn write_pieces(&mut self, pieces: &[Vec<u8>], flush: bool) -> std::io::Result<()> {
+        use futures::io::AsyncWriteExt as _;
+        block_on(async {
+            for piece in pieces {
+                self.write_all(piece).await?;
+            }
+            if flush {
+                self.flush().await?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -532,6 +568,37 @@ fn step<S: Subject>(
                     let at = if s.append { model.len() as u64 } else { cursor };
                     model_write(model, at, data);
                     s.cursor = Some(at + n as u64);
+                }
+            }
+        }
+        Op::Pieces {
+            h,
+            ref pieces,
+            flush,
+        } => {
+            let s = &mut slots[h];
+            let got = s.file.write_pieces(pieces, flush);
+            match s.cursor {
+                None => {
+                    if got.is_ok() {
+                        return Err("pieces written through a closed handle".into());
+                    }
+                }
+                Some(cursor) => {
+                    got.map_err(|e| format!("pieces: {e}"))?;
+                    let start = if s.append { model.len() as u64 } else { cursor };
+                    let mut at = start;
+                    for piece in pieces {
+                        model_write(model, at, piece);
+                        at += piece.len() as u64;
+                    }
+                    if !flush {
+                        // The handle's own read of what it queued waits for it.
+                        let len = (at - start) as usize;
+                        let back = s.file.read_at(start, len);
+                        expect_bytes(back, model_slice(model, start, len))?;
+                    }
+                    s.cursor = Some(at);
                 }
             }
         }
