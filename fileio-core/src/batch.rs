@@ -30,9 +30,9 @@
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use event_listener::Event;
 
 /// The most pieces one vectored write carries (Linux's `IOV_MAX`).
 const MAX_PIECES: usize = 1024;
@@ -62,34 +62,47 @@ impl VectoredWrite for crate::backend::StdBackend {
     }
 }
 
-/// Where one queued write's outcome is delivered.
+/// Where one queued write's outcome is delivered: the outcome and the waker of the task
+/// waiting for it, under one small lock (the job fills it, the waiting task takes it).
 #[derive(Debug, Default)]
-struct Slot {
-    outcome: Mutex<Option<io::Result<usize>>>,
-    ready: Event,
+struct Slot(Mutex<SlotState>);
+
+#[derive(Debug, Default)]
+struct SlotState {
+    outcome: Option<io::Result<usize>>,
+    waker: Option<Waker>,
 }
 
 impl Slot {
-    fn lock(&self) -> MutexGuard<'_, Option<io::Result<usize>>> {
-        self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn fill(&self, outcome: io::Result<usize>) {
-        *self.lock() = Some(outcome);
-        self.ready.notify(usize::MAX);
+        let waker = {
+            let mut st = self.lock();
+            st.outcome = Some(outcome);
+            st.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut st = self.lock();
+        if let Some(outcome) = st.outcome.take() {
+            return Poll::Ready(outcome);
+        }
+        match &mut st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            w => *w = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     async fn wait(&self) -> io::Result<usize> {
-        loop {
-            if let Some(outcome) = self.lock().take() {
-                return outcome;
-            }
-            let listener = self.ready.listen();
-            if let Some(outcome) = self.lock().take() {
-                return outcome;
-            }
-            listener.await;
-        }
+        std::future::poll_fn(|cx| self.poll_outcome(cx)).await
     }
 }
 
