@@ -39,3 +39,8 @@ fn dropped_read_leaves_the_cursor() {
 fn dropped_appends_land_at_the_end() {
     smol::block_on(cancel::dropped_append_lands::<Smol>());
 }
+
+#[test]
+fn dropped_handle_writes_its_queue() {
+    smol::block_on(cancel::dropped_handle_writes_its_queue::<Smol>());
+}

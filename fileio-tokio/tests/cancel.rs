@@ -42,3 +42,8 @@ fn dropped_read_leaves_the_cursor() {
 fn dropped_append_leaves_the_cursor_at_the_end() {
     runtime(true).block_on(cancel::dropped_append_lands::<Tokio>());
 }
+
+#[test]
+fn dropped_handle_writes_its_queue() {
+    runtime(true).block_on(cancel::dropped_handle_writes_its_queue::<Tokio>());
+}

@@ -256,6 +256,50 @@ pub async fn dropped_append_lands<R: Runtime>() {
     );
 }
 
+/// Write-behind through the runtime's I/O traits: pieces are acknowledged at their
+/// first poll, the handle's own read of them waits for them, and a handle dropped with
+/// pieces still queued writes them all.
+///
+/// # Panics
+///
+/// When the file breaks the contract.
+pub async fn dropped_handle_writes_its_queue<R: Runtime>() {
+    let mut model = vec![1u8; 4096];
+    let (_dir, path, mut f) = exclusive_file::<R>("q.bin", "r+b", &model).await;
+    AsyncStream::seek(&mut f, SeekFrom::Start(100))
+        .await
+        .unwrap();
+    for round in 0..4u8 {
+        let data = [round + 2; 300];
+        let at = f.tell();
+        let queued = now_or_never(R::io_write_all(&mut f, &data));
+        assert!(
+            matches!(queued, Some(Ok(()))),
+            "write_all of a queued piece waited: {queued:?}"
+        );
+        assert_eq!(f.tell(), at + 300, "a queued piece moves the cursor");
+        model_write(&mut model, at as usize, &data);
+    }
+    // The handle's own read of what it queued waits for it.
+    assert_eq!(&f.read_at(100, 1200).await.unwrap()[..], &model[100..1300]);
+    for round in 0..8u8 {
+        let data = [round + 10; 200];
+        let at = f.tell() as usize;
+        let queued = now_or_never(R::io_write_all(&mut f, &data));
+        assert!(matches!(queued, Some(Ok(()))), "{queued:?}");
+        model_write(&mut model, at, &data);
+    }
+    drop(f);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read(&path).unwrap() != model {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a dropped handle's queued pieces never landed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// A read dropped mid-flight leaves the cursor alone, and its pool job is harmless.
 /// Checks that at least one of the 50 reads was still in flight after its first poll.
 ///
