@@ -51,7 +51,10 @@
 //!
 //! Writes, `set_len` and syncs of async files run on the runtime's pool (on the ring
 //! with [`BackendChoice::IoUring`]); each write then patches the cached blocks it
-//! overlaps.
+//! overlaps. A file's writes on the pool join one queue that one pool job drains
+//! (contiguous ones with one `pwritev`), so writes from many tasks share thread
+//! hand-offs; concurrent syncs of one open file share one `fsync`. The I/O traits'
+//! `poll_write` is write-behind ([`Options::write_behind`]).
 //!
 //! # How an open is served
 //!
@@ -101,7 +104,8 @@
 //!   file's cached blocks.
 //! - An operation started through a runtime's poll-based I/O traits (`AsyncRead`,
 //!   `AsyncWrite`, `AsyncSeek`) stays with the file and is finished by the next
-//!   operation on it.
+//!   operation on it; bytes queued by write-behind land even if the handle is dropped
+//!   ([`Options::write_behind`]).
 
 #![deny(unsafe_code)]
 
