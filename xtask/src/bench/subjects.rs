@@ -686,6 +686,23 @@ fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// The body of every [`AsyncIo::write_next`]: `write_all` of `$data` at the cursor of
+/// `$f` (a `&mut` to the file) through the I/O traits of module `$io`, after a seek to
+/// the start when `$rewind`, then a `flush` when `$flush`.
+macro_rules! write_next_through {
+    ($io:path, $f:expr, $data:expr, $rewind:expr, $flush:expr) => {{
+        use $io as io_ext;
+        if $rewind {
+            io_ext::AsyncSeekExt::seek($f, SeekFrom::Start(0)).await?;
+        }
+        io_ext::AsyncWriteExt::write_all($f, $data).await?;
+        if $flush {
+            io_ext::AsyncWriteExt::flush($f).await?;
+        }
+        Ok(())
+    }};
+}
+
 /// `tokio::fs::File`: `seek` + `read_exact` (no positional reads in its API), `seek` +
 /// `write_all` + `flush` (so that the write has finished when the operation ends).
 #[derive(Debug)]
@@ -743,15 +760,7 @@ impl AsyncIo for TokioFsFile {
         self.f.sync_data().await
     }
     async fn write_next(&mut self, data: &Bytes, rewind: bool, flush: bool) -> io::Result<()> {
-        use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
-        if rewind {
-            self.f.seek(SeekFrom::Start(0)).await?;
-        }
-        self.f.write_all(data).await?;
-        if flush {
-            self.f.flush().await?;
-        }
-        Ok(())
+        write_next_through!(tokio::io, &mut self.f, data, rewind, flush)
     }
 }
 
@@ -811,15 +820,7 @@ impl AsyncIo for AsyncFsFile {
         self.f.sync_data().await
     }
     async fn write_next(&mut self, data: &Bytes, rewind: bool, flush: bool) -> io::Result<()> {
-        use futures_lite::io::{AsyncSeekExt as _, AsyncWriteExt as _};
-        if rewind {
-            self.f.seek(SeekFrom::Start(0)).await?;
-        }
-        self.f.write_all(data).await?;
-        if flush {
-            self.f.flush().await?;
-        }
-        Ok(())
+        write_next_through!(futures_lite::io, &mut self.f, data, rewind, flush)
     }
 }
 
@@ -975,15 +976,7 @@ macro_rules! fileio_async_type {
                 rewind: bool,
                 flush: bool,
             ) -> io::Result<()> {
-                use $io as io_ext;
-                if rewind {
-                    io_ext::AsyncSeekExt::seek(self, SeekFrom::Start(0)).await?;
-                }
-                io_ext::AsyncWriteExt::write_all(self, data).await?;
-                if flush {
-                    io_ext::AsyncWriteExt::flush(self).await?;
-                }
-                Ok(())
+                write_next_through!($io, &mut *self, data, rewind, flush)
             }
             async fn open_for(req: &OpenReq, backend: BackendChoice) -> fileio_core::Result<Self> {
                 let mut o = <$ty>::options();
