@@ -185,6 +185,11 @@ pub trait ConformanceFile: AsyncStream + Clone + fmt::Debug + Send + Sync + 'sta
     fn has_fd(&self) -> bool;
     /// `try_into_std()`.
     fn try_into_std(self) -> std::result::Result<std::fs::File, Self>;
+    /// `write_all(data)` of the file type's I/O write trait (`std::io::Write` for the
+    /// blocking `File`, `futures::io::AsyncWrite` or `tokio::io::AsyncWrite`).
+    fn io_write_all<'a>(&'a mut self, data: &'a [u8]) -> SuiteFuture<'a, std::io::Result<()>>;
+    /// `flush()` of the same trait.
+    fn io_flush(&mut self) -> SuiteFuture<'_, std::io::Result<()>>;
 }
 
 impl ConformanceFile for AsyncFile {
@@ -223,6 +228,12 @@ impl ConformanceFile for AsyncFile {
     }
     fn try_into_std(self) -> std::result::Result<std::fs::File, Self> {
         AsyncFile::try_into_std(self)
+    }
+    fn io_write_all<'a>(&'a mut self, data: &'a [u8]) -> SuiteFuture<'a, std::io::Result<()>> {
+        Box::pin(futures_lite::io::AsyncWriteExt::write_all(self, data))
+    }
+    fn io_flush(&mut self) -> SuiteFuture<'_, std::io::Result<()>> {
+        Box::pin(futures_lite::io::AsyncWriteExt::flush(self))
     }
 }
 
@@ -320,6 +331,12 @@ impl ConformanceFile for BlockingFile {
     }
     fn try_into_std(self) -> std::result::Result<std::fs::File, Self> {
         self.0.try_into_std().map_err(BlockingFile)
+    }
+    fn io_write_all<'a>(&'a mut self, data: &'a [u8]) -> SuiteFuture<'a, std::io::Result<()>> {
+        Box::pin(async move { std::io::Write::write_all(&mut self.0, data) })
+    }
+    fn io_flush(&mut self) -> SuiteFuture<'_, std::io::Result<()>> {
+        Box::pin(async move { std::io::Write::flush(&mut self.0) })
     }
 }
 

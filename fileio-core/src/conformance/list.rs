@@ -58,6 +58,7 @@ macro_rules! for_each_behaviour {
             cursor_seek,
             append,
             set_len,
+            io_write_traits,
             sync,
             close,
             drop_without_close,

@@ -182,4 +182,4 @@ pub use std_api::{std_flags, std_into_std, std_metadata};
 pub use text::{
     text_chunks, text_decode_errors, text_encodings, text_lines, text_read_line, text_read_text,
 };
-pub use writes::{append, set_len, sync};
+pub use writes::{append, io_write_traits, set_len, sync};

@@ -368,6 +368,12 @@ impl<R: Runtime> ConformanceFile for RuntimeFile<R> {
     fn try_into_std(self) -> std::result::Result<std::fs::File, Self> {
         R::try_into_std(self.0).map_err(RuntimeFile)
     }
+    fn io_write_all<'a>(&'a mut self, data: &'a [u8]) -> SuiteFuture<'a, std::io::Result<()>> {
+        R::io_write_all(&mut self.0, data)
+    }
+    fn io_flush(&mut self) -> SuiteFuture<'_, std::io::Result<()>> {
+        R::io_flush(&mut self.0)
+    }
 }
 
 /// The harness of runtime `R` on one backend: files in a fresh [`ScratchDir`], opened

@@ -1,5 +1,6 @@
 //! Behaviours: what writes do to the file beyond their bytes: append modes, `set_len`,
-//! and `sync_all` / `sync_data` / `sync_on_close`.
+//! `sync_all` / `sync_data` / `sync_on_close`, and writes through the I/O traits
+//! (write-behind on the async files).
 
 use std::io::{ErrorKind, SeekFrom};
 
@@ -105,6 +106,43 @@ pub async fn set_len<H: Harness>(h: &H) {
     assert_eq!(read_at(&f, 0, 10).await, b"\0\0\0");
     assert_eq!(h.outside_read("set-len"), b"\0\0\0");
     valid(h, "set_len");
+}
+
+/// Writes through the file type's I/O write trait (write-behind on the async files, see
+/// [`Options::write_behind`](crate::Options::write_behind)): each piece moves the cursor
+/// at once; the handle's own read of the pieces, a seek, `flush` and `close` wait for
+/// them, and then every handle and the file itself hold them. In append mode the pieces
+/// go to the end, and once flushed the cursor is there. A closed handle refuses them.
+pub async fn io_write_traits<H: Harness>(h: &H) {
+    let mut f = open(h, "io_write", "w+").await;
+    for piece in [&b"hello "[..], b"write", b"-behind"] {
+        ok!(f.io_write_all(piece).await, "write_all {piece:?}");
+    }
+    assert_eq!(f.tell(), 18, "the cursor after the pieces");
+    assert_eq!(read_at(&f, 0, 100).await, b"hello write-behind");
+    ok!(f.io_write_all(b"!").await, "write_all");
+    ok!(f.seek(SeekFrom::Start(0)).await, "seek");
+    assert_eq!(&ok!(f.read(5).await, "read")[..], b"hello");
+    ok!(f.io_write_all(b"-HI-").await, "write_all after a read");
+    ok!(f.io_flush().await, "flush");
+    assert_eq!(h.outside_read("io_write"), b"hello-HI-te-behind!");
+    let other = open(h, "io_write", "r").await;
+    assert_eq!(read_at(&other, 0, 100).await, b"hello-HI-te-behind!");
+
+    let mut a = open(h, "io_write", "a+").await;
+    ok!(a.seek(SeekFrom::Start(0)).await, "seek on an append handle");
+    ok!(a.io_write_all(b"+1").await, "append write_all");
+    ok!(a.io_write_all(b"+2").await, "append write_all");
+    ok!(a.io_flush().await, "flush");
+    assert_eq!(a.tell(), 23, "the cursor after flushed appends");
+    ok!(a.io_write_all(b"+3").await, "append write_all");
+    ok!(a.close().await, "close");
+    assert_eq!(h.outside_read("io_write"), b"hello-HI-te-behind!+1+2+3");
+    assert!(
+        a.io_write_all(b"x").await.is_err(),
+        "write_all on a closed handle"
+    );
+    valid(h, "io_write");
 }
 
 /// `sync_all` and `sync_data` succeed on readable and writable handles and leave the
