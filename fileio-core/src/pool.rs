@@ -119,7 +119,9 @@ impl PoolConfig {
     }
 
     /// The most operations of one backend that may wait on the pool at once; more wait
-    /// their turn without occupying a thread. Values below 1 count as 1.
+    /// their turn without occupying a thread. The file's writes are not counted one by
+    /// one: they share a single job (see [`PoolBackend`]), which runs beside these.
+    /// Values below 1 count as 1.
     pub fn max_in_flight(mut self, n: usize) -> PoolConfig {
         self.max_in_flight = n.max(1);
         self
