@@ -113,6 +113,22 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     fn local_file(&self) -> Option<&fs::File> {
         None
     }
+
+    /// Whether a failed [`sync_all`](Backend::sync_all) / [`sync_data`](Backend::sync_data)
+    /// left everything it was to make durable in place, so that syncing again can
+    /// succeed honestly (an object store's upload that failed keeps the staged data).
+    /// When `false` (the default: a failed `fsync` may have dropped the dirty pages), the
+    /// engine makes sync failures sticky ([`Error::SyncFailed`](crate::Error::SyncFailed));
+    /// when `true`, each sync reports its own outcome and a `close` whose sync failed
+    /// leaves the handle open, so that it can be retried.
+    ///
+    /// # Implementation
+    ///
+    /// Return `true` only if a failed sync loses nothing: the next sync uploads or
+    /// writes everything the failed one should have.
+    fn sync_retryable(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! forward_backend {
@@ -154,6 +170,9 @@ macro_rules! forward_backend {
             }
             fn local_file(&self) -> Option<&fs::File> {
                 (**self).local_file()
+            }
+            fn sync_retryable(&self) -> bool {
+                (**self).sync_retryable()
             }
         }
     )*};

@@ -1,0 +1,635 @@
+//! [`ObjectBackend`]: a `fileio_core::Backend` over one object.
+
+use std::io;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fileio_cache::{FileKey, RangeCache, Stamp};
+use fileio_core::{Backend, Clock, Coherence, OpenMode};
+use futures_util::FutureExt;
+use object_store::path::Path;
+use object_store::{
+    ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload,
+    UpdateVersion, WriteMultipart,
+};
+
+use crate::error;
+use crate::fetch::{Coalescer, FetchError, Target, Version};
+use crate::readahead::{self, ReadAhead};
+use crate::runtime::{self, Place};
+use crate::stage::Staging;
+
+/// Reads the engine may send through the cache (its `MAX_CACHED_READ`): at most this
+/// long, they are coalesced with their neighbours; longer ones are split.
+const COALESCED_READ: usize = 256 * 1024;
+/// Parts of a multipart upload in flight at once.
+const PARTS_IN_FLIGHT: usize = 4;
+/// How many times a read starts over because the object changed under it.
+const CHANGES_PER_READ: usize = 3;
+
+/// The knobs of the read and write paths ([`ObjectOptions`](crate::ObjectOptions) sets
+/// them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tuning {
+    pub(crate) read_ahead: u64,
+    pub(crate) split: u64,
+    pub(crate) in_flight: usize,
+    pub(crate) coalesce: u64,
+    pub(crate) staging_memory: usize,
+    pub(crate) part_size: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            read_ahead: 16 << 20,
+            split: 8 << 20,
+            in_flight: 8,
+            coalesce: 1 << 20,
+            staging_memory: 8 << 20,
+            part_size: 16 << 20,
+        }
+    }
+}
+
+/// What the backend knows of the object in the store.
+#[derive(Debug)]
+struct Remote {
+    /// The version reads come from (`None`: the object does not exist).
+    version: Option<Version>,
+    /// When a response last told it (by the handle's clock).
+    seen_at: SystemTime,
+}
+
+/// The writable side: staged content and what an upload is conditional on.
+#[derive(Debug, Default)]
+struct Writes {
+    /// The content to upload; `None` until the first change of an `r+`/`a` handle, whose
+    /// reads until then come from the object.
+    staging: Option<Staging>,
+    /// Changes not yet uploaded.
+    dirty: bool,
+    /// Counts changes, for the staged content's stamp.
+    changes: u64,
+}
+
+/// A [`fileio_core::Backend`] over one object of an [`ObjectStore`].
+///
+/// Made by [`ObjectOptions`](crate::ObjectOptions) (`open`, `open_url`,
+/// `open_blocking`) or [`open`](crate::open); the crate documentation describes what
+/// each mode does, how reads are fetched and what the stamp is.
+pub struct ObjectBackend {
+    target: Target,
+    key: FileKey,
+    /// The key readers of the object share (a writable handle's own key is private).
+    shared_key: FileKey,
+    mode: OpenMode,
+    place: Place,
+    cache: Option<RangeCache>,
+    clock: Clock,
+    /// How long a version learned from a response answers `stamp` and `len` without a
+    /// request (`None`: for ever).
+    fresh_for: Option<Duration>,
+    tuning: Tuning,
+    remote: Mutex<Remote>,
+    writes: async_lock::Mutex<Writes>,
+    ahead: Mutex<ReadAhead>,
+    coalescer: Arc<Coalescer>,
+}
+
+impl std::fmt::Debug for ObjectBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectBackend")
+            .field("object", &self.target.name)
+            .field("mode", &self.mode)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an open needs besides the store and path.
+pub(crate) struct OpenArgs {
+    pub(crate) mode: OpenMode,
+    pub(crate) place: Place,
+    pub(crate) cache: Option<RangeCache>,
+    pub(crate) coherence: Coherence,
+    pub(crate) clock: Clock,
+    pub(crate) tuning: Tuning,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ObjectBackend {
+    /// Opens `path` in `store` with `args.mode`'s rules, with at most one HEAD.
+    pub(crate) async fn open(
+        store: Arc<dyn ObjectStore>,
+        path: &str,
+        name: String,
+        args: OpenArgs,
+    ) -> io::Result<ObjectBackend> {
+        let location = Path::parse(path).map_err(|e| {
+            error::other(
+                io::ErrorKind::InvalidInput,
+                &name,
+                format!("invalid object path: {e}"),
+            )
+        })?;
+        let shared_key = crate::key::object_key(&store, location.as_ref());
+        let target = Target {
+            store,
+            location,
+            name: name.into(),
+        };
+        let mode = args.mode;
+        // "w" replaces whatever is there: nothing to ask.
+        let version = if mode.truncating() {
+            None
+        } else {
+            head(&target, args.place).await?
+        };
+        if version.is_none() && !mode.creating() {
+            return Err(error::other(
+                io::ErrorKind::NotFound,
+                &target.name,
+                "no such object (HEAD)",
+            ));
+        }
+        if version.is_some() && mode.exclusive() {
+            return Err(error::other(
+                io::ErrorKind::AlreadyExists,
+                &target.name,
+                "the object exists (HEAD)",
+            ));
+        }
+        let mut writes = Writes::default();
+        if mode.writable() && version.is_none() {
+            writes.staging = Some(Staging::new(Bytes::new(), args.tuning.staging_memory).await?);
+            writes.dirty = true;
+        }
+        let fresh_for = match args.coherence {
+            Coherence::Exclusive => None,
+            Coherence::Interval(period) => Some(period),
+            _ => Some(Duration::ZERO),
+        };
+        Ok(ObjectBackend {
+            key: if mode.writable() {
+                crate::key::private_key()
+            } else {
+                shared_key
+            },
+            shared_key,
+            mode,
+            place: args.place,
+            cache: args.cache,
+            remote: Mutex::new(Remote {
+                version,
+                seen_at: args.clock.now(),
+            }),
+            clock: args.clock,
+            fresh_for,
+            tuning: args.tuning,
+            writes: async_lock::Mutex::new(writes),
+            ahead: Mutex::new(ReadAhead::new(args.tuning.read_ahead)),
+            coalescer: Arc::default(),
+            target,
+        })
+    }
+
+    /// The object, as `store/path`.
+    pub fn object(&self) -> &str {
+        &self.target.name
+    }
+
+    /// The store the object is in.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.target.store
+    }
+
+    /// The object's path in its store.
+    pub fn location(&self) -> &Path {
+        &self.target.location
+    }
+
+    fn known(&self) -> Option<Version> {
+        lock(&self.remote).version.clone()
+    }
+
+    /// The known version if a response told it recently enough.
+    fn fresh(&self) -> Option<Option<Version>> {
+        let remote = lock(&self.remote);
+        let fresh = match self.fresh_for {
+            None => true,
+            Some(period) => self
+                .clock
+                .now()
+                .duration_since(remote.seen_at)
+                .is_ok_and(|age| age < period),
+        };
+        fresh.then(|| remote.version.clone())
+    }
+
+    /// Records what a response said; a new version drops the object's cached blocks.
+    fn learn(&self, version: Option<Version>) {
+        let changed = {
+            let mut remote = lock(&self.remote);
+            let changed = remote.version != version;
+            remote.version = version;
+            remote.seen_at = self.clock.now();
+            changed
+        };
+        if changed && let Some(cache) = &self.cache {
+            // After the version is updated: a fill that starts now reads the new one.
+            cache.invalidate(self.key);
+        }
+    }
+
+    /// The object's current version: the known one while fresh, else one HEAD.
+    async fn current(&self) -> io::Result<Option<Version>> {
+        if let Some(v) = self.fresh() {
+            return Ok(v);
+        }
+        let v = head(&self.target, self.place).await?;
+        self.learn(v.clone());
+        Ok(v)
+    }
+
+    fn stamp_of(v: &Option<Version>) -> Stamp {
+        match v {
+            Some(v) => Stamp::new(v.size, v.tag),
+            None => Stamp::new(0, 0),
+        }
+    }
+
+    /// Reads from the object (not the staging), all from one version.
+    async fn read_remote(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        for _ in 0..CHANGES_PER_READ {
+            let Some(v) = self.known() else {
+                return Err(error::other(
+                    io::ErrorKind::NotFound,
+                    &self.target.name,
+                    "the object is gone",
+                ));
+            };
+            if offset >= v.size || len == 0 {
+                return Ok(Bytes::new());
+            }
+            let end = offset.saturating_add(len as u64).min(v.size);
+            match self.fetch(&v, offset..end).await {
+                Ok(data) => {
+                    self.read_ahead(&v, offset..end);
+                    return Ok(data);
+                }
+                Err(FetchError::Changed) => {
+                    // Learn the new version (one HEAD); its blocks start afresh.
+                    let now = head(&self.target, self.place).await?;
+                    if now.is_none() {
+                        self.learn(None);
+                        return Err(error::other(
+                            io::ErrorKind::NotFound,
+                            &self.target.name,
+                            "the object was deleted",
+                        ));
+                    }
+                    self.learn(now);
+                }
+                Err(e) => return Err(e.into_io(&self.target.name)),
+            }
+        }
+        Err(error::conflict(
+            &self.target.name,
+            format!("changed {CHANGES_PER_READ} times during one read"),
+        ))
+    }
+
+    /// `range` of `v`: from read-ahead if it holds it, else coalesced (small) or split
+    /// (large) GETs.
+    async fn fetch(&self, v: &Version, range: Range<u64>) -> Result<Bytes, FetchError> {
+        let piece = lock(&self.ahead).find(v.tag, &range);
+        if let Some((data, start)) = piece {
+            match data.await {
+                Some(bytes) => return Ok(readahead::hand_over(&bytes, start, &range)),
+                None => lock(&self.ahead).drop_piece(v.tag, start),
+            }
+        }
+        let target = self.target.clone();
+        let v2 = v.clone();
+        let tuning = self.tuning;
+        if range.end - range.start <= COALESCED_READ as u64 {
+            return self
+                .coalescer
+                .get(&self.target, self.place, tuning.coalesce, v, range)
+                .await;
+        }
+        let fut = async move {
+            Ok(target
+                .get_split(&v2, range, tuning.split, tuning.in_flight)
+                .await)
+        };
+        runtime::run(self.place, fut)
+            .await
+            .unwrap_or_else(|e| Err(FetchError::Failed(Arc::new(e))))
+    }
+
+    /// Starts the read-ahead a read of `range` calls for.
+    fn read_ahead(&self, v: &Version, range: Range<u64>) {
+        let mut ahead = lock(&self.ahead);
+        for r in ahead.observe(v.tag, range, v.size) {
+            let (target, v2, tuning, r2) = (self.target.clone(), v.clone(), self.tuning, r.clone());
+            let task = runtime::spawn(self.place, async move {
+                target
+                    .get_split(&v2, r2, tuning.split, tuning.in_flight)
+                    .await
+                    .ok()
+            });
+            let Ok(task) = task else { return };
+            ahead.add(v.tag, r, task.map(|out| out.ok().flatten()).boxed());
+        }
+    }
+
+    /// The staging, filled from the object first for `r+` and `a` handles: their upload
+    /// replaces the whole object.
+    async fn staging<'a>(&self, w: &'a mut Writes) -> io::Result<&'a mut Staging> {
+        if w.staging.is_none() {
+            let data = match self.known() {
+                Some(v) if v.size > 0 => {
+                    let (target, v2, tuning) = (self.target.clone(), v.clone(), self.tuning);
+                    let got = runtime::run(self.place, async move {
+                        Ok(target
+                            .get_split(&v2, 0..v2.size, tuning.split, tuning.in_flight)
+                            .await)
+                    })
+                    .await?;
+                    got.map_err(|e| match e {
+                        FetchError::Changed => error::conflict(
+                            &self.target.name,
+                            "the object changed since it was opened; its content cannot be staged for writing",
+                        ),
+                        e => e.into_io(&self.target.name),
+                    })?
+                }
+                _ => Bytes::new(),
+            };
+            w.staging = Some(Staging::new(data, self.tuning.staging_memory).await?);
+        }
+        Ok(w.staging.as_mut().expect("just staged"))
+    }
+
+    /// Uploads the staged content if it changed: conditional on the version read
+    /// (`PutMode::Update`), or on absence (`PutMode::Create`), except for `"w"` handles,
+    /// which replace the object (in parts when it is large). A failure keeps everything
+    /// staged, so a later sync uploads it again.
+    async fn upload(&self) -> io::Result<()> {
+        let mut w = self.writes.lock().await;
+        if !w.dirty {
+            return Ok(());
+        }
+        let Some(staging) = &w.staging else {
+            return Ok(());
+        };
+        let len = staging.len();
+        let base = self.known();
+        let name = &self.target.name;
+        let keep = |e: io::Error| {
+            io::Error::new(
+                e.kind(),
+                UploadFailed {
+                    message: e.to_string(),
+                    source: e,
+                },
+            )
+        };
+        let result = if self.mode.truncating() && len > self.tuning.part_size as u64 {
+            self.upload_parts(staging, len).await
+        } else {
+            let mode = match (&base, self.mode.truncating()) {
+                (_, true) => PutMode::Overwrite,
+                (None, false) => PutMode::Create,
+                (Some(v), false) => PutMode::Update(UpdateVersion {
+                    e_tag: v.e_tag.clone(),
+                    version: v.version.clone(),
+                }),
+            };
+            let data = staging
+                .chunk(0, usize::try_from(len).unwrap_or(usize::MAX))
+                .await
+                .map_err(keep)?;
+            let (store, location) = (Arc::clone(&self.target.store), self.target.location.clone());
+            let create = mode == PutMode::Create;
+            let put = runtime::run(self.place, async move {
+                Ok(store
+                    .put_opts(&location, PutPayload::from(data), PutOptions::from(mode))
+                    .await)
+            })
+            .await
+            .map_err(keep)?;
+            match put {
+                Ok(res) => Ok((res.e_tag, res.version)),
+                Err(object_store::Error::AlreadyExists { .. })
+                    if create && !self.mode.exclusive() =>
+                {
+                    Err(error::conflict(
+                        name,
+                        "PUT (create): another writer created the object first",
+                    ))
+                }
+                Err(e) => Err(error::map(name, "PUT", e)),
+            }
+        };
+        let (e_tag, version) = result.map_err(keep)?;
+        w.dirty = false;
+        if let Some(cache) = &self.cache {
+            // Readers of the object in this process see the upload at once.
+            cache.invalidate(self.shared_key);
+        }
+        if e_tag.is_some() || version.is_some() {
+            // The PUT's answer names the new version: no request needed.
+            self.learn(Some(Version::new(len, e_tag, version, None)));
+            return Ok(());
+        }
+        match head(&self.target, self.place).await {
+            Ok(v) => {
+                self.learn(v);
+                Ok(())
+            }
+            Err(e) => {
+                // The upload landed; only its version is unknown, so the next upload
+                // cannot be conditional on it (and fails rather than overwrite).
+                lock(&self.remote).version = None;
+                Err(e)
+            }
+        }
+    }
+
+    async fn upload_parts(
+        &self,
+        staging: &Staging,
+        len: u64,
+    ) -> io::Result<(Option<String>, Option<String>)> {
+        let name = &self.target.name;
+        let (store, location) = (Arc::clone(&self.target.store), self.target.location.clone());
+        let upload = runtime::run(self.place, async move {
+            Ok(store
+                .put_multipart_opts(&location, PutMultipartOptions::default())
+                .await)
+        })
+        .await?
+        .map_err(|e| error::map(name, "multipart upload (start)", e))?;
+        let part = self.tuning.part_size;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, part);
+        let mut at = 0;
+        while at < len {
+            let chunk = staging.chunk(at, part).await;
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = runtime::run(self.place, async move { Ok(writer.abort().await) }).await;
+                    return Err(e);
+                }
+            };
+            at += chunk.len() as u64;
+            // `put` starts the part's upload as a task: on a runtime, like the rest.
+            let (w, res) = runtime::run(self.place, async move {
+                writer.put(chunk);
+                let res = writer.wait_for_capacity(PARTS_IN_FLIGHT).await;
+                Ok((writer, res))
+            })
+            .await?;
+            writer = w;
+            if let Err(e) = res {
+                let _ = runtime::run(self.place, async move { Ok(writer.abort().await) }).await;
+                return Err(error::map(name, "multipart upload (part)", e));
+            }
+        }
+        runtime::run(self.place, async move { Ok(writer.finish().await) })
+            .await?
+            .map(|res| (res.e_tag, res.version))
+            .map_err(|e| error::map(name, "multipart upload (complete)", e))
+    }
+}
+
+/// The error of an upload that failed: nothing staged was lost, and syncing again
+/// uploads it again. The source of the `io::Error` a failed sync or close returns.
+#[derive(Debug)]
+pub struct UploadFailed {
+    message: String,
+    source: io::Error,
+}
+
+impl std::fmt::Display for UploadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "upload failed, the written data is still staged (sync or close again to retry): {}",
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for UploadFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl UploadFailed {
+    /// Whether the upload failed because another writer changed the object.
+    pub fn is_conflict(&self) -> bool {
+        self.source
+            .get_ref()
+            .is_some_and(|e| e.is::<crate::error::Conflict>())
+    }
+}
+
+/// The object's version by one HEAD (`None`: no such object).
+async fn head(target: &Target, place: Place) -> io::Result<Option<Version>> {
+    let (store, location) = (Arc::clone(&target.store), target.location.clone());
+    let meta = runtime::run(place, async move { Ok(store.head(&location).await) }).await?;
+    match meta {
+        Ok(meta) => Ok(Some(Version::from_meta(&meta))),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(error::map(&target.name, "HEAD", e)),
+    }
+}
+
+#[async_trait]
+impl Backend for ObjectBackend {
+    async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        if self.mode.writable() {
+            let w = self.writes.lock().await;
+            if let Some(staging) = &w.staging {
+                return staging.read_at(offset, len).await;
+            }
+        }
+        self.read_remote(offset, len).await
+    }
+
+    async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+        let mut w = self.writes.lock().await;
+        self.staging(&mut w).await?.write_at(offset, &data).await?;
+        w.dirty = true;
+        w.changes += 1;
+        Ok(data.len())
+    }
+
+    async fn len(&self) -> io::Result<u64> {
+        if self.mode.writable() {
+            let w = self.writes.lock().await;
+            if let Some(staging) = &w.staging {
+                return Ok(staging.len());
+            }
+        }
+        Ok(self.current().await?.map_or(0, |v| v.size))
+    }
+
+    async fn set_len(&self, len: u64) -> io::Result<()> {
+        let mut w = self.writes.lock().await;
+        self.staging(&mut w).await?.set_len(len).await?;
+        w.dirty = true;
+        w.changes += 1;
+        Ok(())
+    }
+
+    async fn sync_all(&self) -> io::Result<()> {
+        self.upload().await
+    }
+
+    async fn sync_data(&self) -> io::Result<()> {
+        self.upload().await
+    }
+
+    async fn stamp(&self) -> io::Result<Stamp> {
+        if self.mode.writable() {
+            let w = self.writes.lock().await;
+            if let Some(staging) = &w.staging {
+                let base = self.known().map_or(0, |v| v.tag);
+                return Ok(Stamp::new(staging.len(), base ^ u128::from(w.changes)));
+            }
+        }
+        if let Some(v) = self.fresh() {
+            return Ok(Self::stamp_of(&v));
+        }
+        Ok(Self::stamp_of(&self.current().await?))
+    }
+
+    fn key(&self) -> FileKey {
+        self.key
+    }
+
+    /// The answer a recent response gave, without a request.
+    fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+        if self.mode.writable() {
+            return None;
+        }
+        self.fresh().map(|v| Ok(Self::stamp_of(&v)))
+    }
+
+    /// An upload that failed keeps the staged data.
+    fn sync_retryable(&self) -> bool {
+        true
+    }
+}
