@@ -131,6 +131,31 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     }
 }
 
+/// What a backend's read fails with (as the inner error of an [`io::Error`]) when it
+/// finds that the content changed since the version it was reading (an object store's
+/// HTTP 412 on `If-Match`), so that its answer would describe another version than the
+/// one the engine looked the cache up with. The engine then forgets the version it
+/// knew, asks [`Backend::stamp`] again and starts the read over (a few times, then the
+/// error is returned).
+///
+/// # Examples
+///
+/// ```
+/// use fileio_core::VersionChanged;
+/// let e = std::io::Error::new(std::io::ErrorKind::StaleNetworkFileHandle, VersionChanged);
+/// assert!(e.get_ref().is_some_and(|inner| inner.is::<VersionChanged>()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionChanged;
+
+impl fmt::Display for VersionChanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the file changed during the read")
+    }
+}
+
+impl std::error::Error for VersionChanged {}
+
 macro_rules! forward_backend {
     ($($ty:ty),*) => {$(
         #[async_trait]

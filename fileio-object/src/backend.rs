@@ -27,8 +27,6 @@ use crate::stage::Staging;
 const COALESCED_READ: usize = 256 * 1024;
 /// Parts of a multipart upload in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
-/// How many times a read starts over because the object changed under it.
-const CHANGES_PER_READ: usize = 3;
 
 /// The knobs of the read and write paths ([`ObjectOptions`](crate::ObjectOptions) sets
 /// them).
@@ -94,7 +92,10 @@ pub struct ObjectBackend {
     /// request (`None`: for ever).
     fresh_for: Option<Duration>,
     tuning: Tuning,
-    remote: Mutex<Remote>,
+    /// Shared by every read-only open of the object in the process (so that they all
+    /// read the version any of them learned last); a writable handle's own, since its
+    /// uploads are conditional on the version it read.
+    remote: Arc<Mutex<Remote>>,
     writes: async_lock::Mutex<Writes>,
     ahead: Mutex<ReadAhead>,
     coalescer: Arc<Coalescer>,
@@ -176,7 +177,7 @@ impl ObjectBackend {
             Coherence::Interval(period) => Some(period),
             _ => Some(Duration::ZERO),
         };
-        Ok(ObjectBackend {
+        let backend = ObjectBackend {
             key: if mode.writable() {
                 crate::key::private_key()
             } else {
@@ -186,10 +187,14 @@ impl ObjectBackend {
             mode,
             place: args.place,
             cache: args.cache,
-            remote: Mutex::new(Remote {
-                version,
-                seen_at: args.clock.now(),
-            }),
+            remote: if mode.writable() {
+                Arc::new(Mutex::new(Remote {
+                    version: version.clone(),
+                    seen_at: args.clock.now(),
+                }))
+            } else {
+                shared_remote(shared_key, version.clone(), &args.clock)
+            },
             clock: args.clock,
             fresh_for,
             tuning: args.tuning,
@@ -197,7 +202,12 @@ impl ObjectBackend {
             ahead: Mutex::new(ReadAhead::new(args.tuning.read_ahead)),
             coalescer: Arc::default(),
             target,
-        })
+        };
+        if !mode.writable() {
+            // The HEAD may show a newer version than other opens of the object knew.
+            backend.learn(version);
+        }
+        Ok(backend)
     }
 
     /// The object, as `store/path`.
@@ -265,55 +275,78 @@ impl ObjectBackend {
         }
     }
 
-    /// Reads from the object (not the staging), all from one version.
+    /// Reads from the object (not the staging), all from one version. When the object
+    /// changed, learns its new version (one HEAD, which drops its cached blocks) and
+    /// fails with [`VersionChanged`](fileio_core::VersionChanged): the engine then reads
+    /// again under the new version, so that no answer mixes the new content with the
+    /// old length.
     async fn read_remote(&self, offset: u64, len: usize) -> io::Result<Bytes> {
-        for _ in 0..CHANGES_PER_READ {
-            let Some(v) = self.known() else {
-                return Err(error::other(
-                    io::ErrorKind::NotFound,
-                    &self.target.name,
-                    "the object is gone",
-                ));
-            };
-            if offset >= v.size || len == 0 {
-                return Ok(Bytes::new());
-            }
-            let end = offset.saturating_add(len as u64).min(v.size);
-            match self.fetch(&v, offset..end).await {
-                Ok(data) => {
-                    self.read_ahead(&v, offset..end);
-                    return Ok(data);
-                }
-                Err(FetchError::Changed) => {
-                    // Learn the new version (one HEAD); its blocks start afresh.
-                    let now = head(&self.target, self.place).await?;
-                    if now.is_none() {
-                        self.learn(None);
-                        return Err(error::other(
-                            io::ErrorKind::NotFound,
-                            &self.target.name,
-                            "the object was deleted",
-                        ));
-                    }
-                    self.learn(now);
-                }
-                Err(e) => return Err(e.into_io(&self.target.name)),
-            }
+        let Some(v) = self.known() else {
+            return Err(error::other(
+                io::ErrorKind::NotFound,
+                &self.target.name,
+                "the object is gone",
+            ));
+        };
+        // The engine looks the cache up under the version the cache recorded: when that
+        // is not the one this read would fetch, the answer could describe one version's
+        // length with another's bytes. The engine then takes the current version's stamp
+        // and reads again.
+        let recorded = self.cache.as_ref().and_then(|c| c.recorded_stamp(self.key));
+        if recorded.is_some_and(|r| r != Self::stamp_of(&Some(v.clone()))) {
+            return Err(io::Error::new(
+                error::CONFLICT_KIND,
+                fileio_core::VersionChanged,
+            ));
         }
-        Err(error::conflict(
-            &self.target.name,
-            format!("changed {CHANGES_PER_READ} times during one read"),
-        ))
+        if offset >= v.size || len == 0 {
+            return Ok(Bytes::new());
+        }
+        let end = offset.saturating_add(len as u64).min(v.size);
+        match self.fetch(&v, offset..end).await {
+            Ok(data) => {
+                self.read_ahead(&v, offset..end);
+                Ok(data)
+            }
+            Err(FetchError::Changed) => {
+                let now = head(&self.target, self.place).await?;
+                let gone = now.is_none();
+                self.learn(now);
+                if gone {
+                    return Err(error::other(
+                        io::ErrorKind::NotFound,
+                        &self.target.name,
+                        "the object was deleted",
+                    ));
+                }
+                Err(io::Error::new(
+                    error::CONFLICT_KIND,
+                    fileio_core::VersionChanged,
+                ))
+            }
+            Err(e) => Err(e.into_io(&self.target.name)),
+        }
     }
 
     /// `range` of `v`: from read-ahead if it holds it, else coalesced (small) or split
     /// (large) GETs.
     async fn fetch(&self, v: &Version, range: Range<u64>) -> Result<Bytes, FetchError> {
-        let piece = lock(&self.ahead).find(v.tag, &range);
-        if let Some((data, start)) = piece {
-            match data.await {
-                Some(bytes) => return Ok(readahead::hand_over(&bytes, start, &range)),
-                None => lock(&self.ahead).drop_piece(v.tag, start),
+        let pieces = lock(&self.ahead).find(v.tag, &range);
+        if let Some(pieces) = pieces {
+            let wanted = pieces.len();
+            let mut got = Vec::with_capacity(wanted);
+            for (data, start) in pieces {
+                match data.await {
+                    Some(bytes) => got.push((bytes, start)),
+                    None => {
+                        // That fetch failed: forget it and read for ourselves.
+                        lock(&self.ahead).drop_piece(v.tag, start);
+                        break;
+                    }
+                }
+            }
+            if got.len() == wanted {
+                return Ok(readahead::hand_over(&got, &range));
             }
         }
         let target = self.target.clone();
@@ -545,6 +578,26 @@ impl UploadFailed {
     }
 }
 
+/// The version state of the object `key` that the read-only opens share (starting as
+/// `version` when no open of the object has one).
+fn shared_remote(key: FileKey, version: Option<Version>, clock: &Clock) -> Arc<Mutex<Remote>> {
+    type States = Mutex<std::collections::HashMap<FileKey, std::sync::Weak<Mutex<Remote>>>>;
+    static STATES: std::sync::OnceLock<States> = std::sync::OnceLock::new();
+    let mut states = lock(STATES.get_or_init(States::default));
+    if let Some(state) = states.get(&key).and_then(std::sync::Weak::upgrade) {
+        return state;
+    }
+    if states.len() >= 64 && states.len().is_power_of_two() {
+        states.retain(|_, s| s.strong_count() > 0);
+    }
+    let state = Arc::new(Mutex::new(Remote {
+        version,
+        seen_at: clock.now(),
+    }));
+    states.insert(key, Arc::downgrade(&state));
+    state
+}
+
 /// The object's version by one HEAD (`None`: no such object).
 async fn head(target: &Target, place: Place) -> io::Result<Option<Version>> {
     let (store, location) = (Arc::clone(&target.store), target.location.clone());
@@ -583,7 +636,17 @@ impl Backend for ObjectBackend {
                 return Ok(staging.len());
             }
         }
-        Ok(self.current().await?.map_or(0, |v| v.size))
+        if let Some(v) = self.fresh() {
+            return Ok(v.map_or(0, |v| v.size));
+        }
+        // A changed version is not recorded here: the next read finds it (a 412) and
+        // makes the engine take the new version's stamp, so that no read is cut at a
+        // length its content does not have.
+        let now = head(&self.target, self.place).await?;
+        if now == self.known() {
+            self.learn(now.clone());
+        }
+        Ok(now.map_or(0, |v| v.size))
     }
 
     async fn set_len(&self, len: u64) -> io::Result<()> {

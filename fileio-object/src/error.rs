@@ -52,12 +52,21 @@ impl std::error::Error for Conflict {}
 /// assert!(!fileio_object::is_conflict(&e));
 /// ```
 pub fn is_conflict(error: &fileio_core::Error) -> bool {
-    match error {
-        fileio_core::Error::Io { source, .. } => source
-            .get_ref()
-            .is_some_and(|inner| inner.downcast_ref::<Conflict>().is_some()),
-        _ => false,
+    let fileio_core::Error::Io { source, .. } = error else {
+        return false;
+    };
+    // The conflict itself, or a failed upload (or another wrapper) it caused.
+    let mut next: Option<&(dyn std::error::Error + 'static)> = source.get_ref().map(|e| e as _);
+    while let Some(e) = next {
+        if e.is::<Conflict>() {
+            return true;
+        }
+        next = match e.downcast_ref::<io::Error>() {
+            Some(io) => io.get_ref().map(|e| e as _),
+            None => e.source(),
+        };
     }
+    false
 }
 
 /// A [`Conflict`] on `object`.

@@ -68,6 +68,8 @@ pub struct FaultStore {
     faults: Mutex<VecDeque<(Request, Fault)>>,
     counts: [AtomicUsize; 3],
     live_bodies: Arc<AtomicUsize>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 impl fmt::Debug for FaultStore {
@@ -118,6 +120,8 @@ impl FaultStore {
             faults: Mutex::default(),
             counts: Default::default(),
             live_bodies: Arc::default(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         }
     }
 
@@ -138,6 +142,11 @@ impl FaultStore {
     /// allocation, released when its last slice is dropped).
     pub fn live_bodies(&self) -> usize {
         self.live_bodies.load(Ordering::SeqCst)
+    }
+
+    /// The most GETs (with a body) that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     fn next_fault(&self, request: Request) -> Option<Fault> {
@@ -208,10 +217,14 @@ impl ObjectStore for FaultStore {
         if let Some(e) = fault.as_ref().and_then(|f| Self::error(f, location)) {
             return Err(e);
         }
-        let res = self.inner.get_opts(location, options).await?;
         if request == Request::Head {
-            return Ok(res);
+            return self.inner.get_opts(location, options).await;
         }
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let res = self.inner.get_opts(location, options).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let res = res?;
         let GetResult {
             meta,
             range,

@@ -85,13 +85,20 @@ impl ReadAhead {
         }
     }
 
-    /// A piece of version `tag` that holds all of `range`, with the offset of `range`
-    /// inside it.
-    pub(crate) fn find(&self, tag: u128, range: &Range<u64>) -> Option<(PieceFuture, u64)> {
-        self.pieces
-            .iter()
-            .find(|p| p.tag == tag && p.range.start <= range.start && range.end <= p.range.end)
-            .map(|p| (p.data.clone(), p.range.start))
+    /// Pieces of version `tag` that together hold all of `range`, in order, each with
+    /// its start; `None` unless they cover it without a gap.
+    pub(crate) fn find(&self, tag: u128, range: &Range<u64>) -> Option<Vec<(PieceFuture, u64)>> {
+        let mut at = range.start;
+        let mut out = Vec::new();
+        while at < range.end {
+            let p = self
+                .pieces
+                .iter()
+                .find(|p| p.tag == tag && p.range.start <= at && at < p.range.end)?;
+            out.push((p.data.clone(), p.range.start));
+            at = p.range.end;
+        }
+        Some(out)
     }
 
     /// Forgets the pieces of `range` (their fetch failed).
@@ -160,10 +167,25 @@ impl ReadAhead {
     }
 }
 
-/// The one step by which read-ahead bytes leave the buffer: `piece` (fetched at
-/// `piece_start`) answers `range`, which the engine then caches as its own fill.
-pub(crate) fn hand_over(piece: &Bytes, piece_start: u64, range: &Range<u64>) -> Bytes {
-    piece.slice((range.start - piece_start) as usize..(range.end - piece_start) as usize)
+/// The one step by which read-ahead bytes leave the buffer: `pieces` (each with its
+/// start, covering `range` in order) answer `range`, which the engine then caches as its
+/// own fill.
+pub(crate) fn hand_over(pieces: &[(Bytes, u64)], range: &Range<u64>) -> Bytes {
+    let slice = |(bytes, start): &(Bytes, u64)| {
+        let from = range.start.max(*start) - start;
+        let to = (range.end.min(start + bytes.len() as u64) - start).max(from);
+        bytes.slice(from as usize..to as usize)
+    };
+    match pieces {
+        [one] => slice(one),
+        many => {
+            let mut out = bytes::BytesMut::with_capacity((range.end - range.start) as usize);
+            for piece in many {
+                out.extend_from_slice(&slice(piece));
+            }
+            out.freeze()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +221,26 @@ mod tests {
         assert_eq!(ra.streams[0].window, 16 * MIB);
     }
 
+    /// `hand_over` of pieces that cover a range is that range of the object.
+    #[test]
+    fn hand_over_joins_pieces() {
+        let object: Vec<u8> = (0..100u8).collect();
+        let piece = |r: std::ops::Range<usize>| {
+            (Bytes::copy_from_slice(&object[r.clone()]), r.start as u64)
+        };
+        for (from, to) in [(0, 10), (5, 35), (29, 30), (30, 31), (12, 100)] {
+            let pieces: Vec<_> = [0..30, 30..60, 60..100]
+                .into_iter()
+                .filter(|r| r.start < to && from < r.end)
+                .map(piece)
+                .collect();
+            assert_eq!(
+                &hand_over(&pieces, &(from as u64..to as u64))[..],
+                &object[from..to]
+            );
+        }
+    }
+
     #[test]
     fn random_reads_fetch_nothing_ahead() {
         let mut ra = ReadAhead::new(16 * MIB);
@@ -232,6 +274,10 @@ mod tests {
             ra.add(1, r, futures_util::future::ready(None).boxed());
         }
         assert!(ra.find(1, &(2 * MIB..2 * MIB + 10)).is_some());
+        assert!(
+            ra.find(1, &(2 * MIB - 1..2 * MIB + 10)).is_none(),
+            "not fetched ahead"
+        );
         ra.observe(2, 5..6, 1 << 40);
         assert!(ra.find(1, &(2 * MIB..2 * MIB + 10)).is_none());
     }
