@@ -1,11 +1,16 @@
-//! The conformance suite (`fileio_core::conformance`) over `ObjectBackend` on
-//! object_store's `InMemory` store: one `#[test]` per behaviour.
+//! The conformance suite (`fileio_core::conformance`) over `ObjectBackend`: on
+//! object_store's `InMemory` store, and (with the `aws` feature) on a real S3-compatible
+//! server (see `common/s3.rs`). One `#[test]` per behaviour and store.
 //!
 //! Some behaviours cannot hold on object storage; [`CANNOT_HOLD`] lists them with the
 //! reason, and their tests check that they still fail (so that the list shrinks when
 //! one starts to hold, and never hides a behaviour that should).
 
 use std::sync::Arc;
+
+#[cfg(feature = "aws")]
+#[path = "common/s3.rs"]
+mod s3;
 
 use fileio_core::conformance::{self, Behaviour, Harness, OpenSpec, SuiteFuture};
 use fileio_core::{AsyncFile, Clock, RangeCache, Result};
@@ -56,12 +61,19 @@ const CANNOT_HOLD: &[(&str, &str)] = &[
     ),
 ];
 
-/// `AsyncFile` over `ObjectBackend` on an `InMemory` store.
+/// `AsyncFile` over `ObjectBackend` on a store, each object under `prefix`.
 #[derive(Debug)]
 struct Objects {
     store: Arc<dyn ObjectStore>,
+    prefix: String,
     cache: RangeCache,
     clock: Clock,
+}
+
+impl Objects {
+    fn path(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
 }
 
 impl Harness for Objects {
@@ -80,18 +92,22 @@ impl Harness for Objects {
                 Some(cache) => options.cache(cache.clone()),
                 None => options.no_cache(),
             };
-            options.open(Arc::clone(&self.store), name).await
+            options
+                .open(Arc::clone(&self.store), &self.path(name))
+                .await
         })
     }
 
     fn outside_write(&self, name: &str, data: &[u8]) {
-        futures_lite::future::block_on(self.store.put(&Path::from(name), data.to_vec().into()))
-            .expect("outside write");
+        let (store, path) = (Arc::clone(&self.store), Path::from(self.path(name)));
+        let data = data.to_vec();
+        on_tokio(async move { store.put(&path, data.into()).await.expect("outside write") });
     }
 
     fn outside_read(&self, name: &str) -> Vec<u8> {
-        futures_lite::future::block_on(async {
-            match self.store.get(&Path::from(name)).await {
+        let (store, path) = (Arc::clone(&self.store), Path::from(self.path(name)));
+        on_tokio(async move {
+            match store.get(&path).await {
                 Ok(res) => res.bytes().await.expect("outside read").to_vec(),
                 Err(_) => Vec::new(),
             }
@@ -107,13 +123,23 @@ impl Harness for Objects {
     }
 }
 
-fn run(behaviour: Behaviour) {
-    let harness = Objects {
-        store: Arc::new(InMemory::new()),
-        cache: conformance::small_cache(),
-        clock: Clock::manual(),
-    };
-    let go = || futures_lite::future::block_on(behaviour.run(&harness));
+/// Runs `f` to completion on a tokio runtime of its own (network clients need one; the
+/// suite itself runs outside tokio, so the files' requests go to the crate's runtime).
+fn on_tokio<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    })
+    .join()
+    .expect("the outside request panicked")
+}
+
+/// Runs `behaviour` on `harness`, checking that a behaviour on [`CANNOT_HOLD`] fails.
+fn run_on(harness: &Objects, behaviour: Behaviour) {
+    let go = || futures_lite::future::block_on(behaviour.run(harness));
     match CANNOT_HOLD
         .iter()
         .find(|(name, _)| *name == behaviour.name())
@@ -129,4 +155,38 @@ fn run(behaviour: Behaviour) {
     }
 }
 
-fileio_core::behaviour_tests!(run);
+mod in_memory {
+    use super::*;
+
+    fn run(behaviour: Behaviour) {
+        let harness = Objects {
+            store: Arc::new(InMemory::new()),
+            prefix: String::new(),
+            cache: conformance::small_cache(),
+            clock: Clock::manual(),
+        };
+        run_on(&harness, behaviour);
+    }
+
+    fileio_core::behaviour_tests!(run);
+}
+
+#[cfg(feature = "aws")]
+mod on_s3 {
+    use super::*;
+
+    fn run(behaviour: Behaviour) {
+        let Some(endpoint) = s3::endpoint() else {
+            return;
+        };
+        let harness = Objects {
+            store: s3::store(&endpoint),
+            prefix: format!("{}/", s3::unique_prefix(behaviour.name())),
+            cache: conformance::small_cache(),
+            clock: Clock::manual(),
+        };
+        run_on(&harness, behaviour);
+    }
+
+    fileio_core::behaviour_tests!(run);
+}
