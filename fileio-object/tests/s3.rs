@@ -111,7 +111,7 @@ fn racing_conditional_uploads_one_lands_the_rest_conflict() {
         let mut landed = Vec::new();
         let tasks: Vec<_> = handles
             .into_iter()
-            .map(|mut h| tokio::spawn(async move { h.sync_all().await }))
+            .map(|h| tokio::spawn(async move { h.sync_all().await }))
             .collect();
         for (i, t) in tasks.into_iter().enumerate() {
             match t.await.unwrap() {
