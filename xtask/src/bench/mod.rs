@@ -25,10 +25,12 @@
 //!
 //! Modules: [`cases`] (workloads and the implementation table), [`subjects`] (one adapter
 //! per implementation), [`measure`] (rounds, repetitions, percentiles), [`report`]
-//! (terminal table, Markdown, JSON, SVG), [`sys`] (machine facts, page-cache eviction).
+//! (terminal table, Markdown, JSON, SVG), [`sys`] (machine facts, page-cache eviction),
+//! [`object`] (the object storage section: fileio-object against object_store).
 
 pub(crate) mod cases;
 pub(crate) mod measure;
+pub(crate) mod object;
 pub(crate) mod report;
 pub(crate) mod subjects;
 pub(crate) mod sys;
@@ -457,10 +459,12 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
         report::print_workload(&section);
         workloads.push(section);
     }
-    let report = Report::new(plan, machine, workloads, started.elapsed());
+    drop(env);
+    let object = object::run(plan)?;
+    let mut report = Report::new(plan, machine, workloads, started.elapsed());
+    report.object = object;
     report::print_uring_vs_pool(&report.uring_vs_pool);
     report::print_targets(&report.targets);
-    drop(env);
     tmp.close()
         .map_err(|e| format!("cannot remove the data files: {e}"))?;
     Ok(report)
