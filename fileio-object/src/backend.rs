@@ -99,6 +99,11 @@ pub struct ObjectBackend {
     writes: async_lock::Mutex<Writes>,
     ahead: Mutex<ReadAhead>,
     coalescer: Arc<Coalescer>,
+    /// Set by the open's HEAD until any other operation: a `len` right after the open
+    /// is answered with it whatever the coherence (the engine asks for the length of an
+    /// append-mode file while opening, in a blocking wait that must not depend on a
+    /// request).
+    just_opened: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ObjectBackend {
@@ -201,6 +206,7 @@ impl ObjectBackend {
             writes: async_lock::Mutex::new(writes),
             ahead: Mutex::new(ReadAhead::new(args.tuning.read_ahead)),
             coalescer: Arc::default(),
+            just_opened: std::sync::atomic::AtomicBool::new(true),
             target,
         };
         if !mode.writable() {
@@ -229,8 +235,17 @@ impl ObjectBackend {
         lock(&self.remote).version.clone()
     }
 
+    /// Ends the moment right after the open, in which `len` answers from the open's HEAD.
+    fn opened_a_while_ago(&self) {
+        if self.just_opened.load(std::sync::atomic::Ordering::Relaxed) {
+            self.just_opened
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// The known version if a response told it recently enough.
     fn fresh(&self) -> Option<Option<Version>> {
+        self.opened_a_while_ago();
         let remote = lock(&self.remote);
         let fresh = match self.fresh_for {
             None => true,
@@ -612,6 +627,7 @@ async fn head(target: &Target, place: Place) -> io::Result<Option<Version>> {
 #[async_trait]
 impl Backend for ObjectBackend {
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+        self.opened_a_while_ago();
         if self.mode.writable() {
             let w = self.writes.lock().await;
             if let Some(staging) = &w.staging {
@@ -622,6 +638,7 @@ impl Backend for ObjectBackend {
     }
 
     async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+        self.opened_a_while_ago();
         let mut w = self.writes.lock().await;
         self.staging(&mut w).await?.write_at(offset, &data).await?;
         w.dirty = true;
@@ -635,6 +652,12 @@ impl Backend for ObjectBackend {
             if let Some(staging) = &w.staging {
                 return Ok(staging.len());
             }
+        }
+        if self
+            .just_opened
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(self.known().map_or(0, |v| v.size));
         }
         if let Some(v) = self.fresh() {
             return Ok(v.map_or(0, |v| v.size));
