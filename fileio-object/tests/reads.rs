@@ -72,7 +72,11 @@ fn requests_per_open_and_per_read() {
         for _ in 0..3 {
             s.read_at(0, 10).await.unwrap();
         }
-        assert_eq!(fault.count(Request::Head), heads + 4, "the open's and one per read");
+        assert_eq!(
+            fault.count(Request::Head),
+            heads + 4,
+            "the open's and one per read"
+        );
     });
 }
 

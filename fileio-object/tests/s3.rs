@@ -4,26 +4,18 @@
 
 #![cfg(feature = "aws")]
 
+mod common;
 #[path = "common/s3.rs"]
 mod s3;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::pattern;
 use fileio_core::{AsyncStream, Coherence};
 use fileio_object::object_store::path::Path;
 use fileio_object::object_store::{GetOptions, ObjectStore, ObjectStoreExt};
 use fileio_object::{ObjectOptions, is_conflict};
-
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| {
-            (i as u8)
-                .wrapping_mul(31)
-                .wrapping_add(seed.wrapping_mul(97))
-        })
-        .collect()
-}
 
 /// Runs `test` on a multi-thread tokio runtime with the server's store and a fresh
 /// prefix; nothing (after a message) when there is no server outside CI.

@@ -88,3 +88,27 @@ pub(crate) fn start() -> Result<Option<Server>, String> {
         Ok(None)
     }
 }
+
+/// Creates `bucket` on the server at `endpoint` (a plain `PUT /bucket`, which moto
+/// accepts unsigned); an existing bucket is fine.
+#[cfg(feature = "s3")]
+pub(crate) fn create_bucket(endpoint: &str, bucket: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut conn = TcpStream::connect(host).map_err(|e| format!("s3 server {endpoint}: {e}"))?;
+    write!(
+        conn,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("s3 server {endpoint}: {e}"))?;
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    let status = answer.split_whitespace().nth(1).unwrap_or_default();
+    if status.starts_with('2') || status == "409" {
+        Ok(())
+    } else {
+        Err(format!(
+            "s3 server {endpoint}: creating bucket {bucket}: {answer}"
+        ))
+    }
+}

@@ -70,6 +70,9 @@ options:
   --filter TEXT      run only cases whose `workload/implementation` contains TEXT
                      (may repeat; a case runs when any filter matches)
   --no-progress      no progress bars
+  --s3               the object storage section also against a local S3-compatible
+                     server (moto: started like `cargo xtask ci` does, or the one
+                     FILEIO_S3_ENDPOINT names); builds the harness with S3 support
   -h, --help         this text
 ";
 
@@ -96,6 +99,8 @@ pub(crate) struct Args {
     pub(crate) rep_ms: Option<u64>,
     pub(crate) filters: Vec<String>,
     pub(crate) progress: bool,
+    /// `--s3`: the object storage section also runs against moto.
+    pub(crate) s3: bool,
     pub(crate) help: bool,
 }
 
@@ -110,6 +115,7 @@ impl Default for Args {
             rep_ms: None,
             filters: Vec::new(),
             progress: true,
+            s3: false,
             help: false,
         }
     }
@@ -145,10 +151,11 @@ impl Args {
                 "--rep-ms" => parsed.rep_ms = Some(parse_count(flag, &value(flag)?)? as u64),
                 "--filter" => parsed.filters.push(value(flag)?),
                 "--no-progress" => parsed.progress = false,
+                "--s3" => parsed.s3 = true,
                 "-h" | "--help" => parsed.help = true,
                 other => return Err(format!("unknown option `{other}` for `bench`\n\n{USAGE}")),
             }
-            if inline.is_some() && matches!(flag, "--quick" | "--full" | "--no-progress") {
+            if inline.is_some() && matches!(flag, "--quick" | "--full" | "--no-progress" | "--s3") {
                 return Err(format!("`{flag}` takes no value"));
             }
         }
@@ -195,6 +202,9 @@ impl Args {
         }
         if !self.progress {
             out.push("--no-progress".into());
+        }
+        if self.s3 {
+            out.push("--s3".into());
         }
         out
     }
@@ -246,6 +256,8 @@ pub(crate) struct Plan {
     pub(crate) dir: PathBuf,
     pub(crate) out: PathBuf,
     pub(crate) progress: bool,
+    /// Whether the object storage section also runs against moto (`--s3`).
+    pub(crate) s3: bool,
     /// The command line that reproduces this run.
     pub(crate) command: String,
 }
@@ -290,6 +302,7 @@ impl Plan {
             dir: args.dir.clone().unwrap_or_else(std::env::temp_dir),
             out: args.out.clone().unwrap_or_else(default_out_dir),
             progress: args.progress,
+            s3: args.s3,
             command,
         })
     }
@@ -324,8 +337,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
              so that every number comes from optimized code"
         );
         let mut cmd = cargo();
-        cmd.args(["run", "--release", "--package", "xtask", "--", "bench-run"])
-            .args(parsed.to_cli());
+        cmd.args(["run", "--release", "--package", "xtask"]);
+        if parsed.s3 {
+            cmd.args(["--features", "s3"]);
+        }
+        cmd.args(["--", "bench-run"]).args(parsed.to_cli());
         let status = cmd
             .status()
             .map_err(|e| format!("could not start {cmd:?}: {e}"))?;

@@ -10,9 +10,12 @@
 //! - `hit4k`: the time of one cached 4 KiB read of an object under the default
 //!   `Interval` coherence against one of a local file under `Exclusive`, on one task.
 //!
+//! With `--s3` the first two also run against moto, a local S3-compatible server.
+//!
 //! The object is 16 MiB with `--quick`, 64 MiB by default and 256 MiB with `--full`, so
 //! that the default run stays short; each side runs for the preset's repetition time
-//! (at least half a second) after a warm-up of the same length.
+//! (at least half a second); fileio's random reads after a warm-up of two spans per
+//! 16 MiB of object (at least two), which lets its cache take in the hot blocks.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +44,8 @@ const MIB: u64 = 1 << 20;
 /// ratio the issue asks for.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ObjectRow {
+    /// `throttled` (`ThrottledStore` over `InMemory`) or `moto` (`--s3`).
+    pub(crate) store: String,
     pub(crate) case: String,
     pub(crate) unit: String,
     pub(crate) fileio: f64,
@@ -98,17 +103,21 @@ pub(crate) fn run(plan: &Plan) -> Result<Vec<ObjectRow>, String> {
         ));
         let mut rows = Vec::new();
         if plan.selects(ids[0]) {
-            rows.push(zipf(&store, size, span).await?);
+            rows.push(zipf(&store, "throttled", size, span).await?);
         }
         if plan.selects(ids[1]) {
-            rows.push(sequential(&store, size).await?);
+            rows.push(sequential(&store, "throttled", size).await?);
         }
         if plan.selects(ids[2]) {
             rows.push(hit(&store, span).await?);
         }
+        if plan.s3 {
+            rows.extend(against_s3(plan, size, span).await?);
+        }
         for r in &rows {
             println!(
-                "  {:<12} fileio {:>10.1} {:<6} {:<28} {:>10.1}  ratio {:>6.2} (target {}) {}",
+                "  {:<9} {:<12} fileio {:>10.1} {:<7} {:<24} {:>10.1}  ratio {:>6.2} (target {}) {}",
+                r.store,
                 r.case,
                 r.fileio,
                 r.unit,
@@ -154,6 +163,7 @@ where
 
 async fn zipf(
     store: &Arc<dyn ObjectStore>,
+    label: &str,
     size: u64,
     span: Duration,
 ) -> Result<ObjectRow, String> {
@@ -175,8 +185,10 @@ async fn zipf(
                 .map_err(|e| e.to_string())
         }
     };
-    // Warm-up, then the measured span (the cache keeps what the warm-up read).
-    zipf_rate(size, span, read_file.clone()).await?;
+    // Warm-up until the cache holds the hot blocks (every cold block costs a GET, so a
+    // larger object needs longer), then the measured span.
+    let warm = span * u32::try_from((size / (16 * MIB)).clamp(2, 16)).unwrap_or(2);
+    zipf_rate(size, warm, read_file.clone()).await?;
     let fileio = zipf_rate(size, span, read_file).await?;
     let direct = Arc::clone(store);
     let baseline = zipf_rate(size, span, move |at: u64| {
@@ -192,6 +204,7 @@ async fn zipf(
     .await?;
     let ratio = fileio / baseline;
     Ok(ObjectRow {
+        store: label.into(),
         case: "zipf4k-t64".into(),
         unit: "ops/s".into(),
         fileio,
@@ -203,7 +216,11 @@ async fn zipf(
     })
 }
 
-async fn sequential(store: &Arc<dyn ObjectStore>, size: u64) -> Result<ObjectRow, String> {
+async fn sequential(
+    store: &Arc<dyn ObjectStore>,
+    label: &str,
+    size: u64,
+) -> Result<ObjectRow, String> {
     let mb = size as f64 / 1e6;
     let mut fileio = Vec::new();
     let mut baseline = Vec::new();
@@ -248,6 +265,7 @@ async fn sequential(store: &Arc<dyn ObjectStore>, size: u64) -> Result<ObjectRow
     let (fileio, baseline) = (median(&mut fileio), median(&mut baseline));
     let ratio = fileio / baseline;
     Ok(ObjectRow {
+        store: label.into(),
         case: "seq1m".into(),
         unit: "MB/s".into(),
         fileio,
@@ -303,6 +321,7 @@ async fn hit(store: &Arc<dyn ObjectStore>, span: Duration) -> Result<ObjectRow, 
     }
     let ratio = o / l;
     Ok(ObjectRow {
+        store: "throttled".into(),
         case: "hit4k".into(),
         unit: "ns/read".into(),
         fileio: o,
@@ -314,6 +333,57 @@ async fn hit(store: &Arc<dyn ObjectStore>, span: Duration) -> Result<ObjectRow, 
     })
 }
 
+/// The random and sequential cases against a local S3-compatible server (moto, started
+/// as `cargo xtask ci` starts it, or the one [`ENDPOINT_VAR`](crate::s3::ENDPOINT_VAR)
+/// names), with the object uploaded first. No rows, after a note, without a server.
+#[cfg(feature = "s3")]
+async fn against_s3(plan: &Plan, size: u64, span: Duration) -> Result<Vec<ObjectRow>, String> {
+    let server = crate::s3::start()?;
+    let endpoint = match (&server, std::env::var(crate::s3::ENDPOINT_VAR)) {
+        (Some(server), _) => server.endpoint.clone(),
+        (None, Ok(endpoint)) => endpoint,
+        (None, Err(_)) => {
+            println!("  moto: no S3-compatible server, skipped");
+            return Ok(Vec::new());
+        }
+    };
+    crate::s3::create_bucket(&endpoint, "fileio-bench")?;
+    let store: Arc<dyn ObjectStore> = Arc::new(
+        fileio_object::object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&endpoint)
+            .with_allow_http(true)
+            .with_bucket_name("fileio-bench")
+            .with_region("us-east-1")
+            .with_access_key_id("bench")
+            .with_secret_access_key("bench")
+            .build()
+            .map_err(|e| format!("object bench: S3 client: {e}"))?,
+    );
+    let data: Vec<u8> = (0..size).map(|i| (i as u8).wrapping_mul(29)).collect();
+    store
+        .put(&Path::from("bench/object"), data.into())
+        .await
+        .map_err(|e| format!("object bench: put to moto: {e}"))?;
+    let mut rows = Vec::new();
+    if plan.selects("object/zipf4k-t64") {
+        rows.push(zipf(&store, "moto", size, span).await?);
+    }
+    if plan.selects("object/seq1m") {
+        rows.push(sequential(&store, "moto", size).await?);
+    }
+    drop(server);
+    Ok(rows)
+}
+
+/// Without the `s3` feature: `--s3` needs a harness built with it.
+#[cfg(not(feature = "s3"))]
+async fn against_s3(_: &Plan, _: u64, _: Duration) -> Result<Vec<ObjectRow>, String> {
+    Err(
+        "`--s3`: this harness was built without the `s3` feature (run `cargo xtask bench --s3`)"
+            .into(),
+    )
+}
+
 /// The section of `report.md`; empty without rows.
 pub(crate) fn markdown(rows: &[ObjectRow]) -> String {
     if rows.is_empty() {
@@ -321,14 +391,16 @@ pub(crate) fn markdown(rows: &[ObjectRow]) -> String {
     }
     let mut s = format!(
         "\n## Object storage\n\nfileio-object on `ThrottledStore` over `InMemory` ({} ms a GET, {} ns a byte) \
-         against object_store called directly, in the same run.\n\n\
-         | case | unit | fileio | baseline | baseline value | ratio | target |\n|---|---|--:|---|--:|--:|---|\n",
+         (`throttled`), and with `--s3` on moto, a local S3-compatible server, against \
+         object_store called directly, in the same run.\n\n\
+         | store | case | unit | fileio | baseline | baseline value | ratio | target |\n|---|---|---|--:|---|--:|--:|---|\n",
         GET_LATENCY.as_millis(),
         NS_PER_BYTE
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {:.1} | {} | {:.1} | {:.2} | {} {} |\n",
+            "| {} | {} | {} | {:.1} | {} | {:.1} | {:.2} | {} {} |\n",
+            r.store,
             r.case,
             r.unit,
             r.fileio,
