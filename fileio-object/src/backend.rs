@@ -74,6 +74,41 @@ struct Writes {
     changes: u64,
 }
 
+/// The version an open reads (and uploads against) and the cache blocks that depend on
+/// it. Cloned into an upload's task.
+#[derive(Clone)]
+struct Versions {
+    /// Shared by every read-only open of the object in the process (so that they all
+    /// read the version any of them learned last); a writable handle's own, since its
+    /// uploads are conditional on the version it read.
+    remote: Arc<Mutex<Remote>>,
+    clock: Clock,
+    cache: Option<RangeCache>,
+    /// This open's cache key.
+    key: FileKey,
+}
+
+impl Versions {
+    fn known(&self) -> Option<Version> {
+        lock(&self.remote).version.clone()
+    }
+
+    /// Records what a response said; a new version drops the object's cached blocks.
+    fn learn(&self, version: Option<Version>) {
+        let changed = {
+            let mut remote = lock(&self.remote);
+            let changed = remote.version != version;
+            remote.version = version;
+            remote.seen_at = self.clock.now();
+            changed
+        };
+        if changed && let Some(cache) = &self.cache {
+            // After the version is updated: a fill that starts now reads the new one.
+            cache.invalidate(self.key);
+        }
+    }
+}
+
 /// A [`fileio_core::Backend`] over one object of an [`ObjectStore`].
 ///
 /// Made by [`ObjectOptions`](crate::ObjectOptions) (`open`, `open_url`,
@@ -81,22 +116,17 @@ struct Writes {
 /// each mode does, how reads are fetched and what the stamp is.
 pub struct ObjectBackend {
     target: Target,
-    key: FileKey,
+    /// The version this open reads and uploads against, and the cache it keeps.
+    v: Versions,
     /// The key readers of the object share (a writable handle's own key is private).
     shared_key: FileKey,
     mode: OpenMode,
     place: Place,
-    cache: Option<RangeCache>,
-    clock: Clock,
     /// How long a version learned from a response answers `stamp` and `len` without a
     /// request (`None`: for ever).
     fresh_for: Option<Duration>,
     tuning: Tuning,
-    /// Shared by every read-only open of the object in the process (so that they all
-    /// read the version any of them learned last); a writable handle's own, since its
-    /// uploads are conditional on the version it read.
-    remote: Arc<Mutex<Remote>>,
-    writes: async_lock::Mutex<Writes>,
+    writes: Arc<async_lock::Mutex<Writes>>,
     ahead: Mutex<ReadAhead>,
     coalescer: Arc<Coalescer>,
     /// Set by the open's HEAD until any other operation: a `len` right after the open
@@ -111,7 +141,7 @@ impl std::fmt::Debug for ObjectBackend {
         f.debug_struct("ObjectBackend")
             .field("object", &self.target.name)
             .field("mode", &self.mode)
-            .field("key", &self.key)
+            .field("key", &self.v.key)
             .finish_non_exhaustive()
     }
 }
@@ -182,16 +212,7 @@ impl ObjectBackend {
             Coherence::Interval(period) => Some(period),
             _ => Some(Duration::ZERO),
         };
-        let backend = ObjectBackend {
-            key: if mode.writable() {
-                crate::key::private_key()
-            } else {
-                shared_key
-            },
-            shared_key,
-            mode,
-            place: args.place,
-            cache: args.cache,
+        let v = Versions {
             remote: if mode.writable() {
                 Arc::new(Mutex::new(Remote {
                     version: version.clone(),
@@ -200,10 +221,22 @@ impl ObjectBackend {
             } else {
                 shared_remote(shared_key, version.clone(), &args.clock)
             },
+            key: if mode.writable() {
+                crate::key::private_key()
+            } else {
+                shared_key
+            },
             clock: args.clock,
+            cache: args.cache,
+        };
+        let backend = ObjectBackend {
+            v,
+            shared_key,
+            mode,
+            place: args.place,
             fresh_for,
             tuning: args.tuning,
-            writes: async_lock::Mutex::new(writes),
+            writes: Arc::new(async_lock::Mutex::new(writes)),
             ahead: Mutex::new(ReadAhead::new(args.tuning.read_ahead)),
             coalescer: Arc::default(),
             just_opened: std::sync::atomic::AtomicBool::new(true),
@@ -211,7 +244,7 @@ impl ObjectBackend {
         };
         if !mode.writable() {
             // The HEAD may show a newer version than other opens of the object knew.
-            backend.learn(version);
+            backend.v.learn(version);
         }
         Ok(backend)
     }
@@ -231,10 +264,6 @@ impl ObjectBackend {
         &self.target.location
     }
 
-    fn known(&self) -> Option<Version> {
-        lock(&self.remote).version.clone()
-    }
-
     /// Ends the moment right after the open, in which `len` answers from the open's HEAD.
     fn opened_a_while_ago(&self) {
         if self.just_opened.load(std::sync::atomic::Ordering::Relaxed) {
@@ -246,10 +275,11 @@ impl ObjectBackend {
     /// The known version if a response told it recently enough.
     fn fresh(&self) -> Option<Option<Version>> {
         self.opened_a_while_ago();
-        let remote = lock(&self.remote);
+        let remote = lock(&self.v.remote);
         let fresh = match self.fresh_for {
             None => true,
             Some(period) => self
+                .v
                 .clock
                 .now()
                 .duration_since(remote.seen_at)
@@ -258,28 +288,13 @@ impl ObjectBackend {
         fresh.then(|| remote.version.clone())
     }
 
-    /// Records what a response said; a new version drops the object's cached blocks.
-    fn learn(&self, version: Option<Version>) {
-        let changed = {
-            let mut remote = lock(&self.remote);
-            let changed = remote.version != version;
-            remote.version = version;
-            remote.seen_at = self.clock.now();
-            changed
-        };
-        if changed && let Some(cache) = &self.cache {
-            // After the version is updated: a fill that starts now reads the new one.
-            cache.invalidate(self.key);
-        }
-    }
-
     /// The object's current version: the known one while fresh, else one HEAD.
     async fn current(&self) -> io::Result<Option<Version>> {
         if let Some(v) = self.fresh() {
             return Ok(v);
         }
         let v = head(&self.target, self.place).await?;
-        self.learn(v.clone());
+        self.v.learn(v.clone());
         Ok(v)
     }
 
@@ -296,7 +311,7 @@ impl ObjectBackend {
     /// again under the new version, so that no answer mixes the new content with the
     /// old length.
     async fn read_remote(&self, offset: u64, len: usize) -> io::Result<Bytes> {
-        let Some(v) = self.known() else {
+        let Some(v) = self.v.known() else {
             return Err(error::other(
                 io::ErrorKind::NotFound,
                 &self.target.name,
@@ -307,7 +322,11 @@ impl ObjectBackend {
         // is not the one this read would fetch, the answer could describe one version's
         // length with another's bytes. The engine then takes the current version's stamp
         // and reads again.
-        let recorded = self.cache.as_ref().and_then(|c| c.recorded_stamp(self.key));
+        let recorded = self
+            .v
+            .cache
+            .as_ref()
+            .and_then(|c| c.recorded_stamp(self.v.key));
         if recorded.is_some_and(|r| r != Self::stamp_of(&Some(v.clone()))) {
             return Err(io::Error::new(
                 error::CONFLICT_KIND,
@@ -326,7 +345,7 @@ impl ObjectBackend {
             Err(FetchError::Changed) => {
                 let now = head(&self.target, self.place).await?;
                 let gone = now.is_none();
-                self.learn(now);
+                self.v.learn(now);
                 if gone {
                     return Err(error::other(
                         io::ErrorKind::NotFound,
@@ -403,7 +422,7 @@ impl ObjectBackend {
     /// replaces the whole object.
     async fn staging<'a>(&self, w: &'a mut Writes) -> io::Result<&'a mut Staging> {
         if w.staging.is_none() {
-            let data = match self.known() {
+            let data = match self.v.known() {
                 Some(v) if v.size > 0 => {
                     let (target, v2, tuning) = (self.target.clone(), v.clone(), self.tuning);
                     let got = runtime::run(self.place, async move {
@@ -427,11 +446,44 @@ impl ObjectBackend {
         Ok(w.staging.as_mut().expect("just staged"))
     }
 
+    /// Uploads the staged content if it changed, as a task of its own: a caller that
+    /// stops waiting (a dropped `sync` or `close` future) does not stop it, so an upload
+    /// that was sent lands, or fails, and records what became of it.
+    async fn upload(&self) -> io::Result<()> {
+        let upload = Upload {
+            target: self.target.clone(),
+            v: self.v.clone(),
+            shared_key: self.shared_key,
+            mode: self.mode,
+            tuning: self.tuning,
+            writes: Arc::clone(&self.writes),
+        };
+        let task = runtime::spawn(self.place, upload.run())?;
+        task.await
+            .unwrap_or_else(|e| Err(io::Error::other(format!("the upload task failed: {e}"))))
+    }
+}
+
+/// What an upload needs, owned, so that it runs as a task of its own (on a tokio
+/// runtime: its requests run in place).
+struct Upload {
+    target: Target,
+    v: Versions,
+    shared_key: FileKey,
+    mode: OpenMode,
+    tuning: Tuning,
+    writes: Arc<async_lock::Mutex<Writes>>,
+}
+
+impl Upload {
+    /// Requests of an upload run in its task, which is on a tokio runtime.
+    const PLACE: Place = Place::Caller;
+
     /// Uploads the staged content if it changed: conditional on the version read
     /// (`PutMode::Update`), or on absence (`PutMode::Create`), except for `"w"` handles,
     /// which replace the object (in parts when it is large). A failure keeps everything
     /// staged, so a later sync uploads it again.
-    async fn upload(&self) -> io::Result<()> {
+    async fn run(self) -> io::Result<()> {
         let mut w = self.writes.lock().await;
         if !w.dirty {
             return Ok(());
@@ -440,7 +492,7 @@ impl ObjectBackend {
             return Ok(());
         };
         let len = staging.len();
-        let base = self.known();
+        let base = self.v.known();
         let name = &self.target.name;
         let keep = |e: io::Error| {
             io::Error::new(
@@ -452,7 +504,7 @@ impl ObjectBackend {
             )
         };
         let result = if self.mode.truncating() && len > self.tuning.part_size as u64 {
-            self.upload_parts(staging, len).await
+            self.parts(staging, len).await
         } else {
             let mode = match (&base, self.mode.truncating()) {
                 (_, true) => PutMode::Overwrite,
@@ -468,7 +520,7 @@ impl ObjectBackend {
                 .map_err(keep)?;
             let (store, location) = (Arc::clone(&self.target.store), self.target.location.clone());
             let create = mode == PutMode::Create;
-            let put = runtime::run(self.place, async move {
+            let put = runtime::run(Self::PLACE, async move {
                 Ok(store
                     .put_opts(&location, PutPayload::from(data), PutOptions::from(mode))
                     .await)
@@ -490,37 +542,37 @@ impl ObjectBackend {
         };
         let (e_tag, version) = result.map_err(keep)?;
         w.dirty = false;
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = &self.v.cache {
             // Readers of the object in this process see the upload at once.
             cache.invalidate(self.shared_key);
         }
         if e_tag.is_some() || version.is_some() {
             // The PUT's answer names the new version: no request needed.
-            self.learn(Some(Version::new(len, e_tag, version, None)));
+            self.v.learn(Some(Version::new(len, e_tag, version, None)));
             return Ok(());
         }
-        match head(&self.target, self.place).await {
+        match head(&self.target, Self::PLACE).await {
             Ok(v) => {
-                self.learn(v);
+                self.v.learn(v);
                 Ok(())
             }
             Err(e) => {
                 // The upload landed; only its version is unknown, so the next upload
                 // cannot be conditional on it (and fails rather than overwrite).
-                lock(&self.remote).version = None;
+                lock(&self.v.remote).version = None;
                 Err(e)
             }
         }
     }
 
-    async fn upload_parts(
+    async fn parts(
         &self,
         staging: &Staging,
         len: u64,
     ) -> io::Result<(Option<String>, Option<String>)> {
         let name = &self.target.name;
         let (store, location) = (Arc::clone(&self.target.store), self.target.location.clone());
-        let upload = runtime::run(self.place, async move {
+        let upload = runtime::run(Self::PLACE, async move {
             Ok(store
                 .put_multipart_opts(&location, PutMultipartOptions::default())
                 .await)
@@ -535,13 +587,14 @@ impl ObjectBackend {
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(e) => {
-                    let _ = runtime::run(self.place, async move { Ok(writer.abort().await) }).await;
+                    let _ =
+                        runtime::run(Self::PLACE, async move { Ok(writer.abort().await) }).await;
                     return Err(e);
                 }
             };
             at += chunk.len() as u64;
             // `put` starts the part's upload as a task: on a runtime, like the rest.
-            let (w, res) = runtime::run(self.place, async move {
+            let (w, res) = runtime::run(Self::PLACE, async move {
                 writer.put(chunk);
                 let res = writer.wait_for_capacity(PARTS_IN_FLIGHT).await;
                 Ok((writer, res))
@@ -549,11 +602,11 @@ impl ObjectBackend {
             .await?;
             writer = w;
             if let Err(e) = res {
-                let _ = runtime::run(self.place, async move { Ok(writer.abort().await) }).await;
+                let _ = runtime::run(Self::PLACE, async move { Ok(writer.abort().await) }).await;
                 return Err(error::map(name, "multipart upload (part)", e));
             }
         }
-        runtime::run(self.place, async move { Ok(writer.finish().await) })
+        runtime::run(Self::PLACE, async move { Ok(writer.finish().await) })
             .await?
             .map(|res| (res.e_tag, res.version))
             .map_err(|e| error::map(name, "multipart upload (complete)", e))
@@ -657,7 +710,7 @@ impl Backend for ObjectBackend {
             .just_opened
             .swap(false, std::sync::atomic::Ordering::Relaxed)
         {
-            return Ok(self.known().map_or(0, |v| v.size));
+            return Ok(self.v.known().map_or(0, |v| v.size));
         }
         if let Some(v) = self.fresh() {
             return Ok(v.map_or(0, |v| v.size));
@@ -666,8 +719,8 @@ impl Backend for ObjectBackend {
         // makes the engine take the new version's stamp, so that no read is cut at a
         // length its content does not have.
         let now = head(&self.target, self.place).await?;
-        if now == self.known() {
-            self.learn(now.clone());
+        if now == self.v.known() {
+            self.v.learn(now.clone());
         }
         Ok(now.map_or(0, |v| v.size))
     }
@@ -692,7 +745,7 @@ impl Backend for ObjectBackend {
         if self.mode.writable() {
             let w = self.writes.lock().await;
             if let Some(staging) = &w.staging {
-                let base = self.known().map_or(0, |v| v.tag);
+                let base = self.v.known().map_or(0, |v| v.tag);
                 return Ok(Stamp::new(staging.len(), base ^ u128::from(w.changes)));
             }
         }
@@ -703,7 +756,7 @@ impl Backend for ObjectBackend {
     }
 
     fn key(&self) -> FileKey {
-        self.key
+        self.v.key
     }
 
     /// The answer a recent response gave, without a request.

@@ -54,8 +54,9 @@
 //! conditional multipart upload. A concurrent writer makes the upload fail with a
 //! [`Conflict`] (kind [`CONFLICT_KIND`]), never a silent overwrite. A failed upload
 //! keeps everything staged and says so ([`UploadFailed`]): `sync_*` or `close` can be
-//! retried (a `close` whose upload failed leaves the handle open). A handle dropped
-//! without `close` uploads nothing. What is durable when is in `RELIABILITY.md`.
+//! retried (a `close` whose upload failed leaves the handle open). An upload runs as a
+//! task of its own, so a dropped `sync` or `close` future does not stop one that
+//! started. A handle dropped without `close` uploads nothing. What is durable when is in `RELIABILITY.md`.
 //!
 //! # Errors
 //!

@@ -219,3 +219,36 @@ fn an_upload_dropped_midway_is_whole_or_absent_and_retried() {
         assert_eq!(get(&inner, "u").await.unwrap(), data);
     });
 }
+
+/// An upload whose `sync` future was dropped after it was sent still lands and records
+/// its version, so the handle's next conditional upload builds on it instead of being
+/// refused as a conflict with itself.
+#[test]
+fn a_dropped_conditional_upload_lands_and_is_built_on() {
+    smol::block_on(async {
+        let inner: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        put(&inner, "c", b"base").await;
+        let store = slow_over(inner.clone(), 30);
+        let mut f = ObjectOptions::new()
+            .mode("r+b")
+            .open(store, "c")
+            .await
+            .unwrap();
+        f.write_at(0, b"BASE").await.unwrap();
+        futures_lite::future::or(async { f.sync_all().await }, async {
+            smol::Timer::after(Duration::from_millis(5)).await;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        smol::Timer::after(Duration::from_millis(200)).await;
+        assert_eq!(
+            get(&inner, "c").await.unwrap(),
+            b"BASE",
+            "the dropped upload landed"
+        );
+        f.write_at(4, b"!").await.unwrap();
+        f.close().await.unwrap();
+        assert_eq!(get(&inner, "c").await.unwrap(), b"BASE!");
+    });
+}
