@@ -11,8 +11,10 @@
 //! flight, in pieces of at most a quarter window, so the reader finds them ready and the
 //! next GETs overlap its reading.
 //!
-//! Read-ahead bytes are held here, in the open object's own bounded buffer (at most a
-//! window and a half per stream, [`MAX_PIECES`] pieces), not in the cache: they reach the
+//! Read-ahead bytes are held here, in the open object's own bounded buffer (at most
+//! [`MAX_PIECES`] pieces of at most a quarter window, or 1 MiB: 64 MiB with the default
+//! 16 MiB window; a stream keeps at most one window ahead, and pieces behind every
+//! stream are dropped), not in the cache: they reach the
 //! cache only when a read asks for them, as the engine's own fill ([`hand_over`] is that
 //! single step). So read-ahead never evicts a block, hit or not. Inserting
 //! them into the cache ahead of the reader was rejected: the reader's hits would then

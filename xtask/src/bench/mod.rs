@@ -52,8 +52,9 @@ usage: cargo xtask bench [options]
 Measures fileio (every backend, cache off and on) against std, tokio::fs, async-fs and
 tokio::task::spawn_blocking(pread) on this machine, and, on 256 small files, the
 whole-file helpers (fs::read) and open + read + drop against std::fs::read,
-tokio::fs::read and async_fs::read; prints a table per workload and the ratios the
-issues ask for, and writes report.md, report.json and ratios.svg to
+tokio::fs::read and async_fs::read, and fileio-object against object_store on an
+S3-like throttled store (filter `object`); prints a table per workload and the ratios
+the issues ask for, and writes report.md, report.json and ratios.svg to
 <target dir>/fileio-bench/.
 
 options:
