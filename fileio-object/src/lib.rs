@@ -49,7 +49,9 @@
 //! | `"xb"` | one HEAD; `AlreadyExists` if present | `PutMode::Create`; then `Update` on its own version |
 //! | `"ab"`, `"r+b"` | one HEAD (`"r+b"`: `NotFound` if missing) | `PutMode::Update` on the version read (`Create` if it was missing) |
 //!
-//! `"ab"` and `"r+b"` read the whole object into the staging at their first write.
+//! `"ab"` and `"r+b"` read the whole object into the staging at their first write. A
+//! store without conditional updates (object_store's `LocalFileSystem`, behind
+//! `file://`) refuses their uploads of an existing object with `Unsupported`.
 //! Their uploads, and `"xb"`'s, are single conditional PUTs: object_store 0.14 has no
 //! conditional multipart upload. A concurrent writer makes the upload fail with a
 //! [`Conflict`] (kind [`CONFLICT_KIND`]), never a silent overwrite. A failed upload

@@ -132,6 +132,12 @@ fn open_by_url() {
         let url = format!("file://{}", path.display());
         let f = fileio_object::open(&url, "rb").await.unwrap();
         assert_eq!(&f.read_at(3, 4).await.unwrap()[..], b"disk");
+        // A store without conditional updates refuses an "r+" upload: never blind.
+        let mut g = fileio_object::open(&url, "r+b").await.unwrap();
+        g.write_at(0, b"ON").await.unwrap();
+        let e = g.close().await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"on disk");
     });
 }
 
