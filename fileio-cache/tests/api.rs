@@ -275,3 +275,20 @@ fn public_types_are_send_sync_and_futures_are_unpin() {
     fut::<FillWait>();
     let _: CacheStats = RangeCache::global().stats();
 }
+
+/// A lookup at the end of the file under a newer stamp records it, so that lookups on
+/// the recorded stamp stop using the older length.
+#[test]
+fn a_lookup_at_the_end_records_a_newer_stamp() {
+    let cache = RangeCache::builder().block_size(512).build().unwrap();
+    let key = FileKey::new(77);
+    let (old, new) = (Stamp::new(100, 1), Stamp::new(300, 2));
+    let _ = cache.lookup(key, &old, 0, 10);
+    assert_eq!(cache.recorded_stamp(key), Some(old));
+    assert!(matches!(cache.lookup(key, &new, 300, 5), Lookup::Hit(b) if b.is_empty()));
+    assert_eq!(cache.recorded_stamp(key), Some(new));
+    match cache.lookup_recorded(key, 100, 50) {
+        Some(Lookup::Miss(miss)) => assert_eq!(miss.range(), 0..300),
+        other => panic!("{other:?}"),
+    }
+}

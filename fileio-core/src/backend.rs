@@ -113,7 +113,48 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     fn local_file(&self) -> Option<&fs::File> {
         None
     }
+
+    /// Whether a failed [`sync_all`](Backend::sync_all) / [`sync_data`](Backend::sync_data)
+    /// left everything it was to make durable in place, so that syncing again can
+    /// succeed honestly (an object store's upload that failed keeps the staged data).
+    /// When `false` (the default: a failed `fsync` may have dropped the dirty pages), the
+    /// engine makes sync failures sticky ([`Error::SyncFailed`](crate::Error::SyncFailed));
+    /// when `true`, each sync reports its own outcome and a `close` whose sync failed
+    /// leaves the handle open, so that it can be retried.
+    ///
+    /// # Implementation
+    ///
+    /// Return `true` only if a failed sync loses nothing: the next sync uploads or
+    /// writes everything the failed one should have.
+    fn sync_retryable(&self) -> bool {
+        false
+    }
 }
+
+/// What a backend's read fails with (as the inner error of an [`io::Error`]) when it
+/// finds that the content changed since the version it was reading (an object store's
+/// HTTP 412 on `If-Match`), so that its answer would describe another version than the
+/// one the engine looked the cache up with. The engine then forgets the version it
+/// knew, asks [`Backend::stamp`] again and starts the read over (a few times, then the
+/// error is returned).
+///
+/// # Examples
+///
+/// ```
+/// use fileio_core::VersionChanged;
+/// let e = std::io::Error::new(std::io::ErrorKind::StaleNetworkFileHandle, VersionChanged);
+/// assert!(e.get_ref().is_some_and(|inner| inner.is::<VersionChanged>()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionChanged;
+
+impl fmt::Display for VersionChanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the file changed during the read")
+    }
+}
+
+impl std::error::Error for VersionChanged {}
 
 macro_rules! forward_backend {
     ($($ty:ty),*) => {$(
@@ -154,6 +195,9 @@ macro_rules! forward_backend {
             }
             fn local_file(&self) -> Option<&fs::File> {
                 (**self).local_file()
+            }
+            fn sync_retryable(&self) -> bool {
+                (**self).sync_retryable()
             }
         }
     )*};

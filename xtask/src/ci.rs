@@ -65,7 +65,7 @@ pub(crate) const STEPS: &[Step] = &[
     },
     Step {
         name: "nextest",
-        about: "every test (cargo nextest, all features)",
+        about: "every test (cargo nextest, all features; starts moto for the S3 tests)",
         run: nextest,
     },
 ];
@@ -235,17 +235,23 @@ fn fuzz_briefly() -> Result<(), String> {
     Ok(())
 }
 
+/// Every test, with an S3-compatible server running for the object storage tests
+/// (stopped when the step ends, whatever its outcome).
 fn nextest() -> Result<(), String> {
-    run_step(
-        "tests (nextest)",
-        cargo()
-            .args([
-                "nextest",
-                "run",
-                "--workspace",
-                "--all-features",
-                "--locked",
-            ])
-            .args(["--no-fail-fast", "--profile", "ci"]),
-    )
+    let server = crate::s3::start()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "nextest",
+        "run",
+        "--workspace",
+        "--all-features",
+        "--locked",
+    ])
+    .args(["--no-fail-fast", "--profile", "ci"]);
+    if let Some(server) = &server {
+        cmd.env(crate::s3::ENDPOINT_VAR, &server.endpoint);
+    }
+    let result = run_step("tests (nextest)", &mut cmd);
+    drop(server);
+    result
 }

@@ -9,6 +9,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod s3;
 mod stress;
 mod tidy;
 mod util;

@@ -58,6 +58,14 @@ impl CacheInner {
         adopt: bool,
     ) -> Lookup {
         let Some(bytes) = clamp(offset, len, stamp.len()) else {
+            // At or past the end: nothing to serve, but a newer stamp is still recorded,
+            // so that lookups on the recorded stamp do not keep an older length.
+            if adopt {
+                let file = self.file_state(key);
+                if file.snapshot().stamp != stamp.encode() {
+                    self.adopt(&file, stamp);
+                }
+            }
             let k = self.block_key(key, self.blocks.index(offset));
             self.cell(&k).hits.fetch_add(1, Ordering::Relaxed);
             return Lookup::Hit(Bytes::new());
@@ -89,6 +97,25 @@ impl CacheInner {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         result
+    }
+
+    /// Records `stamp` as `file`'s version (dropping its blocks) unless a write is in
+    /// flight or the stamp predates a finished write.
+    ///
+    /// While a write is in flight the stamp seen may be the write's own (half-done)
+    /// change, and recording it would make the write's patch fail and drop the whole
+    /// file: the write's completion sets the stamp. A stamp the file had before a write
+    /// that has since finished is not adopted either (see `Inner::is_superseded`).
+    fn adopt(&self, file: &Arc<FileState>, stamp: &Stamp) {
+        if file.snapshot().writes_in_flight > 0 {
+            return;
+        }
+        let mut f = file.lock();
+        if !same_stamp(&f, stamp) && !f.is_superseded(stamp) {
+            self.bump_generation(file, &mut f);
+            f.stamp = Some(*stamp);
+            file.publish(&f);
+        }
     }
 
     /// The block `index` of `file` if it is resident, belongs to `generation` and holds
@@ -129,19 +156,9 @@ impl CacheInner {
         let end = bytes.end;
         let file = self.file_state(key);
         let mut snap = file.snapshot();
-        // While a write is in flight, miss without re-stamping: the stamp seen now may be
-        // the write's own (half-done) change, and recording it would make the write's
-        // patch fail and drop the whole file. The write's completion sets the stamp.
-        // A stamp the file had before a write that has since finished is not adopted
-        // either (see `Inner::is_superseded`): the lookup then misses, uncacheable.
-        if adopt && snap.stamp != *enc && snap.writes_in_flight == 0 {
-            let mut f = file.lock();
-            if !same_stamp(&f, stamp) && !f.is_superseded(stamp) {
-                self.bump_generation(&file, &mut f);
-                f.stamp = Some(*stamp);
-                file.publish(&f);
-            }
-            drop(f);
+        // A stamp `adopt` refuses leaves the lookup a miss, uncacheable.
+        if adopt && snap.stamp != *enc {
+            self.adopt(&file, stamp);
             snap = file.snapshot();
         }
         let miss = |snap: &Snapshot, blocks: Range<u64>, cacheable: bool| {

@@ -417,7 +417,13 @@ impl Handle {
             return Ok(());
         }
         if self.wrote.load(Ordering::Relaxed) {
-            shared.sync_for_close().await
+            let result = shared.sync_for_close().await;
+            if result.is_err() && shared.sync_retryable() {
+                // Nothing was lost ([`Backend::sync_retryable`]): the handle stays open
+                // so that `close` can be retried.
+                self.shared = Some(shared);
+            }
+            result
         } else {
             shared.earlier_sync_failure(Op::Close)
         }

@@ -150,6 +150,11 @@ impl Shared {
         self.sync_grouped(false, Op::Close).await
     }
 
+    /// Whether a failed sync may be retried ([`Backend::sync_retryable`]).
+    pub(crate) fn sync_retryable(&self) -> bool {
+        self.backend.sync_retryable()
+    }
+
     /// Whether `close` syncs (`sync_on_close`).
     pub(crate) fn sync_on_close(&self) -> bool {
         self.sync_on_close
@@ -184,9 +189,13 @@ impl Shared {
     /// Other opens of the same file keep their own state, as the kernel's error
     /// tracking (per open file description) does: they learn of the failure only from
     /// what the OS reports to them.
+    ///
+    /// A backend whose failed syncs lose nothing ([`Backend::sync_retryable`]) reports
+    /// each sync's own outcome instead, and its cache blocks stay.
     fn sync_outcome(&self, op: Op, result: io::Result<()>) -> Result<()> {
         match result {
             Ok(()) => self.earlier_sync_failure(op),
+            Err(e) if self.backend.sync_retryable() => Err(self.err(op, e)),
             Err(e) => {
                 let failure = SyncFailure {
                     kind: e.kind(),

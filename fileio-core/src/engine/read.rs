@@ -14,6 +14,9 @@ use crate::error::{Op, Result};
 /// Reads longer than this bypass the cache: they are streams, not hot spots, and would
 /// only push the hot blocks out.
 pub(crate) const MAX_CACHED_READ: usize = 256 * 1024;
+/// Times a read starts over after the backend found the file changed under it
+/// ([`VersionChanged`](crate::VersionChanged)).
+const VERSION_RETRIES: usize = 3;
 /// Lookups one read makes before it reads around the cache (a fill that was not
 /// inserted because a write raced it, then another...).
 const MAX_CACHE_ROUNDS: usize = 4;
@@ -213,8 +216,31 @@ impl Shared {
         }
     }
 
-    /// Finishes a read that [`read_now`](Self::read_now) could not.
+    /// Finishes a read that [`read_now`](Self::read_now) could not. When the backend
+    /// finds the file changed under the read ([`VersionChanged`](crate::VersionChanged)),
+    /// forgets the known version and starts over with the file's new one.
     pub(crate) async fn read_pending(
+        &self,
+        offset: u64,
+        len: usize,
+        pending: Pending,
+    ) -> Result<(Bytes, bool)> {
+        let mut result = self.read_pending_once(offset, len, pending).await;
+        for _ in 0..VERSION_RETRIES {
+            match &result {
+                Err(crate::Error::Io { source, .. })
+                    if source
+                        .get_ref()
+                        .is_some_and(|e| e.is::<crate::VersionChanged>()) => {}
+                _ => break,
+            }
+            self.forget();
+            result = self.read_pending_once(offset, len, Pending::Stamp).await;
+        }
+        result
+    }
+
+    async fn read_pending_once(
         &self,
         offset: u64,
         len: usize,

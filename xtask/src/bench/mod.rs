@@ -25,10 +25,12 @@
 //!
 //! Modules: [`cases`] (workloads and the implementation table), [`subjects`] (one adapter
 //! per implementation), [`measure`] (rounds, repetitions, percentiles), [`report`]
-//! (terminal table, Markdown, JSON, SVG), [`sys`] (machine facts, page-cache eviction).
+//! (terminal table, Markdown, JSON, SVG), [`sys`] (machine facts, page-cache eviction),
+//! [`object`] (the object storage section: fileio-object against object_store).
 
 pub(crate) mod cases;
 pub(crate) mod measure;
+pub(crate) mod object;
 pub(crate) mod report;
 pub(crate) mod subjects;
 pub(crate) mod sys;
@@ -50,8 +52,9 @@ usage: cargo xtask bench [options]
 Measures fileio (every backend, cache off and on) against std, tokio::fs, async-fs and
 tokio::task::spawn_blocking(pread) on this machine, and, on 256 small files, the
 whole-file helpers (fs::read) and open + read + drop against std::fs::read,
-tokio::fs::read and async_fs::read; prints a table per workload and the ratios the
-issues ask for, and writes report.md, report.json and ratios.svg to
+tokio::fs::read and async_fs::read, and fileio-object against object_store on an
+S3-like throttled store (filter `object`); prints a table per workload and the ratios
+the issues ask for, and writes report.md, report.json and ratios.svg to
 <target dir>/fileio-bench/.
 
 options:
@@ -68,6 +71,9 @@ options:
   --filter TEXT      run only cases whose `workload/implementation` contains TEXT
                      (may repeat; a case runs when any filter matches)
   --no-progress      no progress bars
+  --s3               the object storage section also against a local S3-compatible
+                     server (moto: started like `cargo xtask ci` does, or the one
+                     FILEIO_S3_ENDPOINT names); builds the harness with S3 support
   -h, --help         this text
 ";
 
@@ -94,6 +100,8 @@ pub(crate) struct Args {
     pub(crate) rep_ms: Option<u64>,
     pub(crate) filters: Vec<String>,
     pub(crate) progress: bool,
+    /// `--s3`: the object storage section also runs against moto.
+    pub(crate) s3: bool,
     pub(crate) help: bool,
 }
 
@@ -108,6 +116,7 @@ impl Default for Args {
             rep_ms: None,
             filters: Vec::new(),
             progress: true,
+            s3: false,
             help: false,
         }
     }
@@ -143,10 +152,11 @@ impl Args {
                 "--rep-ms" => parsed.rep_ms = Some(parse_count(flag, &value(flag)?)? as u64),
                 "--filter" => parsed.filters.push(value(flag)?),
                 "--no-progress" => parsed.progress = false,
+                "--s3" => parsed.s3 = true,
                 "-h" | "--help" => parsed.help = true,
                 other => return Err(format!("unknown option `{other}` for `bench`\n\n{USAGE}")),
             }
-            if inline.is_some() && matches!(flag, "--quick" | "--full" | "--no-progress") {
+            if inline.is_some() && matches!(flag, "--quick" | "--full" | "--no-progress" | "--s3") {
                 return Err(format!("`{flag}` takes no value"));
             }
         }
@@ -193,6 +203,9 @@ impl Args {
         }
         if !self.progress {
             out.push("--no-progress".into());
+        }
+        if self.s3 {
+            out.push("--s3".into());
         }
         out
     }
@@ -244,6 +257,8 @@ pub(crate) struct Plan {
     pub(crate) dir: PathBuf,
     pub(crate) out: PathBuf,
     pub(crate) progress: bool,
+    /// Whether the object storage section also runs against moto (`--s3`).
+    pub(crate) s3: bool,
     /// The command line that reproduces this run.
     pub(crate) command: String,
 }
@@ -288,6 +303,7 @@ impl Plan {
             dir: args.dir.clone().unwrap_or_else(std::env::temp_dir),
             out: args.out.clone().unwrap_or_else(default_out_dir),
             progress: args.progress,
+            s3: args.s3,
             command,
         })
     }
@@ -322,8 +338,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
              so that every number comes from optimized code"
         );
         let mut cmd = cargo();
-        cmd.args(["run", "--release", "--package", "xtask", "--", "bench-run"])
-            .args(parsed.to_cli());
+        cmd.args(["run", "--release", "--package", "xtask"]);
+        if parsed.s3 {
+            cmd.args(["--features", "s3"]);
+        }
+        cmd.args(["--", "bench-run"]).args(parsed.to_cli());
         let status = cmd
             .status()
             .map_err(|e| format!("could not start {cmd:?}: {e}"))?;
@@ -457,10 +476,12 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
         report::print_workload(&section);
         workloads.push(section);
     }
-    let report = Report::new(plan, machine, workloads, started.elapsed());
+    drop(env);
+    let object = object::run(plan)?;
+    let mut report = Report::new(plan, machine, workloads, started.elapsed());
+    report.object = object;
     report::print_uring_vs_pool(&report.uring_vs_pool);
     report::print_targets(&report.targets);
-    drop(env);
     tmp.close()
         .map_err(|e| format!("cannot remove the data files: {e}"))?;
     Ok(report)

@@ -257,6 +257,9 @@ pub(crate) struct Report {
     /// The ratios the issues ask for (see [`targets`]).
     #[serde(default)]
     pub(crate) targets: Vec<TargetRow>,
+    /// The object storage section (see [`super::object`]).
+    #[serde(default)]
+    pub(crate) object: Vec<super::object::ObjectRow>,
 }
 
 impl Report {
@@ -283,6 +286,7 @@ impl Report {
             uring_vs_pool: uring_vs_pool(&workloads),
             targets: targets(&workloads, &TARGETS),
             workloads,
+            object: Vec::new(),
         }
     }
 }
@@ -686,6 +690,7 @@ pub(crate) fn markdown(report: &Report) -> String {
     s.push_str("\n![ratios](ratios.svg)\n");
     s.push_str(&uring_markdown(&report.uring_vs_pool));
     s.push_str(&targets_markdown(&report.targets));
+    s.push_str(&super::object::markdown(&report.object));
     for w in &report.workloads {
         let _ = writeln!(s, "\n## `{}`: {}\n", w.id, w.title);
         let _ = writeln!(s, "| {} |", HEADS.join(" | "));
