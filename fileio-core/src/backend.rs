@@ -101,6 +101,20 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// What a read that misses the cache costs here, which decides when the cache keeps
+    /// what such a read brought (admission by cost): [`MissCost::Local`] (the default)
+    /// or [`MissCost::Remote`]. See [`MissCost`] for what the engine does with each.
+    ///
+    /// # Implementation
+    ///
+    /// Return [`MissCost::Remote`] when every read waits on something slower than local
+    /// memory (a network, an object store); keep the default when reads the backend
+    /// completes inline ([`read_at_inline`](Backend::read_at_inline)) come from memory.
+    /// Called on every cache miss: return a constant or a field.
+    fn miss_cost(&self) -> MissCost {
+        MissCost::Local
+    }
+
     /// The local file behind this backend, if there is one: what `metadata`,
     /// `set_permissions`, the descriptor accessors and `try_into_std` of the file types
     /// use. `None` (the default) for backends that are not a local file (memory, a
@@ -113,6 +127,43 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     fn local_file(&self) -> Option<&fs::File> {
         None
     }
+}
+
+/// What a read that misses the cache costs a [`Backend`] ([`Backend::miss_cost`]): the
+/// engine's admission rule. Caching a block pays when reading it again would cost more
+/// than keeping it: a block the cache does not keep costs nothing but the read that
+/// missed it.
+///
+/// # Examples
+///
+/// ```
+/// use fileio_core::{Backend, MemBackend, MissCost};
+/// assert_eq!(MemBackend::new().miss_cost(), MissCost::Local);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MissCost {
+    /// Reads the backend completes inline come from memory (the OS page cache, RAM) and
+    /// are cheap to repeat. On a first touch (a miss the cache has not seen recently,
+    /// [`Miss::is_hot`](fileio_cache::Miss::is_hot)) the engine reads only the request,
+    /// inline, and caches nothing; a second touch soon after proves the block hot, and
+    /// the engine reads the whole block once and caches it. A read that cannot complete
+    /// inline (it had to wait for the disk, the pool or the ring) is cached at once, on
+    /// probation. A read that completed inline but took longer than
+    /// [`SLOW_INLINE_READ`](MissCost::SLOW_INLINE_READ) (a blocking backend that waited
+    /// for the disk) makes the file's next misses be cached at once too.
+    Local,
+    /// Every read waits on something slower than memory (a network, an object store):
+    /// every miss is read as whole blocks and cached at once, on probation until it is
+    /// touched again.
+    Remote,
+}
+
+impl MissCost {
+    /// An inline read that took longer than this waited for the device, not memory:
+    /// 50 µs, over ten times a warm 16 KiB `pread` and under any disk read but the
+    /// fastest NVMe's.
+    pub const SLOW_INLINE_READ: std::time::Duration = std::time::Duration::from_micros(50);
 }
 
 macro_rules! forward_backend {
@@ -151,6 +202,9 @@ macro_rules! forward_backend {
             }
             fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
                 (**self).write_at_inline(offset, data)
+            }
+            fn miss_cost(&self) -> MissCost {
+                (**self).miss_cost()
             }
             fn local_file(&self) -> Option<&fs::File> {
                 (**self).local_file()

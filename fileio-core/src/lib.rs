@@ -127,7 +127,7 @@ mod text;
 pub mod uring;
 
 pub use async_file::{AsyncFile, AsyncOptions};
-pub use backend::{Backend, BackendExt, MemBackend, StdBackend};
+pub use backend::{Backend, BackendExt, MemBackend, MissCost, StdBackend};
 pub use clock::Clock;
 pub use error::{Error, Op, Result};
 pub use file::{Chunks, File, Lines};

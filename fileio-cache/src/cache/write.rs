@@ -1,6 +1,7 @@
 //! The write guard ([`WriteGuard`]) and patch-on-write: how a finished write, truncate
 //! or abandoned write changes the file's cached blocks and recorded stamp.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,6 +12,7 @@ use super::inner::CacheInner;
 use super::patch::{apply_write, truncate_plan, write_plan};
 use crate::file::{FileState, Inner as FileInner, same_stamp};
 use crate::key::{FileKey, Stamp};
+use crate::shard::Queue;
 
 /// A write in flight on one file (from [`RangeCache::begin_write`]). `Send`.
 ///
@@ -210,6 +212,15 @@ impl Drop for WriteGuard {
     }
 }
 
+/// The queue block `index` was `taken` from, or probation for a block not taken.
+fn queue_of(taken: &RefCell<Vec<(u64, Queue)>>, index: u64) -> Queue {
+    taken
+        .borrow()
+        .iter()
+        .find(|(i, _)| *i == index)
+        .map_or(Queue::Probation, |&(_, q)| q)
+}
+
 impl CacheInner {
     /// Applies a successful write of `data` at `offset` to the blocks of `file` (valid
     /// under `before`, generation `f.generation`) so that they become valid under a file
@@ -225,11 +236,21 @@ impl CacheInner {
         data: &[u8],
     ) -> u64 {
         let gen_ = f.generation;
+        // A patched block goes back to the queue it was taken from; a new one starts on
+        // probation (written data is not proven hot).
+        let taken = RefCell::new(Vec::new());
         apply_write(
             write_plan(self.blocks, old_len, new_len, offset, data.len()),
             data,
-            |index, expect| self.take_current(file, index, gen_, expect),
-            |index, block| self.insert_block(file, index, gen_, block),
+            |index, expect| {
+                let (bytes, queue) = self.take_current(file, index, gen_, expect)?;
+                taken.borrow_mut().push((index, queue));
+                Some(bytes)
+            },
+            |index, block| {
+                let queue = queue_of(&taken, index);
+                self.insert_block(file, index, gen_, block, queue);
+            },
         )
     }
 
@@ -256,9 +277,17 @@ impl CacheInner {
             }
         }
         if let Some(r) = plan.resize {
+            let taken = RefCell::new(Vec::new());
             r.apply(
-                |index, expect| self.take_current(file, index, gen_, expect),
-                |index, block| self.insert_block(file, index, gen_, block),
+                |index, expect| {
+                    let (bytes, queue) = self.take_current(file, index, gen_, expect)?;
+                    taken.borrow_mut().push((index, queue));
+                    Some(bytes)
+                },
+                |index, block| {
+                    let queue = queue_of(&taken, index);
+                    self.insert_block(file, index, gen_, block, queue);
+                },
             );
         }
         true

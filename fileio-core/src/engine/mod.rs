@@ -25,6 +25,7 @@ mod write;
 
 use std::io;
 use std::path::Path;
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, OnceLock};
 
 use fileio_cache::{FileKey, RangeCache};
@@ -70,6 +71,9 @@ pub(crate) struct Shared {
     /// and its version is recorded, so that appends through this open file (from any of
     /// its handles, dropped futures included) each start where the one before ended.
     appends: Arc<async_lock::Mutex<()>>,
+    /// Misses still to cache at once because an inline read of this file was slow (see
+    /// `read::first_touch_now`).
+    slow_misses: AtomicU32,
 }
 
 /// What [`Error::SyncFailed`] repeats of the first failed sync of an open file.
@@ -100,6 +104,7 @@ impl Shared {
             clock: options.clock.clone(),
             sync_failure: OnceLock::new(),
             appends: Arc::default(),
+            slow_misses: AtomicU32::new(0),
         })
     }
 
