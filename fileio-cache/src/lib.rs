@@ -154,9 +154,14 @@
 //! **Write coordination.** While a write on a file is in flight, every lookup on it
 //! misses and no fill begun before or during it is inserted (each [`Miss`] remembers the
 //! file's generation and write sequence; completion inserts only if both are unchanged
-//! and no write is in flight). A write patches the cache only if it ran alone; two
-//! overlapping writes invalidate the file instead, since the order their bytes reached
-//! the disk is unknown. A multi-block hit re-checks the file's sequence number after
+//! and no write is in flight). Every write that succeeded patches its own blocks, alone
+//! or with others in flight on the file, whether their byte ranges overlap or not: when
+//! two writes that overlapped in time wrote some of the same bytes, the order those bytes
+//! reached the file is unknown, so the one that finishes later drops the blocks holding
+//! them instead of patching them (each file logs the writes that finished while another
+//! was in flight, for as long as one is). A write that overlapped in time with a
+//! `set_len` or an abandoned write, or whose stamps do not follow from what the cache
+//! knows (see [`WriteGuard::patch`]), invalidates the file. A multi-block hit re-checks the file's sequence number after
 //! collecting its blocks, so a write that starts mid-read makes it retry rather than
 //! return blocks from both sides of the write. Together these keep the cache coherent for
 //! reads and writes made through one cache in one process: a hit returns bytes the file

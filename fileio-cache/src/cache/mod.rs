@@ -483,8 +483,8 @@ pub struct CacheStats {
     pub evicted_bytes: u64,
     /// Bytes copied into cached blocks by [`WriteGuard::patch`].
     pub patched_bytes: u64,
-    /// Files whose cached data was dropped (stamp changes, `invalidate`, failed or
-    /// concurrent writes).
+    /// Files whose cached data was dropped (stamp changes, `invalidate`, failed writes,
+    /// writes the cache could not follow: see [`WriteGuard::patch`]).
     pub invalidations: u64,
     /// Bytes held now: payload plus [`ENTRY_OVERHEAD_BYTES`] per block.
     pub resident_bytes: u64,
