@@ -481,6 +481,120 @@ pub(crate) fn unique_id() -> u128 {
     (1u128 << 127) | u128::from(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Read buffers reused from read to read: an uncached 4 KiB read used to allocate (and
+/// free) its 4 KiB, which costs more than the copy. A read of 2 KiB ..= 64 KiB takes a
+/// buffer of the next power of two from a per-thread free list, and its [`Bytes`] owns
+/// it (`Bytes::from_owner`): dropping the last reference puts it back on the free list
+/// of the thread that drops it (at most [`KEEP`](buffers::KEEP) a size and thread), so a
+/// buffer wastes at most half its size and the lists stay bounded. Other sizes allocate.
+#[cfg(unix)]
+mod buffers {
+    use std::cell::RefCell;
+
+    use bytes::Bytes;
+
+    /// The smallest pooled capacity, and the size classes above it (4, 8 ... 64 KiB).
+    const MIN: usize = 4 << 10;
+    const CLASSES: usize = 5;
+    /// Buffers kept per size class and thread.
+    pub(super) const KEEP: usize = 16;
+
+    thread_local! {
+        static FREE: RefCell<[Vec<Vec<u8>>; CLASSES]> = RefCell::new(Default::default());
+    }
+
+    /// The size class of a buffer of `capacity`, if it is one.
+    fn class_of(capacity: usize) -> Option<usize> {
+        let c = (capacity.trailing_zeros() as usize).checked_sub(MIN.trailing_zeros() as usize)?;
+        (capacity.is_power_of_two() && c < CLASSES).then_some(c)
+    }
+
+    /// An empty buffer with room for `len` bytes, reused when one is free.
+    pub(super) fn take(len: usize) -> Vec<u8> {
+        if len < MIN / 2 {
+            return Vec::with_capacity(len);
+        }
+        let capacity = len.next_power_of_two().max(MIN);
+        let Some(c) = class_of(capacity) else {
+            return Vec::with_capacity(len);
+        };
+        FREE.try_with(|free| free.borrow_mut()[c].pop())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Vec::with_capacity(capacity))
+    }
+
+    /// The filled `buf` (from [`take`]) as `Bytes`, giving a pooled buffer back when the
+    /// last reference drops.
+    pub(super) fn freeze(buf: Vec<u8>) -> Bytes {
+        match class_of(buf.capacity()) {
+            Some(_) => Bytes::from_owner(Pooled(buf)),
+            None => Bytes::from(buf),
+        }
+    }
+
+    /// A pooled buffer owned by `Bytes`.
+    struct Pooled(Vec<u8>);
+
+    impl AsRef<[u8]> for Pooled {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    impl Drop for Pooled {
+        fn drop(&mut self) {
+            let mut buf = std::mem::take(&mut self.0);
+            let Some(c) = class_of(buf.capacity()) else {
+                return;
+            };
+            buf.clear();
+            // During thread teardown the list may be gone: the buffer is then freed.
+            let _ = FREE.try_with(|free| {
+                let mut free = free.borrow_mut();
+                if free[c].len() < KEEP {
+                    free[c].push(buf);
+                }
+            });
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn buffers_come_back_and_sizes_are_bounded() {
+            for len in [0usize, 1, 2047, 2048, 4096, 5000, 65_536, 65_537, 1 << 20] {
+                let mut buf = take(len);
+                assert!(buf.capacity() >= len);
+                if (2048..=65_536).contains(&len) {
+                    assert!(
+                        buf.capacity() < 2 * len.max(2048) + 1,
+                        "{len}: {}",
+                        buf.capacity()
+                    );
+                }
+                buf.resize(len, 7);
+                let ptr = buf.as_ptr();
+                let pooled = class_of(buf.capacity()).is_some();
+                let bytes = freeze(buf);
+                assert_eq!(&bytes[..], &vec![7u8; len][..]);
+                let copy = bytes.slice(..len / 2);
+                drop(bytes);
+                assert_eq!(&copy[..], &vec![7u8; len / 2][..]);
+                drop(copy);
+                if pooled {
+                    // The buffer is back, and the next read of that size reuses it.
+                    let again = take(len);
+                    assert_eq!(again.as_ptr(), ptr, "{len}");
+                    assert!(again.is_empty());
+                }
+            }
+        }
+    }
+}
+
 #[cfg(unix)]
 mod sys {
     use std::fs::File;
@@ -507,7 +621,11 @@ mod sys {
         } else {
             len
         };
-        let mut buf: Vec<u8> = Vec::new();
+        let mut buf = if len <= EAGER_ALLOC {
+            super::buffers::take(len)
+        } else {
+            Vec::new()
+        };
         buf.try_reserve_exact(len)
             .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "read buffer too large"))?;
         while buf.len() < len {
@@ -522,7 +640,7 @@ mod sys {
         }
         // The allocator may have given more capacity than asked for.
         buf.truncate(len);
-        Ok(Bytes::from(buf))
+        Ok(super::buffers::freeze(buf))
     }
 
     pub(super) fn write_all_at(file: &File, offset: u64, data: &[u8]) -> io::Result<()> {
@@ -585,16 +703,16 @@ mod sys {
             // Large reads are not what the inline path is for; the pool sizes them.
             return Ok(None);
         }
-        let mut buf: Vec<u8> = Vec::with_capacity(len);
+        let mut buf = super::buffers::take(len);
         match preadv2_nowait(file, &mut buf, len, offset) {
-            Ok(n) if n == len => Ok(Some(Bytes::from(buf))),
+            Ok(n) if n == len => Ok(Some(super::buffers::freeze(buf))),
             // Short: maybe end of file, maybe a partly resident range, maybe the 5.9/5.10
             // bug. Only the file's length can tell end of file apart; otherwise the pool
             // finishes the read.
             Ok(n) => {
                 let size = u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0);
                 if offset.saturating_add(n as u64) >= size {
-                    Ok(Some(Bytes::from(buf)))
+                    Ok(Some(super::buffers::freeze(buf)))
                 } else {
                     Ok(None)
                 }

@@ -174,6 +174,14 @@ impl Shared {
             self.slow_misses.store(slow - 1, Ordering::Relaxed);
             return None;
         }
+        self.read_around_now(offset, len)
+    }
+
+    /// The request alone, read inline around the cache (a local backend's cheap read),
+    /// timed: one slower than [`MissCost::SLOW_INLINE_READ`] makes the file's next
+    /// [`SLOW_MISSES`] misses be cached at once. `None` when the backend cannot read
+    /// inline now.
+    fn read_around_now(&self, offset: u64, len: usize) -> Option<Result<Bytes>> {
         let start = Instant::now();
         match self.backend().read_at_inline(offset, len)? {
             Ok(mut data) => {
@@ -233,7 +241,17 @@ impl Shared {
         let range = miss.range();
         let guard = match miss.begin_fill(cache) {
             Fill::Lead(guard) => guard,
-            Fill::Wait(wait) => return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait))),
+            Fill::Wait(wait) => {
+                // Another reader is filling these blocks. On a local backend, reading the
+                // request inline costs less than waiting for it (a thread switch, or a
+                // trip through the executor).
+                if self.backend().miss_cost() == MissCost::Local
+                    && let Some(read) = self.read_around_now(offset, len)
+                {
+                    return ReadNow::Ready(read.map(|data| (data, false)));
+                }
+                return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait)));
+            }
         };
         let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
         match self.backend().read_at_inline(range.start, want) {
