@@ -268,16 +268,21 @@ proptest! {
     }
 }
 
-/// Reads, writes and truncates only (no external changes or invalidations): exercises
-/// patching and the tail-block rules hard, and checks the cache really serves.
-#[test]
-fn patches_keep_serving() {
-    let cache = RangeCache::builder()
+/// A 1 MiB cache of 512-byte blocks in one shard.
+fn one_shard_cache() -> RangeCache {
+    RangeCache::builder()
         .capacity(1 << 20)
         .block_size(512)
         .shards(1)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Reads, writes and truncates only (no external changes or invalidations): exercises
+/// patching and the tail-block rules hard, and checks the cache really serves.
+#[test]
+fn patches_keep_serving() {
+    let cache = one_shard_cache();
     let key = FileKey::new(9);
     let mut model = Model::new();
     model.files.insert(key, vec![1; 1300]);
@@ -531,12 +536,7 @@ proptest! {
 #[test]
 fn overlapping_writes_in_flight_patch_their_own_blocks() {
     for first_finishes_first in [true, false] {
-        let cache = RangeCache::builder()
-            .capacity(1 << 20)
-            .block_size(512)
-            .shards(1)
-            .build()
-            .unwrap();
+        let cache = one_shard_cache();
         let key = FileKey::new(1);
         let mut model = Model::new();
         model.files.insert(key, vec![1; 4096]);

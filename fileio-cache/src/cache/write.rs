@@ -3,6 +3,8 @@
 
 use std::cell::RefCell;
 use std::fmt;
+
+use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -311,13 +313,46 @@ impl Drop for WriteGuard {
     }
 }
 
-/// The queue block `index` was `taken` from, or probation for a block not taken.
-fn queue_of(taken: &RefCell<Vec<(u64, Queue)>>, index: u64) -> Queue {
-    taken
-        .borrow()
-        .iter()
-        .find(|(i, _)| *i == index)
-        .map_or(Queue::Probation, |&(_, q)| q)
+/// The blocks of `file` in `generation` that a patch takes out and puts back: a patched
+/// block goes back to the queue it was taken from; a new one starts on probation
+/// (written data is not proven hot).
+struct Requeue<'a> {
+    cache: &'a CacheInner,
+    file: &'a Arc<FileState>,
+    generation: u64,
+    taken: RefCell<Vec<(u64, Queue)>>,
+}
+
+impl<'a> Requeue<'a> {
+    fn new(cache: &'a CacheInner, file: &'a Arc<FileState>, generation: u64) -> Self {
+        Requeue {
+            cache,
+            file,
+            generation,
+            taken: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Takes block `index` out if it is current and `expect` bytes long.
+    fn take(&self, index: u64, expect: u64) -> Option<Bytes> {
+        let (bytes, queue) = self
+            .cache
+            .take_current(self.file, index, self.generation, expect)?;
+        self.taken.borrow_mut().push((index, queue));
+        Some(bytes)
+    }
+
+    /// Inserts `block` as block `index`, in the queue it was taken from.
+    fn insert(&self, index: u64, block: Bytes) {
+        let queue = self
+            .taken
+            .borrow()
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or(Queue::Probation, |&(_, q)| q);
+        self.cache
+            .insert_block(self.file, index, self.generation, block, queue);
+    }
 }
 
 impl CacheInner {
@@ -334,22 +369,12 @@ impl CacheInner {
         offset: u64,
         data: &[u8],
     ) -> u64 {
-        let gen_ = f.generation;
-        // A patched block goes back to the queue it was taken from; a new one starts on
-        // probation (written data is not proven hot).
-        let taken = RefCell::new(Vec::new());
+        let blocks = Requeue::new(self, file, f.generation);
         apply_write(
             write_plan(self.blocks, old_len, new_len, offset, data.len()),
             data,
-            |index, expect| {
-                let (bytes, queue) = self.take_current(file, index, gen_, expect)?;
-                taken.borrow_mut().push((index, queue));
-                Some(bytes)
-            },
-            |index, block| {
-                let queue = queue_of(&taken, index);
-                self.insert_block(file, index, gen_, block, queue);
-            },
+            |index, expect| blocks.take(index, expect),
+            |index, block| blocks.insert(index, block),
         )
     }
 
@@ -363,7 +388,6 @@ impl CacheInner {
         old_len: u64,
         len: u64,
     ) -> bool {
-        let gen_ = f.generation;
         let plan = truncate_plan(self.blocks, old_len, len);
         if !plan.drop.is_empty() {
             let count = plan.drop.end - plan.drop.start;
@@ -376,17 +400,10 @@ impl CacheInner {
             }
         }
         if let Some(r) = plan.resize {
-            let taken = RefCell::new(Vec::new());
+            let blocks = Requeue::new(self, file, f.generation);
             r.apply(
-                |index, expect| {
-                    let (bytes, queue) = self.take_current(file, index, gen_, expect)?;
-                    taken.borrow_mut().push((index, queue));
-                    Some(bytes)
-                },
-                |index, block| {
-                    let queue = queue_of(&taken, index);
-                    self.insert_block(file, index, gen_, block, queue);
-                },
+                |index, expect| blocks.take(index, expect),
+                |index, block| blocks.insert(index, block),
             );
         }
         true
