@@ -74,6 +74,11 @@ pub(crate) struct Inner {
     pub(crate) finished_log: Vec<Finished>,
     /// For each write in flight, `finished` when it began (a multiset, in no order).
     pub(crate) active: Vec<u64>,
+    /// Stamps that writes which overlapped others in time started from and that the
+    /// cache could not explain when they finished, while other writes were still in
+    /// flight (see `WriteGuard::patch`): each must turn out to be the stamp after one
+    /// of those writes, or the file is invalidated when the last write finishes.
+    pub(crate) unexplained: Vec<Stamp>,
 }
 
 /// A write that finished, as later-finishing writes that overlapped it in time see it.
@@ -160,6 +165,7 @@ impl FileState {
                 finished: 0,
                 finished_log: Vec::new(),
                 active: Vec::new(),
+                unexplained: Vec::new(),
             }),
             seq: AtomicU64::new(0),
             len: AtomicU64::new(0),

@@ -107,7 +107,9 @@ impl WriteGuard {
     /// A write that overlapped others in time patches the same way, from the length the
     /// cache records, if: no `set_len` or abandoned write finished while it was in
     /// flight; `before` is a stamp it could have started from (the one recorded when it
-    /// began, or one a write that finished meanwhile went from or to); and `after.len()`
+    /// began, or one a write that finished meanwhile went from or to), or other writes
+    /// are still in flight and one of them finishes with `before` as its stamp after
+    /// (else the file is invalidated when the last of them finishes); and `after.len()`
     /// is the recorded length grown by this write. Then it drops the blocks holding bytes
     /// that a write which finished while it was in flight also wrote (their order on disk
     /// is unknown), and records `after`.
@@ -206,11 +208,13 @@ impl WriteGuard {
                     f.stamp = Some(*after);
                     let n = cache.patch_blocks(&file, &f, after.len(), after.len(), offset, data);
                     cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
-                } else if !alone && self.patch_concurrent(&file, &f, before, after, offset, data) {
+                } else if !alone
+                    && self.patch_concurrent(&file, &mut f, before, after, offset, data)
+                {
                     f.stamp = Some(*after);
                 } else {
                     cache.bump_generation(&file, &mut f);
-                    f.stamp = Some(*after);
+                    f.stamp = settled(&f, self.finished_at_begin, after);
                 }
                 Some((end.map(|end| offset..end), Some(*before), Some(*after)))
             }
@@ -221,7 +225,7 @@ impl WriteGuard {
                     f.stamp = Some(*after);
                 } else {
                     cache.bump_generation(&file, &mut f);
-                    f.stamp = Some(*after);
+                    f.stamp = settled(&f, self.finished_at_begin, after);
                 }
                 Some((None, Some(*before), Some(*after)))
             }
@@ -230,6 +234,16 @@ impl WriteGuard {
         // flight need.
         if let Some(i) = f.active.iter().position(|&a| a == self.finished_at_begin) {
             f.active.swap_remove(i);
+        }
+        if let Some((_, _, Some(after))) = &logged {
+            // A stamp another write started from, explained: this write's own change.
+            f.unexplained.retain(|s| s != after);
+        }
+        if f.active.is_empty() && !f.unexplained.is_empty() {
+            // A write started from a version no write of this cache produced: maybe a
+            // change behind its back, so nothing cached is trusted.
+            f.unexplained.clear();
+            cache.bump_generation(&file, &mut f);
         }
         if let Some((bytes, before, after)) = logged {
             f.finished += 1;
@@ -261,13 +275,17 @@ impl WriteGuard {
     ///   `set_len`) finished while this one was in flight;
     /// - `before` is not a stamp the cache knows this write could have started from (the
     ///   one recorded when it began, or one a write that finished meanwhile went from or
-    ///   to): the file may have changed behind the cache's back;
+    ///   to) and no other write is in flight: the file may have changed behind the
+    ///   cache's back. With others in flight, `before` is taken as the version after one
+    ///   of them, patched on (lookups miss while writes are in flight), and the file is
+    ///   invalidated when the last write finishes unless one of them finished with
+    ///   `before` as its stamp after;
     /// - the cache records no stamp, or `after`'s length is not the recorded length
     ///   grown by this write (another change, not yet recorded, resized the file).
     fn patch_concurrent(
         &self,
         file: &Arc<FileState>,
-        f: &FileInner,
+        f: &mut FileInner,
         before: &Stamp,
         after: &Stamp,
         offset: u64,
@@ -289,8 +307,15 @@ impl WriteGuard {
             return false;
         };
         let (old_len, new_len) = (recorded.len(), recorded.len().max(end));
-        if !known || after.len() != new_len {
+        // Writes in flight besides this one.
+        let others = f.active.len() > 1;
+        if (!known && !others) || after.len() != new_len {
             return false;
+        }
+        if !known {
+            // Most likely the version after a write still in flight, which landed before
+            // this one started: it must say so when it finishes (see `finish`).
+            f.unexplained.push(*before);
         }
         let n = cache.patch_blocks(file, f, old_len, new_len, offset, data);
         cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
@@ -311,6 +336,18 @@ impl Drop for WriteGuard {
     fn drop(&mut self) {
         self.finish(Finish::Abandon);
     }
+}
+
+/// The stamp to record after a write that began when `finished_at_begin` writes had
+/// finished invalidated the file: its stamp after, unless other writes are still in
+/// flight (`f.active` counts this one too) or finished while it was. That stamp may then
+/// predate their changes, length included: recorded, it would make reads under the
+/// recorded stamp stop at an old end of file, and a later write patch from a wrong
+/// length (filling with zeros what another wrote). None is recorded then; the next
+/// lookup with the file's own stamp, or the next write that runs alone, records one.
+fn settled(f: &FileInner, finished_at_begin: u64, after: &Stamp) -> Option<Stamp> {
+    let overlapped = f.finished_log.iter().any(|e| e.no > finished_at_begin);
+    (f.active.len() <= 1 && !overlapped).then_some(*after)
 }
 
 /// The blocks of `file` in `generation` that a patch takes out and puts back: a patched
