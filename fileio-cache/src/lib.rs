@@ -100,8 +100,8 @@
 //! stale) block. A hit only sets the bit with an atomic store, under the shard's *read*
 //! lock, so hits never take a write lock and never move anything.
 //!
-//! The ghost is a cache-wide, direct-mapped table of block-hash tags, about as many as
-//! the cache holds blocks, written with atomic stores. Every cacheable miss checks it and
+//! The ghost is a cache-wide, four-way set-associative table of block-hash tags, about
+//! twice as many as the cache holds blocks, written with atomic stores. Every cacheable miss checks it and
 //! records its blocks: a miss whose block it remembers is on its second touch, hot. That
 //! is what lets a caller *admit by cost*: a miss that is cheap to repeat (the OS served
 //! it from memory) need not be filled until it is hot, so one-touch reads cost nothing
@@ -124,8 +124,8 @@
 //! *Why a ghost and probation, not a frequency sketch:* caching every miss made a
 //! Zipf(0.99) load over a warm local file 4x the cache run at 0.58-0.68x of no cache
 //! (each miss copied a block into the cache, costing more than the page-cache read it
-//! replaced). The admission signal needed is "touched again soon", which a ghost of 4
-//! bytes per block answers with one atomic load, lock-free, and which also makes
+//! replaced). The admission signal needed is "touched again soon", which a ghost of 8
+//! bytes per block answers with a few atomic loads, lock-free, and which also makes
 //! S3-FIFO's probation work; a count-min sketch with aging (TinyLFU, as in moka: 73.4%
 //! above) costs several cache lines per miss and periodic resets, for a lower hit ratio
 //! on these traces.

@@ -173,59 +173,88 @@ pub(crate) enum Inserted {
 
 /// A cache-wide filter of block hashes seen recently without being kept: misses the
 /// caller did not cache, and blocks that left probation unvisited. A block found here is
-/// on its second touch within the window the filter remembers (about as many blocks as
-/// the cache holds): proven hot, it enters main.
+/// on its second touch within the window the filter remembers (about twice as many
+/// blocks as the cache holds): proven hot, it enters main.
 ///
-/// Direct-mapped: one 32-bit tag a slot, written with a plain atomic store (a newer
-/// block takes an older one's slot). A false positive (two blocks with the same slot and
-/// tag) only admits a block early; lookups never take a lock for it.
+/// Four-way set-associative: a block's hash picks a set of four 32-bit tags, and a
+/// record takes a place in the set at random (a per-thread generator), with a plain
+/// atomic store over whatever was there. In a direct-mapped table two blocks taking
+/// turns on one slot erase each other and are never seen twice, which kept hot blocks
+/// out for good; here the other block survives each turn with probability 3/4. A false
+/// positive (a same tag in the set) only admits a block early; lookups never take a
+/// lock for it.
 #[derive(Debug)]
 pub(crate) struct Ghost {
     slots: Box<[AtomicU32]>,
-    mask: usize,
+    /// Sets minus one (the set index mask).
+    sets: usize,
 }
 
 impl Ghost {
+    /// Tags per set.
+    const WAYS: usize = 4;
     /// Smallest and largest number of slots.
     const MIN_SLOTS: usize = 1 << 10;
     const MAX_SLOTS: usize = 1 << 22;
 
-    /// A filter remembering about as many blocks as `capacity` holds in blocks of
+    /// A filter remembering about twice as many blocks as `capacity` holds in blocks of
     /// `block_size` bytes (a power of two of slots, within the bounds above).
     pub(crate) fn new(capacity: u64, block_size: u64) -> Ghost {
         let blocks = capacity / (block_size + ENTRY_OVERHEAD);
-        let n = usize::try_from(blocks)
+        let n = usize::try_from(blocks.saturating_mul(2))
             .unwrap_or(usize::MAX)
             .clamp(Self::MIN_SLOTS, Self::MAX_SLOTS)
             .next_power_of_two();
         Ghost {
             slots: (0..n).map(|_| AtomicU32::new(0)).collect(),
-            mask: n - 1,
+            sets: n / Self::WAYS - 1,
         }
     }
 
+    /// The set of `hash` (its four slots) and its tag: the set from the low bits, the
+    /// tag from the top half (never 0, the empty tag).
     #[inline]
-    fn slot_tag(&self, hash: u64) -> (&AtomicU32, u32) {
-        // The slot from the low bits, the tag from the top ones (never 0, the empty tag).
-        let slot = &self.slots[hash as usize & self.mask];
-        (slot, ((hash >> 32) as u32) | 1)
+    fn set_tag(&self, hash: u64) -> (&[AtomicU32], u32) {
+        let set = (hash as usize & self.sets) * Self::WAYS;
+        (
+            &self.slots[set..set + Self::WAYS],
+            ((hash >> 32) as u32) | 1,
+        )
     }
 
-    /// Remembers the block whose hash is `hash`.
+    /// Remembers the block whose hash is `hash` (a no-op if it is remembered).
     #[inline]
     pub(crate) fn record(&self, hash: u64) {
-        let (slot, tag) = self.slot_tag(hash);
-        if slot.load(Ordering::Relaxed) != tag {
-            slot.store(tag, Ordering::Relaxed);
+        let (set, tag) = self.set_tag(hash);
+        if set.iter().any(|s| s.load(Ordering::Relaxed) == tag) {
+            return;
         }
+        set[random_way()].store(tag, Ordering::Relaxed);
     }
 
     /// Whether the block whose hash is `hash` was remembered (and not overwritten since).
     #[inline]
     pub(crate) fn contains(&self, hash: u64) -> bool {
-        let (slot, tag) = self.slot_tag(hash);
-        slot.load(Ordering::Relaxed) == tag
+        let (set, tag) = self.set_tag(hash);
+        set.iter().any(|s| s.load(Ordering::Relaxed) == tag)
     }
+}
+
+/// A way of a ghost set, from a per-thread xorshift generator (no shared write).
+fn random_way() -> usize {
+    thread_local! {
+        static STATE: std::cell::Cell<u32> = const { std::cell::Cell::new(0x9e37_79b9) };
+    }
+    STATE
+        .try_with(|state| {
+            let mut x = state.get();
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            state.set(x);
+            (x >> 16) as usize % Ghost::WAYS
+        })
+        .unwrap_or(0)
 }
 
 /// One shard: the algorithm, without locks.
