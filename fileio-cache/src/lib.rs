@@ -116,7 +116,7 @@
 //! | exact LRU | 70.7% | 61.4% |
 //! | moka 0.12 (TinyLFU) | 73.4% | 63.4% |
 //! | quick_cache 0.7 (CLOCK-Pro-like) | 76.6% | 66.6% |
-//! | fileio-cache, every miss filled | 76.2% | 66.3% |
+//! | fileio-cache, every miss filled | 76.0% | 66.3% |
 //! | fileio-cache, 2nd touch | 76.3% | 66.5% |
 //!
 //! (SIEVE alone, before probation and the ghost: 75.7% and 66.0%.)
