@@ -66,6 +66,32 @@ pub(crate) struct Inner {
     pub(crate) superseded: [Option<Stamp>; SUPERSEDED_KEEP],
     /// The ring slot the next superseded stamp goes to (the oldest one).
     pub(crate) superseded_next: usize,
+    /// Writes finished so far (numbers the entries of `finished_log`).
+    pub(crate) finished: u64,
+    /// The writes that finished while another was in flight, which that one must know
+    /// of when it finishes (see `WriteGuard`): pruned to those that finished after the
+    /// oldest write still in flight began; empty when none is in flight.
+    pub(crate) finished_log: Vec<Finished>,
+    /// For each write in flight, `finished` when it began (a multiset, in no order).
+    pub(crate) active: Vec<u64>,
+    /// Stamps that writes which overlapped others in time started from and that the
+    /// cache could not explain when they finished, while other writes were still in
+    /// flight (see `WriteGuard::patch`): each must turn out to be the stamp after one
+    /// of those writes, or the file is invalidated when the last write finishes.
+    pub(crate) unexplained: Vec<Stamp>,
+}
+
+/// A write that finished, as later-finishing writes that overlapped it in time see it.
+#[derive(Clone, Debug)]
+pub(crate) struct Finished {
+    /// Its number (`Inner::finished` after it).
+    pub(crate) no: u64,
+    /// The bytes it wrote, or `None` when its effect on the file is unknown or not a
+    /// byte range (an abandoned write, `set_len`, a patch that dropped the file).
+    pub(crate) bytes: Option<Range<u64>>,
+    /// The stamps it went from and to.
+    pub(crate) before: Option<Stamp>,
+    pub(crate) after: Option<Stamp>,
 }
 
 /// How many stamps superseded by writes a file remembers.
@@ -136,6 +162,10 @@ impl FileState {
                 fills: Vec::new(),
                 superseded: [None; SUPERSEDED_KEEP],
                 superseded_next: 0,
+                finished: 0,
+                finished_log: Vec::new(),
+                active: Vec::new(),
+                unexplained: Vec::new(),
             }),
             seq: AtomicU64::new(0),
             len: AtomicU64::new(0),

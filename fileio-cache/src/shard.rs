@@ -1,17 +1,27 @@
-//! One shard of the block cache: a hash map plus a SIEVE queue, with `&mut self` methods
-//! and no locking of its own (the sharded wrapper in `cache/inner.rs` owns the locks).
+//! One shard of the block cache: a hash map plus two queues, a small probation FIFO in
+//! front of a SIEVE main queue, with `&mut self` methods and no locking of its own (the
+//! sharded wrapper in `cache/inner.rs` owns the locks), and the [`Ghost`] filter that
+//! remembers blocks recently missed or evicted from probation.
 //!
-//! Entries live in a slab (`Vec<Slot>`) threaded by a doubly linked list of `u32` indices
-//! from the newest (`head`) to the oldest (`tail`). SIEVE (Zhang et al., NSDI '24):
-//! a hit only sets the entry's `visited` bit; eviction moves a hand from the tail toward
-//! the head, clearing visited bits and evicting the first entry found unvisited (or stale,
-//! i.e. from an older generation of its file); the hand wraps to the tail at the head.
-//! New entries go to the head. Survivors are never moved, so hits need no write access.
+//! Entries live in a slab (`Vec<Slot>`); each queue threads its slots by a doubly linked
+//! list of `u32` indices from the newest (`head`) to the oldest (`tail`).
+//!
+//! - **Main (SIEVE**, Zhang et al., NSDI '24): a hit only sets the entry's `visited` bit;
+//!   eviction moves a hand from the tail toward the head, clearing visited bits and
+//!   evicting the first entry found unvisited (or stale, i.e. from an older generation of
+//!   its file); the hand wraps to the tail at the head. Survivors are never moved, so hits
+//!   need no write access.
+//! - **Probation** (S3-FIFO's small queue, Yang et al., SOSP '23): blocks not yet proven
+//!   hot (a first touch the caller chose to cache, a scan, read-ahead, a write's new
+//!   blocks) enter here. While probation holds more than [`PROBATION_SHARE`] of the shard,
+//!   eviction takes its oldest block: visited ones move to main, the others leave and are
+//!   remembered by the ghost, so a block touched again soon enters main directly. A scan
+//!   passes through probation and never reaches main: it cannot push out hot blocks.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use bytes::Bytes;
 
@@ -20,6 +30,10 @@ use crate::key::{BuildBlockHasher, FileKey};
 
 /// Bytes charged per cached block on top of its payload (see the crate docs).
 pub(crate) const ENTRY_OVERHEAD: u64 = 224;
+
+/// The part of a shard's capacity probation may hold before eviction takes from it:
+/// 1/`PROBATION_SHARE` (10%, S3-FIFO's choice).
+pub(crate) const PROBATION_SHARE: u64 = 10;
 
 /// "No slot" in the linked list.
 const NIL: u32 = u32::MAX;
@@ -110,6 +124,15 @@ impl Entry {
     }
 }
 
+/// Which queue a block sits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Queue {
+    /// Not yet proven hot: evicted first, promoted to main when touched.
+    Probation,
+    /// Proven hot: SIEVE.
+    Main,
+}
+
 #[derive(Debug)]
 struct Slot {
     entry: Option<Entry>,
@@ -117,6 +140,25 @@ struct Slot {
     newer: u32,
     /// Toward the tail (older).
     older: u32,
+    queue: Queue,
+}
+
+/// One queue's ends.
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+impl List {
+    const EMPTY: List = List {
+        head: NIL,
+        tail: NIL,
+    };
+
+    fn is_empty(self) -> bool {
+        self.tail == NIL
+    }
 }
 
 /// Result of [`Shard::insert`].
@@ -129,16 +171,105 @@ pub(crate) enum Inserted {
     TooLarge,
 }
 
+/// A cache-wide filter of block hashes seen recently without being kept: misses the
+/// caller did not cache, and blocks that left probation unvisited. A block found here is
+/// on its second touch within the window the filter remembers (about twice as many
+/// blocks as the cache holds): proven hot, it enters main.
+///
+/// Four-way set-associative: a block's hash picks a set of four 32-bit tags, and a
+/// record takes a place in the set at random (a per-thread generator), with a plain
+/// atomic store over whatever was there. In a direct-mapped table two blocks taking
+/// turns on one slot erase each other and are never seen twice, which kept hot blocks
+/// out for good; here the other block survives each turn with probability 3/4. A false
+/// positive (a same tag in the set) only admits a block early; lookups never take a
+/// lock for it.
+#[derive(Debug)]
+pub(crate) struct Ghost {
+    slots: Box<[AtomicU32]>,
+    /// Sets minus one (the set index mask).
+    sets: usize,
+}
+
+impl Ghost {
+    /// Tags per set.
+    const WAYS: usize = 4;
+    /// Smallest and largest number of slots.
+    const MIN_SLOTS: usize = 1 << 10;
+    const MAX_SLOTS: usize = 1 << 22;
+
+    /// A filter remembering about twice as many blocks as `capacity` holds in blocks of
+    /// `block_size` bytes (a power of two of slots, within the bounds above).
+    pub(crate) fn new(capacity: u64, block_size: u64) -> Ghost {
+        let blocks = capacity / (block_size + ENTRY_OVERHEAD);
+        let n = usize::try_from(blocks.saturating_mul(2))
+            .unwrap_or(usize::MAX)
+            .clamp(Self::MIN_SLOTS, Self::MAX_SLOTS)
+            .next_power_of_two();
+        Ghost {
+            slots: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            sets: n / Self::WAYS - 1,
+        }
+    }
+
+    /// The set of `hash` (its four slots) and its tag: the set from the low bits, the
+    /// tag from the top half (never 0, the empty tag).
+    #[inline]
+    fn set_tag(&self, hash: u64) -> (&[AtomicU32], u32) {
+        let set = (hash as usize & self.sets) * Self::WAYS;
+        (
+            &self.slots[set..set + Self::WAYS],
+            ((hash >> 32) as u32) | 1,
+        )
+    }
+
+    /// Remembers the block whose hash is `hash` (a no-op if it is remembered).
+    #[inline]
+    pub(crate) fn record(&self, hash: u64) {
+        let (set, tag) = self.set_tag(hash);
+        if set.iter().any(|s| s.load(Ordering::Relaxed) == tag) {
+            return;
+        }
+        set[random_way()].store(tag, Ordering::Relaxed);
+    }
+
+    /// Whether the block whose hash is `hash` was remembered (and not overwritten since).
+    #[inline]
+    pub(crate) fn contains(&self, hash: u64) -> bool {
+        let (set, tag) = self.set_tag(hash);
+        set.iter().any(|s| s.load(Ordering::Relaxed) == tag)
+    }
+}
+
+/// A way of a ghost set, from a per-thread xorshift generator (no shared write).
+fn random_way() -> usize {
+    thread_local! {
+        static STATE: std::cell::Cell<u32> = const { std::cell::Cell::new(0x9e37_79b9) };
+    }
+    STATE
+        .try_with(|state| {
+            let mut x = state.get();
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            state.set(x);
+            (x >> 16) as usize % Ghost::WAYS
+        })
+        .unwrap_or(0)
+}
+
 /// One shard: the algorithm, without locks.
 #[derive(Debug)]
 pub(crate) struct Shard {
     map: HashMap<BlockKey, u32, BuildBlockHasher>,
     slots: Vec<Slot>,
     free: Vec<u32>,
-    head: u32,
-    tail: u32,
+    main: List,
+    probation: List,
+    /// SIEVE's hand, in main.
     hand: u32,
     resident: u64,
+    /// The part of `resident` in probation.
+    probation_resident: u64,
     capacity: u64,
     inserted_bytes: u64,
     evicted_bytes: u64,
@@ -160,10 +291,11 @@ impl Shard {
             map: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            head: NIL,
-            tail: NIL,
+            main: List::EMPTY,
+            probation: List::EMPTY,
             hand: NIL,
             resident: 0,
+            probation_resident: 0,
             capacity,
             inserted_bytes: 0,
             evicted_bytes: 0,
@@ -177,37 +309,38 @@ impl Shard {
         self.slots[i as usize].entry.as_ref()
     }
 
-    /// Inserts (or replaces) a block, evicting others until it fits.
+    /// Inserts (or replaces) a block into `queue`, evicting others until it fits; blocks
+    /// that leave probation unvisited are recorded in `ghost`.
     ///
-    /// A replaced block keeps its visited bit. Returns [`Inserted::TooLarge`] when the
-    /// block alone exceeds the capacity; then any older version of it is removed too, so
-    /// the shard never keeps a block the caller meant to overwrite.
-    pub(crate) fn insert(&mut self, entry: Entry) -> Inserted {
-        let was_visited = match self.map.get(&entry.key).copied() {
+    /// A replaced block keeps its queue and visited bit. Returns [`Inserted::TooLarge`]
+    /// when the block alone exceeds the capacity; then any older version of it is removed
+    /// too, so the shard never keeps a block the caller meant to overwrite.
+    pub(crate) fn insert(&mut self, entry: Entry, queue: Queue, ghost: &Ghost) -> Inserted {
+        let (was_visited, queue) = match self.map.get(&entry.key).copied() {
             Some(i) => {
-                let old = self.unlink(i);
-                old.visited.into_inner()
+                let (old, q) = self.unlink(i);
+                (old.visited.into_inner(), q)
             }
-            None => false,
+            None => (false, queue),
         };
         let charge = entry.charge();
         if charge > self.capacity {
             return Inserted::TooLarge;
         }
         while self.resident + charge > self.capacity || self.map.len() >= MAX_ENTRIES {
-            if !self.evict_one() {
+            if !self.evict_one(ghost) {
                 break;
             }
         }
         entry.visited.store(was_visited, Ordering::Relaxed);
         self.inserted_bytes += entry.data.len() as u64;
-        self.resident += charge;
         entry.file.add_blocks(1);
         let key = entry.key;
         let slot = Slot {
             entry: Some(entry),
             newer: NIL,
-            older: self.head,
+            older: NIL,
+            queue,
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -219,19 +352,14 @@ impl Shard {
                 (self.slots.len() - 1) as u32
             }
         };
-        if self.head != NIL {
-            self.slots[self.head as usize].newer = i;
-        }
-        self.head = i;
-        if self.tail == NIL {
-            self.tail = i;
-        }
+        self.link_head(i, charge);
         self.map.insert(key, i);
         Inserted::Yes
     }
 
-    /// Removes and returns the entry for `key`, if resident (not counted as an eviction).
-    pub(crate) fn take(&mut self, key: &BlockKey) -> Option<Entry> {
+    /// Removes and returns the entry for `key` and the queue it sat in, if resident (not
+    /// counted as an eviction).
+    pub(crate) fn take(&mut self, key: &BlockKey) -> Option<(Entry, Queue)> {
         let i = self.map.get(key).copied()?;
         Some(self.unlink(i))
     }
@@ -248,10 +376,10 @@ impl Shard {
     }
 
     /// Changes the capacity, evicting at once until the shard fits.
-    pub(crate) fn set_capacity(&mut self, capacity: u64) {
+    pub(crate) fn set_capacity(&mut self, capacity: u64, ghost: &Ghost) {
         self.capacity = capacity;
         while self.resident > self.capacity {
-            if !self.evict_one() {
+            if !self.evict_one(ghost) {
                 break;
             }
         }
@@ -266,10 +394,11 @@ impl Shard {
         }
         self.map.clear();
         self.free.clear();
-        self.head = NIL;
-        self.tail = NIL;
+        self.main = List::EMPTY;
+        self.probation = List::EMPTY;
         self.hand = NIL;
         self.resident = 0;
+        self.probation_resident = 0;
     }
 
     /// Current counters.
@@ -287,13 +416,46 @@ impl Shard {
         self.slots.iter().filter_map(|s| s.entry.as_ref())
     }
 
-    /// SIEVE: evicts one entry. Returns false only when the shard is empty.
-    fn evict_one(&mut self) -> bool {
-        if self.tail == NIL {
+    /// Frees room for one block: from probation while it holds more than its share (or
+    /// main is empty), moving visited blocks to main; else SIEVE in main. Returns false
+    /// only when the shard is empty.
+    fn evict_one(&mut self, ghost: &Ghost) -> bool {
+        loop {
+            let from_probation = !self.probation.is_empty()
+                && (self.main.is_empty()
+                    || self.probation_resident > self.capacity / PROBATION_SHARE);
+            if !from_probation {
+                return self.evict_main();
+            }
+            let i = self.probation.tail;
+            let slot = &mut self.slots[i as usize];
+            let entry = slot.entry.as_mut().expect("linked slots hold entries");
+            let stale = entry.is_stale();
+            let visited = entry.visited.get_mut();
+            if *visited && !stale {
+                // Proven hot while on probation: into main, as a new block there.
+                *visited = false;
+                let charge = self.detach(i);
+                self.slots[i as usize].queue = Queue::Main;
+                self.link_head(i, charge);
+                continue;
+            }
+            let (old, _) = self.unlink(i);
+            if !stale {
+                ghost.record(old.key.hash);
+            }
+            self.evicted_bytes += old.data.len() as u64;
+            return true;
+        }
+    }
+
+    /// SIEVE in main: evicts one entry. Returns false only when main is empty.
+    fn evict_main(&mut self) -> bool {
+        if self.main.is_empty() {
             return false;
         }
         let mut cur = if self.hand == NIL {
-            self.tail
+            self.main.tail
         } else {
             self.hand
         };
@@ -303,7 +465,7 @@ impl Shard {
                 // Unreachable by construction (the list holds only live slots); recover by
                 // restarting from the tail rather than looping.
                 self.hand = NIL;
-                cur = self.tail;
+                cur = self.main.tail;
                 continue;
             };
             let stale = entry.is_stale();
@@ -311,51 +473,95 @@ impl Shard {
             if *visited && !stale {
                 *visited = false;
                 cur = if slot.newer == NIL {
-                    self.tail
+                    self.main.tail
                 } else {
                     slot.newer
                 };
                 continue;
             }
             let next = slot.newer;
-            let old = self.unlink(cur);
+            let (old, _) = self.unlink(cur);
             self.evicted_bytes += old.data.len() as u64;
             self.hand = next;
             return true;
         }
     }
 
-    /// Takes slot `i` out of the list, the map and the counters; returns its entry.
-    fn unlink(&mut self, i: u32) -> Entry {
+    /// Links the filled slot `i` at the head of its queue and counts its `charge`.
+    fn link_head(&mut self, i: u32, charge: u64) {
+        let queue = self.slots[i as usize].queue;
+        let list = match queue {
+            Queue::Main => &mut self.main,
+            Queue::Probation => {
+                self.probation_resident += charge;
+                &mut self.probation
+            }
+        };
+        let old_head = list.head;
+        list.head = i;
+        if list.tail == NIL {
+            list.tail = i;
+        }
+        self.resident += charge;
         let slot = &mut self.slots[i as usize];
-        let entry = slot.entry.take().expect("linked slots hold entries");
-        let (newer, older) = (slot.newer, slot.older);
+        slot.newer = NIL;
+        slot.older = old_head;
+        if old_head != NIL {
+            self.slots[old_head as usize].newer = i;
+        }
+    }
+
+    /// Takes the filled slot `i` out of its queue's list and the resident counters (not
+    /// out of the map); returns its charge.
+    fn detach(&mut self, i: u32) -> u64 {
+        let slot = &self.slots[i as usize];
+        let charge = slot.entry.as_ref().map_or(0, Entry::charge);
+        let (newer, older, queue) = (slot.newer, slot.older, slot.queue);
+        let list = match queue {
+            Queue::Main => &mut self.main,
+            Queue::Probation => {
+                self.probation_resident -= charge;
+                &mut self.probation
+            }
+        };
         if newer == NIL {
-            self.head = older;
-        } else {
-            self.slots[newer as usize].older = older;
+            list.head = older;
         }
         if older == NIL {
-            self.tail = newer;
-        } else {
+            list.tail = newer;
+        }
+        if newer != NIL {
+            self.slots[newer as usize].older = older;
+        }
+        if older != NIL {
             self.slots[older as usize].newer = newer;
         }
         if self.hand == i {
             self.hand = newer;
         }
-        self.free.push(i);
-        self.map.remove(&entry.key);
-        self.resident -= entry.charge();
-        entry.file.add_blocks(-1);
-        entry
+        self.resident -= charge;
+        charge
     }
 
-    /// Checks the shard's structure and recomputes its counters.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// Takes slot `i` out of its list, the map and the counters; returns its entry and
+    /// the queue it sat in.
+    fn unlink(&mut self, i: u32) -> (Entry, Queue) {
+        self.detach(i);
+        let slot = &mut self.slots[i as usize];
+        let entry = slot.entry.take().expect("linked slots hold entries");
+        let queue = slot.queue;
+        self.free.push(i);
+        self.map.remove(&entry.key);
+        entry.file.add_blocks(-1);
+        (entry, queue)
+    }
+
+    /// Checks one queue's list; returns its entries and charged bytes.
+    fn validate_list(&self, list: List, queue: Queue) -> Result<(usize, u64), String> {
         let mut seen = 0usize;
         let mut resident = 0u64;
         let mut prev = NIL;
-        let mut cur = self.head;
+        let mut cur = list.head;
         while cur != NIL {
             let slot = self
                 .slots
@@ -365,6 +571,9 @@ impl Shard {
                 .entry
                 .as_ref()
                 .ok_or_else(|| format!("list reaches empty slot {cur}"))?;
+            if slot.queue != queue {
+                return Err(format!("slot {cur} of {:?} in {queue:?}", slot.queue));
+            }
             if slot.newer != prev {
                 return Err(format!("slot {cur}: back link {} != {prev}", slot.newer));
             }
@@ -379,16 +588,29 @@ impl Shard {
             prev = cur;
             cur = slot.older;
         }
-        if prev != self.tail {
-            return Err(format!("tail {} != last list slot {prev}", self.tail));
+        if prev != list.tail {
+            return Err(format!(
+                "{queue:?}: tail {} != last list slot {prev}",
+                list.tail
+            ));
         }
+        Ok((seen, resident))
+    }
+
+    /// Checks the shard's structure and recomputes its counters.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let (in_main, main_bytes) = self.validate_list(self.main, Queue::Main)?;
+        let (in_probation, probation_bytes) =
+            self.validate_list(self.probation, Queue::Probation)?;
+        let seen = in_main + in_probation;
+        let resident = main_bytes + probation_bytes;
         if seen != self.map.len() {
-            return Err(format!("list has {seen} entries, map {}", self.map.len()));
+            return Err(format!("lists have {seen} entries, map {}", self.map.len()));
         }
         let live = self.slots.iter().filter(|s| s.entry.is_some()).count();
         if live != seen || live + self.free.len() != self.slots.len() {
             return Err(format!(
-                "slab: {live} live + {} free != {} slots (list {seen})",
+                "slab: {live} live + {} free != {} slots (lists {seen})",
                 self.free.len(),
                 self.slots.len()
             ));
@@ -397,14 +619,14 @@ impl Shard {
             && self
                 .slots
                 .get(self.hand as usize)
-                .is_none_or(|s| s.entry.is_none())
+                .is_none_or(|s| s.entry.is_none() || s.queue != Queue::Main)
         {
-            return Err(format!("hand {} points at no entry", self.hand));
+            return Err(format!("hand {} points at no entry of main", self.hand));
         }
-        if resident != self.resident {
+        if resident != self.resident || probation_bytes != self.probation_resident {
             return Err(format!(
-                "resident {} != recomputed {resident}",
-                self.resident
+                "resident {} (probation {}) != recomputed {resident} (probation {probation_bytes})",
+                self.resident, self.probation_resident
             ));
         }
         if self.resident > self.capacity {

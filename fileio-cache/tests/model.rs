@@ -268,16 +268,21 @@ proptest! {
     }
 }
 
-/// Reads, writes and truncates only (no external changes or invalidations): exercises
-/// patching and the tail-block rules hard, and checks the cache really serves.
-#[test]
-fn patches_keep_serving() {
-    let cache = RangeCache::builder()
+/// A 1 MiB cache of 512-byte blocks in one shard.
+fn one_shard_cache() -> RangeCache {
+    RangeCache::builder()
         .capacity(1 << 20)
         .block_size(512)
         .shards(1)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Reads, writes and truncates only (no external changes or invalidations): exercises
+/// patching and the tail-block rules hard, and checks the cache really serves.
+#[test]
+fn patches_keep_serving() {
+    let cache = one_shard_cache();
     let key = FileKey::new(9);
     let mut model = Model::new();
     model.files.insert(key, vec![1; 1300]);
@@ -340,4 +345,238 @@ fn patches_keep_serving() {
     }
     assert_eq!(cache.stats().invalidations, 0);
     assert!(cache.stats().patched_bytes > 0);
+}
+
+/// One step of several writes in flight on one file, interleaved with reads.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Write slot `w` begins (if free): `begin_write`, then its stamp before, the file's
+    /// own (`strict`) or the one the cache records.
+    Begin {
+        w: usize,
+        offset: u64,
+        len: usize,
+        byte: u8,
+        strict: bool,
+    },
+    /// Its bytes reach the file; with `stamp_now`, its stamp after is taken at once,
+    /// otherwise when it finishes (other writes may land in between).
+    Land { w: usize, stamp_now: bool },
+    /// It finishes: `patch` (once landed), or its guard is dropped (not landed: a failed
+    /// write, the file unchanged).
+    Finish { w: usize },
+    /// A read under the file's stamp, filling on a miss.
+    Read { offset: u64, len: usize },
+    /// A read under the recorded stamp (no outside change happens in this test).
+    ReadRecorded { offset: u64, len: usize },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let w = 0..2usize;
+    prop_oneof![
+        3 => (w.clone(), 0..3000u64, 1..2500usize, any::<u8>(), any::<bool>())
+            .prop_map(|(w, offset, len, byte, strict)| Step::Begin { w, offset, len, byte, strict }),
+        3 => (w.clone(), any::<bool>()).prop_map(|(w, stamp_now)| Step::Land { w, stamp_now }),
+        3 => w.prop_map(|w| Step::Finish { w }),
+        3 => (0..6000u64, 1..3000usize).prop_map(|(offset, len)| Step::Read { offset, len }),
+        2 => (0..6000u64, 1..3000usize).prop_map(|(offset, len)| Step::ReadRecorded { offset, len }),
+    ]
+}
+
+/// A write slot of [`concurrent_writes_agree_with_model`].
+struct InFlight {
+    guard: fileio_cache::WriteGuard,
+    before: Stamp,
+    offset: u64,
+    data: Vec<u8>,
+    landed: bool,
+    after: Option<Stamp>,
+}
+
+/// Several writes in flight on one file, their bytes landing and their patches applied
+/// in any order, overlapping or not, between reads: every hit is the file's content at
+/// that moment (no outside change happens, so reads under the recorded stamp must be
+/// right too), `validate()` passes after every step, and writes never drop the file's
+/// blocks wholesale (no invalidation) unless a write was abandoned or its stamps could
+/// not be told apart from an outside change.
+fn run_concurrent(block_size: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let cache = RangeCache::builder()
+        .capacity(1 << 20)
+        .block_size(block_size)
+        .shards(2)
+        .build()
+        .unwrap();
+    let key = FileKey::new(0);
+    let mut model = Model::new();
+    let mut slots: Vec<Option<InFlight>> = (0..2).map(|_| None).collect();
+    // `in_flight`: a write is in flight, so the file may be read as it was before it
+    // (which, served from memory, can only be the empty read at the old end of file).
+    let read =
+        |stamp: &Stamp, model: &Model, offset: u64, len: usize, recorded: bool, in_flight: bool| {
+            let found = if recorded {
+                cache.lookup_recorded(key, offset, len)
+            } else {
+                Some(cache.lookup(key, stamp, offset, len))
+            };
+            match found {
+                Some(Lookup::Hit(b)) if in_flight && b.is_empty() => {}
+                Some(Lookup::Hit(b)) => {
+                    prop_assert_eq!(
+                        &b[..],
+                        model.slice(key, offset, len),
+                        "hit at {}+{}",
+                        offset,
+                        len
+                    );
+                }
+                Some(Lookup::Miss(m)) => {
+                    // Filled twice over: the first miss is cold, the second hot.
+                    if let Fill::Lead(g) = m.begin_fill(&cache) {
+                        let r = g.range();
+                        g.complete(&Bytes::copy_from_slice(model.slice(
+                            key,
+                            r.start,
+                            (r.end - r.start) as usize,
+                        )));
+                    }
+                }
+                None => {}
+            }
+            Ok(())
+        };
+    // The whole file cached first (twice: the first miss is cold), so that writes patch.
+    let len = model.files[&key].len();
+    for _ in 0..2 {
+        read(&model.stamps[&key], &model, 0, len, false, false)?;
+    }
+    for s in steps {
+        match s {
+            Step::Begin {
+                w,
+                offset,
+                len,
+                byte,
+                strict,
+            } => {
+                if slots[w].is_none() {
+                    let guard = cache.begin_write(key);
+                    let before = match cache.recorded_stamp(key) {
+                        Some(recorded) if !strict => recorded,
+                        _ => model.stamps[&key],
+                    };
+                    slots[w] = Some(InFlight {
+                        guard,
+                        before,
+                        offset,
+                        data: vec![byte; len],
+                        landed: false,
+                        after: None,
+                    });
+                }
+            }
+            Step::Land { w, stamp_now } => {
+                if let Some(s) = slots[w].as_mut().filter(|s| !s.landed) {
+                    model.write(key, s.offset, &s.data);
+                    let stamp = model.restamp(key);
+                    s.landed = true;
+                    s.after = stamp_now.then_some(stamp);
+                }
+            }
+            Step::Finish { w } => {
+                if let Some(s) = slots[w].take() {
+                    if s.landed {
+                        let after = s.after.unwrap_or(model.stamps[&key]);
+                        s.guard.patch(&s.before, &after, s.offset, &s.data);
+                    } else {
+                        drop(s.guard);
+                    }
+                }
+            }
+            Step::Read { offset, len } => {
+                let in_flight = slots.iter().any(Option::is_some);
+                read(&model.stamps[&key], &model, offset, len, false, in_flight)?;
+            }
+            Step::ReadRecorded { offset, len } => {
+                let in_flight = slots.iter().any(Option::is_some);
+                read(&model.stamps[&key], &model, offset, len, true, in_flight)?;
+            }
+        }
+        check(&cache)?;
+    }
+    // Everything finishes, then the whole file reads right, under both kinds of lookup.
+    for s in slots.iter_mut().filter_map(Option::take) {
+        if s.landed {
+            let after = s.after.unwrap_or(model.stamps[&key]);
+            s.guard.patch(&s.before, &after, s.offset, &s.data);
+        }
+    }
+    check(&cache)?;
+    let len = model.files[&key].len();
+    for recorded in [true, false, false, false] {
+        read(&model.stamps[&key], &model, 0, len, recorded, false)?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn concurrent_writes_agree_with_model(
+        block_size in prop_oneof![Just(512usize), Just(1024), Just(4096)],
+        steps in proptest::collection::vec(step(), 1..80),
+    ) {
+        run_concurrent(block_size, steps)?;
+    }
+}
+
+/// Two overlapping writes in flight at once, each patching when it finishes: the cache
+/// keeps the file (no invalidation), serves the blocks only one of them wrote, and drops
+/// the blocks both wrote (which landed last is unknown to it), in either finishing order.
+#[test]
+fn overlapping_writes_in_flight_patch_their_own_blocks() {
+    for first_finishes_first in [true, false] {
+        let cache = one_shard_cache();
+        let key = FileKey::new(1);
+        let mut model = Model::new();
+        model.files.insert(key, vec![1; 4096]);
+        let s0 = model.restamp(key);
+        // Cache the whole file (twice: the second touch is hot; both fill here).
+        for _ in 0..2 {
+            if let Lookup::Miss(m) = cache.lookup(key, &s0, 0, 4096)
+                && let Fill::Lead(g) = m.begin_fill(&cache)
+            {
+                g.complete(&Bytes::copy_from_slice(&model.files[&key]));
+            }
+        }
+        let a = cache.begin_write(key);
+        let b = cache.begin_write(key);
+        // A writes 0..1200, B writes 1000..2000; A lands first, then B.
+        model.write(key, 0, &[2; 1200]);
+        let sa = model.restamp(key);
+        model.write(key, 1000, &[3; 1000]);
+        let sb = model.restamp(key);
+        if first_finishes_first {
+            a.patch(&s0, &sa, 0, &[2; 1200]);
+            b.patch(&s0, &sb, 1000, &[3; 1000]);
+        } else {
+            b.patch(&s0, &sb, 1000, &[3; 1000]);
+            a.patch(&s0, &sa, 0, &[2; 1200]);
+        }
+        cache.validate().unwrap();
+        assert_eq!(cache.stats().invalidations, 0, "a write dropped the file");
+        let recorded = cache.recorded_stamp(key).unwrap();
+        // Blocks only one write touched, and blocks neither touched, are served.
+        for (offset, len) in [(0, 512), (2048, 2048), (1536, 464)] {
+            match cache.lookup(key, &recorded, offset, len) {
+                Lookup::Hit(got) => assert_eq!(&got[..], model.slice(key, offset, len)),
+                Lookup::Miss(m) => panic!("{offset}+{len} missed: {m:?}"),
+            }
+        }
+        // The block both wrote (512..1536 holds 1000..1200) is not served.
+        assert!(matches!(
+            cache.lookup(key, &recorded, 1024, 100),
+            Lookup::Miss(_)
+        ));
+    }
 }

@@ -101,6 +101,20 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// What a read that misses the cache costs here, which decides when the cache keeps
+    /// what such a read brought (admission by cost): [`MissCost::Local`] (the default)
+    /// or [`MissCost::Remote`]. See [`MissCost`] for what the engine does with each.
+    ///
+    /// # Implementation
+    ///
+    /// Return [`MissCost::Remote`] when every read waits on something slower than local
+    /// memory (a network, an object store); keep the default when reads the backend
+    /// completes inline ([`read_at_inline`](Backend::read_at_inline)) come from memory.
+    /// Called on every cache miss: return a constant or a field.
+    fn miss_cost(&self) -> MissCost {
+        MissCost::Local
+    }
+
     /// The local file behind this backend, if there is one: what `metadata`,
     /// `set_permissions`, the descriptor accessors and `try_into_std` of the file types
     /// use. `None` (the default) for backends that are not a local file (memory, a
@@ -156,6 +170,43 @@ impl fmt::Display for VersionChanged {
 
 impl std::error::Error for VersionChanged {}
 
+/// What a read that misses the cache costs a [`Backend`] ([`Backend::miss_cost`]): the
+/// engine's admission rule. Caching a block pays when reading it again would cost more
+/// than keeping it: a block the cache does not keep costs nothing but the read that
+/// missed it.
+///
+/// # Examples
+///
+/// ```
+/// use fileio_core::{Backend, MemBackend, MissCost};
+/// assert_eq!(MemBackend::new().miss_cost(), MissCost::Local);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MissCost {
+    /// Reads the backend completes inline come from memory (the OS page cache, RAM) and
+    /// are cheap to repeat. On a first touch (a miss the cache has not seen recently,
+    /// [`Miss::is_hot`](fileio_cache::Miss::is_hot)) the engine reads only the request,
+    /// inline, and caches nothing; a second touch soon after proves the block hot, and
+    /// the engine reads the whole block once and caches it. A read that cannot complete
+    /// inline (it had to wait for the disk, the pool or the ring) is cached at once, on
+    /// probation. A read that completed inline but took longer than
+    /// [`SLOW_INLINE_READ`](MissCost::SLOW_INLINE_READ) (a blocking backend that waited
+    /// for the disk) makes the file's next misses be cached at once too.
+    Local,
+    /// Every read waits on something slower than memory (a network, an object store):
+    /// every miss is read as whole blocks and cached at once, on probation until it is
+    /// touched again.
+    Remote,
+}
+
+impl MissCost {
+    /// An inline read that took longer than this waited for the device, not memory:
+    /// 50 µs, over ten times a warm 16 KiB `pread` and under any disk read but the
+    /// fastest NVMe's.
+    pub const SLOW_INLINE_READ: std::time::Duration = std::time::Duration::from_micros(50);
+}
+
 macro_rules! forward_backend {
     ($($ty:ty),*) => {$(
         #[async_trait]
@@ -192,6 +243,9 @@ macro_rules! forward_backend {
             }
             fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
                 (**self).write_at_inline(offset, data)
+            }
+            fn miss_cost(&self) -> MissCost {
+                (**self).miss_cost()
             }
             fn local_file(&self) -> Option<&fs::File> {
                 (**self).local_file()
@@ -471,6 +525,120 @@ pub(crate) fn unique_id() -> u128 {
     (1u128 << 127) | u128::from(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Read buffers reused from read to read: an uncached 4 KiB read used to allocate (and
+/// free) its 4 KiB, which costs more than the copy. A read of 2 KiB ..= 64 KiB takes a
+/// buffer of the next power of two from a per-thread free list, and its [`Bytes`] owns
+/// it (`Bytes::from_owner`): dropping the last reference puts it back on the free list
+/// of the thread that drops it (at most [`KEEP`](buffers::KEEP) a size and thread), so a
+/// buffer wastes at most half its size and the lists stay bounded. Other sizes allocate.
+#[cfg(unix)]
+mod buffers {
+    use std::cell::RefCell;
+
+    use bytes::Bytes;
+
+    /// The smallest pooled capacity, and the size classes above it (4, 8 ... 64 KiB).
+    const MIN: usize = 4 << 10;
+    const CLASSES: usize = 5;
+    /// Buffers kept per size class and thread.
+    pub(super) const KEEP: usize = 16;
+
+    thread_local! {
+        static FREE: RefCell<[Vec<Vec<u8>>; CLASSES]> = RefCell::new(Default::default());
+    }
+
+    /// The size class of a buffer of `capacity`, if it is one.
+    fn class_of(capacity: usize) -> Option<usize> {
+        let c = (capacity.trailing_zeros() as usize).checked_sub(MIN.trailing_zeros() as usize)?;
+        (capacity.is_power_of_two() && c < CLASSES).then_some(c)
+    }
+
+    /// An empty buffer with room for `len` bytes, reused when one is free.
+    pub(super) fn take(len: usize) -> Vec<u8> {
+        if len < MIN / 2 {
+            return Vec::with_capacity(len);
+        }
+        let capacity = len.next_power_of_two().max(MIN);
+        let Some(c) = class_of(capacity) else {
+            return Vec::with_capacity(len);
+        };
+        FREE.try_with(|free| free.borrow_mut()[c].pop())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Vec::with_capacity(capacity))
+    }
+
+    /// The filled `buf` (from [`take`]) as `Bytes`, giving a pooled buffer back when the
+    /// last reference drops.
+    pub(super) fn freeze(buf: Vec<u8>) -> Bytes {
+        match class_of(buf.capacity()) {
+            Some(_) => Bytes::from_owner(Pooled(buf)),
+            None => Bytes::from(buf),
+        }
+    }
+
+    /// A pooled buffer owned by `Bytes`.
+    struct Pooled(Vec<u8>);
+
+    impl AsRef<[u8]> for Pooled {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    impl Drop for Pooled {
+        fn drop(&mut self) {
+            let mut buf = std::mem::take(&mut self.0);
+            let Some(c) = class_of(buf.capacity()) else {
+                return;
+            };
+            buf.clear();
+            // During thread teardown the list may be gone: the buffer is then freed.
+            let _ = FREE.try_with(|free| {
+                let mut free = free.borrow_mut();
+                if free[c].len() < KEEP {
+                    free[c].push(buf);
+                }
+            });
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn buffers_come_back_and_sizes_are_bounded() {
+            for len in [0usize, 1, 2047, 2048, 4096, 5000, 65_536, 65_537, 1 << 20] {
+                let mut buf = take(len);
+                assert!(buf.capacity() >= len);
+                if (2048..=65_536).contains(&len) {
+                    assert!(
+                        buf.capacity() < 2 * len.max(2048) + 1,
+                        "{len}: {}",
+                        buf.capacity()
+                    );
+                }
+                buf.resize(len, 7);
+                let ptr = buf.as_ptr();
+                let pooled = class_of(buf.capacity()).is_some();
+                let bytes = freeze(buf);
+                assert_eq!(&bytes[..], &vec![7u8; len][..]);
+                let copy = bytes.slice(..len / 2);
+                drop(bytes);
+                assert_eq!(&copy[..], &vec![7u8; len / 2][..]);
+                drop(copy);
+                if pooled {
+                    // The buffer is back, and the next read of that size reuses it.
+                    let again = take(len);
+                    assert_eq!(again.as_ptr(), ptr, "{len}");
+                    assert!(again.is_empty());
+                }
+            }
+        }
+    }
+}
+
 #[cfg(unix)]
 mod sys {
     use std::fs::File;
@@ -497,7 +665,11 @@ mod sys {
         } else {
             len
         };
-        let mut buf: Vec<u8> = Vec::new();
+        let mut buf = if len <= EAGER_ALLOC {
+            super::buffers::take(len)
+        } else {
+            Vec::new()
+        };
         buf.try_reserve_exact(len)
             .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "read buffer too large"))?;
         while buf.len() < len {
@@ -512,7 +684,7 @@ mod sys {
         }
         // The allocator may have given more capacity than asked for.
         buf.truncate(len);
-        Ok(Bytes::from(buf))
+        Ok(super::buffers::freeze(buf))
     }
 
     pub(super) fn write_all_at(file: &File, offset: u64, data: &[u8]) -> io::Result<()> {
@@ -575,16 +747,16 @@ mod sys {
             // Large reads are not what the inline path is for; the pool sizes them.
             return Ok(None);
         }
-        let mut buf: Vec<u8> = Vec::with_capacity(len);
+        let mut buf = super::buffers::take(len);
         match preadv2_nowait(file, &mut buf, len, offset) {
-            Ok(n) if n == len => Ok(Some(Bytes::from(buf))),
+            Ok(n) if n == len => Ok(Some(super::buffers::freeze(buf))),
             // Short: maybe end of file, maybe a partly resident range, maybe the 5.9/5.10
             // bug. Only the file's length can tell end of file apart; otherwise the pool
             // finishes the read.
             Ok(n) => {
                 let size = u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0);
                 if offset.saturating_add(n as u64) >= size {
-                    Ok(Some(Bytes::from(buf)))
+                    Ok(Some(super::buffers::freeze(buf)))
                 } else {
                     Ok(None)
                 }

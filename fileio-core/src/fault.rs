@@ -348,5 +348,8 @@ impl<B: Backend> Backend for FaultBackend<B> {
     fn local_file(&self) -> Option<&std::fs::File> {
         self.inner.local_file()
     }
+    fn miss_cost(&self) -> crate::backend::MissCost {
+        self.inner.miss_cost()
+    }
     // No inline fast paths: every operation goes through the fault plan.
 }

@@ -133,7 +133,7 @@ pub mod uring;
 mod write_behind;
 
 pub use async_file::{AsyncFile, AsyncOptions};
-pub use backend::{Backend, BackendExt, MemBackend, StdBackend, VersionChanged};
+pub use backend::{Backend, BackendExt, MemBackend, MissCost, StdBackend, VersionChanged};
 pub use clock::Clock;
 pub use error::{Error, Op, Result};
 pub use file::{Chunks, File, Lines};

@@ -68,9 +68,17 @@ fn random_4k(c: &mut Criterion) {
                     .open(&path),
             )
             .unwrap();
+        // A local file's blocks are cached on their second touch: read the set until a
+        // pass misses nothing.
         rt.block_on(async {
-            for &off in hot.iter() {
-                cached.read_at(off, BLOCK).await.unwrap();
+            for _ in 0..8 {
+                let misses = cache.stats().misses;
+                for &off in hot.iter() {
+                    cached.read_at(off, BLOCK).await.unwrap();
+                }
+                if cache.stats().misses == misses {
+                    break;
+                }
             }
         });
         g.bench_function(name, |b| {

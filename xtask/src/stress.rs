@@ -16,7 +16,9 @@
 //! is read back through fileio and with `std::fs` and compared with the task models.
 //!
 //! Exit status: non-zero on any violation. The summary gives operations per second,
-//! cache counters, the peak resident bytes against the capacity and the peak RSS.
+//! cache counters, the hit ratio of each file's reads (through `on_read` hooks: the
+//! written files against the read-only one), the peak resident bytes against the
+//! capacity and the peak RSS.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,8 +39,8 @@ const CACHE_CAPACITY: u64 = 256 << 10;
 const CACHE_BLOCK: usize = 4096;
 /// Writes per thousand operations, per file: file 0 is only read (the cache serves and
 /// evicts), file 1 is rarely written (hits and patches), files 2 and 3 are written often
-/// (a write in flight makes lookups of its file miss, and a write that races another
-/// drops the file's blocks: invalidations and refills).
+/// (a write in flight makes lookups of its file miss; writes in flight together each patch
+/// their own blocks, and drop only the blocks two of them wrote).
 const WRITE_PERMILLE: [usize; FILES] = [0, 10, 300, 300];
 /// The operation choices past the positional ones: write-behind pieces, and a sync.
 const WRITE_BEHIND: usize = 100;
@@ -119,6 +121,9 @@ impl Violations {
 /// Counters shared by the tasks.
 #[derive(Default)]
 struct Counters {
+    /// Per file: reads, and reads the cache served (through `on_read` hooks).
+    file_reads: [AtomicU64; FILES],
+    file_hits: [AtomicU64; FILES],
     reads: AtomicU64,
     writes: AtomicU64,
     bytes: AtomicU64,
@@ -380,6 +385,13 @@ fn stress(secs: u64) -> Result<(), String> {
                     .open(path)
                     .await
                     .map_err(|e| format!("open {}: {e}", path.display()))?;
+                let counters = counters.clone();
+                file.on_read(move |event| {
+                    counters.file_reads[f].fetch_add(1, Ordering::Relaxed);
+                    if event.from_cache() {
+                        counters.file_hits[f].fetch_add(1, Ordering::Relaxed);
+                    }
+                });
                 opens.push(file);
             }
         }
@@ -479,6 +491,20 @@ fn stress(secs: u64) -> Result<(), String> {
         stats.patched_bytes >> 10,
         stats.invalidations
     );
+    // The hit ratio of each file's reads: what the cache keeps of files written while
+    // they are read (files 1 to 3) against the file that is only read (file 0).
+    let per_file: Vec<String> = (0..FILES)
+        .map(|f| {
+            let reads = counters.file_reads[f].load(Ordering::Relaxed);
+            let hits = counters.file_hits[f].load(Ordering::Relaxed);
+            format!(
+                "file {f} ({}‰ writes) {:.1}%",
+                WRITE_PERMILLE[f],
+                hits as f64 * 100.0 / reads.max(1) as f64
+            )
+        })
+        .collect();
+    println!("stress: hit ratio of reads: {}", per_file.join(", "));
     println!(
         "stress: peak resident {} KiB of {} KiB capacity ({checks} checks); peak RSS {}",
         peak_resident >> 10,

@@ -17,6 +17,7 @@ use super::RangeCache;
 use super::inner::CacheInner;
 use crate::file::{FileState, FillSlot, same_stamp};
 use crate::key::{FileKey, Stamp};
+use crate::shard::Queue;
 
 /// What a lookup could not serve, with the state needed to fill the cache safely (the
 /// file's generation and write sequence at lookup time).
@@ -35,6 +36,8 @@ pub struct Miss {
     pub(super) generation: u64,
     pub(super) write_seq: u64,
     pub(super) cacheable: bool,
+    /// Whether the ghost filter remembered a block of the miss: a second touch.
+    pub(super) hot: bool,
 }
 
 impl fmt::Debug for Miss {
@@ -44,6 +47,7 @@ impl fmt::Debug for Miss {
             .field("stamp", &self.stamp)
             .field("range", &self.range)
             .field("cacheable", &self.cacheable)
+            .field("hot", &self.hot)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +99,33 @@ impl Miss {
     /// ```
     pub fn stamp(&self) -> Stamp {
         self.stamp
+    }
+
+    /// Whether caching these blocks has proven worth it: the cache saw a block of this
+    /// miss recently (an earlier miss on it that was not cached, or a block that left
+    /// probation unused), so this is at least its second touch. A filled hot miss enters
+    /// the main queue; any other fill enters probation.
+    ///
+    /// A caller whose misses are cheap to repeat (data the OS serves from memory) may
+    /// read only the request around the cache while this is false, and fill once it is
+    /// true: the lookup that returned this miss remembered its blocks, so touching them
+    /// again soon makes the miss hot. A caller whose misses are slow fills them all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().build()?;
+    /// let (key, stamp) = (FileKey::new(1), Stamp::new(10, 0));
+    /// let Lookup::Miss(first) = cache.lookup(key, &stamp, 0, 10) else { panic!() };
+    /// assert!(!first.is_hot());
+    /// drop(first); // read around the cache, not filled
+    /// let Lookup::Miss(second) = cache.lookup(key, &stamp, 0, 10) else { panic!() };
+    /// assert!(second.is_hot());
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn is_hot(&self) -> bool {
+        self.hot
     }
 
     /// Single flight: claims the fill of [`range`](Self::range).
@@ -226,15 +257,49 @@ impl FillGuard {
     /// the range only at end of file; extra bytes are ignored).
     ///
     /// Inserts the whole blocks `data` covers, plus a partial tail block only if `data`
-    /// reaches the stamp's length, each copied into its own allocation (so the capacity
-    /// accounting is exact) and valid under the lookup's stamp — but only if since the
+    /// reaches the stamp's length, valid under the lookup's stamp — but only if since the
     /// lookup the file was not invalidated or re-stamped and no write began or was in
-    /// flight. Wakes the waiters either way.
+    /// flight. A [hot](Miss::is_hot) miss's blocks enter the main queue, others
+    /// probation. When `data` is exactly one block it is kept as it is (no copy: the
+    /// caller may hand slices of the same `data` to its readers); blocks of a longer
+    /// `data` are each copied into their own allocation, so that freeing one frees its
+    /// memory and the capacity accounting stays exact. Wakes the waiters either way.
     ///
     /// # Examples
     ///
     /// See [`Miss::begin_fill`].
-    pub fn complete(mut self, data: &Bytes) {
+    pub fn complete(self, data: &Bytes) {
+        let queue = if self.miss.hot {
+            Queue::Main
+        } else {
+            Queue::Probation
+        };
+        self.finish(data, queue);
+    }
+
+    /// [`complete`](Self::complete), on probation whatever the miss: for read-ahead
+    /// and other speculative fills, whose blocks must prove hot (be read while on
+    /// probation) before they can take room from blocks that did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use fileio_cache::{Fill, FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let (key, stamp) = (FileKey::new(1), Stamp::new(4096, 0));
+    /// // Read ahead the second half of the file.
+    /// let Lookup::Miss(m) = cache.lookup(key, &stamp, 2048, 2048) else { panic!() };
+    /// let Fill::Lead(g) = m.begin_fill(&cache) else { panic!() };
+    /// g.complete_on_probation(&Bytes::from(vec![1u8; 2048]));
+    /// assert!(matches!(cache.lookup(key, &stamp, 3000, 10), Lookup::Hit(b) if b == vec![1u8; 10]));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn complete_on_probation(self, data: &Bytes) {
+        self.finish(data, Queue::Probation);
+    }
+
+    fn finish(mut self, data: &Bytes, queue: Queue) {
         let m = &self.miss;
         let cache = &m.cache;
         let mut f = m.file.lock();
@@ -248,8 +313,12 @@ impl FillGuard {
                 .blocks
                 .filled(m.blocks.clone(), &m.range, data.len(), m.stamp.len());
             for (i, d) in filled {
-                let block = Bytes::copy_from_slice(&data[d]);
-                cache.insert_block(&m.file, i, m.generation, block);
+                let block = if d.start == 0 && d.end == data.len() {
+                    data.clone()
+                } else {
+                    Bytes::copy_from_slice(&data[d])
+                };
+                cache.insert_block(&m.file, i, m.generation, block, queue);
             }
         }
         // Release the claim only now, so woken waiters find the blocks.

@@ -14,7 +14,7 @@ use dashmap::DashMap;
 use super::blocks::Blocks;
 use crate::file::{FileState, Inner as FileInner, NO_STAMP_NANOS};
 use crate::key::{FileKey, block_hash};
-use crate::shard::{BlockKey, Entry, Shard};
+use crate::shard::{BlockKey, Entry, Ghost, Queue, Shard};
 
 /// Poison-tolerant lock helpers: no critical section in this crate leaves a shard or a
 /// file's state half-updated before code that can panic, so a poisoned lock's data is
@@ -46,6 +46,8 @@ pub(super) struct CacheInner {
     /// Serializes `set_capacity` so that the shards' shares always sum to `capacity`.
     pub(super) capacity_lock: Mutex<()>,
     pub(super) files: DashMap<FileKey, Arc<FileState>>,
+    /// Blocks seen recently without being kept (see [`Ghost`]).
+    pub(super) ghost: Ghost,
     /// Prune unused file states when the table grows past this.
     pub(super) prune_at: AtomicUsize,
     pub(super) patched_bytes: AtomicU64,
@@ -70,6 +72,7 @@ impl CacheInner {
             capacity: AtomicU64::new(capacity),
             capacity_lock: Mutex::new(()),
             files: DashMap::new(),
+            ghost: Ghost::new(capacity, 1 << block_size.trailing_zeros()),
             prune_at: AtomicUsize::new(PRUNE_MIN),
             patched_bytes: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
@@ -139,23 +142,29 @@ impl CacheInner {
         file.publish(f);
     }
 
-    /// Inserts `data` as block `index` of `file`, generation `generation`.
+    /// Inserts `data` as block `index` of `file`, generation `generation`, into `queue`
+    /// (a block already resident keeps its queue).
     pub(super) fn insert_block(
         &self,
         file: &Arc<FileState>,
         index: u64,
         generation: u64,
         data: Bytes,
+        queue: Queue,
     ) {
         let key = self.block_key(file.key, index);
         let mut shard = write(&self.cell(&key).shard);
-        shard.insert(Entry {
-            key,
-            data,
-            generation,
-            file: Arc::clone(file),
-            visited: Default::default(),
-        });
+        shard.insert(
+            Entry {
+                key,
+                data,
+                generation,
+                file: Arc::clone(file),
+                visited: Default::default(),
+            },
+            queue,
+            &self.ghost,
+        );
     }
 
     /// Removes block `index` of `file`.
@@ -164,16 +173,16 @@ impl CacheInner {
         write(&self.cell(&key).shard).remove(&key);
     }
 
-    /// The bytes of block `index` if it is valid under `generation` and has exactly
-    /// `expect` bytes; a resident block of that generation with any other length is
-    /// removed (it could not be patched consistently).
+    /// The bytes of block `index` and its queue if it is valid under `generation` and has
+    /// exactly `expect` bytes; a resident block of that generation with any other length
+    /// is removed (it could not be patched consistently).
     pub(super) fn take_current(
         &self,
         file: &Arc<FileState>,
         index: u64,
         generation: u64,
         expect: u64,
-    ) -> Option<Bytes> {
+    ) -> Option<(Bytes, Queue)> {
         let key = self.block_key(file.key, index);
         let mut shard = write(&self.cell(&key).shard);
         let e = shard.get(&key)?;
@@ -182,8 +191,8 @@ impl CacheInner {
         }
         // Taken out, not cloned: with no reader holding a slice of it, the patch can then
         // reuse its memory. The write in flight keeps lookups away until it is back.
-        let entry = shard.take(&key)?;
-        (entry.data.len() as u64 == expect).then_some(entry.data)
+        let (entry, queue) = shard.take(&key)?;
+        (entry.data.len() as u64 == expect).then_some((entry.data, queue))
     }
 
     pub(super) fn validate(&self) -> Result<(), String> {

@@ -1,6 +1,6 @@
-//! Lookups: the single-block hit paths (one shard read lock, one probe, a lock-free
-//! check of the file's state) and the slow path that gathers several blocks or builds a
-//! [`Miss`].
+//! Lookups: the single-block hit path (one shard read lock, one probe, a lock-free check
+//! of the file's state), shared by lookups under a given stamp and under the recorded
+//! one, and the slow path that gathers several blocks or builds a [`Miss`].
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -9,32 +9,57 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::blocks::{assemble, clamp};
-use super::inner::{CacheInner, read};
+use super::inner::{CacheInner, ShardCell, read};
 use super::{Lookup, Miss};
 use crate::file::{FileState, NO_STAMP_NANOS, Snapshot, same_stamp};
 use crate::key::{EncodedStamp, FileKey, Stamp};
+use crate::shard::BlockKey;
+
+/// The most blocks of one miss the ghost filter looks at.
+const GHOST_SPAN: u64 = 64;
+
+/// The version a lookup asks for.
+#[derive(Clone, Copy)]
+enum Want<'a> {
+    /// This stamp.
+    Stamp(&'a EncodedStamp),
+    /// Whatever stamp the cache records for the file.
+    Recorded,
+}
 
 impl CacheInner {
-    /// The hot path of [`RangeCache::lookup_recorded`](super::RangeCache::lookup_recorded): a request inside one resident
-    /// block that is current (its generation is the file's, no write in flight, a stamp
-    /// recorded). The block's own link to its file's state gives the recorded version, so
-    /// no per-file table is consulted. `None` sends the caller down the full path.
-    pub(super) fn hit_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Bytes> {
-        let index = self.blocks.single_block(offset, len)?;
-        let k = self.block_key(key, index);
-        let cell = self.cell(&k);
+    /// The hot path: `offset..offset + len`, clamped to the file's length, inside block
+    /// `k` (from `cell`), if that block is resident and current (its generation is the
+    /// file's, no write in flight, the stamp is the one wanted) and holds the bytes. The
+    /// block's own link to its file's state gives the version, so no per-file table is
+    /// consulted. Marks the block visited and counts the hit. `None` sends the caller
+    /// down the full path.
+    #[inline]
+    fn hit_one(
+        &self,
+        k: &BlockKey,
+        cell: &ShardCell,
+        offset: u64,
+        len: usize,
+        want: Want<'_>,
+    ) -> Option<Bytes> {
         let shard = read(&cell.shard);
-        let e = shard.get(&k)?;
+        let e = shard.get(k)?;
         let snap = e.file.snapshot();
-        if snap.writes_in_flight != 0
-            || snap.generation != e.generation
-            || snap.stamp.at_nanos == NO_STAMP_NANOS
-        {
+        let current = match want {
+            Want::Stamp(enc) => snap.serves(enc, e.generation),
+            Want::Recorded => {
+                snap.writes_in_flight == 0
+                    && snap.generation == e.generation
+                    && snap.stamp.at_nanos != NO_STAMP_NANOS
+            }
+        };
+        if !current {
             return None;
         }
         let bytes = clamp(offset, len, snap.stamp.len)?;
-        let base = self.blocks.start(index);
-        if self.blocks.need(index, bytes.end) > e.data.len() {
+        let base = self.blocks.start(k.index);
+        if bytes.start < base || self.blocks.need(k.index, bytes.end) > e.data.len() {
             return None;
         }
         e.touch();
@@ -46,11 +71,50 @@ impl CacheInner {
         Some(out)
     }
 
-    /// `adopt`: a stamp different from the recorded one replaces it (dropping the
-    /// file's blocks); without, it only misses.
+    /// [`RangeCache::lookup_recorded`](super::RangeCache::lookup_recorded): the hot path,
+    /// then one probe of the per-file table for the recorded stamp and the slow path.
+    pub(super) fn lookup_recorded(
+        &self,
+        this: &Arc<CacheInner>,
+        key: FileKey,
+        offset: u64,
+        len: usize,
+    ) -> Option<Lookup> {
+        if let Some(index) = self.blocks.single_block(offset, len) {
+            let k = self.block_key(key, index);
+            if let Some(hit) = self.hit_one(&k, self.cell(&k), offset, len, Want::Recorded) {
+                return Some(Lookup::Hit(hit));
+            }
+        }
+        let file = Arc::clone(&*self.files.get(&key)?);
+        let snap = file.snapshot();
+        if snap.stamp.at_nanos == NO_STAMP_NANOS {
+            return None;
+        }
+        let stamp = snap.stamp.decode();
+        Some(self.lookup_from(this, Some(file), key, &stamp, offset, len, false))
+    }
+
+    /// [`RangeCache::lookup`](super::RangeCache::lookup). `adopt`: a stamp different from
+    /// the recorded one replaces it (dropping the file's blocks); without, it only misses.
     pub(super) fn lookup(
         &self,
         this: &Arc<CacheInner>,
+        key: FileKey,
+        stamp: &Stamp,
+        offset: u64,
+        len: usize,
+        adopt: bool,
+    ) -> Lookup {
+        self.lookup_from(this, None, key, stamp, offset, len, adopt)
+    }
+
+    /// A lookup under `stamp`, with the file's state if the caller has it already.
+    #[allow(clippy::too_many_arguments)]
+    fn lookup_from(
+        &self,
+        this: &Arc<CacheInner>,
+        file: Option<Arc<FileState>>,
         key: FileKey,
         stamp: &Stamp,
         offset: u64,
@@ -74,23 +138,16 @@ impl CacheInner {
         let enc = stamp.encode();
         let first_key = self.block_key(key, blocks.start);
         let cell = self.cell(&first_key);
-        if blocks.end - blocks.start == 1 {
-            // The hot path: one shard read lock, one map probe, a lock-free check of the
-            // file's state, a slice.
-            let shard = read(&cell.shard);
-            if let Some(e) = shard.get(&first_key) {
-                let base = self.blocks.start(blocks.start);
-                let (lo, hi) = ((bytes.start - base) as usize, (bytes.end - base) as usize);
-                if e.data.len() >= hi && e.file.snapshot().serves(&enc, e.generation) {
-                    e.touch();
-                    let out = e.data.slice(lo..hi);
-                    drop(shard);
-                    cell.hits.fetch_add(1, Ordering::Relaxed);
-                    return Lookup::Hit(out);
-                }
-            }
+        // The caller that has the file's state came from the recorded hot path, which
+        // already probed this block.
+        if file.is_none()
+            && blocks.end - blocks.start == 1
+            && let Some(hit) = self.hit_one(&first_key, cell, offset, len, Want::Stamp(&enc))
+        {
+            return Lookup::Hit(hit);
         }
-        let result = self.lookup_slow(this, key, stamp, &enc, bytes, adopt);
+        let file = file.unwrap_or_else(|| self.file_state(key));
+        let result = self.lookup_slow(this, file, stamp, &enc, bytes, blocks, adopt);
         let counter = match result {
             Lookup::Hit(_) => &cell.hits,
             Lookup::Miss(_) => &cell.misses,
@@ -139,22 +196,50 @@ impl CacheInner {
         }
     }
 
-    /// The non-empty, clamped request `bytes` when the hot path did not serve it: adopts
-    /// a new stamp, gathers the blocks (retrying if the file changes meanwhile) or builds
-    /// the [`Miss`] for the run of missing blocks.
+    /// Whether block `index` of `file` is resident in `generation` with the bytes a
+    /// request ending at `end` needs (no clone, no visit: the block is not served).
+    fn has_block(&self, file: &Arc<FileState>, index: u64, generation: u64, end: u64) -> bool {
+        let need = self.blocks.need(index, end);
+        let k = self.block_key(file.key, index);
+        let shard = read(&self.cell(&k).shard);
+        shard.get(&k).is_some_and(|e| {
+            e.generation == generation && e.data.len() >= need && Arc::ptr_eq(&e.file, file)
+        })
+    }
+
+    /// Whether the ghost filter remembers a block of `blocks` of `key` (a second touch);
+    /// remembers them all. Only the first [`GHOST_SPAN`] blocks count: a longer miss is
+    /// a stream, and the bound keeps a huge request from walking billions of blocks.
+    fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
+        let mut hot = false;
+        let end = blocks.end.min(blocks.start.saturating_add(GHOST_SPAN));
+        for i in blocks.start..end {
+            let hash = self.block_key(key, i).hash;
+            if self.ghost.contains(hash) {
+                hot = true;
+            } else {
+                self.ghost.record(hash);
+            }
+        }
+        hot
+    }
+
+    /// The non-empty, clamped request `bytes` (covered by `all`) when the hot path did
+    /// not serve it: adopts a new stamp, gathers the blocks (retrying if the file changes
+    /// meanwhile) or builds the [`Miss`] for the run of missing blocks.
+    #[allow(clippy::too_many_arguments)]
     fn lookup_slow(
         &self,
         this: &Arc<CacheInner>,
-        key: FileKey,
+        file: Arc<FileState>,
         stamp: &Stamp,
         enc: &EncodedStamp,
         bytes: Range<u64>,
+        all: Range<u64>,
         adopt: bool,
     ) -> Lookup {
-        let all = self.blocks.covering(&bytes);
         let (first, last) = (all.start, all.end - 1);
         let end = bytes.end;
-        let file = self.file_state(key);
         let mut snap = file.snapshot();
         // A stamp `adopt` refuses leaves the lookup a miss, uncacheable.
         if adopt && snap.stamp != *enc {
@@ -162,6 +247,7 @@ impl CacheInner {
             snap = file.snapshot();
         }
         let miss = |snap: &Snapshot, blocks: Range<u64>, cacheable: bool| {
+            let hot = cacheable && self.touch_ghost(file.key, blocks.clone());
             Lookup::Miss(Miss {
                 cache: Arc::clone(this),
                 file: Arc::clone(&file),
@@ -171,13 +257,14 @@ impl CacheInner {
                 generation: snap.generation,
                 write_seq: snap.write_seq,
                 cacheable,
+                hot,
             })
         };
         // A few attempts to read a consistent set of blocks; a concurrent write or
         // re-stamp (rare) makes an attempt retry, and after the last it is a miss.
         for _ in 0..3 {
             if snap.writes_in_flight > 0 || snap.stamp != *enc {
-                return miss(&snap, all.clone(), false);
+                return miss(&snap, all, false);
             }
             let mut parts = Vec::with_capacity((last - first + 1).min(1024) as usize);
             let mut first_missing = None;
@@ -192,7 +279,7 @@ impl CacheInner {
             }
             if let Some(fm) = first_missing {
                 let mut lm = last;
-                while lm > fm && self.valid_block(&file, lm, snap.generation, end).is_some() {
+                while lm > fm && self.has_block(&file, lm, snap.generation, end) {
                     lm -= 1;
                 }
                 return miss(&snap, fm..lm + 1, true);

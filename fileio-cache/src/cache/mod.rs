@@ -164,7 +164,7 @@ impl RangeCache {
         self.inner.capacity.store(bytes, Ordering::Relaxed);
         let n = self.inner.shards.len();
         for (i, cell) in self.inner.shards.iter().enumerate() {
-            write(&cell.shard).set_capacity(shard_share(bytes, n, i));
+            write(&cell.shard).set_capacity(shard_share(bytes, n, i), &self.inner.ghost);
         }
     }
 
@@ -364,14 +364,7 @@ impl RangeCache {
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
     pub fn lookup_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Lookup> {
-        if let Some(hit) = self.inner.hit_recorded(key, offset, len) {
-            return Some(Lookup::Hit(hit));
-        }
-        let stamp = self.recorded_stamp(key)?;
-        Some(
-            self.inner
-                .lookup(&self.inner, key, &stamp, offset, len, false),
-        )
+        self.inner.lookup_recorded(&self.inner, key, offset, len)
     }
 
     /// The stamp the cache last recorded for `key` (by a lookup, a fill or a write), or
@@ -490,8 +483,8 @@ pub struct CacheStats {
     pub evicted_bytes: u64,
     /// Bytes copied into cached blocks by [`WriteGuard::patch`].
     pub patched_bytes: u64,
-    /// Files whose cached data was dropped (stamp changes, `invalidate`, failed or
-    /// concurrent writes).
+    /// Files whose cached data was dropped (stamp changes, `invalidate`, failed writes,
+    /// writes the cache could not follow: see [`WriteGuard::patch`]).
     pub invalidations: u64,
     /// Bytes held now: payload plus [`ENTRY_OVERHEAD_BYTES`] per block.
     pub resident_bytes: u64,

@@ -1,7 +1,10 @@
 //! The write guard ([`WriteGuard`]) and patch-on-write: how a finished write, truncate
 //! or abandoned write changes the file's cached blocks and recorded stamp.
 
+use std::cell::RefCell;
 use std::fmt;
+
+use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -9,8 +12,9 @@ use std::sync::atomic::Ordering;
 use super::RangeCache;
 use super::inner::CacheInner;
 use super::patch::{apply_write, truncate_plan, write_plan};
-use crate::file::{FileState, Inner as FileInner, same_stamp};
+use crate::file::{FileState, Finished, Inner as FileInner, same_stamp};
 use crate::key::{FileKey, Stamp};
+use crate::shard::Queue;
 
 /// A write in flight on one file (from [`RangeCache::begin_write`]). `Send`.
 ///
@@ -27,6 +31,11 @@ pub struct WriteGuard {
     file: Option<Arc<FileState>>,
     seq: u64,
     exclusive: bool,
+    /// The file's finished-write count when this write began: the log entries after it
+    /// are the writes that finished while this one was in flight.
+    finished_at_begin: u64,
+    /// The stamp the cache recorded when this write began.
+    stamp_at_begin: Option<Stamp>,
 }
 
 impl fmt::Debug for WriteGuard {
@@ -60,37 +69,52 @@ impl WriteGuard {
     /// Registers a write on `key` (see [`RangeCache::begin_write`]).
     pub(super) fn begin(cache: &Arc<CacheInner>, key: FileKey) -> WriteGuard {
         let file = cache.file_state(key);
-        let (seq, exclusive) = {
+        let (seq, exclusive, finished_at_begin, stamp_at_begin) = {
             let mut f = file.lock();
             let exclusive = f.writes_in_flight == 0;
             f.writes_in_flight = f.writes_in_flight.saturating_add(1);
             f.write_seq = f.write_seq.wrapping_add(1);
+            let finished = f.finished;
+            f.active.push(finished);
             file.publish(&f);
-            (f.write_seq, exclusive)
+            (f.write_seq, exclusive, finished, f.stamp)
         };
         WriteGuard {
             cache: Arc::clone(cache),
             file: Some(file),
             seq,
             exclusive,
+            finished_at_begin,
+            stamp_at_begin,
         }
     }
 
     /// The write of `data` at `offset` succeeded. `before` is the file's stamp taken
     /// before the backend write, `after` the stamp after it.
     ///
-    /// Patches the cached blocks if the cache records `before` for the file, this write ran
-    /// alone (no other write on the file was in flight at any time during it) and
+    /// A write that ran alone (no other write on the file was in flight at any time
+    /// during it) patches the cached blocks if the cache records `before` for the file and
     /// `after.len() == max(before.len(), offset + data.len())`. Patching: resident blocks
     /// the write covers partly are patched (in place when no reader holds a slice of them,
     /// on a copy otherwise), the old tail block grows with the file (zero-filled up to the
     /// write), and the blocks `data` covers wholly (the tail block counting as whole when
     /// `data` reaches the new end of file) or that the write reaches past the old end of
-    /// file (zeros plus `data`) are inserted; all the file's blocks become valid under
-    /// `after` in O(1). Counts `patched_bytes` (bytes copied into cached blocks). If the
-    /// cache records no stamp for the file, the same conditions but any `before` cache the
-    /// blocks `data` covers wholly under `after`. Otherwise the file is invalidated and
-    /// `after` recorded.
+    /// file (zeros plus `data`) are inserted, on probation; all the file's blocks become
+    /// valid under `after` in O(1). Counts `patched_bytes` (bytes copied into cached
+    /// blocks). If the cache records no stamp for the file, the same conditions but any
+    /// `before` cache the blocks `data` covers wholly under `after`.
+    ///
+    /// A write that overlapped others in time patches the same way, from the length the
+    /// cache records, if: no `set_len` or abandoned write finished while it was in
+    /// flight; `before` is a stamp it could have started from (the one recorded when it
+    /// began, or one a write that finished meanwhile went from or to), or other writes
+    /// are still in flight and one of them finishes with `before` as its stamp after
+    /// (else the file is invalidated when the last of them finishes); and `after.len()`
+    /// is the recorded length grown by this write. Then it drops the blocks holding bytes
+    /// that a write which finished while it was in flight also wrote (their order on disk
+    /// is unknown), and records `after`.
+    ///
+    /// Otherwise the file is invalidated and `after` recorded.
     ///
     /// # Examples
     ///
@@ -155,12 +179,14 @@ impl WriteGuard {
         let cache = &self.cache;
         let mut f = file.lock();
         let alone = self.exclusive && f.write_seq == self.seq;
-        match how {
-            Finish::Release => {}
+        // What later-finishing writes that overlapped this one in time must know of it.
+        let logged = match how {
+            Finish::Release => None,
             Finish::Abandon => {
                 // The write's outcome is unknown: so is the file's version.
                 cache.bump_generation(&file, &mut f);
                 f.stamp = None;
+                Some((None, None, None))
             }
             Finish::Patch {
                 before,
@@ -169,9 +195,8 @@ impl WriteGuard {
                 data,
             } => {
                 f.supersede(before, after);
-                let new_len = offset
-                    .checked_add(data.len() as u64)
-                    .map(|end| end.max(before.len()));
+                let end = offset.checked_add(data.len() as u64);
+                let new_len = end.map(|end| end.max(before.len()));
                 let ok = alone && new_len == Some(after.len());
                 if ok && same_stamp(&f, before) {
                     let n = cache.patch_blocks(&file, &f, before.len(), after.len(), offset, data);
@@ -183,10 +208,15 @@ impl WriteGuard {
                     f.stamp = Some(*after);
                     let n = cache.patch_blocks(&file, &f, after.len(), after.len(), offset, data);
                     cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
+                } else if !alone
+                    && self.patch_concurrent(&file, &mut f, before, after, offset, data)
+                {
+                    f.stamp = Some(*after);
                 } else {
                     cache.bump_generation(&file, &mut f);
-                    f.stamp = Some(*after);
+                    f.stamp = settled(&f, self.finished_at_begin, after);
                 }
+                Some((end.map(|end| offset..end), Some(*before), Some(*after)))
             }
             Finish::Truncate { before, after, len } => {
                 f.supersede(before, after);
@@ -195,18 +225,170 @@ impl WriteGuard {
                     f.stamp = Some(*after);
                 } else {
                     cache.bump_generation(&file, &mut f);
-                    f.stamp = Some(*after);
+                    f.stamp = settled(&f, self.finished_at_begin, after);
                 }
+                Some((None, Some(*before), Some(*after)))
             }
+        };
+        // This write is no longer in flight; the log keeps what the writes still in
+        // flight need.
+        if let Some(i) = f.active.iter().position(|&a| a == self.finished_at_begin) {
+            f.active.swap_remove(i);
+        }
+        if let Some((_, _, Some(after))) = &logged {
+            // A stamp another write started from, explained: this write's own change.
+            f.unexplained.retain(|s| s != after);
+        }
+        if f.active.is_empty() && !f.unexplained.is_empty() {
+            // A write started from a version no write of this cache produced: maybe a
+            // change behind its back, so nothing cached is trusted.
+            f.unexplained.clear();
+            cache.bump_generation(&file, &mut f);
+        }
+        if let Some((bytes, before, after)) = logged {
+            f.finished += 1;
+            if !f.active.is_empty() {
+                let no = f.finished;
+                f.finished_log.push(Finished {
+                    no,
+                    bytes,
+                    before,
+                    after,
+                });
+            }
+        }
+        match f.active.iter().min().copied() {
+            Some(oldest) => f.finished_log.retain(|e| e.no > oldest),
+            None => f.finished_log.clear(),
         }
         f.writes_in_flight = f.writes_in_flight.saturating_sub(1);
         file.publish(&f);
+    }
+
+    /// A write of `data` at `offset` that overlapped other writes in time: patches its
+    /// blocks if it can tell what they hold, and drops the blocks where a write that
+    /// finished while it was in flight wrote some of the same bytes (which of the two
+    /// reached the file last is unknown; the later-finishing write drops them, so both
+    /// orders are covered). Returns false when the file must be invalidated instead:
+    ///
+    /// - a write whose effect is unknown or not a byte range (an abandoned write,
+    ///   `set_len`) finished while this one was in flight;
+    /// - `before` is not a stamp the cache knows this write could have started from (the
+    ///   one recorded when it began, or one a write that finished meanwhile went from or
+    ///   to) and no other write is in flight: the file may have changed behind the
+    ///   cache's back. With others in flight, `before` is taken as the version after one
+    ///   of them, patched on (lookups miss while writes are in flight), and the file is
+    ///   invalidated when the last write finishes unless one of them finished with
+    ///   `before` as its stamp after;
+    /// - the cache records no stamp, or `after`'s length is not the recorded length
+    ///   grown by this write (another change, not yet recorded, resized the file).
+    fn patch_concurrent(
+        &self,
+        file: &Arc<FileState>,
+        f: &mut FileInner,
+        before: &Stamp,
+        after: &Stamp,
+        offset: u64,
+        data: &[u8],
+    ) -> bool {
+        let cache = &self.cache;
+        let during = || {
+            f.finished_log
+                .iter()
+                .filter(|e| e.no > self.finished_at_begin)
+        };
+        if during().any(|e| e.bytes.is_none()) {
+            return false;
+        }
+        let known = self.stamp_at_begin.as_ref() == Some(before)
+            || during()
+                .any(|e| e.before.as_ref() == Some(before) || e.after.as_ref() == Some(before));
+        let (Some(recorded), Some(end)) = (f.stamp, offset.checked_add(data.len() as u64)) else {
+            return false;
+        };
+        let (old_len, new_len) = (recorded.len(), recorded.len().max(end));
+        // Writes in flight besides this one.
+        let others = f.active.len() > 1;
+        if (!known && !others) || after.len() != new_len {
+            return false;
+        }
+        if !known {
+            // Most likely the version after a write still in flight, which landed before
+            // this one started: it must say so when it finishes (see `finish`).
+            f.unexplained.push(*before);
+        }
+        let n = cache.patch_blocks(file, f, old_len, new_len, offset, data);
+        cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
+        for e in during() {
+            let Some(r) = &e.bytes else { continue };
+            let (lo, hi) = (r.start.max(offset), r.end.min(end));
+            if lo < hi {
+                for i in cache.blocks.covering(&(lo..hi)) {
+                    cache.remove_block(file, i);
+                }
+            }
+        }
+        true
     }
 }
 
 impl Drop for WriteGuard {
     fn drop(&mut self) {
         self.finish(Finish::Abandon);
+    }
+}
+
+/// The stamp to record after a write that began when `finished_at_begin` writes had
+/// finished invalidated the file: its stamp after, unless other writes are still in
+/// flight (`f.active` counts this one too) or finished while it was. That stamp may then
+/// predate their changes, length included: recorded, it would make reads under the
+/// recorded stamp stop at an old end of file, and a later write patch from a wrong
+/// length (filling with zeros what another wrote). None is recorded then; the next
+/// lookup with the file's own stamp, or the next write that runs alone, records one.
+fn settled(f: &FileInner, finished_at_begin: u64, after: &Stamp) -> Option<Stamp> {
+    let overlapped = f.finished_log.iter().any(|e| e.no > finished_at_begin);
+    (f.active.len() <= 1 && !overlapped).then_some(*after)
+}
+
+/// The blocks of `file` in `generation` that a patch takes out and puts back: a patched
+/// block goes back to the queue it was taken from; a new one starts on probation
+/// (written data is not proven hot).
+struct Requeue<'a> {
+    cache: &'a CacheInner,
+    file: &'a Arc<FileState>,
+    generation: u64,
+    taken: RefCell<Vec<(u64, Queue)>>,
+}
+
+impl<'a> Requeue<'a> {
+    fn new(cache: &'a CacheInner, file: &'a Arc<FileState>, generation: u64) -> Self {
+        Requeue {
+            cache,
+            file,
+            generation,
+            taken: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Takes block `index` out if it is current and `expect` bytes long.
+    fn take(&self, index: u64, expect: u64) -> Option<Bytes> {
+        let (bytes, queue) = self
+            .cache
+            .take_current(self.file, index, self.generation, expect)?;
+        self.taken.borrow_mut().push((index, queue));
+        Some(bytes)
+    }
+
+    /// Inserts `block` as block `index`, in the queue it was taken from.
+    fn insert(&self, index: u64, block: Bytes) {
+        let queue = self
+            .taken
+            .borrow()
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or(Queue::Probation, |&(_, q)| q);
+        self.cache
+            .insert_block(self.file, index, self.generation, block, queue);
     }
 }
 
@@ -224,12 +406,12 @@ impl CacheInner {
         offset: u64,
         data: &[u8],
     ) -> u64 {
-        let gen_ = f.generation;
+        let blocks = Requeue::new(self, file, f.generation);
         apply_write(
             write_plan(self.blocks, old_len, new_len, offset, data.len()),
             data,
-            |index, expect| self.take_current(file, index, gen_, expect),
-            |index, block| self.insert_block(file, index, gen_, block),
+            |index, expect| blocks.take(index, expect),
+            |index, block| blocks.insert(index, block),
         )
     }
 
@@ -243,7 +425,6 @@ impl CacheInner {
         old_len: u64,
         len: u64,
     ) -> bool {
-        let gen_ = f.generation;
         let plan = truncate_plan(self.blocks, old_len, len);
         if !plan.drop.is_empty() {
             let count = plan.drop.end - plan.drop.start;
@@ -256,9 +437,10 @@ impl CacheInner {
             }
         }
         if let Some(r) = plan.resize {
+            let blocks = Requeue::new(self, file, f.generation);
             r.apply(
-                |index, expect| self.take_current(file, index, gen_, expect),
-                |index, block| self.insert_block(file, index, gen_, block),
+                |index, expect| blocks.take(index, expect),
+                |index, block| blocks.insert(index, block),
             );
         }
         true

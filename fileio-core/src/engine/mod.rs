@@ -27,6 +27,7 @@ mod write;
 
 use std::io;
 use std::path::Path;
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, OnceLock};
 
 use fileio_cache::{FileKey, RangeCache};
@@ -74,6 +75,9 @@ pub(crate) struct Shared {
     appends: Arc<async_lock::Mutex<()>>,
     /// Concurrent syncs share one backend sync ([`commit`]).
     commit: commit::GroupCommit,
+    /// Misses still to cache at once because an inline read of this file was slow (see
+    /// `read::first_touch_now`).
+    slow_misses: AtomicU32,
 }
 
 /// What [`Error::SyncFailed`] repeats of the first failed sync of an open file.
@@ -105,6 +109,7 @@ impl Shared {
             sync_failure: OnceLock::new(),
             appends: Arc::default(),
             commit: commit::GroupCommit::default(),
+            slow_misses: AtomicU32::new(0),
         })
     }
 

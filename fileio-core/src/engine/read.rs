@@ -3,12 +3,15 @@
 //! [`Shared::read_pending`] awaits the rest.
 
 use std::ops::Range;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use bytes::Bytes;
-use fileio_cache::{Fill, FillGuard, FillWait, Lookup, RangeCache};
+use fileio_cache::{Fill, FillGuard, FillWait, Lookup, Miss, RangeCache};
 
 use super::coherence::Basis;
 use super::{Shared, end_of};
+use crate::backend::MissCost;
 use crate::error::{Op, Result};
 
 /// Reads longer than this bypass the cache: they are streams, not hot spots, and would
@@ -20,6 +23,9 @@ const VERSION_RETRIES: usize = 3;
 /// Lookups one read makes before it reads around the cache (a fill that was not
 /// inserted because a write raced it, then another...).
 const MAX_CACHE_ROUNDS: usize = 4;
+/// Misses a file caches at once after one of its inline reads proved slow
+/// ([`MissCost::SLOW_INLINE_READ`]); then an inline read is timed again.
+pub(crate) const SLOW_MISSES: u32 = 64;
 
 /// The outcome of [`Shared::read_now`].
 pub(crate) enum ReadNow {
@@ -156,6 +162,44 @@ impl Shared {
         Ok(Bytes::from(buf))
     }
 
+    /// Admission by cost ([`MissCost`]): the first touch of blocks a local backend serves
+    /// inline is read around the cache, just the request, and not cached. `None` when
+    /// the miss is to be filled: it is hot (a second touch), the backend is remote, the
+    /// file's inline reads were slow lately, or the backend cannot read inline now (the
+    /// read will wait, so it pays to keep what it brings).
+    fn first_touch_now(&self, miss: &Miss, offset: u64, len: usize) -> Option<Result<Bytes>> {
+        if miss.is_hot() || self.backend().miss_cost() != MissCost::Local {
+            return None;
+        }
+        let slow = self.slow_misses.load(Ordering::Relaxed);
+        if slow > 0 {
+            // Racing decrements may lose one: the count only paces re-timing.
+            self.slow_misses.store(slow - 1, Ordering::Relaxed);
+            return None;
+        }
+        self.read_around_now(offset, len)
+    }
+
+    /// The request alone, read inline around the cache (a local backend's cheap read),
+    /// timed: one slower than [`MissCost::SLOW_INLINE_READ`] makes the file's next
+    /// [`SLOW_MISSES`] misses be cached at once. `None` when the backend cannot read
+    /// inline now.
+    fn read_around_now(&self, offset: u64, len: usize) -> Option<Result<Bytes>> {
+        let start = Instant::now();
+        match self.backend().read_at_inline(offset, len)? {
+            Ok(mut data) => {
+                if start.elapsed() > MissCost::SLOW_INLINE_READ {
+                    self.slow_misses.store(SLOW_MISSES, Ordering::Relaxed);
+                }
+                // The inline contract makes a short result the end of the file.
+                data.truncate(len);
+                Some(Ok(data))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => None,
+            Err(e) => Some(Err(self.err(Op::Read, e))),
+        }
+    }
+
     /// A read around the cache, finished now if the backend can read inline.
     fn direct_now(&self, offset: u64, len: usize) -> ReadNow {
         match self.backend().read_at_inline(offset, len) {
@@ -194,10 +238,23 @@ impl Shared {
             Some(Ok(Lookup::Hit(bytes))) => return ReadNow::Ready(Ok((bytes, true))),
             Some(Ok(Lookup::Miss(miss))) => miss,
         };
+        if let Some(first) = self.first_touch_now(&miss, offset, len) {
+            return ReadNow::Ready(first.map(|data| (data, false)));
+        }
         let range = miss.range();
         let guard = match miss.begin_fill(cache) {
             Fill::Lead(guard) => guard,
-            Fill::Wait(wait) => return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait))),
+            Fill::Wait(wait) => {
+                // Another reader is filling these blocks. On a local backend, reading the
+                // request inline costs less than waiting for it (a thread switch, or a
+                // trip through the executor).
+                if self.backend().miss_cost() == MissCost::Local
+                    && let Some(read) = self.read_around_now(offset, len)
+                {
+                    return ReadNow::Ready(read.map(|data| (data, false)));
+                }
+                return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait)));
+            }
         };
         let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
         match self.backend().read_at_inline(range.start, want) {
@@ -273,13 +330,18 @@ impl Shared {
                     Some(guard) => guard,
                     None => match self.lookup(cache, &basis, offset, len).await? {
                         Lookup::Hit(bytes) => return Ok((bytes, true)),
-                        Lookup::Miss(miss) => match miss.begin_fill(cache) {
-                            Fill::Lead(guard) => guard,
-                            Fill::Wait(wait) => {
-                                step = Step::Wait(wait);
-                                continue;
+                        Lookup::Miss(miss) => {
+                            if let Some(first) = self.first_touch_now(&miss, offset, len) {
+                                return Ok((first?, false));
                             }
-                        },
+                            match miss.begin_fill(cache) {
+                                Fill::Lead(guard) => guard,
+                                Fill::Wait(wait) => {
+                                    step = Step::Wait(wait);
+                                    continue;
+                                }
+                            }
+                        }
                     },
                 };
                 let range = guard.range();

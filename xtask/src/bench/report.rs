@@ -107,6 +107,28 @@ impl WorkloadReport {
         }
     }
 
+    /// Cache on over cache off (ops/s) for `subject`, when both ran in this workload.
+    fn on_off(&self, subject: &str) -> Option<f64> {
+        let ops = |cache: CacheSetting| {
+            self.results
+                .iter()
+                .find(|r| r.fileio && r.subject == subject && r.cache == cache.name())
+                .and_then(CaseResult::ops)
+        };
+        let (on, off) = (ops(CacheSetting::On)?, ops(CacheSetting::Off)?);
+        (off > 0.0).then(|| on / off)
+    }
+
+    /// Every fileio subject that ran with the cache both on and off, with its
+    /// cache-on / cache-off ratio, in table order.
+    pub(crate) fn on_off_ratios(&self) -> Vec<(&str, f64)> {
+        self.results
+            .iter()
+            .filter(|r| r.fileio && r.cache == CacheSetting::On.name())
+            .filter_map(|r| Some((r.subject.as_str(), self.on_off(&r.subject)?)))
+            .collect()
+    }
+
     fn best_fileio(&self, cache: &str) -> Option<&CaseResult> {
         self.results
             .iter()
@@ -429,7 +451,16 @@ pub(crate) fn print_workload(w: &WorkloadReport) {
 /// One workload's table, aligned for a terminal.
 pub(crate) fn terminal_table(w: &WorkloadReport) -> String {
     let rows: Vec<[String; 9]> = w.results.iter().map(cells).collect();
-    format!("\n{} — {}\n{}", w.id, w.title, aligned(&HEADS, &rows, 2))
+    let mut s = format!("\n{} — {}\n{}", w.id, w.title, aligned(&HEADS, &rows, 2));
+    let on_off: Vec<String> = w
+        .on_off_ratios()
+        .iter()
+        .map(|(subject, r)| format!("{} {subject}", fmt_ratio(*r)))
+        .collect();
+    if !on_off.is_empty() {
+        let _ = writeln!(s, "  cache on / off: {}", on_off.join(", "));
+    }
+    s
 }
 
 /// `heads` and `rows` in aligned columns, indented by two spaces: the first `left`
@@ -624,8 +655,8 @@ pub(crate) fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Str
 /// The one-row-per-workload summary, as Markdown (what the README quotes).
 pub(crate) fn summary_markdown(report: &Report) -> String {
     let mut s = String::from(
-        "| workload | best baseline | its ops/s | best fileio, cache off | best fileio, cache on |\n\
-         |---|---|--:|---|---|\n",
+        "| workload | best baseline | its ops/s | best fileio, cache off | best fileio, cache on | cache on / off |\n\
+         |---|---|--:|---|---|---|\n",
     );
     for w in &report.workloads {
         let best = w
@@ -644,15 +675,35 @@ pub(crate) fn summary_markdown(report: &Report) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             w.id,
             best.map_or("-".into(), |b| format!("`{}`", b.subject)),
             best.and_then(CaseResult::ops).map_or("-".into(), fmt_ops),
             cell(w.best_fileio("off")),
             cell(w.best_fileio("on")),
+            on_off_cell(w),
         );
     }
     s
+}
+
+/// The summary's cache-on / cache-off cell of one workload: the lowest ratio over the
+/// fileio subjects that ran both ways, and the highest (`-` when none did).
+fn on_off_cell(w: &WorkloadReport) -> String {
+    let ratios = w.on_off_ratios();
+    let lowest = ratios.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    let highest = ratios.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    match (lowest, highest) {
+        (Some(lo), Some(hi)) if ratios.len() > 1 => format!(
+            "{} {} .. {} {}",
+            fmt_ratio(lo.1),
+            lo.0,
+            fmt_ratio(hi.1),
+            hi.0
+        ),
+        (Some(lo), _) => format!("{} {}", fmt_ratio(lo.1), lo.0),
+        _ => "-".into(),
+    }
 }
 
 /// `report.md`.
@@ -784,11 +835,18 @@ pub(crate) fn svg(report: &Report) -> String {
                     } else {
                         (b - 4.0, "end")
                     };
+                    // A cache-on bar also says what the cache did: on / off.
+                    let text = match w.on_off(&r.subject).filter(|_| r.cache == "on") {
+                        Some(on_off) => {
+                            format!("{} (on/off {})", fmt_ratio(ratio), fmt_ratio(on_off))
+                        }
+                        None => fmt_ratio(ratio),
+                    };
                     let _ = writeln!(
                         rows,
                         r#"<text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
                         y + 13.0,
-                        fmt_ratio(ratio)
+                        text
                     );
                 }
                 None => {
@@ -809,7 +867,7 @@ pub(crate) fn svg(report: &Report) -> String {
         }
     }
     let height = y + 12.0;
-    let width = LABEL_W + PLOT_W + 70.0;
+    let width = LABEL_W + PLOT_W + 150.0;
 
     let mut grid = String::new();
     for d in lo as i32..=hi as i32 {

@@ -1037,3 +1037,57 @@ fn targets_compare_their_subject_with_their_baseline() {
     assert_eq!(report::targets_terminal_table(&[]), "");
     assert!(!report::markdown(&synthetic_report(Vec::new())).contains("## Targets"));
 }
+
+#[test]
+fn cache_on_over_off_is_shown_for_every_workload() {
+    use CacheSetting::{Off, On};
+    let workloads = vec![
+        section(
+            "zipf4k-t64",
+            vec![
+                baseline_result(10.0),
+                result("fileio_core::File", Off, 20.0, 4),
+                result("fileio_core::File", On, 30.0, 2),
+                result(cases::TOKIO_POOL, Off, 40.0, 4),
+                result(cases::TOKIO_POOL, On, 36.0, 2),
+                // Only one setting measured: no ratio.
+                result(cases::SMOL_POOL, Off, 40.0, 4),
+                result(cases::SMOL_POOL, On, 0.0, 0),
+            ],
+        ),
+        section(
+            "rand4k-cold-t1",
+            vec![
+                baseline_result(10.0),
+                result("fileio_core::File", Off, 9.0, 4),
+            ],
+        ),
+    ];
+    assert_eq!(
+        workloads[0].on_off_ratios(),
+        [("fileio_core::File", 1.5), (cases::TOKIO_POOL, 0.9)]
+    );
+    assert!(workloads[1].on_off_ratios().is_empty());
+    let table = report::terminal_table(&workloads[0]);
+    assert!(
+        table.contains("cache on / off: 1.50x fileio_core::File, 0.90x fileio-tokio pool"),
+        "{table}"
+    );
+    assert!(!report::terminal_table(&workloads[1]).contains("cache on / off"));
+    let report = synthetic_report(workloads);
+    let summary = report::summary_markdown(&report);
+    assert!(summary.contains("| cache on / off |"), "{summary}");
+    assert!(
+        summary.contains("| 0.90x fileio-tokio pool .. 1.50x fileio_core::File |"),
+        "{summary}"
+    );
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("| rand4k-cold-t1 |") && l.ends_with("| - |")),
+        "{summary}"
+    );
+    let svg = report::svg(&report);
+    assert!(svg.contains("(on/off 1.50x)"), "{svg}");
+    assert!(svg.contains("(on/off 0.90x)"), "{svg}");
+}
