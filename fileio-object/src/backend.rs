@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use fileio_cache::{FileKey, RangeCache, Stamp};
-use fileio_core::{Backend, Clock, Coherence, OpenMode};
+use fileio_core::{Backend, Clock, Coherence, MissCost, OpenMode};
 use futures_util::FutureExt;
 use object_store::path::Path;
 use object_store::{
@@ -770,5 +770,11 @@ impl Backend for ObjectBackend {
     /// An upload that failed keeps the staged data.
     fn sync_retryable(&self) -> bool {
         true
+    }
+
+    /// Every miss is a request to the store: tens of milliseconds on S3, against well
+    /// under a microsecond for a hit, so what a miss brings is cached at once.
+    fn miss_cost(&self) -> MissCost {
+        MissCost::Remote
     }
 }
