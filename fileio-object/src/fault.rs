@@ -67,7 +67,7 @@ pub struct FaultStore {
     inner: Arc<dyn ObjectStore>,
     faults: Mutex<VecDeque<(Request, Fault)>>,
     counts: [AtomicUsize; 3],
-    live_bodies: Arc<AtomicUsize>,
+    live_bodies: Arc<Live>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
 }
@@ -97,7 +97,14 @@ fn index(r: Request) -> usize {
 /// Counts itself among the live GET bodies until the last `Bytes` over it is dropped.
 struct Body {
     data: Vec<u8>,
-    live: Arc<AtomicUsize>,
+    live: Arc<Live>,
+}
+
+/// The GET response bodies still alive, and their bytes.
+#[derive(Debug, Default)]
+struct Live {
+    bodies: AtomicUsize,
+    bytes: AtomicUsize,
 }
 
 impl AsRef<[u8]> for Body {
@@ -108,7 +115,8 @@ impl AsRef<[u8]> for Body {
 
 impl Drop for Body {
     fn drop(&mut self) {
-        self.live.fetch_sub(1, Ordering::SeqCst);
+        self.live.bodies.fetch_sub(1, Ordering::SeqCst);
+        self.live.bytes.fetch_sub(self.data.len(), Ordering::SeqCst);
     }
 }
 
@@ -141,7 +149,13 @@ impl FaultStore {
     /// GET response bodies still referenced by some `Bytes` (each body is one
     /// allocation, released when its last slice is dropped).
     pub fn live_bodies(&self) -> usize {
-        self.live_bodies.load(Ordering::SeqCst)
+        self.live_bodies.bodies.load(Ordering::SeqCst)
+    }
+
+    /// The bytes of the GET response bodies [`live_bodies`](FaultStore::live_bodies)
+    /// counts.
+    pub fn live_body_bytes(&self) -> usize {
+        self.live_bodies.bytes.load(Ordering::SeqCst)
     }
 
     /// The most GETs (with a body) that were in flight at once.
@@ -245,7 +259,10 @@ impl ObjectStore for FaultStore {
         if let Some(Fault::Truncate(keep)) = fault {
             data.truncate(keep);
         }
-        self.live_bodies.fetch_add(1, Ordering::SeqCst);
+        self.live_bodies.bodies.fetch_add(1, Ordering::SeqCst);
+        self.live_bodies
+            .bytes
+            .fetch_add(data.len(), Ordering::SeqCst);
         let body = Bytes::from_owner(Body {
             data,
             live: Arc::clone(&self.live_bodies),

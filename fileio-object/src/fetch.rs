@@ -268,7 +268,8 @@ impl Coalescer {
                 let result = target.get(&members[0].v, span.clone()).await;
                 for w in members {
                     let answer = result.clone().map(|body| {
-                        body.slice(
+                        owned_part(
+                            &body,
                             (w.range.start - span.start) as usize
                                 ..(w.range.end - span.start) as usize,
                         )
@@ -278,6 +279,17 @@ impl Coalescer {
             }
         });
         futures_util::future::join_all(gets).await;
+    }
+}
+
+/// `range` of `body` in a buffer of its own, unless it is all of `body`: the engine
+/// may keep what a read returns as a cached block, and a 16 KiB block must not keep a
+/// larger response alive (the one copy of the bytes a shared response brought).
+pub(crate) fn owned_part(body: &Bytes, range: std::ops::Range<usize>) -> Bytes {
+    if range == (0..body.len()) {
+        body.clone()
+    } else {
+        Bytes::copy_from_slice(&body[range])
     }
 }
 

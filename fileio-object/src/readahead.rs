@@ -176,14 +176,14 @@ pub(crate) fn hand_over(pieces: &[(Bytes, u64)], range: &Range<u64>) -> Bytes {
     let slice = |(bytes, start): &(Bytes, u64)| {
         let from = range.start.max(*start) - start;
         let to = (range.end.min(start + bytes.len() as u64) - start).max(from);
-        bytes.slice(from as usize..to as usize)
+        from as usize..to as usize
     };
     match pieces {
-        [one] => slice(one),
+        [one] => crate::fetch::owned_part(&one.0, slice(one)),
         many => {
             let mut out = bytes::BytesMut::with_capacity((range.end - range.start) as usize);
             for piece in many {
-                out.extend_from_slice(&slice(piece));
+                out.extend_from_slice(&piece.0[slice(piece)]);
             }
             out.freeze()
         }

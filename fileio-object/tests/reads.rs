@@ -265,7 +265,14 @@ fn cached_blocks_own_their_buffers() {
         }
         f.close().await.unwrap();
         drop(f);
-        assert_eq!(fault.live_bodies(), 0, "a cached block pins a response");
+        // A response exactly one block long may stay as that cached block; what is
+        // still alive never exceeds the 8 blocks read (a 1 MiB response would).
+        assert!(
+            fault.live_body_bytes() <= 8 * (16 << 10),
+            "a cached block pins a response: {} bytes in {} bodies alive",
+            fault.live_body_bytes(),
+            fault.live_bodies()
+        );
         let g = ObjectOptions::new()
             .cache(c)
             .open(store, "blocks")
