@@ -58,6 +58,32 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     /// The file's identity in the cache.
     fn key(&self) -> FileKey;
 
+    /// [`read_at`](Backend::read_at) of the version `stamp` names: what the engine calls
+    /// for a cache miss, with the stamp it looked the cache up with, since what it reads
+    /// is cached (and joined with the blocks already cached) under that stamp. Reads
+    /// that bypass the cache call `read_at`.
+    ///
+    /// # Errors
+    ///
+    /// Those of `read_at`; and, from a backend that can tell versions apart, an error
+    /// whose inner error is [`VersionChanged`] when the content is no longer the version
+    /// `stamp` names: the engine then starts the read over under a fresh stamp.
+    ///
+    /// # Implementation
+    ///
+    /// The default calls `read_at`, which suits a backend that cannot read an older
+    /// version anyway and whose stamp changes with every change it can see (a local
+    /// file: the engine checks the stamp again before it keeps what was read). Override
+    /// it when a read can be made conditional on a version (an object store's
+    /// `If-Match`): read exactly the version `stamp` was given for, and fail with
+    /// [`VersionChanged`] when it is gone or the stamp is not one the backend gave.
+    /// The engine tries [`read_at_inline`](Backend::read_at_inline) first, without the
+    /// stamp: a backend that overrides this method must not serve another version inline.
+    async fn read_at_stamped(&self, offset: u64, len: usize, stamp: &Stamp) -> io::Result<Bytes> {
+        let _ = stamp;
+        self.read_at(offset, len).await
+    }
+
     /// A read that can complete on the calling thread without blocking on disk I/O,
     /// tried by the engine before [`read_at`](Backend::read_at): `None` means "not
     /// now", and the engine then awaits `read_at`.
@@ -213,6 +239,14 @@ macro_rules! forward_backend {
         impl<T: Backend + ?Sized> Backend for $ty {
             async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
                 (**self).read_at(offset, len).await
+            }
+            async fn read_at_stamped(
+                &self,
+                offset: u64,
+                len: usize,
+                stamp: &Stamp,
+            ) -> io::Result<Bytes> {
+                (**self).read_at_stamped(offset, len, stamp).await
             }
             async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
                 (**self).write_at(offset, data).await

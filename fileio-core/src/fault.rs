@@ -38,7 +38,7 @@ use crate::backend::Backend;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Target {
-    /// `read_at` (and `read_at_inline`).
+    /// `read_at` and `read_at_stamped` (and `read_at_inline`).
     Read,
     /// `write_at`.
     Write,
@@ -311,6 +311,15 @@ impl<B: Backend> Backend for FaultBackend<B> {
         let fault = self.next_fault(Target::Read);
         self.apply(fault.as_ref()).await?;
         let mut data = self.inner.read_at(offset, len).await?;
+        if let Some(Fault::ShortRead(max)) = fault {
+            data.truncate(max.max(1).min(data.len()));
+        }
+        Ok(data)
+    }
+    async fn read_at_stamped(&self, offset: u64, len: usize, stamp: &Stamp) -> io::Result<Bytes> {
+        let fault = self.next_fault(Target::Read);
+        self.apply(fault.as_ref()).await?;
+        let mut data = self.inner.read_at_stamped(offset, len, stamp).await?;
         if let Some(Fault::ShortRead(max)) = fault {
             data.truncate(max.max(1).min(data.len()));
         }

@@ -14,13 +14,22 @@
 //! Read-ahead bytes are held here, in the open object's own bounded buffer (at most
 //! [`MAX_PIECES`] pieces of at most a quarter window, or 1 MiB: 64 MiB with the default
 //! 16 MiB window; a stream keeps at most one window ahead, and pieces behind every
-//! stream are dropped), not in the cache: they reach the
-//! cache only when a read asks for them, as the engine's own fill ([`hand_over`] is that
-//! single step). So read-ahead never evicts a block, hit or not. Inserting
-//! them into the cache ahead of the reader was rejected: the reader's hits would then
-//! never reach the backend, which would stop seeing the stream, and the cache offers no
-//! insertion that spares the blocks that have been hit (that is what a probation queue
-//! will add; `hand_over` is where read-ahead will enter it).
+//! stream are dropped), not in the cache: they reach the cache only when a read asks
+//! for them, as the engine's own fill of that miss ([`hand_over`] is that single step).
+//! An object's misses cost a request ([`MissCost::Remote`](fileio_core::MissCost)), so
+//! that fill enters the cache on probation (unless the cache saw the block recently: a
+//! re-read, which the cache's admission rule treats as any other). A scan's block is
+//! read once, by the fill itself, never as a hit while on probation, so it leaves
+//! probation without taking room from blocks that proved hot; read-ahead bytes nobody
+//! reads never enter the cache at all. Pieces are of one version ([`find`](ReadAhead::find)
+//! matches the version tag), the one the miss's stamp names.
+//!
+//! Inserting pieces into the cache as they arrive (with
+//! `FillGuard::complete_on_probation`, so that other opens find them) was weighed and
+//! rejected: the reader would then hit them on probation, and a block hit on probation
+//! has proved hot, so one sequential scan would promote all it read and push the hot
+//! blocks out; its hits would also never reach the backend, which would stop seeing the
+//! stream and stop reading ahead. Other opens still share what the reader consumed.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -171,7 +180,7 @@ impl ReadAhead {
 
 /// The one step by which read-ahead bytes leave the buffer: `pieces` (each with its
 /// start, covering `range` in order) answer `range`, which the engine then caches as its
-/// own fill.
+/// own fill, on probation (see the module's design note).
 pub(crate) fn hand_over(pieces: &[(Bytes, u64)], range: &Range<u64>) -> Bytes {
     let slice = |(bytes, start): &(Bytes, u64)| {
         let from = range.start.max(*start) - start;

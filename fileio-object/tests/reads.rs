@@ -335,3 +335,64 @@ fn injected_faults_are_errors_or_retries_never_panics() {
         assert_eq!(&f.read_at(5, 10).await.unwrap()[..], &data[5..15]);
     });
 }
+
+/// Read-ahead keeps hot blocks safe from scans: blocks read twice (hot) stay cached
+/// while another object four times the cache's size is read sequentially, with
+/// read-ahead, through the same cache; the hot blocks are then read without a GET.
+#[test]
+fn a_sequential_scan_does_not_push_out_hot_blocks() {
+    rt().block_on(async {
+        let cache = cache();
+        let capacity = cache.capacity() as usize;
+        let (hot_fault, hot_store) = stores();
+        let hot = pattern(capacity / 4, 8);
+        put(&hot_store, "hot", &hot).await;
+        let (scan_fault, scan_store) = stores();
+        let big = pattern(4 * capacity, 9);
+        put(&scan_store, "big", &big).await;
+        let open = |store: Arc<dyn ObjectStore>, path: &'static str| {
+            let cache = cache.clone();
+            async move {
+                ObjectOptions::new()
+                    .cache(cache)
+                    .open(store, path)
+                    .await
+                    .unwrap()
+            }
+        };
+        let h = open(hot_store.clone(), "hot").await;
+        // Two touches of each block, 16 KiB reads: hot.
+        for _ in 0..2 {
+            for at in (0..hot.len()).step_by(16 << 10) {
+                let got = h.read_at(at as u64, 16 << 10).await.unwrap();
+                assert_eq!(&got[..], &hot[at..at + got.len()]);
+            }
+        }
+        let mut s = open(scan_store.clone(), "big").await;
+        let mut at = 0;
+        loop {
+            let got = s.read(64 << 10).await.unwrap();
+            if got.is_empty() {
+                break;
+            }
+            assert_eq!(&got[..], &big[at..at + got.len()]);
+            at += got.len();
+        }
+        assert_eq!(at, big.len());
+        assert!(
+            scan_fault.count(Request::Get) < big.len() / (64 << 10) / 4,
+            "the scan was read ahead: {} GETs",
+            scan_fault.count(Request::Get)
+        );
+        let before = hot_fault.count(Request::Get);
+        for at in (0..hot.len()).step_by(16 << 10) {
+            let got = h.read_at(at as u64, 16 << 10).await.unwrap();
+            assert_eq!(&got[..], &hot[at..at + got.len()]);
+        }
+        assert_eq!(
+            hot_fault.count(Request::Get),
+            before,
+            "hot blocks read again after the scan"
+        );
+    });
+}
