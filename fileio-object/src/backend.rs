@@ -1000,14 +1000,9 @@ mod tests {
         }
     }
 
-    fn pattern(len: usize, seed: u8) -> Vec<u8> {
-        (0..len)
-            .map(|i| {
-                (i as u8)
-                    .wrapping_mul(31)
-                    .wrapping_add(seed.wrapping_mul(97))
-            })
-            .collect()
+    /// Content of `len` bytes, per version `seed`.
+    fn version(len: usize, seed: u8) -> Vec<u8> {
+        (0..len).map(|i| (i / 7) as u8 ^ seed).collect()
     }
 
     async fn open(
@@ -1056,7 +1051,7 @@ mod tests {
                 inner: InMemory::new(),
                 log: Mutex::default(),
             });
-            let (v1, v2) = (pattern(3 * 4096, 1), pattern(3 * 4096, 2));
+            let (v1, v2) = (version(3 * 4096, 1), version(3 * 4096, 2));
             let put = |data: Vec<u8>| {
                 let store = Arc::clone(&store);
                 async move {
