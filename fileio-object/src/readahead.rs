@@ -25,11 +25,13 @@
 //! matches the version tag), the one the miss's stamp names.
 //!
 //! Inserting pieces into the cache as they arrive (with
-//! `FillGuard::complete_on_probation`, so that other opens find them) was weighed and
-//! rejected: the reader would then hit them on probation, and a block hit on probation
-//! has proved hot, so one sequential scan would promote all it read and push the hot
-//! blocks out; its hits would also never reach the backend, which would stop seeing the
-//! stream and stop reading ahead. Other opens still share what the reader consumed.
+//! `FillGuard::complete_on_probation`, so that other opens find them) was measured and
+//! rejected (figures in the README's "Object storage" section): the reader would then
+//! hit them on probation, and a block hit on probation has proved hot, so a sequential
+//! scan promotes what it read and pushes hot blocks out; its hits also never reach the
+//! backend, which stops seeing the stream and restarts read-ahead from its first window
+//! (1.55x the GETs for one reader, 2.9x for two in lockstep). Other opens share what the
+//! reader consumed: a second reader in lockstep costs no GET of its own.
 
 use std::collections::VecDeque;
 use std::ops::Range;
