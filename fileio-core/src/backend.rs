@@ -84,6 +84,24 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
         self.read_at(offset, len).await
     }
 
+    /// Whether the bytes `offset..offset + len` of the version `stamp` that this backend
+    /// just returned to a miss ([`read_at_stamped`](Backend::read_at_stamped)) were
+    /// fetched speculatively, before anything asked for them (read-ahead). The engine
+    /// then caches them on probation even when the cache saw the blocks recently
+    /// ([`FillGuard::complete_on_probation`](fileio_cache::FillGuard::complete_on_probation)),
+    /// so that a scan read ahead, however often repeated, never takes room from blocks
+    /// that proved hot.
+    ///
+    /// # Implementation
+    ///
+    /// The default returns `false`. Called once after each miss's read, with the
+    /// range that read returned; answer from a record of the read, cheaply (a wrong
+    /// answer only changes where the blocks enter the cache).
+    fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+        let _ = (offset, len, stamp);
+        false
+    }
+
     /// A read that can complete on the calling thread without blocking on disk I/O,
     /// tried by the engine before [`read_at`](Backend::read_at): `None` means "not
     /// now", and the engine then awaits `read_at`.
@@ -268,6 +286,9 @@ macro_rules! forward_backend {
             }
             fn key(&self) -> FileKey {
                 (**self).key()
+            }
+            fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+                (**self).read_ahead_served(offset, len, stamp)
             }
             fn read_at_inline(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
                 (**self).read_at_inline(offset, len)

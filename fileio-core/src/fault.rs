@@ -360,5 +360,8 @@ impl<B: Backend> Backend for FaultBackend<B> {
     fn miss_cost(&self) -> crate::backend::MissCost {
         self.inner.miss_cost()
     }
+    fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+        self.inner.read_ahead_served(offset, len, stamp)
+    }
     // No inline fast paths: every operation goes through the fault plan.
 }

@@ -446,6 +446,7 @@ impl ObjectBackend {
                 }
             }
             if got.len() == wanted {
+                lock(&self.ahead).handed(v.tag, range.clone());
                 return Ok(readahead::hand_over(&got, &range));
             }
         }
@@ -846,6 +847,13 @@ impl Backend for ObjectBackend {
     /// An upload that failed keeps the staged data.
     fn sync_retryable(&self) -> bool {
         true
+    }
+
+    /// Whether read-ahead answered that miss (then it is cached on probation: see the
+    /// `readahead` module's design note).
+    fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+        let range = offset..offset.saturating_add(len as u64);
+        lock(&self.ahead).take_handed(stamp.tag(), &range)
     }
 
     /// Every miss is a request to the store: tens of milliseconds on S3, against well

@@ -41,9 +41,9 @@
 //! - Concurrent misses on neighbouring blocks merge into one GET; reads over 8 MiB are
 //!   split into parallel GETs (at most 8 in flight); sequential readers get read-ahead
 //!   that ramps from 1 MiB to 16 MiB (all configurable on [`ObjectOptions`]), held in
-//!   the open's own buffer until read and then cached like any miss: on probation, so a
-//!   scan cannot push out blocks that proved hot (the `readahead` module's design note
-//!   says why they do not enter the cache as they arrive). The cache
+//!   the open's own buffer until read and then cached on probation, even when the scan
+//!   is repeated, so a scan cannot push out blocks that proved hot (the `readahead`
+//!   module's design note says why they do not enter the cache as they arrive). The cache
 //!   copies each block it keeps into its own buffer, so a cached 16 KiB block never
 //!   keeps a 1 MiB response alive.
 //!

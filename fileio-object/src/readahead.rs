@@ -15,13 +15,13 @@
 //! [`MAX_PIECES`] pieces of at most a quarter window, or 1 MiB: 64 MiB with the default
 //! 16 MiB window; a stream keeps at most one window ahead, and pieces behind every
 //! stream are dropped), not in the cache: they reach the cache only when a read asks
-//! for them, as the engine's own fill of that miss ([`hand_over`] is that single step).
-//! An object's misses cost a request ([`MissCost::Remote`](fileio_core::MissCost)), so
-//! that fill enters the cache on probation (unless the cache saw the block recently: a
-//! re-read, which the cache's admission rule treats as any other). A scan's block is
-//! read once, by the fill itself, never as a hit while on probation, so it leaves
-//! probation without taking room from blocks that proved hot; read-ahead bytes nobody
-//! reads never enter the cache at all. Pieces are of one version ([`find`](ReadAhead::find)
+//! for them, as the engine's own fill of that miss ([`hand_over`] is that single step),
+//! always on probation: the backend tells the engine that read-ahead answered the miss
+//! (`Backend::read_ahead_served`), so even a block the cache saw recently (a scan
+//! repeated) does not enter the main queue. A scan's block is read once, by the fill
+//! itself, never as a hit while on probation, so it leaves probation without taking
+//! room from blocks that proved hot; read-ahead bytes nobody reads never enter the
+//! cache at all. Pieces are of one version ([`find`](ReadAhead::find)
 //! matches the version tag), the one the miss's stamp names.
 //!
 //! Inserting pieces into the cache as they arrive (with
@@ -46,6 +46,8 @@ pub(crate) const FIRST_WINDOW: u64 = 1 << 20;
 pub(crate) const STREAMS: usize = 4;
 /// Read-ahead pieces held at once per open object (fetched or in flight).
 pub(crate) const MAX_PIECES: usize = 16;
+/// Hand-overs remembered until the engine asks about them.
+const HANDED: usize = 8;
 
 /// Bytes of one version being fetched ahead (`None` when the fetch failed: the reader
 /// then fetches itself).
@@ -75,6 +77,8 @@ pub(crate) struct ReadAhead {
     streams: Vec<Stream>,
     pieces: VecDeque<Piece>,
     clock: u64,
+    /// The last ranges (with their version tag) read-ahead answered, newest last.
+    handed: VecDeque<(u128, Range<u64>)>,
 }
 
 impl std::fmt::Debug for ReadAhead {
@@ -95,6 +99,7 @@ impl ReadAhead {
             streams: Vec::new(),
             pieces: VecDeque::new(),
             clock: 0,
+            handed: VecDeque::new(),
         }
     }
 
@@ -112,6 +117,23 @@ impl ReadAhead {
             at = p.range.end;
         }
         Some(out)
+    }
+
+    /// Records that read-ahead answered `range` of version `tag` ([`hand_over`]).
+    pub(crate) fn handed(&mut self, tag: u128, range: Range<u64>) {
+        if self.handed.len() == HANDED {
+            self.handed.pop_front();
+        }
+        self.handed.push_back((tag, range));
+    }
+
+    /// Whether read-ahead answered `range` of version `tag` lately; forgets it.
+    pub(crate) fn take_handed(&mut self, tag: u128, range: &Range<u64>) -> bool {
+        let at = self
+            .handed
+            .iter()
+            .rposition(|(t, r)| *t == tag && r == range);
+        at.and_then(|at| self.handed.remove(at)).is_some()
     }
 
     /// Forgets the pieces of `range` (their fetch failed).
@@ -252,6 +274,23 @@ mod tests {
                 &object[from..to]
             );
         }
+    }
+
+    /// A hand-over is told once, for its version and range only; the oldest of more
+    /// than [`HANDED`] is forgotten.
+    #[test]
+    fn hand_overs_are_told_once() {
+        let mut ra = ReadAhead::new(16 * MIB);
+        ra.handed(1, 0..10);
+        assert!(!ra.take_handed(2, &(0..10)), "another version");
+        assert!(!ra.take_handed(1, &(0..11)), "another range");
+        assert!(ra.take_handed(1, &(0..10)));
+        assert!(!ra.take_handed(1, &(0..10)), "told once");
+        for i in 0..=HANDED as u64 {
+            ra.handed(1, i..i + 1);
+        }
+        assert!(!ra.take_handed(1, &(0..1)), "the oldest is forgotten");
+        assert!(ra.take_handed(1, &(1..2)));
     }
 
     #[test]

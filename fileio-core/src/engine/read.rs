@@ -370,7 +370,14 @@ impl Shared {
                 let data = self
                     .read_direct(range.start, want, !inline_tried, Some(&stamp))
                     .await?;
-                guard.complete(&data);
+                if self
+                    .backend()
+                    .read_ahead_served(range.start, data.len(), &stamp)
+                {
+                    guard.complete_on_probation(&data);
+                } else {
+                    guard.complete(&data);
+                }
                 if let Some(slice) = covering(&range, &data, want, offset, len) {
                     return Ok((data.slice(slice), false));
                 }
