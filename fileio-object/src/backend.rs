@@ -754,8 +754,8 @@ impl Backend for ObjectBackend {
         self.read_remote(offset, len).await
     }
 
-    /// A cache miss: of the version the engine's lookup was made under
-    /// ([`read_stamped`](Self::read_stamped)), or the handle's staged content.
+    /// A cache miss: of the version the engine's lookup was made under (the crate docs,
+    /// "Reads"), or the handle's staged content.
     async fn read_at_stamped(&self, offset: u64, len: usize, stamp: &Stamp) -> io::Result<Bytes> {
         self.opened_a_while_ago();
         if self.mode.writable() {
