@@ -68,6 +68,7 @@ pub struct FaultStore {
     faults: Mutex<VecDeque<(Request, Fault)>>,
     counts: [AtomicUsize; 3],
     live_bodies: Arc<AtomicUsize>,
+    live_body_bytes: Arc<AtomicUsize>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
 }
@@ -98,6 +99,7 @@ fn index(r: Request) -> usize {
 struct Body {
     data: Vec<u8>,
     live: Arc<AtomicUsize>,
+    live_bytes: Arc<AtomicUsize>,
 }
 
 impl AsRef<[u8]> for Body {
@@ -109,6 +111,7 @@ impl AsRef<[u8]> for Body {
 impl Drop for Body {
     fn drop(&mut self) {
         self.live.fetch_sub(1, Ordering::SeqCst);
+        self.live_bytes.fetch_sub(self.data.len(), Ordering::SeqCst);
     }
 }
 
@@ -120,6 +123,7 @@ impl FaultStore {
             faults: Mutex::default(),
             counts: Default::default(),
             live_bodies: Arc::default(),
+            live_body_bytes: Arc::default(),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
         }
@@ -142,6 +146,13 @@ impl FaultStore {
     /// allocation, released when its last slice is dropped).
     pub fn live_bodies(&self) -> usize {
         self.live_bodies.load(Ordering::SeqCst)
+    }
+
+    /// The bytes of the GET response bodies still referenced (see
+    /// [`live_bodies`](Self::live_bodies)): with it, a test tells a body that is one
+    /// cached block from a larger response a block keeps alive.
+    pub fn live_body_bytes(&self) -> usize {
+        self.live_body_bytes.load(Ordering::SeqCst)
     }
 
     /// The most GETs (with a body) that were in flight at once.
@@ -246,9 +257,11 @@ impl ObjectStore for FaultStore {
             data.truncate(keep);
         }
         self.live_bodies.fetch_add(1, Ordering::SeqCst);
+        self.live_body_bytes.fetch_add(data.len(), Ordering::SeqCst);
         let body = Bytes::from_owner(Body {
             data,
             live: Arc::clone(&self.live_bodies),
+            live_bytes: Arc::clone(&self.live_body_bytes),
         });
         let stream = futures_util::stream::once(async move { Ok(body) }).boxed();
         Ok(GetResult {

@@ -204,19 +204,21 @@ impl ReadAhead {
 
 /// The one step by which read-ahead bytes leave the buffer: `pieces` (each with its
 /// start, covering `range` in order) answer `range`, which the engine then caches as its
-/// own fill, on probation (see the module's design note).
+/// own fill, on probation (see the module's design note). The answer has a buffer of
+/// its own (unless it is a whole piece), so a cached block never keeps a piece alive.
 pub(crate) fn hand_over(pieces: &[(Bytes, u64)], range: &Range<u64>) -> Bytes {
-    let slice = |(bytes, start): &(Bytes, u64)| {
+    // The part of a piece inside `range`, in the piece's own offsets.
+    let part = |(bytes, start): &(Bytes, u64)| {
         let from = range.start.max(*start) - start;
         let to = (range.end.min(start + bytes.len() as u64) - start).max(from);
-        bytes.slice(from as usize..to as usize)
+        from as usize..to as usize
     };
     match pieces {
-        [one] => slice(one),
+        [one] => crate::fetch::owned(&one.0, part(one)),
         many => {
             let mut out = bytes::BytesMut::with_capacity((range.end - range.start) as usize);
             for piece in many {
-                out.extend_from_slice(&slice(piece));
+                out.extend_from_slice(&piece.0[part(piece)]);
             }
             out.freeze()
         }

@@ -265,7 +265,14 @@ fn cached_blocks_own_their_buffers() {
         }
         f.close().await.unwrap();
         drop(f);
-        assert_eq!(fault.live_bodies(), 0, "a cached block pins a response");
+        // A block cached as it came (a GET of exactly one block) is its own response;
+        // no block keeps a larger response (a read-ahead piece, a coalesced GET) alive.
+        assert!(
+            fault.live_body_bytes() <= fault.live_bodies() * (16 << 10),
+            "a cached block pins a response: {} bodies of {} bytes alive",
+            fault.live_bodies(),
+            fault.live_body_bytes()
+        );
         let g = ObjectOptions::new()
             .cache(c)
             .open(store, "blocks")
