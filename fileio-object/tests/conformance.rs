@@ -34,6 +34,7 @@ const CANNOT_HOLD: &[(&str, &str)] = &[
     ("cursor_seek", STAGED),
     ("hooks_read", STAGED),
     ("hooks_write", STAGED),
+    ("io_write_traits", STAGED),
     ("positional_across_blocks", STAGED),
     ("positional_gap_fill", STAGED),
     ("set_len", STAGED),
