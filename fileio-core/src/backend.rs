@@ -58,6 +58,50 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     /// The file's identity in the cache.
     fn key(&self) -> FileKey;
 
+    /// [`read_at`](Backend::read_at) of the version `stamp` names: what the engine calls
+    /// for a cache miss, with the stamp it looked the cache up with, since what it reads
+    /// is cached (and joined with the blocks already cached) under that stamp. Reads
+    /// that bypass the cache call `read_at`.
+    ///
+    /// # Errors
+    ///
+    /// Those of `read_at`; and, from a backend that can tell versions apart, an error
+    /// whose inner error is [`VersionChanged`] when the content is no longer the version
+    /// `stamp` names: the engine then starts the read over under a fresh stamp.
+    ///
+    /// # Implementation
+    ///
+    /// The default calls `read_at`, which suits a backend that cannot read an older
+    /// version anyway and whose stamp changes with every change it can see (a local
+    /// file: the engine checks the stamp again before it keeps what was read). Override
+    /// it when a read can be made conditional on a version (an object store's
+    /// `If-Match`): read exactly the version `stamp` was given for, and fail with
+    /// [`VersionChanged`] when it is gone or the stamp is not one the backend gave.
+    /// The engine tries [`read_at_inline`](Backend::read_at_inline) first, without the
+    /// stamp: a backend that overrides this method must not serve another version inline.
+    async fn read_at_stamped(&self, offset: u64, len: usize, stamp: &Stamp) -> io::Result<Bytes> {
+        let _ = stamp;
+        self.read_at(offset, len).await
+    }
+
+    /// Whether the bytes `offset..offset + len` of the version `stamp` that this backend
+    /// just returned to a miss ([`read_at_stamped`](Backend::read_at_stamped)) were
+    /// fetched speculatively, before anything asked for them (read-ahead). The engine
+    /// then caches them on probation even when the cache saw the blocks recently
+    /// ([`FillGuard::complete_on_probation`](fileio_cache::FillGuard::complete_on_probation)),
+    /// so that a scan read ahead, however often repeated, never takes room from blocks
+    /// that proved hot.
+    ///
+    /// # Implementation
+    ///
+    /// The default returns `false`. Called once after each miss's read, with the
+    /// range that read returned; answer from a record of the read, cheaply (a wrong
+    /// answer only changes where the blocks enter the cache).
+    fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+        let _ = (offset, len, stamp);
+        false
+    }
+
     /// A read that can complete on the calling thread without blocking on disk I/O,
     /// tried by the engine before [`read_at`](Backend::read_at): `None` means "not
     /// now", and the engine then awaits `read_at`.
@@ -214,6 +258,14 @@ macro_rules! forward_backend {
             async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
                 (**self).read_at(offset, len).await
             }
+            async fn read_at_stamped(
+                &self,
+                offset: u64,
+                len: usize,
+                stamp: &Stamp,
+            ) -> io::Result<Bytes> {
+                (**self).read_at_stamped(offset, len, stamp).await
+            }
             async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
                 (**self).write_at(offset, data).await
             }
@@ -234,6 +286,9 @@ macro_rules! forward_backend {
             }
             fn key(&self) -> FileKey {
                 (**self).key()
+            }
+            fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+                (**self).read_ahead_served(offset, len, stamp)
             }
             fn read_at_inline(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
                 (**self).read_at_inline(offset, len)

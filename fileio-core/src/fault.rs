@@ -38,7 +38,7 @@ use crate::backend::Backend;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Target {
-    /// `read_at` (and `read_at_inline`).
+    /// `read_at` and `read_at_stamped` (and `read_at_inline`).
     Read,
     /// `write_at`.
     Write,
@@ -316,6 +316,15 @@ impl<B: Backend> Backend for FaultBackend<B> {
         }
         Ok(data)
     }
+    async fn read_at_stamped(&self, offset: u64, len: usize, stamp: &Stamp) -> io::Result<Bytes> {
+        let fault = self.next_fault(Target::Read);
+        self.apply(fault.as_ref()).await?;
+        let mut data = self.inner.read_at_stamped(offset, len, stamp).await?;
+        if let Some(Fault::ShortRead(max)) = fault {
+            data.truncate(max.max(1).min(data.len()));
+        }
+        Ok(data)
+    }
     async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
         let fault = self.next_fault(Target::Write);
         self.apply(fault.as_ref()).await?;
@@ -350,6 +359,9 @@ impl<B: Backend> Backend for FaultBackend<B> {
     }
     fn miss_cost(&self) -> crate::backend::MissCost {
         self.inner.miss_cost()
+    }
+    fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+        self.inner.read_ahead_served(offset, len, stamp)
     }
     // No inline fast paths: every operation goes through the fault plan.
 }

@@ -1,5 +1,6 @@
 //! [`ObjectBackend`]: a `fileio_core::Backend` over one object.
 
+use std::collections::VecDeque;
 use std::io;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,6 +28,9 @@ use crate::stage::Staging;
 const COALESCED_READ: usize = 256 * 1024;
 /// Parts of a multipart upload in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
+/// Versions of the object a miss can still be read under (by its stamp): a read looked
+/// up under an older one starts over under the current version.
+const RECENT_VERSIONS: usize = 8;
 
 /// The knobs of the read and write paths ([`ObjectOptions`](crate::ObjectOptions) sets
 /// them).
@@ -60,6 +64,46 @@ struct Remote {
     version: Option<Version>,
     /// When a response last told it (by the handle's clock).
     seen_at: SystemTime,
+    /// The versions learned last, newest last (at most [`RECENT_VERSIONS`]): what maps
+    /// the stamp a cache lookup was made under back to the ETag its miss must match.
+    recent: VecDeque<Version>,
+}
+
+impl Remote {
+    fn new(version: Option<Version>, seen_at: SystemTime) -> Remote {
+        let mut remote = Remote {
+            version: None,
+            seen_at,
+            recent: VecDeque::new(),
+        };
+        remote.set(version, seen_at);
+        remote
+    }
+
+    /// Records `version` as the current one; whether it changed.
+    fn set(&mut self, version: Option<Version>, at: SystemTime) -> bool {
+        let changed = self.version != version;
+        if let Some(v) = &version
+            && !self.recent.contains(v)
+        {
+            if self.recent.len() == RECENT_VERSIONS {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(v.clone());
+        }
+        self.version = version;
+        self.seen_at = at;
+        changed
+    }
+
+    /// The version `stamp` was given for, if it is one of the recent ones.
+    fn of_stamp(&self, stamp: &Stamp) -> Option<Version> {
+        self.recent
+            .iter()
+            .rev()
+            .find(|v| Stamp::new(v.size, v.tag) == *stamp)
+            .cloned()
+    }
 }
 
 /// The writable side: staged content and what an upload is conditional on.
@@ -95,13 +139,7 @@ impl Versions {
 
     /// Records what a response said; a new version drops the object's cached blocks.
     fn learn(&self, version: Option<Version>) {
-        let changed = {
-            let mut remote = lock(&self.remote);
-            let changed = remote.version != version;
-            remote.version = version;
-            remote.seen_at = self.clock.now();
-            changed
-        };
+        let changed = lock(&self.remote).set(version, self.clock.now());
         if changed && let Some(cache) = &self.cache {
             // After the version is updated: a fill that starts now reads the new one.
             cache.invalidate(self.key);
@@ -214,10 +252,7 @@ impl ObjectBackend {
         };
         let v = Versions {
             remote: if mode.writable() {
-                Arc::new(Mutex::new(Remote {
-                    version: version.clone(),
-                    seen_at: args.clock.now(),
-                }))
+                Arc::new(Mutex::new(Remote::new(version.clone(), args.clock.now())))
             } else {
                 shared_remote(shared_key, version.clone(), &args.clock)
             },
@@ -333,13 +368,44 @@ impl ObjectBackend {
                 fileio_core::VersionChanged,
             ));
         }
+        self.read_version(&v, offset, len).await
+    }
+
+    /// A cache miss's read ([`Backend::read_at_stamped`]): of the version the engine's
+    /// lookup was made under, never another. `If-Match` carries that version's ETag;
+    /// when the object is no longer that version (a 412), or the stamp names no version
+    /// this open learned lately, fails with [`VersionChanged`](fileio_core::VersionChanged)
+    /// and the engine starts the read over under a fresh stamp. So the bytes a fill
+    /// caches under a stamp, and the cached blocks a read joins them with, are all of
+    /// one version, whatever other opens of the object learned meanwhile.
+    async fn read_stamped(&self, offset: u64, len: usize, stamp: &Stamp) -> io::Result<Bytes> {
+        let v = lock(&self.v.remote).of_stamp(stamp);
+        let Some(v) = v else {
+            if self.v.known().is_none() {
+                return Err(error::other(
+                    io::ErrorKind::NotFound,
+                    &self.target.name,
+                    "the object is gone",
+                ));
+            }
+            return Err(io::Error::new(
+                error::CONFLICT_KIND,
+                fileio_core::VersionChanged,
+            ));
+        };
+        self.read_version(&v, offset, len).await
+    }
+
+    /// Reads from version `v` of the object, with `If-Match` on its ETag; see
+    /// [`read_remote`](Self::read_remote) for what a changed object does.
+    async fn read_version(&self, v: &Version, offset: u64, len: usize) -> io::Result<Bytes> {
         if offset >= v.size || len == 0 {
             return Ok(Bytes::new());
         }
         let end = offset.saturating_add(len as u64).min(v.size);
-        match self.fetch(&v, offset..end).await {
+        match self.fetch(v, offset..end).await {
             Ok(data) => {
-                self.read_ahead(&v, offset..end);
+                self.read_ahead(v, offset..end);
                 Ok(data)
             }
             Err(FetchError::Changed) => {
@@ -380,6 +446,7 @@ impl ObjectBackend {
                 }
             }
             if got.len() == wanted {
+                lock(&self.ahead).handed(v.tag, range.clone());
                 return Ok(readahead::hand_over(&got, &range));
             }
         }
@@ -658,10 +725,7 @@ fn shared_remote(key: FileKey, version: Option<Version>, clock: &Clock) -> Arc<M
     if states.len() >= 64 && states.len().is_power_of_two() {
         states.retain(|_, s| s.strong_count() > 0);
     }
-    let state = Arc::new(Mutex::new(Remote {
-        version,
-        seen_at: clock.now(),
-    }));
+    let state = Arc::new(Mutex::new(Remote::new(version, clock.now())));
     states.insert(key, Arc::downgrade(&state));
     state
 }
@@ -688,6 +752,19 @@ impl Backend for ObjectBackend {
             }
         }
         self.read_remote(offset, len).await
+    }
+
+    /// A cache miss: of the version the engine's lookup was made under (the crate docs,
+    /// "Reads"), or the handle's staged content.
+    async fn read_at_stamped(&self, offset: u64, len: usize, stamp: &Stamp) -> io::Result<Bytes> {
+        self.opened_a_while_ago();
+        if self.mode.writable() {
+            let w = self.writes.lock().await;
+            if let Some(staging) = &w.staging {
+                return staging.read_at(offset, len).await;
+            }
+        }
+        self.read_stamped(offset, len, stamp).await
     }
 
     async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
@@ -772,9 +849,270 @@ impl Backend for ObjectBackend {
         true
     }
 
+    /// Whether read-ahead answered that miss (then it is cached on probation: see the
+    /// `readahead` module's design note).
+    fn read_ahead_served(&self, offset: u64, len: usize, stamp: &Stamp) -> bool {
+        let range = offset..offset.saturating_add(len as u64);
+        lock(&self.ahead).take_handed(stamp.tag(), &range)
+    }
+
     /// Every miss is a request to the store: tens of milliseconds on S3, against well
     /// under a microsecond for a hit, so what a miss brings is cached at once.
     fn miss_cost(&self) -> MissCost {
         MissCost::Remote
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fileio_core::{AsyncFile, AsyncStream, Options};
+    use futures_util::future::BoxFuture;
+    use futures_util::stream::BoxStream;
+    use object_store::memory::InMemory;
+    use object_store::{
+        CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, PutResult,
+    };
+
+    /// A store that logs the `If-Match` of every GET (not HEAD) it forwards.
+    #[derive(Debug)]
+    struct LogIfMatch {
+        inner: InMemory,
+        log: Mutex<Vec<Option<String>>>,
+    }
+
+    impl std::fmt::Display for LogIfMatch {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("LogIfMatch")
+        }
+    }
+
+    #[async_trait]
+    impl ObjectStore for LogIfMatch {
+        async fn put_opts(
+            &self,
+            location: &Path,
+            payload: PutPayload,
+            opts: PutOptions,
+        ) -> object_store::Result<PutResult> {
+            self.inner.put_opts(location, payload, opts).await
+        }
+        async fn put_multipart_opts(
+            &self,
+            location: &Path,
+            opts: PutMultipartOptions,
+        ) -> object_store::Result<Box<dyn MultipartUpload>> {
+            self.inner.put_multipart_opts(location, opts).await
+        }
+        async fn get_opts(
+            &self,
+            location: &Path,
+            options: GetOptions,
+        ) -> object_store::Result<GetResult> {
+            if !options.head {
+                lock(&self.log).push(options.if_match.clone());
+            }
+            self.inner.get_opts(location, options).await
+        }
+        fn delete_stream(
+            &self,
+            locations: BoxStream<'static, object_store::Result<Path>>,
+        ) -> BoxStream<'static, object_store::Result<Path>> {
+            self.inner.delete_stream(locations)
+        }
+        fn list(
+            &self,
+            prefix: Option<&Path>,
+        ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+            self.inner.list(prefix)
+        }
+        async fn list_with_delimiter(
+            &self,
+            prefix: Option<&Path>,
+        ) -> object_store::Result<ListResult> {
+            self.inner.list_with_delimiter(prefix).await
+        }
+        async fn copy_opts(
+            &self,
+            from: &Path,
+            to: &Path,
+            options: CopyOptions,
+        ) -> object_store::Result<()> {
+            self.inner.copy_opts(from, to, options).await
+        }
+    }
+
+    /// An `ObjectBackend` whose next backend read first runs `interleave`: what happens
+    /// between the engine's cache lookup and the read of its miss.
+    struct Interleaved {
+        inner: ObjectBackend,
+        interleave: Mutex<Option<BoxFuture<'static, ()>>>,
+    }
+
+    impl std::fmt::Debug for Interleaved {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.inner.fmt(f)
+        }
+    }
+
+    impl Interleaved {
+        async fn interleave(&self) {
+            let next = lock(&self.interleave).take();
+            if let Some(next) = next {
+                next.await;
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Backend for Interleaved {
+        async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+            self.interleave().await;
+            self.inner.read_at(offset, len).await
+        }
+        async fn read_at_stamped(
+            &self,
+            offset: u64,
+            len: usize,
+            stamp: &Stamp,
+        ) -> io::Result<Bytes> {
+            self.interleave().await;
+            self.inner.read_at_stamped(offset, len, stamp).await
+        }
+        async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+            self.inner.write_at(offset, data).await
+        }
+        async fn len(&self) -> io::Result<u64> {
+            self.inner.len().await
+        }
+        async fn set_len(&self, len: u64) -> io::Result<()> {
+            self.inner.set_len(len).await
+        }
+        async fn sync_all(&self) -> io::Result<()> {
+            self.inner.sync_all().await
+        }
+        async fn sync_data(&self) -> io::Result<()> {
+            self.inner.sync_data().await
+        }
+        async fn stamp(&self) -> io::Result<Stamp> {
+            self.inner.stamp().await
+        }
+        fn key(&self) -> FileKey {
+            self.inner.key()
+        }
+        fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+            self.inner.stamp_inline()
+        }
+        fn miss_cost(&self) -> MissCost {
+            self.inner.miss_cost()
+        }
+    }
+
+    /// Content of `len` bytes, per version `seed`.
+    fn version(len: usize, seed: u8) -> Vec<u8> {
+        (0..len).map(|i| (i / 7) as u8 ^ seed).collect()
+    }
+
+    async fn open(
+        store: &Arc<LogIfMatch>,
+        cache: &RangeCache,
+        coherence: Coherence,
+        clock: &Clock,
+    ) -> ObjectBackend {
+        let args = OpenArgs {
+            mode: OpenMode::parse("rb").unwrap(),
+            place: Place::Caller,
+            cache: Some(cache.clone()),
+            coherence,
+            clock: clock.clone(),
+            tuning: Tuning::default(),
+        };
+        let store: Arc<dyn ObjectStore> = store.clone();
+        ObjectBackend::open(store, "o", "mem/o".into(), args)
+            .await
+            .unwrap()
+    }
+
+    fn file(
+        backend: Arc<dyn Backend>,
+        cache: &RangeCache,
+        coherence: Coherence,
+        clock: &Clock,
+    ) -> AsyncFile {
+        let mut o = Options::new();
+        o.mode("rb")
+            .cache(cache.clone())
+            .coherence(coherence)
+            .clock(clock.clone());
+        AsyncFile::from_backend(backend, "o", &o).unwrap()
+    }
+
+    /// The race of two opens and an outside writer: open A looks the cache up under
+    /// version 1 (a hit and a miss); before A's miss is read, the object is replaced
+    /// and open B learns version 2 and reads it. A's miss must still be read under
+    /// version 1 (its GET conditional on version 1's ETag, which fails), and A's answer
+    /// must come whole from one version.
+    #[test]
+    fn a_miss_is_read_under_the_version_of_its_lookup() {
+        futures_lite::future::block_on(async {
+            let store = Arc::new(LogIfMatch {
+                inner: InMemory::new(),
+                log: Mutex::default(),
+            });
+            let (v1, v2) = (version(3 * 4096, 1), version(3 * 4096, 2));
+            let put = |data: Vec<u8>| {
+                let store = Arc::clone(&store);
+                async move {
+                    store
+                        .put(&Path::from("o"), data.into())
+                        .await
+                        .unwrap()
+                        .e_tag
+                        .unwrap()
+                }
+            };
+            let tag1 = put(v1.clone()).await;
+            let cache = RangeCache::builder()
+                .capacity(1 << 20)
+                .block_size(4096)
+                .build()
+                .unwrap();
+            let clock = Clock::manual();
+            let interval = Coherence::Interval(Duration::from_secs(1));
+            let a = Arc::new(Interleaved {
+                inner: open(&store, &cache, interval, &clock).await,
+                interleave: Mutex::default(),
+            });
+            let file_a = file(a.clone(), &cache, interval, &clock);
+            assert_eq!(&file_a.read_at(0, 4096).await.unwrap()[..], &v1[..4096]);
+
+            let (store2, cache2, clock2, v2c) =
+                (Arc::clone(&store), cache.clone(), clock.clone(), v2.clone());
+            *lock(&a.interleave) = Some(Box::pin(async move {
+                let tag2 = store2
+                    .put(&Path::from("o"), v2c.clone().into())
+                    .await
+                    .unwrap()
+                    .e_tag;
+                let b = open(&store2, &cache2, Coherence::Strict, &clock2).await;
+                let file_b = file(Arc::new(b), &cache2, Coherence::Strict, &clock2);
+                assert_eq!(&file_b.read_at(8192, 4096).await.unwrap()[..], &v2c[8192..]);
+                assert_eq!(lock(&store2.log).last().cloned(), Some(tag2));
+            }));
+            let before = lock(&store.log).len();
+            // Block 0 is a hit under version 1, block 1 a miss.
+            let got = file_a.read_at(0, 8192).await.unwrap();
+            let log = lock(&store.log).clone();
+            // B's GET, then A's miss: conditional on the version A looked up under.
+            assert_eq!(log.get(before + 1), Some(&Some(tag1)), "GETs: {log:?}");
+            assert!(
+                got[..] == v1[..8192] || got[..] == v2[..8192],
+                "the answer mixes versions"
+            );
+            // A starts over under version 2, and the cache holds version 2 only.
+            assert_eq!(&got[..], &v2[..8192]);
+            clock.advance(Duration::from_secs(2));
+            assert_eq!(&file_a.read_at(0, 3 * 4096).await.unwrap()[..], &v2[..]);
+        });
     }
 }

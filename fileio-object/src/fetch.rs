@@ -174,6 +174,17 @@ impl Target {
     }
 }
 
+/// `range` of `body`, in a buffer of its own unless it is all of `body`: the cache keeps
+/// a fill of exactly one block as it is, and a slice of a larger response would keep
+/// the whole response alive.
+pub(crate) fn owned(body: &Bytes, range: Range<usize>) -> Bytes {
+    if range.start == 0 && range.end == body.len() {
+        body.clone()
+    } else {
+        Bytes::copy_from_slice(&body[range])
+    }
+}
+
 fn failed(e: io::Error) -> FetchError {
     FetchError::Failed(Arc::new(e))
 }
@@ -268,7 +279,7 @@ impl Coalescer {
                 let result = target.get(&members[0].v, span.clone()).await;
                 for w in members {
                     let answer = result.clone().map(|body| {
-                        owned_part(
+                        owned(
                             &body,
                             (w.range.start - span.start) as usize
                                 ..(w.range.end - span.start) as usize,
@@ -279,17 +290,6 @@ impl Coalescer {
             }
         });
         futures_util::future::join_all(gets).await;
-    }
-}
-
-/// `range` of `body` in a buffer of its own, unless it is all of `body`: the engine
-/// may keep what a read returns as a cached block, and a 16 KiB block must not keep a
-/// larger response alive (the one copy of the bytes a shared response brought).
-pub(crate) fn owned_part(body: &Bytes, range: std::ops::Range<usize>) -> Bytes {
-    if range == (0..body.len()) {
-        body.clone()
-    } else {
-        Bytes::copy_from_slice(&body[range])
     }
 }
 

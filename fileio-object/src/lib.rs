@@ -23,6 +23,15 @@
 //!   ETag) means the object changed: the backend learns the new version with one HEAD,
 //!   drops the object's cached blocks and reads again, from the new version only. A read
 //!   never mixes two versions.
+//! - A cache miss is read under the version the cache was looked up with, not the one
+//!   the object's opens share now ([`Backend::read_at_stamped`](fileio_core::Backend::read_at_stamped)):
+//!   the backend keeps the ETags of the object's last eight versions by their stamps,
+//!   and the miss's GETs (coalesced, split or read ahead, each of one version) are
+//!   conditional on the stamp's ETag. So when another open learned a newer version
+//!   between the lookup and the GET, the GET fails its precondition (or the stamp is
+//!   no longer known) and the engine starts the read over under a fresh stamp
+//!   ([`VersionChanged`](fileio_core::VersionChanged)): the blocks a read joins and the
+//!   bytes a fill caches under a stamp are always of that stamp's version.
 //! - Opening costs at most one HEAD (none in `"w"` modes). The default coherence is
 //!   [`DEFAULT_COHERENCE`], `Interval(1 s)`: a HEAD per read would double its latency.
 //!   `len()` and the version check cost at most one HEAD a period, and none while GETs
@@ -31,7 +40,10 @@
 //!   do.
 //! - Concurrent misses on neighbouring blocks merge into one GET; reads over 8 MiB are
 //!   split into parallel GETs (at most 8 in flight); sequential readers get read-ahead
-//!   that ramps from 1 MiB to 16 MiB (all configurable on [`ObjectOptions`]). The cache
+//!   that ramps from 1 MiB to 16 MiB (all configurable on [`ObjectOptions`]), held in
+//!   the open's own buffer until read and then cached on probation, even when the scan
+//!   is repeated, so a scan cannot push out blocks that proved hot (the `readahead`
+//!   module's design note says why they do not enter the cache as they arrive). The cache
 //!   copies each block it keeps into its own buffer, so a cached 16 KiB block never
 //!   keeps a 1 MiB response alive.
 //!

@@ -253,6 +253,24 @@ impl FillGuard {
         self.miss.range()
     }
 
+    /// The stamp the lookup was made under ([`Miss::stamp`]): the version to read, since
+    /// the fill is kept only under it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{Fill, FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().build()?;
+    /// let s = Stamp::new(10, 7);
+    /// let Lookup::Miss(m) = cache.lookup(FileKey::new(1), &s, 0, 1) else { panic!() };
+    /// let Fill::Lead(g) = m.begin_fill(&cache) else { panic!() };
+    /// assert_eq!(g.stamp(), s);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn stamp(&self) -> Stamp {
+        self.miss.stamp
+    }
+
     /// Hands over `data`, the bytes read from the file at `range().start` (shorter than
     /// the range only at end of file; extra bytes are ignored).
     ///

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
-use fileio_cache::{Fill, FillGuard, FillWait, Lookup, Miss, RangeCache};
+use fileio_cache::{Fill, FillGuard, FillWait, Lookup, Miss, RangeCache, Stamp};
 
 use super::coherence::Basis;
 use super::{Shared, end_of};
@@ -118,8 +118,16 @@ impl Shared {
     }
 
     /// One backend read, with the inline fast path first when `inline` (the caller has
-    /// not tried it yet); `Interrupted` is retried.
-    async fn read_once(&self, offset: u64, len: usize, inline: bool) -> Result<Bytes> {
+    /// not tried it yet); `Interrupted` is retried. A fill passes the `stamp` it looked
+    /// the cache up with ([`Backend::read_at_stamped`](crate::Backend::read_at_stamped)):
+    /// what it reads is cached under that stamp, so it must be of that version.
+    async fn read_once(
+        &self,
+        offset: u64,
+        len: usize,
+        inline: bool,
+        stamp: Option<&Stamp>,
+    ) -> Result<Bytes> {
         let inline = match inline
             .then(|| self.backend().read_at_inline(offset, len))
             .flatten()
@@ -130,7 +138,11 @@ impl Shared {
         let result = match inline {
             Some(result) => result,
             None => loop {
-                match self.backend().read_at(offset, len).await {
+                let read = match stamp {
+                    Some(stamp) => self.backend().read_at_stamped(offset, len, stamp).await,
+                    None => self.backend().read_at(offset, len).await,
+                };
+                match read {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     other => break other,
                 }
@@ -145,15 +157,21 @@ impl Shared {
     /// Reads `len` bytes at `offset`, fewer only at end of file. A short transfer that is
     /// not empty is continued (the `Backend` contract forbids it, but a faulty or exotic
     /// backend is not trusted to keep it): end of file is an empty read.
-    async fn read_direct(&self, offset: u64, len: usize, inline: bool) -> Result<Bytes> {
-        let first = self.read_once(offset, len, inline).await?;
+    async fn read_direct(
+        &self,
+        offset: u64,
+        len: usize,
+        inline: bool,
+        stamp: Option<&Stamp>,
+    ) -> Result<Bytes> {
+        let first = self.read_once(offset, len, inline, stamp).await?;
         if first.len() == len || first.is_empty() {
             return Ok(first);
         }
         let mut buf = first.to_vec();
         while buf.len() < len {
             let pos = end_of(offset, buf.len())?;
-            let more = self.read_once(pos, len - buf.len(), true).await?;
+            let more = self.read_once(pos, len - buf.len(), true, stamp).await?;
             if more.is_empty() {
                 break;
             }
@@ -304,10 +322,12 @@ impl Shared {
         pending: Pending,
     ) -> Result<(Bytes, bool)> {
         let (basis, mut step) = match pending {
-            Pending::Direct => return Ok((self.read_direct(offset, len, false).await?, false)),
+            Pending::Direct => {
+                return Ok((self.read_direct(offset, len, false, None).await?, false));
+            }
             Pending::Stamp => match self.basis().await? {
                 Some(basis) => (basis, Step::Again),
-                None => return Ok((self.read_direct(offset, len, true).await?, false)),
+                None => return Ok((self.read_direct(offset, len, true, None).await?, false)),
             },
             Pending::Cache(basis, step) => (basis, step),
         };
@@ -346,8 +366,18 @@ impl Shared {
                 };
                 let range = guard.range();
                 let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
-                let data = self.read_direct(range.start, want, !inline_tried).await?;
-                guard.complete(&data);
+                let stamp = guard.stamp();
+                let data = self
+                    .read_direct(range.start, want, !inline_tried, Some(&stamp))
+                    .await?;
+                if self
+                    .backend()
+                    .read_ahead_served(range.start, data.len(), &stamp)
+                {
+                    guard.complete_on_probation(&data);
+                } else {
+                    guard.complete(&data);
+                }
                 if let Some(slice) = covering(&range, &data, want, offset, len) {
                     return Ok((data.slice(slice), false));
                 }
@@ -355,7 +385,7 @@ impl Shared {
             }
         }
         // Fills kept losing to writes: read around the cache.
-        Ok((self.read_direct(offset, len, true).await?, false))
+        Ok((self.read_direct(offset, len, true, None).await?, false))
     }
 
     /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
