@@ -579,7 +579,7 @@ macro_rules! runtime_file {
         #[$crate::__private::async_trait]
         impl $crate::AsyncStream for File {
             async fn read_at(&self, offset: u64, len: usize) -> $crate::Result<$crate::Bytes> {
-                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::read_at(&self.inner, offset, len)).await
+                $crate::runtime::cooperate::<$coop, _>(self.inner.__read_at(offset, len)).await
             }
             async fn read_to_end_at(&self, offset: u64) -> $crate::Result<$crate::Bytes> {
                 $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::read_to_end_at(&self.inner, offset)).await
