@@ -794,7 +794,10 @@ mod sys {
         // (`cargo bench -p fileio-tokio --bench read`). The offset goes in two halves,
         // low then high, as the kernel's `preadv2` takes it on every architecture (a
         // 64-bit kernel uses the low half whole).
-        let (low, high) = (offset as libc::c_long, ((offset as u64) >> 32) as libc::c_long);
+        let (low, high) = (
+            offset as libc::c_long,
+            ((offset as u64) >> 32) as libc::c_long,
+        );
         // SAFETY: `iov` describes `iov_len` bytes of `buf`'s unused capacity, which stays
         // allocated, and is not otherwise borrowed, for the whole call. The kernel writes
         // at most `iov_len` bytes there and reads nothing from it; `file` is an open

@@ -224,11 +224,7 @@ impl Handle {
         let (data, from_cache) = match now {
             ReadAt::Done(result) => return result,
             ReadAt::Fire(data, from_cache) => (data, from_cache),
-            ReadAt::Pending(pending) => {
-                self.readable()?
-                    .read_pending(offset, len, pending)
-                    .await?
-            }
+            ReadAt::Pending(pending) => self.readable()?.read_pending(offset, len, pending).await?,
         };
         self.fire(Kind::Read, offset, &data, from_cache).await;
         Ok(data)
