@@ -196,6 +196,8 @@ impl AsyncFile {
         len: usize,
     ) -> impl Future<Output = Result<Bytes>> + Send + '_ {
         coop(self.bounded, async move {
+            // `before_read` has nothing to do while write-behind is idle: its future is
+            // only made (and boxed) when it may wait.
             if self.behind.busy.load(Ordering::Acquire) {
                 Box::pin(self.before_read(offset, len)).await?;
             }

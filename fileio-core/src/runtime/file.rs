@@ -252,7 +252,7 @@ macro_rules! runtime_file {
             /// # std::fs::write(&path, b"abcdef").unwrap();
             /// use std::sync::Arc;
             /// use std::sync::atomic::{AtomicUsize, Ordering};
-            #[doc = concat!("use ", $krate, "::{AsyncStream, File};")]
+            #[doc = concat!("use ", $krate, "::File;")]
             ///
             /// let file = File::open(&path, "rb").await?;
             /// let total = Arc::new(AtomicUsize::new(0));
@@ -286,7 +286,7 @@ macro_rules! runtime_file {
             /// # let dir = tempfile::tempdir().unwrap();
             /// # let path = dir.path().join("data.bin");
             /// # std::fs::write(&path, b"abcdef").unwrap();
-            #[doc = concat!("use ", $krate, "::{AsyncStream, File};")]
+            #[doc = concat!("use ", $krate, "::File;")]
             ///
             /// let (tx, rx) = std::sync::mpsc::channel();
             /// let file = File::open(&path, "rb").await?;
