@@ -18,7 +18,7 @@ use futures_lite::future::block_on;
 use fileio_cache::Stamp;
 
 use crate::backend::{Backend, StdBackend};
-use crate::engine::{Handle, ignore_outcome};
+use crate::engine::{Handle, ReadAt, ignore_outcome};
 use crate::error::{Error, Op, Result};
 use crate::hooks::{BoxFuture, IoEvent};
 use crate::mode::OpenMode;
@@ -179,6 +179,33 @@ impl AsyncFile {
         let result = queue.before_read(&self.h, offset, len).await;
         self.behind.busy.store(!queue.is_idle(), Ordering::Release);
         result
+    }
+
+    /// [`AsyncStream::read_at`] as a future of its own, not boxed: what a runtime crate's
+    /// `File` wraps, so that a read is boxed once, not once per layer; not a stable
+    /// interface.
+    ///
+    /// The read's first poll does everything that needs no waiting (a cache hit, an
+    /// inline read of a local file) and returns it at once when no read hook is to fire;
+    /// only what has to wait (write-behind, the backend, hooks) is boxed, so the future
+    /// stays small on the fast path.
+    #[doc(hidden)]
+    pub fn __read_at(
+        &self,
+        offset: u64,
+        len: usize,
+    ) -> impl Future<Output = Result<Bytes>> + Send + '_ {
+        coop(self.bounded, async move {
+            // `before_read` has nothing to do while write-behind is idle: its future is
+            // only made (and boxed) when it may wait.
+            if self.behind.busy.load(Ordering::Acquire) {
+                Box::pin(self.before_read(offset, len)).await?;
+            }
+            match self.h.read_at_now(offset, len) {
+                ReadAt::Done(result) => result,
+                now => Box::pin(self.h.read_at_rest(offset, len, now)).await,
+            }
+        })
     }
 
     /// Whether this file's operations take part in [`Bounded`]'s limit on ready
@@ -624,11 +651,7 @@ impl fmt::Debug for AsyncFile {
 #[async_trait]
 impl AsyncStream for AsyncFile {
     async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        coop(self.bounded, async {
-            self.before_read(offset, len).await?;
-            self.h.read_at(offset, len).await
-        })
-        .await
+        self.__read_at(offset, len).await
     }
     async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
         coop(self.bounded, async {

@@ -11,7 +11,7 @@ use std::io::SeekFrom;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fileio_core::conformance::data::{self, BLOCK, CHUNK, FILE_LEN, HOT_SPAN, OFFSETS, bench_file};
-use fileio_smol::{AsyncStream, File, RangeCache};
+use fileio_smol::{File, RangeCache};
 use smol::io::{AsyncReadExt, AsyncSeekExt};
 
 fn random_4k(c: &mut Criterion) {

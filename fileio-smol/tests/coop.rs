@@ -15,6 +15,11 @@ fn ready_loop_yields_in_block_on() {
     smol::block_on(coop::ready_loop_yields::<Smol>());
 }
 
+#[test]
+fn uncached_read_loop_yields_in_block_on() {
+    smol::block_on(coop::uncached_read_loop_yields::<Smol>());
+}
+
 /// The reader and a ticker task on one `LocalExecutor`, driven by this thread alone.
 #[test]
 fn reader_lets_another_task_run() {

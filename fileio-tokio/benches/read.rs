@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fileio_core::conformance::data::{self, BLOCK, CHUNK, FILE_LEN, HOT_SPAN, OFFSETS, bench_file};
-use fileio_tokio::{AsyncStream, Coherence, File, RangeCache};
+use fileio_tokio::{Coherence, File, RangeCache};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 fn offsets(span: u64) -> Arc<Vec<u64>> {

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use fileio_core::Clock;
-use fileio_tokio::{AsyncStream, File};
+use fileio_tokio::File;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};

@@ -22,6 +22,11 @@ fn ready_loop_yields_as_a_spawned_task() {
         .unwrap();
 }
 
+#[test]
+fn uncached_read_loop_yields_current_thread() {
+    runtime(false).block_on(coop::uncached_read_loop_yields::<Tokio>());
+}
+
 /// The reader and a ticker task on one current-thread runtime.
 #[test]
 fn reader_lets_another_task_run() {

@@ -1,6 +1,6 @@
 //! Cooperative scheduling checks for runtime crates, generic over [`Runtime`]: a task
-//! looping over operations that complete without waiting (cache hits, seeks) still
-//! yields to its executor, so the other tasks of its thread run.
+//! looping over operations that complete without waiting (cache hits, inline reads,
+//! seeks) still yields to its executor, so the other tasks of its thread run.
 //!
 //! Each check is an `async fn` that the runtime crate's `tests/coop.rs` runs on its
 //! executor; [`ticker`] is the other task, which the runtime crate spawns on the same
@@ -111,6 +111,40 @@ pub async fn ready_loop_yields<R: Runtime>() {
         );
     }
     assert_eq!(warm.misses(), misses, "a read missed the cache");
+}
+
+/// [`ready_loop_yields`] for reads around the cache: a loop of `read_at` on a file opened
+/// without a cache, whose bytes the page cache holds (each read is an inline read of the
+/// local file, on the executor's thread), returns `Pending` within [`YIELD_WITHIN`]
+/// reads. Every read is checked against the bytes written.
+///
+/// # Panics
+///
+/// When the loop never yields, or a read returns other bytes than the file's.
+pub async fn uncached_read_loop_yields<R: Runtime>() {
+    let dir = ScratchDir::new().expect("scratch dir");
+    let path = dir.join("uncached.bin");
+    let data: Vec<u8> = (0..FILE_LEN).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let file = R::open(path, &OpenSpec::new("rb", None), BackendChoice::Pool)
+        .await
+        .unwrap();
+    let mut reads = 0;
+    let yielded = {
+        let mut task = pin!(async {
+            while reads < YIELD_WITHIN {
+                let offset = reads * READ_LEN % FILE_LEN;
+                let got = file.read_at(offset as u64, READ_LEN).await.unwrap();
+                assert_eq!(&got[..], &data[offset..offset + READ_LEN]);
+                reads += 1;
+            }
+        });
+        std::future::poll_fn(|cx| Poll::Ready(task.as_mut().poll(cx).is_pending())).await
+    };
+    assert!(
+        yielded,
+        "{YIELD_WITHIN} uncached reads of a warm file never returned Pending"
+    );
 }
 
 /// The other task of [`reader_lets_others_run`]: counts its turns in `ticks`, yielding

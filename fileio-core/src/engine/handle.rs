@@ -11,7 +11,7 @@ use fileio_cache::Stamp;
 use futures_lite::future::block_on;
 
 use super::ignore_outcome;
-use super::read::{MAX_CACHED_READ, ReadNow};
+use super::read::{MAX_CACHED_READ, Pending, ReadNow};
 use super::{Shared, end_of};
 use crate::backend::Backend;
 use crate::error::{Error, Op, Result};
@@ -21,6 +21,16 @@ use crate::options::Options;
 
 /// First chunk the text layer reads when looking for a line end.
 const LINE_CHUNK: usize = 8 * 1024;
+
+/// How far [`Handle::read_at_now`] took a read.
+pub(crate) enum ReadAt {
+    /// Finished, nothing left to do.
+    Done(Result<Bytes>),
+    /// Read (from the cache when the flag is set); the read hooks are still to fire.
+    Fire(Bytes, bool),
+    /// Needs [`Shared::read_pending`], then the hooks.
+    Pending(Pending),
+}
 
 /// One handle: the shared file plus a cursor, hooks and a closed flag.
 #[derive(Debug)]
@@ -186,25 +196,47 @@ impl Handle {
     }
 
     pub(crate) async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        let shared = self.readable()?;
-        let (data, from_cache) = shared.read(offset, len).await?;
+        let now = self.read_at_now(offset, len);
+        self.read_at_rest(offset, len, now).await
+    }
+
+    /// Everything of [`read_at`](Self::read_at) that needs no waiting: the access checks
+    /// and [`Shared::read_now`]. A read that finished and has no read hook to fire is
+    /// [`ReadAt::Done`]; anything else goes on in [`read_at_rest`](Self::read_at_rest).
+    pub(crate) fn read_at_now(&self, offset: u64, len: usize) -> ReadAt {
+        let shared = match self.readable() {
+            Ok(shared) => shared,
+            Err(e) => return ReadAt::Done(Err(e)),
+        };
+        match shared.read_now(offset, len) {
+            ReadNow::Ready(Ok((data, from_cache))) => match self.hooks.active(Kind::Read) {
+                None => ReadAt::Done(Ok(data)),
+                Some(_) => ReadAt::Fire(data, from_cache),
+            },
+            ReadNow::Ready(Err(e)) => ReadAt::Done(Err(e)),
+            ReadNow::Pending(pending) => ReadAt::Pending(pending),
+        }
+    }
+
+    /// The rest of a [`read_at`](Self::read_at) that [`read_at_now`](Self::read_at_now)
+    /// began: the waiting part of the read, then the read hooks.
+    pub(crate) async fn read_at_rest(&self, offset: u64, len: usize, now: ReadAt) -> Result<Bytes> {
+        let (data, from_cache) = match now {
+            ReadAt::Done(result) => return result,
+            ReadAt::Fire(data, from_cache) => (data, from_cache),
+            ReadAt::Pending(pending) => self.readable()?.read_pending(offset, len, pending).await?,
+        };
         self.fire(Kind::Read, offset, &data, from_cache).await;
         Ok(data)
     }
 
     /// [`read_at`](Self::read_at) for blocking callers: no executor at all when nothing
-    /// has to wait (a cache hit, an inline read).
+    /// has to wait (a cache hit, an inline read, no read hook).
     pub(crate) fn read_at_blocking(&self, offset: u64, len: usize) -> Result<Bytes> {
-        let shared = self.readable()?;
-        let (data, from_cache) = match shared.read_now(offset, len) {
-            ReadNow::Ready(result) => result?,
-            ReadNow::Pending(pending) => block_on(shared.read_pending(offset, len, pending))?,
-        };
-        if let Some(set) = self.hooks.active(Kind::Read) {
-            let event = IoEvent::new(self.path.clone(), offset, data.clone(), from_cache);
-            block_on(hooks::fire_all(&set, Kind::Read, event));
+        match self.read_at_now(offset, len) {
+            ReadAt::Done(result) => result,
+            now => block_on(self.read_at_rest(offset, len, now)),
         }
-        Ok(data)
     }
 
     /// [`read`](Self::read) for blocking callers.

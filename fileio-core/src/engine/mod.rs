@@ -40,7 +40,7 @@ use crate::text::TextCodec;
 
 use coherence::{KnownCell, known_cell};
 
-pub(crate) use handle::Handle;
+pub(crate) use handle::{Handle, ReadAt};
 pub(crate) use write::ignore_outcome;
 
 /// `offset + len`, or [`Error::Overflow`] past `u64::MAX`.

@@ -220,6 +220,26 @@ macro_rules! runtime_file {
                 &self.inner
             }
 
+            /// Reads up to `len` bytes at `offset` without touching the cursor: what
+            /// [`AsyncStream::read_at`](crate::AsyncStream::read_at) does, through a
+            /// future that is not boxed (the trait's is). With the trait in scope,
+            /// `file.read_at(..)` calls this method.
+            ///
+            /// A read that needs no waiting (a cache hit, an inline read of a warm local
+            /// file) finishes on the first poll, after the runtime's cooperative budget
+            /// allows it.
+            ///
+            /// # Errors
+            ///
+            /// As [`Stream::read_at`](crate::Stream::read_at).
+            pub fn read_at(
+                &self,
+                offset: u64,
+                len: usize,
+            ) -> impl ::std::future::Future<Output = $crate::Result<$crate::Bytes>> + Send + '_ {
+                $crate::runtime::cooperate::<$coop, _>(self.inner.__read_at(offset, len))
+            }
+
             /// Registers a hook called after every successful read (cache hits included)
             /// with the offset and the bytes returned. Clones made later inherit it.
             ///
@@ -232,7 +252,7 @@ macro_rules! runtime_file {
             /// # std::fs::write(&path, b"abcdef").unwrap();
             /// use std::sync::Arc;
             /// use std::sync::atomic::{AtomicUsize, Ordering};
-            #[doc = concat!("use ", $krate, "::{AsyncStream, File};")]
+            #[doc = concat!("use ", $krate, "::File;")]
             ///
             /// let file = File::open(&path, "rb").await?;
             /// let total = Arc::new(AtomicUsize::new(0));
@@ -266,7 +286,7 @@ macro_rules! runtime_file {
             /// # let dir = tempfile::tempdir().unwrap();
             /// # let path = dir.path().join("data.bin");
             /// # std::fs::write(&path, b"abcdef").unwrap();
-            #[doc = concat!("use ", $krate, "::{AsyncStream, File};")]
+            #[doc = concat!("use ", $krate, "::File;")]
             ///
             /// let (tx, rx) = std::sync::mpsc::channel();
             /// let file = File::open(&path, "rb").await?;
@@ -579,7 +599,7 @@ macro_rules! runtime_file {
         #[$crate::__private::async_trait]
         impl $crate::AsyncStream for File {
             async fn read_at(&self, offset: u64, len: usize) -> $crate::Result<$crate::Bytes> {
-                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::read_at(&self.inner, offset, len)).await
+                File::read_at(self, offset, len).await
             }
             async fn read_to_end_at(&self, offset: u64) -> $crate::Result<$crate::Bytes> {
                 $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::read_to_end_at(&self.inner, offset)).await
