@@ -846,7 +846,8 @@ mod sys {
         // The system call itself, not libc's `preadv2`: glibc makes that wrapper a thread
         // cancellation point, and switching asynchronous cancellation off and on around
         // the call cost more than the rest of fileio's part of a warm 4 KiB read
-        // (`cargo bench -p fileio-tokio --bench read`). The offset goes in two halves,
+        // (`cargo bench -p fileio-tokio --bench read`). rustix's `preadv2` would avoid
+        // the wrapper too, but takes initialised buffers only. The offset goes in two halves,
         // low then high, as the kernel's `preadv2` takes it on every architecture (a
         // 64-bit kernel uses the low half whole).
         let (low, high) = (
