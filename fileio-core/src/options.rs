@@ -327,6 +327,23 @@ impl Options {
     pub fn backend_choice(&self) -> BackendChoice {
         self.backend
     }
+
+    /// The cache a file opened with these options uses: `None` after
+    /// [`no_cache`](Options::no_cache), else the one set with [`cache`](Options::cache)
+    /// or [`RangeCache::global`].
+    pub fn resolved_cache(&self) -> Option<RangeCache> {
+        self.cache.resolve()
+    }
+
+    /// The coherence policy as set ([`Options::coherence`]).
+    pub fn coherence_policy(&self) -> Coherence {
+        self.coherence
+    }
+
+    /// The clock as set ([`Options::clock`]).
+    pub fn clock_source(&self) -> &Clock {
+        &self.clock
+    }
 }
 
 impl Options {

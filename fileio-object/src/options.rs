@@ -19,14 +19,6 @@ use crate::runtime::Place;
 /// along: every GET's response says which version it is).
 pub const DEFAULT_COHERENCE: Coherence = Coherence::Interval(Duration::from_secs(1));
 
-#[derive(Clone, Debug, Default)]
-enum CacheChoice {
-    #[default]
-    Global,
-    Custom(RangeCache),
-    Off,
-}
-
 /// How to open an object: the mode and cache settings every fileio file has, plus the
 /// object storage knobs. Setters take `&mut self` and return `&mut Self`.
 ///
@@ -57,24 +49,18 @@ enum CacheChoice {
 /// ```
 #[derive(Clone, Debug)]
 pub struct ObjectOptions {
-    mode: String,
-    cache: CacheChoice,
-    coherence: Coherence,
-    encoding: String,
-    sync_on_close: bool,
-    clock: Clock,
+    /// The settings every fileio file has (mode, cache, coherence, encoding,
+    /// `sync_on_close`, clock), with the object defaults.
+    file: Options,
     tuning: Tuning,
 }
 
 impl Default for ObjectOptions {
     fn default() -> ObjectOptions {
+        let mut file = Options::new();
+        file.mode("rb").coherence(DEFAULT_COHERENCE);
         ObjectOptions {
-            mode: "rb".to_owned(),
-            cache: CacheChoice::Global,
-            coherence: DEFAULT_COHERENCE,
-            encoding: "utf-8".to_owned(),
-            sync_on_close: true,
-            clock: Clock::system(),
+            file,
             tuning: Tuning::default(),
         }
     }
@@ -90,26 +76,26 @@ impl ObjectOptions {
     /// `"ab"`, `"r+b"` and the other spellings; errors surface at open. What each mode
     /// does to an object is in the crate documentation.
     pub fn mode(&mut self, mode: &str) -> &mut Self {
-        self.mode = mode.to_owned();
+        self.file.mode(mode);
         self
     }
 
     /// Caches reads in `cache` instead of [`RangeCache::global`].
     pub fn cache(&mut self, cache: RangeCache) -> &mut Self {
-        self.cache = CacheChoice::Custom(cache);
+        self.file.cache(cache);
         self
     }
 
     /// No cache: every read is a GET (read-ahead still applies).
     pub fn no_cache(&mut self) -> &mut Self {
-        self.cache = CacheChoice::Off;
+        self.file.no_cache();
         self
     }
 
     /// How cached data is checked against the object (default [`DEFAULT_COHERENCE`]).
     /// `Strict` costs one HEAD per read; `Exclusive` never looks again.
     pub fn coherence(&mut self, coherence: Coherence) -> &mut Self {
-        self.coherence = coherence;
+        self.file.coherence(coherence);
         self
     }
 
@@ -158,19 +144,19 @@ impl ObjectOptions {
 
     /// The text encoding of the text methods (default `"utf-8"`).
     pub fn encoding(&mut self, encoding: &str) -> &mut Self {
-        self.encoding = encoding.to_owned();
+        self.file.encoding(encoding);
         self
     }
 
     /// Whether `close` uploads the handle's writes (default `true`).
     pub fn sync_on_close(&mut self, sync: bool) -> &mut Self {
-        self.sync_on_close = sync;
+        self.file.sync_on_close(sync);
         self
     }
 
     /// Where the handle takes "now" from (tests use a manual clock).
     pub fn clock(&mut self, clock: Clock) -> &mut Self {
-        self.clock = clock;
+        self.file.clock(clock);
         self
     }
 
@@ -181,33 +167,6 @@ impl ObjectOptions {
         self
     }
 
-    fn file_options(&self) -> Options {
-        let mut o = Options::new();
-        o.mode(&self.mode)
-            .coherence(self.coherence)
-            .encoding(&self.encoding)
-            .sync_on_close(self.sync_on_close)
-            .clock(self.clock.clone());
-        match &self.cache {
-            CacheChoice::Global => {}
-            CacheChoice::Custom(c) => {
-                o.cache(c.clone());
-            }
-            CacheChoice::Off => {
-                o.no_cache();
-            }
-        }
-        o
-    }
-
-    fn resolved_cache(&self) -> Option<RangeCache> {
-        match &self.cache {
-            CacheChoice::Global => Some(RangeCache::global().clone()),
-            CacheChoice::Custom(c) => Some(c.clone()),
-            CacheChoice::Off => None,
-        }
-    }
-
     async fn backend(
         &self,
         store: Arc<dyn ObjectStore>,
@@ -215,13 +174,13 @@ impl ObjectOptions {
         name: String,
         place: Place,
     ) -> Result<ObjectBackend> {
-        let mode = OpenMode::parse(&self.mode)?;
+        let mode = OpenMode::parse(self.file.mode_str())?;
         let args = OpenArgs {
             mode,
             place,
-            cache: self.resolved_cache(),
-            coherence: self.coherence,
-            clock: self.clock.clone(),
+            cache: self.file.resolved_cache(),
+            coherence: self.file.coherence_policy(),
+            clock: self.file.clock_source().clone(),
             tuning: self.tuning,
         };
         ObjectBackend::open(store, path, name, args)
@@ -245,7 +204,7 @@ impl ObjectOptions {
     pub async fn open(&self, store: Arc<dyn ObjectStore>, path: &str) -> Result<AsyncFile> {
         let name = format!("{store}/{path}");
         let backend = self.backend(store, path, name, Place::Caller).await?;
-        AsyncFile::from_backend(Arc::new(backend), path, &self.file_options())
+        AsyncFile::from_backend(Arc::new(backend), path, &self.file)
     }
 
     /// Opens the object a URL names: `s3://bucket/key`, `gs://bucket/key`,
@@ -270,7 +229,7 @@ impl ObjectOptions {
         let backend = self
             .backend(store, &path, url.to_owned(), Place::Caller)
             .await?;
-        AsyncFile::from_backend(Arc::new(backend), url, &self.file_options())
+        AsyncFile::from_backend(Arc::new(backend), url, &self.file)
     }
 
     /// [`open`](Self::open) for blocking code: a [`fileio_core::File`] whose requests
@@ -288,7 +247,7 @@ impl ObjectOptions {
         let name = format!("{store}/{path}");
         let backend =
             futures_lite::future::block_on(self.backend(store, path, name, Place::Managed))?;
-        fileio_core::File::from_backend(Arc::new(backend), path, &self.file_options())
+        fileio_core::File::from_backend(Arc::new(backend), path, &self.file)
     }
 }
 

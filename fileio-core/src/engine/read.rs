@@ -128,25 +128,18 @@ impl Shared {
         inline: bool,
         stamp: Option<&Stamp>,
     ) -> Result<Bytes> {
-        let inline = match inline
-            .then(|| self.backend().read_at_inline(offset, len))
-            .flatten()
-        {
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => None,
-            other => other,
-        };
-        let result = match inline {
-            Some(result) => result,
-            None => loop {
-                let read = match stamp {
-                    Some(stamp) => self.backend().read_at_stamped(offset, len, stamp).await,
-                    None => self.backend().read_at(offset, len).await,
-                };
-                match read {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    other => break other,
-                }
-            },
+        if inline && let Some(result) = self.inline_read(offset, len) {
+            return result;
+        }
+        let result = loop {
+            let read = match stamp {
+                Some(stamp) => self.backend().read_at_stamped(offset, len, stamp).await,
+                None => self.backend().read_at(offset, len).await,
+            };
+            match read {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
         };
         let mut data = result.map_err(|e| self.err(Op::Read, e))?;
         // A backend that returns more than asked is cut to size rather than trusted.
@@ -204,12 +197,20 @@ impl Shared {
     /// inline now.
     fn read_around_now(&self, offset: u64, len: usize) -> Option<Result<Bytes>> {
         let start = Instant::now();
+        let read = self.inline_read(offset, len)?;
+        if read.is_ok() && start.elapsed() > MissCost::SLOW_INLINE_READ {
+            self.slow_misses.store(SLOW_MISSES, Ordering::Relaxed);
+        }
+        Some(read)
+    }
+
+    /// The backend's inline read ([`Backend::read_at_inline`](crate::Backend::read_at_inline)),
+    /// cut to `len` (the inline contract makes a short result the end of the file).
+    /// `None` when it cannot read inline now, or was interrupted: the caller awaits the
+    /// read instead.
+    fn inline_read(&self, offset: u64, len: usize) -> Option<Result<Bytes>> {
         match self.backend().read_at_inline(offset, len)? {
             Ok(mut data) => {
-                if start.elapsed() > MissCost::SLOW_INLINE_READ {
-                    self.slow_misses.store(SLOW_MISSES, Ordering::Relaxed);
-                }
-                // The inline contract makes a short result the end of the file.
                 data.truncate(len);
                 Some(Ok(data))
             }
@@ -220,17 +221,35 @@ impl Shared {
 
     /// A read around the cache, finished now if the backend can read inline.
     fn direct_now(&self, offset: u64, len: usize) -> ReadNow {
-        match self.backend().read_at_inline(offset, len) {
-            // The inline contract makes a short result the end of the file.
-            Some(Ok(mut data)) => {
-                data.truncate(len);
-                ReadNow::Ready(Ok((data, false)))
-            }
-            Some(Err(e)) if e.kind() != std::io::ErrorKind::Interrupted => {
-                ReadNow::Ready(Err(self.err(Op::Read, e)))
-            }
-            _ => ReadNow::Pending(Pending::Direct),
+        match self.inline_read(offset, len) {
+            Some(read) => ReadNow::Ready(read.map(|data| (data, false))),
+            None => ReadNow::Pending(Pending::Direct),
         }
+    }
+
+    /// Completes the fill `guard` led for `range` (`want` bytes asked) with `data`, on
+    /// probation when it is read-ahead the backend had fetched
+    /// ([`Backend::read_ahead_served`](crate::Backend::read_ahead_served)), and returns
+    /// the part that answers the request, if the fill covered it.
+    fn complete_fill(
+        &self,
+        guard: FillGuard,
+        range: &Range<u64>,
+        data: &Bytes,
+        want: usize,
+        offset: u64,
+        len: usize,
+    ) -> Option<Bytes> {
+        let stamp = guard.stamp();
+        if self
+            .backend()
+            .read_ahead_served(range.start, data.len(), &stamp)
+        {
+            guard.complete_on_probation(data);
+        } else {
+            guard.complete(data);
+        }
+        covering(range, data, want, offset, len).map(|slice| data.slice(slice))
     }
 
     /// Everything of a read that needs no waiting: the stamp, the lookup, and a fill the
@@ -275,19 +294,13 @@ impl Shared {
             }
         };
         let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
-        match self.backend().read_at_inline(range.start, want) {
-            Some(Ok(mut data)) => {
-                data.truncate(want);
-                guard.complete(&data);
-                match covering(&range, &data, want, offset, len) {
-                    Some(slice) => ReadNow::Ready(Ok((data.slice(slice), false))),
-                    None => ReadNow::Pending(Pending::Cache(basis, Step::Again)),
-                }
-            }
-            Some(Err(e)) if e.kind() != std::io::ErrorKind::Interrupted => {
-                ReadNow::Ready(Err(self.err(Op::Read, e)))
-            }
-            _ => ReadNow::Pending(Pending::Cache(basis, Step::Read(guard))),
+        match self.inline_read(range.start, want) {
+            Some(Ok(data)) => match self.complete_fill(guard, &range, &data, want, offset, len) {
+                Some(answer) => ReadNow::Ready(Ok((answer, false))),
+                None => ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+            },
+            Some(Err(e)) => ReadNow::Ready(Err(e)),
+            None => ReadNow::Pending(Pending::Cache(basis, Step::Read(guard))),
         }
     }
 
@@ -366,20 +379,11 @@ impl Shared {
                 };
                 let range = guard.range();
                 let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
-                let stamp = guard.stamp();
                 let data = self
-                    .read_direct(range.start, want, !inline_tried, Some(&stamp))
+                    .read_direct(range.start, want, !inline_tried, Some(&guard.stamp()))
                     .await?;
-                if self
-                    .backend()
-                    .read_ahead_served(range.start, data.len(), &stamp)
-                {
-                    guard.complete_on_probation(&data);
-                } else {
-                    guard.complete(&data);
-                }
-                if let Some(slice) = covering(&range, &data, want, offset, len) {
-                    return Ok((data.slice(slice), false));
+                if let Some(answer) = self.complete_fill(guard, &range, &data, want, offset, len) {
+                    return Ok((answer, false));
                 }
                 step = Step::Again;
             }
