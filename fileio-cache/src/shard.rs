@@ -309,6 +309,13 @@ impl Shard {
         self.slots[i as usize].entry.as_ref()
     }
 
+    /// The entry for `key`, to change its bytes in place. The caller must keep its
+    /// length (the shard's charge for it) unchanged.
+    pub(crate) fn get_mut(&mut self, key: &BlockKey) -> Option<&mut Entry> {
+        let &i = self.map.get(key)?;
+        self.slots[i as usize].entry.as_mut()
+    }
+
     /// Inserts (or replaces) a block into `queue`, evicting others until it fits; blocks
     /// that leave probation unvisited are recorded in `ghost`.
     ///

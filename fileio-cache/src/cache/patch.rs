@@ -46,12 +46,17 @@ impl BlockPatch {
         }
     }
 
-    /// The block's new bytes, from its `old` ones (exactly `old_len` bytes; empty for a
-    /// replaced block or a hole) and the written `data`. A partly written block is
-    /// patched in place when nothing else holds a slice of `old`, on a copy otherwise.
+    /// The block's new bytes, from its `old` ones (exactly `old_len` bytes for a patched
+    /// block; for a replaced block, its resident bytes or none) and the written `data`.
+    /// The block is written in place when nothing else holds a slice of `old` and it
+    /// keeps its length (a replaced block) or fits in `old`'s memory, on a copy
+    /// otherwise.
     fn apply(self, old: Bytes, data: &[u8]) -> Bytes {
         let (len, dst, src) = match self {
-            BlockPatch::Replace { src, .. } => return Bytes::copy_from_slice(&data[src]),
+            BlockPatch::Replace { src, .. } if old.len() != src.len() => {
+                return Bytes::copy_from_slice(&data[src]);
+            }
+            BlockPatch::Replace { src, .. } => (src.len(), 0..src.len(), src),
             BlockPatch::Patch { len, dst, src, .. } => (len, dst, src),
         };
         let mut buf = match old.try_into_mut() {
@@ -71,35 +76,56 @@ impl BlockPatch {
     }
 }
 
-/// Applies `plan` (from [`write_plan`]) for the written `data`: `take(index, len)` must
-/// remove block `index` and return its bytes if it is resident (in the current
-/// generation) with exactly `len` bytes; `insert(index, bytes)` stores a block. A block
-/// to patch that `take` does not return is left alone. Returns the bytes of `data`
-/// copied into blocks.
-pub(super) fn apply_write(
-    plan: Vec<BlockPatch>,
-    data: &[u8],
-    mut take: impl FnMut(u64, u64) -> Option<Bytes>,
-    mut insert: impl FnMut(u64, Bytes),
-) -> u64 {
+/// How [`apply_write`] reaches the blocks: `update(index, len, new_len, f)` must, if
+/// block `index` is resident (in the current generation) with exactly `len` bytes,
+/// replace its bytes with `f(bytes)` (which returns `new_len` bytes) and return true; a
+/// resident block of another length is removed. If it is not resident, `update` returns
+/// false and changes nothing. `insert(index, bytes)` stores a block.
+pub(super) trait BlockStore {
+    fn update(
+        &mut self,
+        index: u64,
+        len: u64,
+        new_len: u64,
+        f: &mut dyn FnMut(Bytes) -> Bytes,
+    ) -> bool;
+    fn insert(&mut self, index: u64, block: Bytes);
+}
+
+/// Applies `plan` (from [`write_plan`]) for the written `data` to the blocks of `store`:
+/// a block to patch that is not resident is left alone; a replaced block is rewritten
+/// where it is resident with its new length, inserted otherwise. Returns the bytes of
+/// `data` copied into blocks.
+pub(super) fn apply_write(plan: Vec<BlockPatch>, data: &[u8], store: &mut impl BlockStore) -> u64 {
     let mut copied = 0;
     for p in plan {
-        // A block wholly past the old end of file is known without the cache: zeros (the
-        // hole) overlaid with the write. Otherwise patch the cached block, if any.
-        let old = match &p {
-            BlockPatch::Patch {
-                index,
-                old_len: Some(expect),
-                ..
-            } => match take(*index, *expect) {
-                Some(old) => old,
-                None => continue,
-            },
-            _ => Bytes::new(),
-        };
-        copied += p.copied();
         let index = p.index();
-        insert(index, p.apply(old, data));
+        match &p {
+            BlockPatch::Patch {
+                old_len: Some(expect),
+                len,
+                ..
+            } => {
+                let new_len = *len as u64;
+                if !store.update(index, *expect, new_len, &mut |old| {
+                    p.clone().apply(old, data)
+                }) {
+                    continue;
+                }
+            }
+            BlockPatch::Replace { src, .. } => {
+                let len = src.len() as u64;
+                if !store.update(index, len, len, &mut |old| p.clone().apply(old, data)) {
+                    store.insert(index, p.clone().apply(Bytes::new(), data));
+                }
+            }
+            // A block wholly past the old end of file is known without the cache: zeros
+            // (the hole) overlaid with the write.
+            BlockPatch::Patch { old_len: None, .. } => {
+                store.insert(index, p.clone().apply(Bytes::new(), data));
+            }
+        }
+        copied += p.copied();
     }
     copied
 }
@@ -278,9 +304,32 @@ mod tests {
         }
     }
 
+    /// The model as a [`BlockStore`]: `update` takes the block out as `take` does and
+    /// puts `f`'s result back.
+    impl BlockStore for &Cached {
+        fn update(
+            &mut self,
+            index: u64,
+            len: u64,
+            new_len: u64,
+            f: &mut dyn FnMut(Bytes) -> Bytes,
+        ) -> bool {
+            let Some(old) = take(self)(index, len) else {
+                return false;
+            };
+            let new = f(old);
+            assert_eq!(new.len() as u64, new_len, "block {index}: new length");
+            self.borrow_mut().insert(index, new);
+            true
+        }
+        fn insert(&mut self, index: u64, block: Bytes) {
+            self.borrow_mut().insert(index, block);
+        }
+    }
+
     /// Applies a write plan to the model as `patch_blocks` does to the shards.
     fn apply_plan(cache: &Cached, plan: Vec<BlockPatch>, data: &[u8]) {
-        apply_write(plan, data, take(cache), insert(cache));
+        apply_write(plan, data, &mut { cache });
     }
 
     /// Applies a truncate plan to the model as `truncate_blocks` does to the shards.

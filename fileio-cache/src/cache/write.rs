@@ -11,7 +11,8 @@ use std::sync::atomic::Ordering;
 #[cfg(doc)]
 use super::RangeCache;
 use super::inner::CacheInner;
-use super::patch::{apply_write, truncate_plan, write_plan};
+use super::inner::write;
+use super::patch::{BlockStore, apply_write, truncate_plan, write_plan};
 use crate::file::{FileState, Finished, Inner as FileInner, same_stamp};
 use crate::key::{FileKey, Stamp};
 use crate::shard::Queue;
@@ -87,6 +88,25 @@ impl WriteGuard {
             finished_at_begin,
             stamp_at_begin,
         }
+    }
+
+    /// The stamp the cache recorded for the file when this write began (what
+    /// [`RangeCache::recorded_stamp`] returned then), or `None` if it recorded none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().build()?;
+    /// let key = FileKey::new(3);
+    /// assert_eq!(cache.begin_write(key).recorded_stamp(), None);
+    /// let (s0, s1) = (Stamp::new(0, 0), Stamp::new(5, 1));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, b"hello");
+    /// assert_eq!(cache.begin_write(key).recorded_stamp(), Some(s1));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn recorded_stamp(&self) -> Option<Stamp> {
+        self.stamp_at_begin
     }
 
     /// The write of `data` at `offset` succeeded. `before` is the file's stamp taken
@@ -392,6 +412,55 @@ impl<'a> Requeue<'a> {
     }
 }
 
+/// The blocks of one file generation as a [`BlockStore`] for [`apply_write`]: a
+/// resident block is updated under one shard lock, in its slot (keeping its queue and
+/// visited bit, and its memory when nothing else holds a slice of it); written blocks
+/// that were not resident enter probation (written data is not proven hot).
+struct InPlace<'a> {
+    cache: &'a CacheInner,
+    file: &'a Arc<FileState>,
+    generation: u64,
+}
+
+impl BlockStore for InPlace<'_> {
+    fn update(
+        &mut self,
+        index: u64,
+        len: u64,
+        new_len: u64,
+        f: &mut dyn FnMut(Bytes) -> Bytes,
+    ) -> bool {
+        let cache = self.cache;
+        let key = cache.block_key(self.file.key, index);
+        let mut shard = write(&cache.cell(&key).shard);
+        let Some(e) = shard.get_mut(&key) else {
+            return false;
+        };
+        if e.generation != self.generation || !Arc::ptr_eq(&e.file, self.file) {
+            return false;
+        }
+        if e.data.len() as u64 != len {
+            // It could not be patched consistently.
+            shard.remove(&key);
+            return false;
+        }
+        if new_len == len {
+            // The shard's charge for it stays: change it in its slot.
+            e.data = f(std::mem::take(&mut e.data));
+        } else if let Some((mut entry, queue)) = shard.take(&key) {
+            // It grows or shrinks: out and back in, so that the charge follows.
+            entry.data = f(std::mem::take(&mut entry.data));
+            shard.insert(entry, queue, &cache.ghost);
+        }
+        true
+    }
+
+    fn insert(&mut self, index: u64, block: Bytes) {
+        self.cache
+            .insert_block(self.file, index, self.generation, block, Queue::Probation);
+    }
+}
+
 impl CacheInner {
     /// Applies a successful write of `data` at `offset` to the blocks of `file` (valid
     /// under `before`, generation `f.generation`) so that they become valid under a file
@@ -406,12 +475,15 @@ impl CacheInner {
         offset: u64,
         data: &[u8],
     ) -> u64 {
-        let blocks = Requeue::new(self, file, f.generation);
+        let mut blocks = InPlace {
+            cache: self,
+            file,
+            generation: f.generation,
+        };
         apply_write(
             write_plan(self.blocks, old_len, new_len, offset, data.len()),
             data,
-            |index, expect| blocks.take(index, expect),
-            |index, block| blocks.insert(index, block),
+            &mut blocks,
         )
     }
 

@@ -106,6 +106,27 @@ pub(super) fn known_cell(key: FileKey) -> KnownCell {
     cell
 }
 
+/// How a write keeps the cache ([`Shared::write_keep`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum WriteKeep {
+    /// Nothing the cache holds of the file can serve a hit before the file is stamped
+    /// again, so there is nothing worth patching: the cache records no stamp for the
+    /// file (nothing of it is cached), or, under `Strict`, the recorded stamp is racy
+    /// (the file changed within the racy window, a write through this process most
+    /// often: `Strict` reads go around the cache until a stamp past the window
+    /// confirms it). The write takes no stamp; once it has landed the file's blocks and
+    /// the known version are dropped, as with no cache. A burst of writes pays the
+    /// stamps once, on its first write.
+    Drop,
+    /// Patch the cached blocks from the stamp the write started from to the stamp after
+    /// it. With `derive` (`Exclusive` on a backend with a local file: every change goes
+    /// through this process) the stamp after is [derived](Shared::derived_stamp) from
+    /// the write, without a system call; otherwise it is asked of the backend, since
+    /// `Strict` and `Interval` reads compare it with the file's own and its change time
+    /// makes the written file racy.
+    Patch { derive: bool },
+}
+
 /// How a read learns the file's version.
 enum StampPlan {
     /// Trust the cache's record (`Exclusive`, or `Interval` within its period).
@@ -238,32 +259,70 @@ impl Shared {
     }
 
     /// The stamp a write starts from: the file's current version, except under
-    /// `Exclusive`, which trusts what it last saw.
-    pub(super) async fn write_stamp(&self) -> Result<Stamp> {
-        if let Some(stamp) = self.trusted_write_stamp() {
+    /// `Exclusive`, which trusts what it last saw (`recorded`: the stamp the cache
+    /// recorded when the write began, if any).
+    pub(super) async fn write_stamp(&self, recorded: Option<Stamp>) -> Result<Stamp> {
+        if let Some(stamp) = self.trusted_write_stamp(recorded) {
             return Ok(stamp);
         }
         self.fresh_stamp(true).await
     }
 
     /// [`write_stamp`](Self::write_stamp) when it can be had without waiting.
-    pub(super) fn write_stamp_now(&self) -> Option<Result<Stamp>> {
-        match self.trusted_write_stamp() {
+    pub(super) fn write_stamp_now(&self, recorded: Option<Stamp>) -> Option<Result<Stamp>> {
+        match self.trusted_write_stamp(recorded) {
             Some(stamp) => Some(Ok(stamp)),
             None => self.fresh_stamp_now(true),
         }
     }
 
+    /// How a write keeps the cache (see [`WriteKeep`]), from the stamp the cache
+    /// `recorded` for the file when the write began
+    /// ([`WriteGuard::recorded_stamp`](fileio_cache::WriteGuard::recorded_stamp)) and the
+    /// clock: no system call.
+    pub(super) fn write_keep(&self, recorded: Option<Stamp>) -> WriteKeep {
+        match (self.coherence, recorded) {
+            // Exclusive trusts what this process knew even when the cache records
+            // nothing (the next read uses it).
+            (Coherence::Exclusive, None) if self.known().is_none() => WriteKeep::Drop,
+            (Coherence::Exclusive, _) => WriteKeep::Patch {
+                derive: self.backend.local_file().is_some(),
+            },
+            (_, None) => WriteKeep::Drop,
+            (Coherence::Strict, Some(stamp)) if is_racy(&stamp, self.clock.now()) => {
+                WriteKeep::Drop
+            }
+            (_, Some(_)) => WriteKeep::Patch { derive: false },
+        }
+    }
+
+    /// The version of the file after a write of `len` bytes at `offset` that started from
+    /// `before`, under `Exclusive` on a local file (see [`WriteKeep::Patch`]), recorded
+    /// as the version known to the process: `before`'s length grown by the write and a
+    /// tag no other version has (a counter under a per-process random key, so no
+    /// `fstat` ever returns it), with no change time (an exact version, never racy).
+    pub(super) fn derived_stamp(&self, before: &Stamp, offset: u64, len: usize) -> Stamp {
+        static KEY: OnceLock<u128> = OnceLock::new();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let key = *KEY.get_or_init(|| {
+            use std::hash::BuildHasher as _;
+            let state = std::hash::RandomState::new();
+            (u128::from(state.hash_one(1u8)) << 64) | u128::from(state.hash_one(2u8))
+        });
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let end = offset.saturating_add(len as u64);
+        let stamp = Stamp::new(before.len().max(end), key ^ u128::from(n));
+        self.remember(stamp, stamp_number(true));
+        stamp
+    }
+
     /// Under `Exclusive`, the version a write may start from without asking: the one the
-    /// cached blocks describe, else the one this process last knew.
-    fn trusted_write_stamp(&self) -> Option<Stamp> {
+    /// cached blocks describe (`recorded`), else the one this process last knew.
+    fn trusted_write_stamp(&self, recorded: Option<Stamp>) -> Option<Stamp> {
         if self.coherence != Coherence::Exclusive {
             return None;
         }
-        self.cache
-            .as_ref()
-            .and_then(|c| c.recorded_stamp(self.key))
-            .or_else(|| self.known().map(|known| known.stamp))
+        recorded.or_else(|| self.known().map(|known| known.stamp))
     }
 }
 

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use fileio_cache::{Stamp, WriteGuard};
 use futures_lite::future::block_on;
 
+use super::coherence::WriteKeep;
 use super::{Shared, end_of};
 use crate::backend::BackendExt;
 use crate::error::{Op, Result};
@@ -48,11 +49,16 @@ impl Shared {
             None => Some(self.appends.lock_arc().await),
             Some(_) => None,
         };
-        let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
-        let before = if guard.is_some() || offset.is_none() {
-            Some(self.write_stamp().await?)
-        } else {
-            None
+        let cached = self.begin_cached_write();
+        let before = match (&cached, offset) {
+            (Some((guard, WriteKeep::Patch { .. })), _) => {
+                Some(self.write_stamp(guard.recorded_stamp()).await?)
+            }
+            (Some((guard, WriteKeep::Drop)), None) => {
+                Some(self.write_stamp(guard.recorded_stamp()).await?)
+            }
+            (None, None) => Some(self.write_stamp(None).await?),
+            _ => None,
         };
         // An append goes where the file ends (`before` is always taken for appends).
         let at = offset.unwrap_or_else(|| before.map_or(0, |stamp| stamp.len()));
@@ -67,14 +73,18 @@ impl Shared {
                     .await
                     .map_err(|e| this.wrote_failed(Op::Write, e))?;
             }
-            let patch = match (guard, before) {
-                (Some(guard), Some(before)) => {
-                    let after = this.fresh_stamp(true).await;
-                    Some((guard, before, after))
+            let landed = match (cached, before) {
+                (Some((guard, WriteKeep::Patch { derive })), Some(before)) => {
+                    let after = match derive {
+                        true => Ok(this.derived_stamp(&before, at, data.len())),
+                        false => this.fresh_stamp(true).await,
+                    };
+                    Landed::Patch(guard, before, after)
                 }
-                _ => None,
+                (Some((guard, _)), _) => Landed::Dropped(guard),
+                (None, _) => Landed::Uncached,
             };
-            this.wrote(patch, at, &data);
+            this.wrote(landed, at, &data);
             drop(turn);
             Ok(at)
         }))
@@ -88,13 +98,16 @@ impl Shared {
     /// nothing here needs [`Finish`].
     pub(crate) fn write_at_blocking(&self, offset: u64, data: &[u8]) -> Result<()> {
         end_of(offset, data.len())?;
-        let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
-        let before = match guard {
-            Some(_) => Some(match self.write_stamp_now() {
-                Some(stamp) => stamp?,
-                None => block_on(self.write_stamp())?,
-            }),
-            None => None,
+        let cached = self.begin_cached_write();
+        let before = match &cached {
+            Some((guard, WriteKeep::Patch { .. })) => {
+                let recorded = guard.recorded_stamp();
+                Some(match self.write_stamp_now(recorded) {
+                    Some(stamp) => stamp?,
+                    None => block_on(self.write_stamp(recorded))?,
+                })
+            }
+            _ => None,
         };
         let mut done = 0;
         while done < data.len() {
@@ -124,18 +137,32 @@ impl Shared {
             };
             done += n.min(rest.len());
         }
-        let patch = match (guard, before) {
-            (Some(guard), Some(before)) => {
-                let after = match self.fresh_stamp_now(true) {
-                    Some(stamp) => stamp,
-                    None => block_on(self.fresh_stamp(true)),
+        let landed = match (cached, before) {
+            (Some((guard, WriteKeep::Patch { derive })), Some(before)) => {
+                let after = if derive {
+                    Ok(self.derived_stamp(&before, offset, data.len()))
+                } else {
+                    match self.fresh_stamp_now(true) {
+                        Some(stamp) => stamp,
+                        None => block_on(self.fresh_stamp(true)),
+                    }
                 };
-                Some((guard, before, after))
+                Landed::Patch(guard, before, after)
             }
-            _ => None,
+            (Some((guard, _)), _) => Landed::Dropped(guard),
+            (None, _) => Landed::Uncached,
         };
-        self.wrote(patch, offset, data);
+        self.wrote(landed, offset, data);
         Ok(())
+    }
+
+    /// Registers a write with the cache, if there is one, and decides how the write
+    /// keeps it ([`WriteKeep`]).
+    fn begin_cached_write(&self) -> Option<(WriteGuard, WriteKeep)> {
+        let cache = self.cache.as_ref()?;
+        let guard = cache.begin_write(self.key);
+        let keep = self.write_keep(guard.recorded_stamp());
+        Some((guard, keep))
     }
 
     /// A write whose outcome is unknown (it failed part-way, maybe): forgets the file's
@@ -146,26 +173,26 @@ impl Shared {
         self.err(op, e)
     }
 
-    /// The write of `data` at `at` landed. With a cache, `patch` holds the write guard,
-    /// the stamp the write started from and the file's stamp after it: the cache patches
-    /// its blocks and records that stamp, which is then also the version known to the
-    /// process (a stamp that could not be had only costs the cache its blocks of the
-    /// file: dropping the guard drops them).
+    /// The write of `data` at `at` landed; `landed` says what the cache does about it.
     ///
-    /// The stamp after is asked of the backend, not derived from the write: the cache
-    /// records it as the file's version, which `Strict` and `Interval` reads compare with
-    /// the file's own stamp and which carries the change time the write gave the file, so
-    /// that the racy-window rule keeps the patched blocks from serving hits until that
-    /// change is old enough to be told apart from the next (invariant 3).
-    ///
-    /// With no cache nothing is asked: the version this process knew is forgotten (no
-    /// system call), and the next operation of any handle on the file that relies on a
-    /// known version (an `Interval` read within its period, an `Exclusive` write) asks
-    /// the backend instead. Forgetting is never less safe than recording.
-    fn wrote(&self, patch: Option<(WriteGuard, Stamp, Result<Stamp>)>, at: u64, data: &[u8]) {
-        match patch {
-            Some((guard, before, Ok(after))) => guard.patch(&before, &after, at, data),
-            Some((_, _, Err(_))) | None => self.forget(),
+    /// - [`Landed::Patch`]: the cache patches its blocks from the stamp the write started
+    ///   from to the stamp after it and records the latter, which is then also the
+    ///   version known to the process (a stamp after that could not be had only costs
+    ///   the cache its blocks of the file: dropping the guard drops them).
+    /// - [`Landed::Dropped`] (nothing the cache holds of the file could serve a hit, see
+    ///   [`WriteKeep::Drop`]) and [`Landed::Uncached`]: nothing is asked. The version
+    ///   this process knew is forgotten (no system call), then the write guard, if any,
+    ///   is dropped, which drops the file's blocks and recorded stamp; the next operation
+    ///   of any handle on the file that relies on a known version asks the backend.
+    ///   Forgetting is never less safe than recording.
+    fn wrote(&self, landed: Landed, at: u64, data: &[u8]) {
+        match landed {
+            Landed::Patch(guard, before, Ok(after)) => guard.patch(&before, &after, at, data),
+            Landed::Patch(guard, _, Err(_)) | Landed::Dropped(guard) => {
+                self.forget();
+                drop(guard);
+            }
+            Landed::Uncached => self.forget(),
         }
     }
 
@@ -173,8 +200,8 @@ impl Shared {
     /// starts from), it is finished even if the caller stops polling: see [`Finish`].
     pub(crate) async fn set_len(self: &Arc<Self>, len: u64) -> Result<()> {
         let guard = self.cache.as_ref().map(|c| c.begin_write(self.key));
-        let before = match guard {
-            Some(_) => Some(self.write_stamp().await?),
+        let before = match &guard {
+            Some(guard) => Some(self.write_stamp(guard.recorded_stamp()).await?),
             None => None,
         };
         let this = Arc::clone(self);
@@ -195,6 +222,16 @@ impl Shared {
         })
         .await
     }
+}
+
+/// What the cache does about a write that landed (see [`Shared::wrote`]).
+enum Landed {
+    /// No cache.
+    Uncached,
+    /// Drop what the cache holds of the file ([`WriteKeep::Drop`]).
+    Dropped(WriteGuard),
+    /// Patch from the stamp before to the stamp after (if it could be had).
+    Patch(WriteGuard, Stamp, Result<Stamp>),
 }
 
 /// `fut`, then `landed` told its outcome (in the pool when [`Finish`] was dropped).
