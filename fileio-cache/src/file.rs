@@ -27,13 +27,24 @@ pub(crate) struct Snapshot {
     pub(crate) generation: u64,
     pub(crate) writes_in_flight: u32,
     pub(crate) write_seq: u64,
+    /// The blocks the writes in flight may change lie in `hull.0..hull.1` (read only
+    /// while `writes_in_flight > 0`).
+    pub(crate) hull: (u64, u64),
 }
 
 impl Snapshot {
-    /// Whether blocks of generation `generation` may serve a lookup under `stamp`.
+    /// Whether a write in flight may change one of `blocks`.
     #[inline]
-    pub(crate) fn serves(&self, stamp: &EncodedStamp, generation: u64) -> bool {
-        self.writes_in_flight == 0 && self.generation == generation && self.stamp == *stamp
+    pub(crate) fn writing(&self, blocks: &Range<u64>) -> bool {
+        self.writes_in_flight > 0 && blocks.start < self.hull.1 && self.hull.0 < blocks.end
+    }
+
+    /// Whether block `index` of generation `generation` may serve a lookup under `stamp`.
+    #[inline]
+    pub(crate) fn serves(&self, stamp: &EncodedStamp, generation: u64, index: u64) -> bool {
+        self.generation == generation
+            && self.stamp == *stamp
+            && !self.writing(&(index..index.saturating_add(1)))
     }
 }
 
@@ -74,6 +85,13 @@ pub(crate) struct Inner {
     pub(crate) finished_log: Vec<Finished>,
     /// For each write in flight, `finished` when it began (a multiset, in no order).
     pub(crate) active: Vec<u64>,
+    /// The blocks each write in flight may change, by its number (`write_seq` when it
+    /// began; see `WriteGuard::begin`).
+    pub(crate) writing: Vec<(u64, Range<u64>)>,
+    /// The numbers and blocks of the last [`BEGUN_KEEP`] writes begun, a ring (the slot
+    /// of write `n` is `n % BEGUN_KEEP`): a fill checks that no write begun since its
+    /// lookup may have changed its blocks (see [`Inner::changed_since`]).
+    pub(crate) begun: [(u64, u64, u64); BEGUN_KEEP],
     /// Stamps that writes which overlapped others in time started from and that the
     /// cache could not explain when they finished, while other writes were still in
     /// flight (see `WriteGuard::patch`): each must turn out to be the stamp after one
@@ -97,7 +115,47 @@ pub(crate) struct Finished {
 /// How many stamps superseded by writes a file remembers.
 pub(crate) const SUPERSEDED_KEEP: usize = 4;
 
+/// How many writes begun a file remembers the blocks of (see [`Inner::begun`]).
+pub(crate) const BEGUN_KEEP: usize = 32;
+
 impl Inner {
+    /// Whether a write begun after the one numbered `write_seq` may have changed one of
+    /// `blocks`: one whose blocks overlap them, or any when more writes than the ring
+    /// remembers have begun since.
+    pub(crate) fn changed_since(&self, write_seq: u64, blocks: &Range<u64>) -> bool {
+        let since = self.write_seq.wrapping_sub(write_seq);
+        if since == 0 {
+            return false;
+        }
+        if since > BEGUN_KEEP as u64 {
+            return true;
+        }
+        (1..=since).any(|k| {
+            let n = write_seq.wrapping_add(k);
+            let (seq, lo, hi) = self.begun[(n % BEGUN_KEEP as u64) as usize];
+            seq != n || (blocks.start < hi && lo < blocks.end)
+        })
+    }
+
+    /// Whether a write in flight may change one of `blocks`.
+    pub(crate) fn writing(&self, blocks: &Range<u64>) -> bool {
+        self.writing
+            .iter()
+            .any(|(_, w)| blocks.start < w.end && w.start < blocks.end)
+    }
+
+    /// The blocks the writes in flight may change, as one span (all of them while a
+    /// write that started from a stamp the cache could not explain is pending: see
+    /// `unexplained`).
+    fn hull(&self) -> (u64, u64) {
+        if !self.unexplained.is_empty() || self.writing.len() != self.writes_in_flight as usize {
+            return (0, u64::MAX);
+        }
+        self.writing.iter().fold((u64::MAX, 0), |(lo, hi), (_, w)| {
+            (lo.min(w.start), hi.max(w.end))
+        })
+    }
+
     /// Records that a finished write took the file from `before` to `after`.
     pub(crate) fn supersede(&mut self, before: &Stamp, after: &Stamp) {
         // The file holds `after` now, whatever it held before (a write can bring back a
@@ -146,6 +204,8 @@ pub(crate) struct FileState {
     generation: AtomicU64,
     writes_in_flight: AtomicU32,
     write_seq: AtomicU64,
+    hull_lo: AtomicU64,
+    hull_hi: AtomicU64,
     /// Resident blocks referring to this state (any generation); maintained by the shards.
     blocks: AtomicI64,
 }
@@ -165,6 +225,8 @@ impl FileState {
                 finished: 0,
                 finished_log: Vec::new(),
                 active: Vec::new(),
+                writing: Vec::new(),
+                begun: [(u64::MAX, 0, 0); BEGUN_KEEP],
                 unexplained: Vec::new(),
             }),
             seq: AtomicU64::new(0),
@@ -176,6 +238,8 @@ impl FileState {
             generation: AtomicU64::new(0),
             writes_in_flight: AtomicU32::new(0),
             write_seq: AtomicU64::new(0),
+            hull_lo: AtomicU64::new(0),
+            hull_hi: AtomicU64::new(0),
             blocks: AtomicI64::new(0),
         }
     }
@@ -207,6 +271,9 @@ impl FileState {
         self.writes_in_flight
             .store(inner.writes_in_flight, Ordering::Relaxed);
         self.write_seq.store(inner.write_seq, Ordering::Relaxed);
+        let (lo, hi) = inner.hull();
+        self.hull_lo.store(lo, Ordering::Relaxed);
+        self.hull_hi.store(hi, Ordering::Relaxed);
         self.seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
@@ -229,6 +296,10 @@ impl FileState {
                     generation: self.generation.load(Ordering::Relaxed),
                     writes_in_flight: self.writes_in_flight.load(Ordering::Relaxed),
                     write_seq: self.write_seq.load(Ordering::Relaxed),
+                    hull: (
+                        self.hull_lo.load(Ordering::Relaxed),
+                        self.hull_hi.load(Ordering::Relaxed),
+                    ),
                 };
                 fence(Ordering::Acquire);
                 if self.seq.load(Ordering::Relaxed) == s1 {
@@ -299,7 +370,8 @@ mod tests {
         assert_eq!(snap.generation, 3);
         assert_eq!(snap.writes_in_flight, 1);
         assert_eq!(snap.write_seq, 7);
-        assert!(!snap.serves(&stamp.encode(), 3));
+        // A write in flight whose blocks are unknown (none recorded) keeps all from serving.
+        assert!(!snap.serves(&stamp.encode(), 3, 0));
         assert_eq!(snap.stamp.at_nanos, NO_TIME);
         assert_eq!(snap.seq, 2);
     }

@@ -160,10 +160,17 @@
 //! waiters wake too, look up again, miss, and one of them leads. Nobody waits forever
 //! unless a leader is leaked with `mem::forget`.
 //!
-//! **Write coordination.** While a write on a file is in flight, every lookup on it
-//! misses and no fill begun before or during it is inserted (each [`Miss`] remembers the
-//! file's generation and write sequence; completion inserts only if both are unchanged
-//! and no write is in flight). Every write that succeeded patches its own blocks, alone
+//! **Write coordination.** While a write on a file is in flight, lookups of the blocks
+//! it may change miss (every block of the file for [`RangeCache::begin_write`]; for
+//! [`RangeCache::begin_write_at`], the blocks it covers and, when it may reach past the
+//! recorded end of the file, every block from the old tail block on), and no fill of
+//! those blocks begun before or during it is inserted: each [`Miss`] remembers the
+//! file's generation and write sequence, and completion inserts only if the generation
+//! is unchanged, no write in flight may change its blocks, and no write begun since the
+//! lookup may have (each file remembers the blocks of its last 32 writes begun; a fill
+//! that more writes began during is not inserted). The file's other blocks keep
+//! serving, so readers of one part of a file are not emptied out by writers of another.
+//! Every write that succeeded patches its own blocks, alone
 //! or with others in flight on the file, whether their byte ranges overlap or not: when
 //! two writes that overlapped in time wrote some of the same bytes, the order those bytes
 //! reached the file is unknown, so the one that finishes later drops the blocks holding

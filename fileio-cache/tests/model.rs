@@ -350,14 +350,16 @@ fn patches_keep_serving() {
 /// One step of several writes in flight on one file, interleaved with reads.
 #[derive(Clone, Debug)]
 enum Step {
-    /// Write slot `w` begins (if free): `begin_write`, then its stamp before, the file's
-    /// own (`strict`) or the one the cache records.
+    /// Write slot `w` begins (if free): `begin_write_at` its bytes (`ranged`) or
+    /// `begin_write`, then its stamp before, the file's own (`strict`) or the one the
+    /// cache records.
     Begin {
         w: usize,
         offset: u64,
         len: usize,
         byte: u8,
         strict: bool,
+        ranged: bool,
     },
     /// Its bytes reach the file; with `stamp_now`, its stamp after is taken at once,
     /// otherwise when it finishes (other writes may land in between).
@@ -369,17 +371,29 @@ enum Step {
     Read { offset: u64, len: usize },
     /// A read under the recorded stamp (no outside change happens in this test).
     ReadRecorded { offset: u64, len: usize },
+    /// A read that misses and leads a fill reads the file now (if no fill is pending)...
+    StartFill {
+        offset: u64,
+        len: usize,
+        recorded: bool,
+    },
+    /// ... and hands the bytes over later, writes having begun, landed or finished in
+    /// between.
+    EndFill,
 }
 
 fn step() -> impl Strategy<Value = Step> {
     let w = 0..2usize;
     prop_oneof![
-        3 => (w.clone(), 0..3000u64, 1..2500usize, any::<u8>(), any::<bool>())
-            .prop_map(|(w, offset, len, byte, strict)| Step::Begin { w, offset, len, byte, strict }),
+        3 => (w.clone(), 0..3000u64, 1..2500usize, any::<u8>(), any::<bool>(), any::<bool>())
+            .prop_map(|(w, offset, len, byte, strict, ranged)| Step::Begin { w, offset, len, byte, strict, ranged }),
         3 => (w.clone(), any::<bool>()).prop_map(|(w, stamp_now)| Step::Land { w, stamp_now }),
         3 => w.prop_map(|w| Step::Finish { w }),
         3 => (0..6000u64, 1..3000usize).prop_map(|(offset, len)| Step::Read { offset, len }),
         2 => (0..6000u64, 1..3000usize).prop_map(|(offset, len)| Step::ReadRecorded { offset, len }),
+        2 => (0..6000u64, 1..3000usize, any::<bool>())
+            .prop_map(|(offset, len, recorded)| Step::StartFill { offset, len, recorded }),
+        2 => Just(Step::EndFill),
     ]
 }
 
@@ -394,12 +408,14 @@ struct InFlight {
 }
 
 /// Several writes in flight on one file, their bytes landing and their patches applied
-/// in any order, overlapping or not, between reads: every hit is the file's content at
+/// in any order, overlapping or not, between reads and fills that read the file at one
+/// step and hand their bytes over at a later one: every hit is the file's content at
 /// that moment (no outside change happens, so reads under the recorded stamp must be
-/// right too), `validate()` passes after every step, and writes never drop the file's
-/// blocks wholesale (no invalidation) unless a write was abandoned or its stamps could
-/// not be told apart from an outside change.
-fn run_concurrent(block_size: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
+/// right too; writes registered with their place leave the file's other blocks serving
+/// while in flight), `validate()` passes after every step, and writes never drop the
+/// file's blocks wholesale (no invalidation) unless a write was abandoned or its stamps
+/// could not be told apart from an outside change.
+fn run_concurrent(block_size: usize, half: bool, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let cache = RangeCache::builder()
         .capacity(1 << 20)
         .block_size(block_size)
@@ -409,6 +425,8 @@ fn run_concurrent(block_size: usize, steps: Vec<Step>) -> Result<(), TestCaseErr
     let key = FileKey::new(0);
     let mut model = Model::new();
     let mut slots: Vec<Option<InFlight>> = (0..2).map(|_| None).collect();
+    // A fill led, with the bytes it read, not handed over yet.
+    let mut pending: Option<(fileio_cache::FillGuard, Bytes)> = None;
     // `in_flight`: a write is in flight, so the file may be read as it was before it
     // (which, served from memory, can only be the empty read at the old end of file).
     let read =
@@ -444,8 +462,9 @@ fn run_concurrent(block_size: usize, steps: Vec<Step>) -> Result<(), TestCaseErr
             }
             Ok(())
         };
-    // The whole file cached first (twice: the first miss is cold), so that writes patch.
-    let len = model.files[&key].len();
+    // The whole file cached first (twice: the first miss is cold), so that writes patch;
+    // or its first `half`, so that the other half is read through fills racing the writes.
+    let len = model.files[&key].len() / if half { 2 } else { 1 };
     for _ in 0..2 {
         read(&model.stamps[&key], &model, 0, len, false, false)?;
     }
@@ -457,9 +476,14 @@ fn run_concurrent(block_size: usize, steps: Vec<Step>) -> Result<(), TestCaseErr
                 len,
                 byte,
                 strict,
+                ranged,
             } => {
                 if slots[w].is_none() {
-                    let guard = cache.begin_write(key);
+                    let guard = if ranged {
+                        cache.begin_write_at(key, offset, len)
+                    } else {
+                        cache.begin_write(key)
+                    };
                     let before = match cache.recorded_stamp(key) {
                         Some(recorded) if !strict => recorded,
                         _ => model.stamps[&key],
@@ -500,8 +524,40 @@ fn run_concurrent(block_size: usize, steps: Vec<Step>) -> Result<(), TestCaseErr
                 let in_flight = slots.iter().any(Option::is_some);
                 read(&model.stamps[&key], &model, offset, len, true, in_flight)?;
             }
+            Step::StartFill {
+                offset,
+                len,
+                recorded,
+            } => {
+                if pending.is_none() {
+                    let found = if recorded {
+                        cache.lookup_recorded(key, offset, len)
+                    } else {
+                        Some(cache.lookup(key, &model.stamps[&key], offset, len))
+                    };
+                    if let Some(Lookup::Miss(m)) = found
+                        && let Fill::Lead(g) = m.begin_fill(&cache)
+                    {
+                        let r = g.range();
+                        let data = Bytes::copy_from_slice(model.slice(
+                            key,
+                            r.start,
+                            (r.end - r.start) as usize,
+                        ));
+                        pending = Some((g, data));
+                    }
+                }
+            }
+            Step::EndFill => {
+                if let Some((g, data)) = pending.take() {
+                    g.complete(&data);
+                }
+            }
         }
         check(&cache)?;
+    }
+    if let Some((g, data)) = pending.take() {
+        g.complete(&data);
     }
     // Everything finishes, then the whole file reads right, under both kinds of lookup.
     for s in slots.iter_mut().filter_map(Option::take) {
@@ -524,9 +580,10 @@ proptest! {
     #[test]
     fn concurrent_writes_agree_with_model(
         block_size in prop_oneof![Just(512usize), Just(1024), Just(4096)],
+        half in any::<bool>(),
         steps in proptest::collection::vec(step(), 1..80),
     ) {
-        run_concurrent(block_size, steps)?;
+        run_concurrent(block_size, half, steps)?;
     }
 }
 

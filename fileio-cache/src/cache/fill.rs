@@ -15,7 +15,7 @@ use event_listener::{Event, EventListener, Listener};
 
 use super::RangeCache;
 use super::inner::CacheInner;
-use crate::file::{FileState, FillSlot, same_stamp};
+use crate::file::{FileState, FillSlot};
 use crate::key::{FileKey, Stamp};
 use crate::shard::Queue;
 
@@ -135,8 +135,8 @@ impl Miss {
     /// one is, returns [`Fill::Wait`] on that fill; after waiting, look up again (it
     /// usually hits; if the leader failed or was dropped the new lookup misses and the
     /// caller leads in its place). Nobody waits forever: a leader that completes, fails or
-    /// is dropped wakes its waiters. A miss taken while a write was in flight, or made
-    /// stale by a later write or re-stamp, always leads (without making anyone wait),
+    /// is dropped wakes its waiters. A miss taken while a write that may change its
+    /// blocks was in flight, or made stale by a later write or re-stamp, always leads (without making anyone wait),
     /// since its data could not be cached anyway.
     ///
     /// The miss remembers the cache that produced it and the fill always goes there;
@@ -321,11 +321,18 @@ impl FillGuard {
         let m = &self.miss;
         let cache = &m.cache;
         let mut f = m.file.lock();
+        // Since the lookup, nothing dropped the file's blocks (the generation) and no
+        // write may have changed these blocks: none in flight now, none begun since.
+        // Writes that finished meanwhile without touching them may have moved the
+        // recorded stamp on (their patches); the blocks hold the same bytes under it.
+        // A write in flight at the lookup that could touch them made the miss
+        // uncacheable, and one that extended the file touched its old tail block.
         if m.cacheable
             && f.generation == m.generation
-            && f.write_seq == m.write_seq
-            && f.writes_in_flight == 0
-            && same_stamp(&f, &m.stamp)
+            && f.stamp.is_some()
+            && f.unexplained.is_empty()
+            && !f.writing(&m.blocks)
+            && !f.changed_since(m.write_seq, &m.blocks)
         {
             let filled = cache
                 .blocks

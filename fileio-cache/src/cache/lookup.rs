@@ -30,7 +30,7 @@ enum Want<'a> {
 impl CacheInner {
     /// The hot path: `offset..offset + len`, clamped to the file's length, inside block
     /// `k` (from `cell`), if that block is resident and current (its generation is the
-    /// file's, no write in flight, the stamp is the one wanted) and holds the bytes. The
+    /// file's, no write in flight may change it, the stamp is the one wanted) and holds the bytes. The
     /// block's own link to its file's state gives the version, so no per-file table is
     /// consulted. Marks the block visited and counts the hit. `None` sends the caller
     /// down the full path.
@@ -47,11 +47,11 @@ impl CacheInner {
         let e = shard.get(k)?;
         let snap = e.file.snapshot();
         let current = match want {
-            Want::Stamp(enc) => snap.serves(enc, e.generation),
+            Want::Stamp(enc) => snap.serves(enc, e.generation, k.index),
             Want::Recorded => {
-                snap.writes_in_flight == 0
-                    && snap.generation == e.generation
+                snap.generation == e.generation
                     && snap.stamp.at_nanos != NO_STAMP_NANOS
+                    && !snap.writing(&(k.index..k.index.saturating_add(1)))
             }
         };
         if !current {
@@ -263,7 +263,7 @@ impl CacheInner {
         // A few attempts to read a consistent set of blocks; a concurrent write or
         // re-stamp (rare) makes an attempt retry, and after the last it is a miss.
         for _ in 0..3 {
-            if snap.writes_in_flight > 0 || snap.stamp != *enc {
+            if snap.writing(&all) || snap.stamp != *enc {
                 return miss(&snap, all, false);
             }
             let mut parts = Vec::with_capacity((last - first + 1).min(1024) as usize);
@@ -290,6 +290,7 @@ impl CacheInner {
             }
             snap = file.snapshot();
         }
-        miss(&snap, all, true)
+        let cacheable = !snap.writing(&all) && snap.stamp == *enc;
+        miss(&snap, all, cacheable)
     }
 }

@@ -290,9 +290,10 @@ impl RangeCache {
     /// result is `Hit` with empty bytes. If the cache holds the file under a different
     /// stamp, the file's data is dropped in O(1) (its generation is bumped),
     /// `invalidations` grows by one and the new stamp is recorded. While a write on `key`
-    /// is in flight (see [`begin_write`](Self::begin_write)) every lookup that needs data
-    /// misses, and a different stamp is not recorded then (it may be the write's own
-    /// change; the write's completion records the stamp after it). A range covered by one
+    /// is in flight, a lookup that needs a block the write may change misses (see
+    /// [`begin_write_at`](Self::begin_write_at); after [`begin_write`](Self::begin_write),
+    /// every block), and a different stamp is not recorded then (it may be the write's
+    /// own change; the write's completion records the stamp after it). A range covered by one
     /// block is returned as a slice of it (no copy); one spanning several blocks is copied
     /// once. Counts one hit or one miss.
     ///
@@ -391,8 +392,10 @@ impl RangeCache {
     /// Starts a write on `key`; call it before issuing the backend write and finish the
     /// returned guard when the write is done.
     ///
-    /// While any write is in flight, lookups on the file miss and fills that overlap it in
-    /// time are not inserted. Finishing the guard patches the cached blocks in place
+    /// While it is in flight, every lookup on the file misses and no fill that overlaps it
+    /// in time is inserted: for a write whose place is known, prefer
+    /// [`begin_write_at`](Self::begin_write_at), which leaves the file's other blocks
+    /// serving. Finishing the guard patches the cached blocks in place
     /// ([`WriteGuard::patch`], [`WriteGuard::truncate`]) or releases it
     /// ([`WriteGuard::release`]); dropping it unfinished invalidates the file.
     ///
@@ -410,7 +413,33 @@ impl RangeCache {
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
     pub fn begin_write(&self, key: FileKey) -> WriteGuard {
-        WriteGuard::begin(&self.inner, key)
+        WriteGuard::begin(&self.inner, key, None)
+    }
+
+    /// [`begin_write`](Self::begin_write) for a write of the bytes `offset..offset +
+    /// len`: while it is in flight, only lookups and fills of the blocks it may change
+    /// miss (those it covers and, if it may reach past the file's recorded end, every
+    /// block from the old tail block on); the file's other blocks keep serving. Finish
+    /// the guard with [`WriteGuard::patch`] at that same place, or drop it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(3);
+    /// let (s0, s1) = (Stamp::new(0, 0), Stamp::new(2048, 1));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[1u8; 2048]);
+    /// // A write of block 3 in flight: block 0 still hits, block 3 misses.
+    /// let guard = cache.begin_write_at(key, 1536, 512);
+    /// assert!(matches!(cache.lookup(key, &s1, 0, 10), Lookup::Hit(_)));
+    /// assert!(matches!(cache.lookup(key, &s1, 1600, 10), Lookup::Miss(_)));
+    /// guard.patch(&s1, &Stamp::new(2048, 2), 1536, &[2u8; 512]);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn begin_write_at(&self, key: FileKey, offset: u64, len: usize) -> WriteGuard {
+        let end = offset.saturating_add(len as u64);
+        WriteGuard::begin(&self.inner, key, Some(offset..end))
     }
 
     /// Drops everything cached for `key` in O(1) by bumping the file's generation.
@@ -475,7 +504,8 @@ pub struct CacheStats {
     pub hits: u64,
     /// Lookups that returned a [`Miss`] (one per request).
     pub misses: u64,
-    /// Payload bytes inserted (fills, patches and blocks resized by truncation).
+    /// Payload bytes inserted: fills, blocks a patch adds or resizes, and blocks resized
+    /// by truncation (a block patched where it lies, keeping its length, is not counted).
     pub inserted_bytes: u64,
     /// Payload bytes evicted, to make room for new blocks or after
     /// [`set_capacity`](RangeCache::set_capacity) shrank the cache (not counting `clear`,

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::ops::Range;
 
 use bytes::Bytes;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use super::RangeCache;
 use super::inner::CacheInner;
 use super::inner::write;
 use super::patch::{BlockStore, apply_write, truncate_plan, write_plan};
-use crate::file::{FileState, Finished, Inner as FileInner, same_stamp};
+use crate::file::{BEGUN_KEEP, FileState, Finished, Inner as FileInner, same_stamp};
 use crate::key::{FileKey, Stamp};
 use crate::shard::Queue;
 
@@ -67,18 +68,28 @@ enum Finish<'a> {
 }
 
 impl WriteGuard {
-    /// Registers a write on `key` (see [`RangeCache::begin_write`]).
-    pub(super) fn begin(cache: &Arc<CacheInner>, key: FileKey) -> WriteGuard {
+    /// Registers a write on `key` that changes the bytes `bytes` (`None`: anything, a
+    /// `set_len` or a write whose place is not known yet); see
+    /// [`RangeCache::begin_write`] and [`RangeCache::begin_write_at`].
+    pub(super) fn begin(
+        cache: &Arc<CacheInner>,
+        key: FileKey,
+        bytes: Option<Range<u64>>,
+    ) -> WriteGuard {
         let file = cache.file_state(key);
         let (seq, exclusive, finished_at_begin, stamp_at_begin) = {
             let mut f = file.lock();
+            let blocks = cache.blocks_changed(f.stamp.map(|s| s.len()), bytes);
             let exclusive = f.writes_in_flight == 0;
             f.writes_in_flight = f.writes_in_flight.saturating_add(1);
             f.write_seq = f.write_seq.wrapping_add(1);
+            let seq = f.write_seq;
+            f.begun[(seq % BEGUN_KEEP as u64) as usize] = (seq, blocks.start, blocks.end);
+            f.writing.push((seq, blocks));
             let finished = f.finished;
             f.active.push(finished);
             file.publish(&f);
-            (f.write_seq, exclusive, finished, f.stamp)
+            (seq, exclusive, finished, f.stamp)
         };
         WriteGuard {
             cache: Arc::clone(cache),
@@ -282,6 +293,9 @@ impl WriteGuard {
             None => f.finished_log.clear(),
         }
         f.writes_in_flight = f.writes_in_flight.saturating_sub(1);
+        if let Some(i) = f.writing.iter().position(|(seq, _)| *seq == self.seq) {
+            f.writing.swap_remove(i);
+        }
         file.publish(&f);
     }
 
@@ -297,7 +311,8 @@ impl WriteGuard {
     ///   one recorded when it began, or one a write that finished meanwhile went from or
     ///   to) and no other write is in flight: the file may have changed behind the
     ///   cache's back. With others in flight, `before` is taken as the version after one
-    ///   of them, patched on (lookups miss while writes are in flight), and the file is
+    ///   of them, patched on (no block of the file serves until the last of them finishes),
+    ///   and the file is
     ///   invalidated when the last write finishes unless one of them finished with
     ///   `before` as its stamp after;
     /// - the cache records no stamp, or `after`'s length is not the recorded length
@@ -462,6 +477,21 @@ impl BlockStore for InPlace<'_> {
 }
 
 impl CacheInner {
+    /// The blocks a write of `bytes` (`None`: anything) may change in a file whose
+    /// recorded length is `len` (`None`: unknown): those it covers, and, when it may
+    /// reach past the end of the file, every block from the old tail block on (the tail
+    /// grows with the file).
+    fn blocks_changed(&self, len: Option<u64>, bytes: Option<Range<u64>>) -> Range<u64> {
+        let (Some(len), Some(bytes)) = (len, bytes) else {
+            return 0..u64::MAX;
+        };
+        if bytes.end > len || bytes.is_empty() {
+            self.blocks.index(bytes.start.min(len))..u64::MAX
+        } else {
+            self.blocks.covering(&bytes)
+        }
+    }
+
     /// Applies a successful write of `data` at `offset` to the blocks of `file` (valid
     /// under `before`, generation `f.generation`) so that they become valid under a file
     /// of length `new_len`, following [`write_plan`]. Returns the bytes copied into cached

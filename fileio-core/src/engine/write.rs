@@ -49,7 +49,7 @@ impl Shared {
             None => Some(self.appends.lock_arc().await),
             Some(_) => None,
         };
-        let cached = self.begin_cached_write();
+        let cached = self.begin_cached_write(offset, data.len());
         let before = match (&cached, offset) {
             (Some((guard, WriteKeep::Patch { .. })), _) => {
                 Some(self.write_stamp(guard.recorded_stamp()).await?)
@@ -98,7 +98,7 @@ impl Shared {
     /// nothing here needs [`Finish`].
     pub(crate) fn write_at_blocking(&self, offset: u64, data: &[u8]) -> Result<()> {
         end_of(offset, data.len())?;
-        let cached = self.begin_cached_write();
+        let cached = self.begin_cached_write(Some(offset), data.len());
         let before = match &cached {
             Some((guard, WriteKeep::Patch { .. })) => {
                 let recorded = guard.recorded_stamp();
@@ -156,11 +156,20 @@ impl Shared {
         Ok(())
     }
 
-    /// Registers a write with the cache, if there is one, and decides how the write
-    /// keeps it ([`WriteKeep`]).
-    fn begin_cached_write(&self) -> Option<(WriteGuard, WriteKeep)> {
+    /// Registers a write of `len` bytes at `offset` (`None`: an append, whose place is
+    /// not known yet) with the cache, if there is one, and decides how the write keeps
+    /// it ([`WriteKeep`]). While it is in flight, the cache serves the file's blocks the
+    /// write cannot change.
+    fn begin_cached_write(
+        &self,
+        offset: Option<u64>,
+        len: usize,
+    ) -> Option<(WriteGuard, WriteKeep)> {
         let cache = self.cache.as_ref()?;
-        let guard = cache.begin_write(self.key);
+        let guard = match offset {
+            Some(offset) => cache.begin_write_at(self.key, offset, len),
+            None => cache.begin_write(self.key),
+        };
         let keep = self.write_keep(guard.recorded_stamp());
         Some((guard, keep))
     }
