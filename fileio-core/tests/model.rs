@@ -5,7 +5,8 @@
 //! Configurations: the blocking `File` on disk with a tiny cache (smallest block size,
 //! room for a few blocks, so eviction and partial blocks are common) under `Strict`
 //! with outside writes, the same under `Exclusive` (every read goes through the cache),
-//! no cache at all, and `AsyncFile` over `MemBackend`.
+//! an `Exclusive` and a `Strict` handle on one file, `Interval`, no cache at all, and
+//! `AsyncFile` over `MemBackend`.
 //!
 //! Every configuration runs on a manual [`Clock`]: letting the racy window pass is
 //! advancing it, not sleeping. Outside writes set the file's modification time to the
@@ -436,6 +437,40 @@ proptest! {
         let mut options = File::options();
         options.mode("r+").cache(cache.clone()).coherence(Coherence::Exclusive).clock(clock.clone());
         let (_dir, path, mut handles) = disk_handles(&options, true);
+        run(&mut handles, &Store::Disk(path, clock.clone()), &clock, Some(&cache), &ops)?;
+    }
+
+    /// Blocking `File`s on one file and one tiny cache, one `Exclusive` (its writes
+    /// record a version derived from the write, no `fstat`) and one `Strict` (its reads
+    /// meet that version with the file's own stamp; its writes patch, or drop the file's
+    /// blocks while its stamp is racy), with racy-window clock advances.
+    #[test]
+    fn blocking_exclusive_and_strict_tiny_cache(ops in ops(Extras { outside: false, sleep: true })) {
+        let cache = tiny_cache();
+        let clock = Clock::manual();
+        let mut options = File::options();
+        options.mode("r+").cache(cache.clone()).clock(clock.clone());
+        let (_dir, path, [strict, _]) = disk_handles(&options, true);
+        options.coherence(Coherence::Exclusive);
+        let exclusive = options.open(&path).unwrap();
+        let mut handles = [exclusive, strict];
+        run(&mut handles, &Store::Disk(path, clock.clone()), &clock, Some(&cache), &ops)?;
+    }
+
+    /// Blocking `File`, tiny cache, `Interval`: writes patch under the file's stamps and
+    /// reads trust the recorded version within the period; outside writes are left out
+    /// (seen only after the period, which the model does not follow).
+    #[test]
+    fn blocking_interval_tiny_cache(ops in ops(Extras { outside: false, sleep: true })) {
+        let cache = tiny_cache();
+        let clock = Clock::manual();
+        let mut options = File::options();
+        options
+            .mode("r+")
+            .cache(cache.clone())
+            .coherence(Coherence::Interval(std::time::Duration::from_secs(3600)))
+            .clock(clock.clone());
+        let (_dir, path, mut handles) = disk_handles(&options, false);
         run(&mut handles, &Store::Disk(path, clock.clone()), &clock, Some(&cache), &ops)?;
     }
 
