@@ -96,7 +96,11 @@ pub(super) trait BlockStore {
 /// a block to patch that is not resident is left alone; a replaced block is rewritten
 /// where it is resident with its new length, inserted otherwise. Returns the bytes of
 /// `data` copied into blocks.
-pub(super) fn apply_write(plan: Vec<BlockPatch>, data: &[u8], store: &mut impl BlockStore) -> u64 {
+pub(super) fn apply_write(
+    plan: impl IntoIterator<Item = BlockPatch>,
+    data: &[u8],
+    store: &mut impl BlockStore,
+) -> u64 {
     let mut copied = 0;
     for p in plan {
         let index = p.index();
@@ -146,50 +150,48 @@ pub(super) fn write_plan(
     new_len: u64,
     offset: u64,
     len: usize,
-) -> Vec<BlockPatch> {
+) -> impl Iterator<Item = BlockPatch> {
     let w_end = offset + len as u64;
-    let mut indices: Vec<u64> = Vec::new();
-    if !old_len.is_multiple_of(blocks.size()) && new_len > old_len {
-        indices.push(blocks.index(old_len));
-    }
-    if len > 0 {
-        for i in blocks.covering(&(offset..w_end)) {
-            if indices.last() != Some(&i) {
-                indices.push(i);
-            }
-        }
-    }
-    indices
+    let tail = (!old_len.is_multiple_of(blocks.size()) && new_len > old_len)
+        .then(|| blocks.index(old_len));
+    let written = if len > 0 {
+        blocks.covering(&(offset..w_end))
+    } else {
+        0..0
+    };
+    // The tail first, then the written blocks, without the tail again right after it.
+    let first = written.start;
+    let indices = tail
         .into_iter()
-        .filter_map(|index| {
-            let b_start = blocks.start(index);
-            if b_start >= new_len {
-                return None;
-            }
-            let b_end = b_start + blocks.len_in(index, new_len);
-            // The written bytes within the block, as file offsets.
-            let (is, ie) = (offset.max(b_start), w_end.min(b_end));
-            if len > 0 && is == b_start && ie == b_end {
-                let src = (b_start - offset) as usize..(b_end - offset) as usize;
-                return Some(BlockPatch::Replace { index, src });
-            }
-            let (dst, src) = if is < ie {
-                (
-                    (is - b_start) as usize..(ie - b_start) as usize,
-                    (is - offset) as usize..(ie - offset) as usize,
-                )
-            } else {
-                (0..0, 0..0)
-            };
-            Some(BlockPatch::Patch {
-                index,
-                old_len: (b_start < old_len).then(|| blocks.len_in(index, old_len)),
-                len: (b_end - b_start) as usize,
-                dst,
-                src,
-            })
+        .chain(written.filter(move |&i| !(i == first && tail == Some(i))));
+    indices.filter_map(move |index| {
+        let b_start = blocks.start(index);
+        if b_start >= new_len {
+            return None;
+        }
+        let b_end = b_start + blocks.len_in(index, new_len);
+        // The written bytes within the block, as file offsets.
+        let (is, ie) = (offset.max(b_start), w_end.min(b_end));
+        if len > 0 && is == b_start && ie == b_end {
+            let src = (b_start - offset) as usize..(b_end - offset) as usize;
+            return Some(BlockPatch::Replace { index, src });
+        }
+        let (dst, src) = if is < ie {
+            (
+                (is - b_start) as usize..(ie - b_start) as usize,
+                (is - offset) as usize..(ie - offset) as usize,
+            )
+        } else {
+            (0..0, 0..0)
+        };
+        Some(BlockPatch::Patch {
+            index,
+            old_len: (b_start < old_len).then(|| blocks.len_in(index, old_len)),
+            len: (b_end - b_start) as usize,
+            dst,
+            src,
         })
-        .collect()
+    })
 }
 
 /// What a successful `set_len` does to the blocks of a file.
@@ -328,7 +330,7 @@ mod tests {
     }
 
     /// Applies a write plan to the model as `patch_blocks` does to the shards.
-    fn apply_plan(cache: &Cached, plan: Vec<BlockPatch>, data: &[u8]) {
+    fn apply_plan(cache: &Cached, plan: impl IntoIterator<Item = BlockPatch>, data: &[u8]) {
         apply_write(plan, data, &mut { cache });
     }
 
@@ -400,29 +402,29 @@ mod tests {
             copying(patch(0, Some(8), 8, 5..8), 0..3),
             copying(patch(1, Some(8), 8, 0..3), 3..6),
         ];
-        assert_eq!(write_plan(b, 20, 20, 5, 6), want);
+        assert_eq!(write_plan(b, 20, 20, 5, 6).collect::<Vec<_>>(), want);
         // Appending 2 bytes at 30 grows the tail block 2 with zeros and makes block 3:
         // zeros (the hole) with the 2 bytes at its end.
         let want = [
             patch(2, Some(4), 8, 0..0),
             copying(patch(3, None, 8, 6..8), 0..2),
         ];
-        assert_eq!(write_plan(b, 20, 32, 30, 2), want);
+        assert_eq!(write_plan(b, 20, 32, 30, 2).collect::<Vec<_>>(), want);
         // 12 bytes at 4 of a 6-byte file: block 0 is patched from its 6 bytes, block 1
         // (the new tail, wholly written) replaced.
         let want = [
             copying(patch(0, Some(6), 8, 4..8), 0..4),
             copying(replace(1), 4..12),
         ];
-        assert_eq!(write_plan(b, 6, 16, 4, 12), want);
+        assert_eq!(write_plan(b, 6, 16, 4, 12).collect::<Vec<_>>(), want);
         // 20 bytes at 2 of a 12-byte file: the old tail block 1 is listed twice.
         let want = [
             copying(replace(1), 6..14),
             copying(patch(0, Some(8), 8, 2..8), 0..6),
         ];
-        assert_eq!(&write_plan(b, 12, 22, 2, 20)[..2], want);
+        assert_eq!(&write_plan(b, 12, 22, 2, 20).collect::<Vec<_>>()[..2], want);
         // An empty write changes no block.
-        assert_eq!(write_plan(b, 16, 16, 3, 0), []);
+        assert_eq!(write_plan(b, 16, 16, 3, 0).count(), 0);
     }
 
     #[test]
