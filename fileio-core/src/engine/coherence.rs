@@ -13,7 +13,7 @@ use std::time::Instant;
 use fileio_cache::{FileKey, Stamp};
 
 use super::Shared;
-use crate::clock::{Clock, is_racy};
+use crate::clock::{Clock, RACY_WINDOW, is_racy};
 use crate::error::{Op, Result};
 use crate::options::Coherence;
 
@@ -67,6 +67,10 @@ pub(super) struct KnownSlot {
     /// [`STAMP_SEQ`] when the version was last forgotten: answers to earlier questions
     /// may describe the file before the change that forgot it.
     forgotten: u64,
+    /// When a write through this process last landed without a stamp
+    /// ([`WriteKeep::Drop`]): the file changed then, so under `Strict` it is racy for
+    /// [`RACY_WINDOW`] even though no stamp says so.
+    unstamped_write: Option<Instant>,
 }
 
 /// Numbers every stamp request that will be recorded, to keep the newest answer.
@@ -109,14 +113,13 @@ pub(super) fn known_cell(key: FileKey) -> KnownCell {
 /// How a write keeps the cache ([`Shared::write_keep`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum WriteKeep {
-    /// Nothing the cache holds of the file can serve a hit before the file is stamped
-    /// again, so there is nothing worth patching: the cache records no stamp for the
-    /// file (nothing of it is cached), or, under `Strict`, the recorded stamp is racy
-    /// (the file changed within the racy window, a write through this process most
-    /// often: `Strict` reads go around the cache until a stamp past the window
-    /// confirms it). The write takes no stamp; once it has landed the file's blocks and
-    /// the known version are dropped, as with no cache. A burst of writes pays the
-    /// stamps once, on its first write.
+    /// Under `Strict`, when the file changed within the racy window (the recorded stamp
+    /// is racy, or the cache records none and a write through this process landed
+    /// without a stamp within [`RACY_WINDOW`]): nothing the cache holds of the file can
+    /// serve a hit before a stamp past the window confirms it, so there is nothing
+    /// worth patching. The write takes no stamp; once it has landed the file's blocks
+    /// and the known version are dropped, as with no cache. A burst of writes pays the
+    /// stamps on its first write only.
     Drop,
     /// Patch the cached blocks from the stamp the write started from to the stamp after
     /// it. With `derive` (`Exclusive` on a backend with a local file: every change goes
@@ -216,6 +219,24 @@ impl Shared {
         slot.forgotten = slot.forgotten.max(seq);
     }
 
+    /// [`forget`](Self::forget) after a write that landed without a stamp
+    /// ([`WriteKeep::Drop`]), noting when.
+    pub(super) fn forget_unstamped_write(&self) {
+        let seq = stamp_number(true);
+        let mut slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.known = None;
+        slot.forgotten = slot.forgotten.max(seq);
+        slot.unstamped_write = Some(self.clock.instant());
+    }
+
+    /// Whether a write through this process landed without a stamp within the racy
+    /// window.
+    fn wrote_unstamped_lately(&self) -> bool {
+        let slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.unstamped_write
+            .is_some_and(|at| self.clock.instant().saturating_duration_since(at) < RACY_WINDOW)
+    }
+
     /// How a read learns the file's version under this handle's coherence.
     fn read_plan(&self) -> StampPlan {
         read_plan(self.coherence, || self.known(), &self.clock)
@@ -282,17 +303,14 @@ impl Shared {
     /// clock: no system call.
     pub(super) fn write_keep(&self, recorded: Option<Stamp>) -> WriteKeep {
         match (self.coherence, recorded) {
-            // Exclusive trusts what this process knew even when the cache records
-            // nothing (the next read uses it).
-            (Coherence::Exclusive, None) if self.known().is_none() => WriteKeep::Drop,
             (Coherence::Exclusive, _) => WriteKeep::Patch {
                 derive: self.backend.local_file().is_some(),
             },
-            (_, None) => WriteKeep::Drop,
             (Coherence::Strict, Some(stamp)) if is_racy(&stamp, self.clock.now()) => {
                 WriteKeep::Drop
             }
-            (_, Some(_)) => WriteKeep::Patch { derive: false },
+            (Coherence::Strict, None) if self.wrote_unstamped_lately() => WriteKeep::Drop,
+            _ => WriteKeep::Patch { derive: false },
         }
     }
 

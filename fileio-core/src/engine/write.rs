@@ -190,15 +190,20 @@ impl Shared {
     ///   the cache its blocks of the file: dropping the guard drops them).
     /// - [`Landed::Dropped`] (nothing the cache holds of the file could serve a hit, see
     ///   [`WriteKeep::Drop`]) and [`Landed::Uncached`]: nothing is asked. The version
-    ///   this process knew is forgotten (no system call), then the write guard, if any,
-    ///   is dropped, which drops the file's blocks and recorded stamp; the next operation
-    ///   of any handle on the file that relies on a known version asks the backend.
-    ///   Forgetting is never less safe than recording.
+    ///   this process knew is forgotten (no system call; after a dropping write, with the
+    ///   time it landed), then the write guard, if any, is dropped, which drops the
+    ///   file's blocks and recorded stamp; the next operation of any handle on the file
+    ///   that relies on a known version asks the backend. Forgetting is never less safe
+    ///   than recording.
     fn wrote(&self, landed: Landed, at: u64, data: &[u8]) {
         match landed {
             Landed::Patch(guard, before, Ok(after)) => guard.patch(&before, &after, at, data),
-            Landed::Patch(guard, _, Err(_)) | Landed::Dropped(guard) => {
+            Landed::Patch(guard, _, Err(_)) => {
                 self.forget();
+                drop(guard);
+            }
+            Landed::Dropped(guard) => {
+                self.forget_unstamped_write();
                 drop(guard);
             }
             Landed::Uncached => self.forget(),
