@@ -214,8 +214,13 @@ impl WriteGuard {
         let logged = match how {
             Finish::Release => None,
             Finish::Abandon => {
-                // The write's outcome is unknown: so is the file's version.
-                cache.bump_generation(&file, &mut f);
+                // The write's outcome is unknown: so is the file's version. With no stamp
+                // recorded, no block of the current generation exists (one is inserted
+                // only under a recorded stamp) nor can a miss fill one (its lookup would
+                // have recorded a stamp, moving the generation on): nothing to drop.
+                if f.stamp.is_some() {
+                    cache.bump_generation(&file, &mut f);
+                }
                 f.stamp = None;
                 Some((None, None, None))
             }
