@@ -77,8 +77,7 @@ pub(crate) fn is_racy(stamp: &Stamp, now: SystemTime) -> bool {
 /// file.write_at(0, b"fresh")?;
 /// // Instead of sleeping past the racy window: the file's stamp may now serve hits.
 /// clock.pass_racy_window();
-/// file.read_at(0, 5)?; // a first touch: read around the cache
-/// file.read_at(0, 5)?; // the second touch fills it
+/// file.read_at(0, 5)?; // fills the cache
 /// let hits = cache.stats().hits;
 /// assert_eq!(&file.read_at(0, 5)?[..], b"fresh");
 /// assert_eq!(cache.stats().hits, hits + 1);
