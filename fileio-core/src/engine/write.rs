@@ -426,4 +426,102 @@ mod tests {
             assert!(backend.stamps.load(Ordering::Relaxed) > 0);
         }
     }
+
+    /// A memory file whose stamps carry a change time, set from `clock` at every write,
+    /// as a local file's do; counts its stamps.
+    #[derive(Debug)]
+    struct Timed {
+        inner: MemBackend,
+        clock: crate::Clock,
+        changed: std::sync::Mutex<std::time::SystemTime>,
+        stamps: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Backend for Timed {
+        async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+            self.inner.read_at(offset, len).await
+        }
+        async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+            *self.changed.lock().unwrap() = self.clock.now();
+            self.inner.write_at(offset, data).await
+        }
+        async fn len(&self) -> io::Result<u64> {
+            self.inner.len().await
+        }
+        async fn set_len(&self, len: u64) -> io::Result<()> {
+            *self.changed.lock().unwrap() = self.clock.now();
+            self.inner.set_len(len).await
+        }
+        async fn sync_all(&self) -> io::Result<()> {
+            Ok(())
+        }
+        async fn sync_data(&self) -> io::Result<()> {
+            Ok(())
+        }
+        async fn stamp(&self) -> io::Result<Stamp> {
+            self.stamp_inline().expect("inline")
+        }
+        fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+            self.stamps.fetch_add(1, Ordering::Relaxed);
+            let changed = *self.changed.lock().unwrap();
+            Some(block_on(self.inner.stamp()).map(|s| s.with_changed_at(changed)))
+        }
+        fn key(&self) -> FileKey {
+            self.inner.key()
+        }
+    }
+
+    /// Under `Strict`, a burst of writes pays the stamps on its first write only: the
+    /// ones after it fall in the racy window of the first and drop the file's blocks
+    /// instead of patching them. Once the window has passed, a write takes its stamps
+    /// again. Every read returns the file's bytes throughout.
+    #[test]
+    fn a_strict_burst_of_writes_takes_stamps_once() {
+        let clock = crate::Clock::manual();
+        let backend = Arc::new(Timed {
+            inner: MemBackend::new(),
+            clock: clock.clone(),
+            changed: std::sync::Mutex::new(clock.now()),
+            stamps: AtomicUsize::new(0),
+        });
+        let cache = RangeCache::builder().block_size(512).build().unwrap();
+        let mut options = File::options();
+        options
+            .mode("w+b")
+            .cache(cache.clone())
+            .clock(clock.clone());
+        let file = File::from_backend(backend.clone(), "timed", &options).unwrap();
+        let mut model = vec![1u8; 4096];
+        file.write_at(0, &model).unwrap();
+        clock.pass_racy_window();
+        for _ in 0..2 {
+            assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
+        }
+        assert!(cache.stats().entries > 0, "the file is cached");
+        let stamps = || backend.stamps.load(Ordering::Relaxed);
+        let before = stamps();
+        for i in 0..5u8 {
+            let at = usize::from(i) * 700;
+            model[at..at + 100].fill(i + 2);
+            file.write_at(at as u64, &model[at..at + 100]).unwrap();
+        }
+        // The first write: a stamp before and one after; the other four: none.
+        assert_eq!(stamps() - before, 2);
+        assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
+        clock.pass_racy_window();
+        assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
+        let before = stamps();
+        model[100..200].fill(9);
+        file.write_at(100, &model[100..200]).unwrap();
+        assert_eq!(
+            stamps() - before,
+            2,
+            "past the window, a write takes its stamps"
+        );
+        clock.pass_racy_window();
+        for _ in 0..2 {
+            assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
+        }
+    }
 }
