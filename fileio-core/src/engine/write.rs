@@ -524,4 +524,86 @@ mod tests {
             assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
         }
     }
+
+    /// A local file that counts its stamps.
+    #[derive(Debug)]
+    struct CountingStd {
+        inner: crate::StdBackend,
+        stamps: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Backend for CountingStd {
+        async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+            self.inner.read_at(offset, len).await
+        }
+        async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
+            self.inner.write_at(offset, data).await
+        }
+        async fn len(&self) -> io::Result<u64> {
+            self.inner.len().await
+        }
+        async fn set_len(&self, len: u64) -> io::Result<()> {
+            self.inner.set_len(len).await
+        }
+        async fn sync_all(&self) -> io::Result<()> {
+            self.inner.sync_all().await
+        }
+        async fn sync_data(&self) -> io::Result<()> {
+            self.inner.sync_data().await
+        }
+        async fn stamp(&self) -> io::Result<Stamp> {
+            self.stamps.fetch_add(1, Ordering::Relaxed);
+            self.inner.stamp().await
+        }
+        fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
+            self.stamps.fetch_add(1, Ordering::Relaxed);
+            self.inner.stamp_inline()
+        }
+        fn key(&self) -> FileKey {
+            self.inner.key()
+        }
+        fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
+            self.inner.write_at_inline(offset, data)
+        }
+        fn local_file(&self) -> Option<&std::fs::File> {
+            self.inner.local_file()
+        }
+    }
+
+    /// Under `Exclusive` on a local file, writes take no stamp once the process knows
+    /// the file's version: the version after each is derived from it, and the patched
+    /// blocks serve the written bytes.
+    #[test]
+    fn exclusive_writes_on_a_local_file_take_no_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![1u8; 4096]).unwrap();
+        let std = crate::StdBackend::open(&path, crate::OpenMode::parse("r+b").unwrap()).unwrap();
+        let backend = Arc::new(CountingStd {
+            inner: std,
+            stamps: AtomicUsize::new(0),
+        });
+        let cache = RangeCache::builder().block_size(512).build().unwrap();
+        let mut options = File::options();
+        options
+            .mode("r+b")
+            .cache(cache.clone())
+            .coherence(crate::Coherence::Exclusive);
+        let file = File::from_backend(backend.clone(), "f", &options).unwrap();
+        let mut model = vec![1u8; 4096];
+        for _ in 0..2 {
+            assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
+        }
+        let before = backend.stamps.load(Ordering::Relaxed);
+        for i in 0..8u8 {
+            let at = usize::from(i) * 500;
+            model[at..at + 100].fill(i + 2);
+            file.write_at(at as u64, &model[at..at + 100]).unwrap();
+            assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
+        }
+        assert_eq!(backend.stamps.load(Ordering::Relaxed), before);
+        assert!(cache.stats().patched_bytes >= 800);
+        assert_eq!(std::fs::read(&path).unwrap(), model);
+    }
 }
