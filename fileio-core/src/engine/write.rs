@@ -314,29 +314,56 @@ mod tests {
 
     use super::*;
 
-    /// A memory file that counts its stamps and writes, writing inline when `inline`.
+    /// A file (memory, or local) that counts its stamps and writes, writing inline when
+    /// `inline`. With `changed`, its stamps carry a change time, set from the clock at
+    /// every write, as a local file's do.
     #[derive(Debug)]
-    struct Counting {
-        inner: MemBackend,
+    struct Counting<B = MemBackend> {
+        inner: B,
         inline: bool,
+        changed: Option<(crate::Clock, std::sync::Mutex<std::time::SystemTime>)>,
         stamps: AtomicUsize,
         inline_writes: AtomicUsize,
         awaited_writes: AtomicUsize,
     }
 
+    impl<B> Counting<B> {
+        fn new(inner: B, inline: bool, clock: Option<crate::Clock>) -> Arc<Counting<B>> {
+            Arc::new(Counting {
+                inner,
+                inline,
+                changed: clock.map(|c| {
+                    let now = std::sync::Mutex::new(c.now());
+                    (c, now)
+                }),
+                stamps: AtomicUsize::new(0),
+                inline_writes: AtomicUsize::new(0),
+                awaited_writes: AtomicUsize::new(0),
+            })
+        }
+
+        fn changes(&self) {
+            if let Some((clock, changed)) = &self.changed {
+                *changed.lock().unwrap() = clock.now();
+            }
+        }
+    }
+
     #[async_trait]
-    impl Backend for Counting {
+    impl<B: Backend> Backend for Counting<B> {
         async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
             self.inner.read_at(offset, len).await
         }
         async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
             self.awaited_writes.fetch_add(1, Ordering::Relaxed);
+            self.changes();
             self.inner.write_at(offset, data).await
         }
         async fn len(&self) -> io::Result<u64> {
             self.inner.len().await
         }
         async fn set_len(&self, len: u64) -> io::Result<()> {
+            self.changes();
             self.inner.set_len(len).await
         }
         async fn sync_all(&self) -> io::Result<()> {
@@ -347,7 +374,11 @@ mod tests {
         }
         async fn stamp(&self) -> io::Result<Stamp> {
             self.stamps.fetch_add(1, Ordering::Relaxed);
-            self.inner.stamp().await
+            let stamp = self.inner.stamp().await?;
+            Ok(match &self.changed {
+                Some((_, changed)) => stamp.with_changed_at(*changed.lock().unwrap()),
+                None => stamp,
+            })
         }
         fn key(&self) -> FileKey {
             self.inner.key()
@@ -357,21 +388,19 @@ mod tests {
                 return None;
             }
             self.inline_writes.fetch_add(1, Ordering::Relaxed);
+            self.changes();
             // At most 3 bytes at a time: the engine loops.
             let n = data.len().min(3);
             let copy = Bytes::copy_from_slice(&data[..n]);
             Some(block_on(self.inner.write_at(offset, copy)))
         }
+        fn local_file(&self) -> Option<&std::fs::File> {
+            self.inner.local_file()
+        }
     }
 
     fn counting(inline: bool) -> Arc<Counting> {
-        Arc::new(Counting {
-            inner: MemBackend::new(),
-            inline,
-            stamps: AtomicUsize::new(0),
-            inline_writes: AtomicUsize::new(0),
-            awaited_writes: AtomicUsize::new(0),
-        })
+        Counting::new(MemBackend::new(), inline, None)
     }
 
     /// Without a cache a blocking write asks for no stamp, whatever the coherence, and
@@ -427,51 +456,6 @@ mod tests {
         }
     }
 
-    /// A memory file whose stamps carry a change time, set from `clock` at every write,
-    /// as a local file's do; counts its stamps.
-    #[derive(Debug)]
-    struct Timed {
-        inner: MemBackend,
-        clock: crate::Clock,
-        changed: std::sync::Mutex<std::time::SystemTime>,
-        stamps: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl Backend for Timed {
-        async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
-            self.inner.read_at(offset, len).await
-        }
-        async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
-            *self.changed.lock().unwrap() = self.clock.now();
-            self.inner.write_at(offset, data).await
-        }
-        async fn len(&self) -> io::Result<u64> {
-            self.inner.len().await
-        }
-        async fn set_len(&self, len: u64) -> io::Result<()> {
-            *self.changed.lock().unwrap() = self.clock.now();
-            self.inner.set_len(len).await
-        }
-        async fn sync_all(&self) -> io::Result<()> {
-            Ok(())
-        }
-        async fn sync_data(&self) -> io::Result<()> {
-            Ok(())
-        }
-        async fn stamp(&self) -> io::Result<Stamp> {
-            self.stamp_inline().expect("inline")
-        }
-        fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
-            self.stamps.fetch_add(1, Ordering::Relaxed);
-            let changed = *self.changed.lock().unwrap();
-            Some(block_on(self.inner.stamp()).map(|s| s.with_changed_at(changed)))
-        }
-        fn key(&self) -> FileKey {
-            self.inner.key()
-        }
-    }
-
     /// Under `Strict`, a burst of writes pays the stamps on its first write only: the
     /// ones after it fall in the racy window of the first and drop the file's blocks
     /// instead of patching them. Once the window has passed, a write takes its stamps
@@ -479,12 +463,7 @@ mod tests {
     #[test]
     fn a_strict_burst_of_writes_takes_stamps_once() {
         let clock = crate::Clock::manual();
-        let backend = Arc::new(Timed {
-            inner: MemBackend::new(),
-            clock: clock.clone(),
-            changed: std::sync::Mutex::new(clock.now()),
-            stamps: AtomicUsize::new(0),
-        });
+        let backend = Counting::new(MemBackend::new(), false, Some(clock.clone()));
         let cache = RangeCache::builder().block_size(512).build().unwrap();
         let mut options = File::options();
         options
@@ -525,52 +504,6 @@ mod tests {
         }
     }
 
-    /// A local file that counts its stamps.
-    #[derive(Debug)]
-    struct CountingStd {
-        inner: crate::StdBackend,
-        stamps: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl Backend for CountingStd {
-        async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
-            self.inner.read_at(offset, len).await
-        }
-        async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
-            self.inner.write_at(offset, data).await
-        }
-        async fn len(&self) -> io::Result<u64> {
-            self.inner.len().await
-        }
-        async fn set_len(&self, len: u64) -> io::Result<()> {
-            self.inner.set_len(len).await
-        }
-        async fn sync_all(&self) -> io::Result<()> {
-            self.inner.sync_all().await
-        }
-        async fn sync_data(&self) -> io::Result<()> {
-            self.inner.sync_data().await
-        }
-        async fn stamp(&self) -> io::Result<Stamp> {
-            self.stamps.fetch_add(1, Ordering::Relaxed);
-            self.inner.stamp().await
-        }
-        fn stamp_inline(&self) -> Option<io::Result<Stamp>> {
-            self.stamps.fetch_add(1, Ordering::Relaxed);
-            self.inner.stamp_inline()
-        }
-        fn key(&self) -> FileKey {
-            self.inner.key()
-        }
-        fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
-            self.inner.write_at_inline(offset, data)
-        }
-        fn local_file(&self) -> Option<&std::fs::File> {
-            self.inner.local_file()
-        }
-    }
-
     /// Under `Exclusive` on a local file, writes take no stamp once the process knows
     /// the file's version: the version after each is derived from it, and the patched
     /// blocks serve the written bytes.
@@ -580,10 +513,7 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, vec![1u8; 4096]).unwrap();
         let std = crate::StdBackend::open(&path, crate::OpenMode::parse("r+b").unwrap()).unwrap();
-        let backend = Arc::new(CountingStd {
-            inner: std,
-            stamps: AtomicUsize::new(0),
-        });
+        let backend = Counting::new(std, false, None);
         let cache = RangeCache::builder().block_size(512).build().unwrap();
         let mut options = File::options();
         options
