@@ -27,14 +27,70 @@ pub(super) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A shard with its lock and hit/miss counters, padded to its own cache lines so that
-/// threads working on different shards never share a line.
+/// A shard with its lock, padded to its own cache lines so that threads working on
+/// different shards never share a line.
 #[repr(align(128))]
 #[derive(Debug)]
 pub(super) struct ShardCell {
     pub(super) shard: RwLock<Shard>,
-    pub(super) hits: AtomicU64,
-    pub(super) misses: AtomicU64,
+}
+
+/// The hit and miss counters, striped by thread: a lookup adds to its thread's stripe,
+/// on a cache line of its own, so that counting writes no line another core's lookups
+/// write too (a counter beside the shard lock made every hit move that line between
+/// cores); [`RangeCache::stats`](super::RangeCache::stats) sums the stripes.
+#[derive(Debug)]
+pub(super) struct Tally {
+    stripes: Box<[Stripe]>,
+}
+
+#[repr(align(128))]
+#[derive(Debug, Default)]
+struct Stripe {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Tally {
+    /// Stripes: a power of two, twice the cores (at least 4, at most 64).
+    fn new() -> Tally {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let n = (cpus * 2).clamp(4, 64).next_power_of_two();
+        Tally {
+            stripes: (0..n).map(|_| Stripe::default()).collect(),
+        }
+    }
+
+    /// The calling thread's stripe (threads are numbered in the order they first count).
+    #[inline]
+    fn stripe(&self) -> &Stripe {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+        }
+        let i = INDEX.try_with(|i| *i).unwrap_or(0);
+        &self.stripes[i & (self.stripes.len() - 1)]
+    }
+
+    #[inline]
+    pub(super) fn hit(&self) {
+        self.stripe().hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(super) fn miss(&self) {
+        self.stripe().misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Hits and misses so far.
+    pub(super) fn sum(&self) -> (u64, u64) {
+        self.stripes.iter().fold((0, 0), |(h, m), s| {
+            (
+                h + s.hits.load(Ordering::Relaxed),
+                m + s.misses.load(Ordering::Relaxed),
+            )
+        })
+    }
 }
 
 /// The shared state behind every clone of a [`RangeCache`](super::RangeCache).
@@ -52,6 +108,7 @@ pub(super) struct CacheInner {
     pub(super) prune_at: AtomicUsize,
     pub(super) patched_bytes: AtomicU64,
     pub(super) invalidations: AtomicU64,
+    pub(super) tally: Tally,
 }
 
 /// Share of `capacity` given to shard `i` of `n` (the shares sum to `capacity`).
@@ -61,8 +118,6 @@ impl CacheInner {
         let shards: Box<[ShardCell]> = (0..shards)
             .map(|i| ShardCell {
                 shard: RwLock::new(Shard::new(shard_share(capacity, shards, i))),
-                hits: AtomicU64::new(0),
-                misses: AtomicU64::new(0),
             })
             .collect();
         CacheInner {
@@ -76,6 +131,7 @@ impl CacheInner {
             prune_at: AtomicUsize::new(PRUNE_MIN),
             patched_bytes: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
+            tally: Tally::new(),
         }
     }
 }

@@ -4,7 +4,6 @@
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
@@ -67,7 +66,7 @@ impl CacheInner {
             .data
             .slice((bytes.start - base) as usize..(bytes.end - base) as usize);
         drop(shard);
-        cell.hits.fetch_add(1, Ordering::Relaxed);
+        self.tally.hit();
         Some(out)
     }
 
@@ -130,8 +129,7 @@ impl CacheInner {
                     self.adopt(&file, stamp);
                 }
             }
-            let k = self.block_key(key, self.blocks.index(offset));
-            self.cell(&k).hits.fetch_add(1, Ordering::Relaxed);
+            self.tally.hit();
             return Lookup::Hit(Bytes::new());
         };
         let blocks = self.blocks.covering(&bytes);
@@ -148,11 +146,10 @@ impl CacheInner {
         }
         let file = file.unwrap_or_else(|| self.file_state(key));
         let result = self.lookup_slow(this, file, stamp, &enc, bytes, blocks, adopt);
-        let counter = match result {
-            Lookup::Hit(_) => &cell.hits,
-            Lookup::Miss(_) => &cell.misses,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Lookup::Hit(_) => self.tally.hit(),
+            Lookup::Miss(_) => self.tally.miss(),
+        }
         result
     }
 

@@ -226,9 +226,8 @@ impl RangeCache {
             capacity_bytes: self.capacity(),
             ..CacheStats::default()
         };
+        (s.hits, s.misses) = self.inner.tally.sum();
         for cell in self.inner.shards.iter() {
-            s.hits += cell.hits.load(Ordering::Relaxed);
-            s.misses += cell.misses.load(Ordering::Relaxed);
             let c = read(&cell.shard).counters();
             s.resident_bytes += c.resident;
             s.entries += c.entries;
