@@ -292,3 +292,46 @@ fn a_lookup_at_the_end_records_a_newer_stamp() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Whether a fresh lookup of block `i` (not resident) is a hot miss; the miss is dropped
+/// unfilled, as a caller reading around the cache would.
+fn hot_miss(cache: &RangeCache, key: FileKey, stamp: &Stamp, i: u64) -> bool {
+    match cache.lookup(key, stamp, i * 512, 1) {
+        Lookup::Miss(m) => m.is_hot(),
+        Lookup::Hit(_) => panic!("block {i} is resident"),
+    }
+}
+
+/// Admission: a block is hot on its second touch while its shard has room, on its third
+/// once the shard evicts to admit, and on its next touch after it left probation unused.
+#[test]
+fn admission_asks_more_touches_of_a_full_shard() {
+    let per = 512 + ENTRY_OVERHEAD_BYTES;
+    let cache = RangeCache::builder()
+        .capacity(per * 8)
+        .block_size(512)
+        .shards(1)
+        .build()
+        .unwrap();
+    let key = FileKey::new(1);
+    let stamp = Stamp::new(1 << 30, 1);
+    // Room: the second touch is hot.
+    assert!(!hot_miss(&cache, key, &stamp, 1000));
+    assert!(hot_miss(&cache, key, &stamp, 1000));
+    // Fill the shard until the last insert leaves no room for another block.
+    for i in 0..8 {
+        fill(&cache, key, &stamp, i * 512, 1, 1);
+    }
+    assert_eq!(cache.stats().entries, 8);
+    // Full: the second touch is not enough, the third is.
+    assert!(!hot_miss(&cache, key, &stamp, 2000));
+    assert!(!hot_miss(&cache, key, &stamp, 2000));
+    assert!(hot_miss(&cache, key, &stamp, 2000));
+    // A block of the earlier touches stays counted.
+    assert!(hot_miss(&cache, key, &stamp, 1000));
+    // Room again after `clear`: the second touch is hot again.
+    cache.clear();
+    assert!(!hot_miss(&cache, key, &stamp, 3000));
+    assert!(hot_miss(&cache, key, &stamp, 3000));
+    cache.validate().unwrap();
+}

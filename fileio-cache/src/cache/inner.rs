@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
@@ -14,7 +14,7 @@ use dashmap::DashMap;
 use super::blocks::Blocks;
 use crate::file::{FileState, Inner as FileInner, NO_STAMP_NANOS};
 use crate::key::{FileKey, block_hash};
-use crate::shard::{BlockKey, Entry, Ghost, Queue, Shard};
+use crate::shard::{BlockKey, ENTRY_OVERHEAD, Entry, Ghost, Queue, Shard};
 
 /// Poison-tolerant lock helpers: no critical section in this crate leaves a shard or a
 /// file's state half-updated before code that can panic, so a poisoned lock's data is
@@ -33,6 +33,21 @@ pub(super) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 #[derive(Debug)]
 pub(super) struct ShardCell {
     pub(super) shard: RwLock<Shard>,
+    /// Whether the shard's last insert left no room for another block of the size it
+    /// inserted (the shard evicts to admit): misses on it need more touches to be hot
+    /// (see [`Ghost::touch`]). Read without the lock, written only when it changes.
+    pub(super) full: AtomicBool,
+}
+
+impl ShardCell {
+    /// Records whether `shard` (this cell's, locked) has room for a block charged
+    /// `charge` bytes.
+    pub(super) fn note_room(&self, shard: &Shard, charge: u64) {
+        let full = !shard.has_room(charge);
+        if self.full.load(Ordering::Relaxed) != full {
+            self.full.store(full, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The hit and miss counters, striped by thread: a lookup adds to its thread's stripe,
@@ -118,6 +133,7 @@ impl CacheInner {
         let shards: Box<[ShardCell]> = (0..shards)
             .map(|i| ShardCell {
                 shard: RwLock::new(Shard::new(shard_share(capacity, shards, i))),
+                full: AtomicBool::new(false),
             })
             .collect();
         CacheInner {
@@ -209,7 +225,9 @@ impl CacheInner {
         queue: Queue,
     ) {
         let key = self.block_key(file.key, index);
-        let mut shard = write(&self.cell(&key).shard);
+        let charge = data.len() as u64 + ENTRY_OVERHEAD;
+        let cell = self.cell(&key);
+        let mut shard = write(&cell.shard);
         shard.insert(
             Entry {
                 key,
@@ -221,6 +239,7 @@ impl CacheInner {
             queue,
             &self.ghost,
         );
+        cell.note_room(&shard, charge);
     }
 
     /// Removes block `index` of `file`.

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
@@ -204,19 +205,22 @@ impl CacheInner {
         })
     }
 
-    /// Whether the ghost filter remembers a block of `blocks` of `key` (a second touch);
-    /// remembers them all. Only the first [`GHOST_SPAN`] blocks count: a longer miss is
-    /// a stream, and the bound keeps a huge request from walking billions of blocks.
+    /// Whether a block of `blocks` of `key` is hot: the ghost filter remembers enough
+    /// earlier touches of it (one while the first block's shard has room, two once it
+    /// evicts to admit: see [`Ghost::touch`](crate::shard::Ghost::touch)); counts a touch
+    /// of each. Only the first [`GHOST_SPAN`] blocks count: a longer miss is a stream,
+    /// and the bound keeps a huge request from walking billions of blocks.
     fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
-        let mut hot = false;
         let end = blocks.end.min(blocks.start.saturating_add(GHOST_SPAN));
+        let first = self.block_key(key, blocks.start);
+        let threshold = if self.cell(&first).full.load(Ordering::Relaxed) {
+            2
+        } else {
+            1
+        };
+        let mut hot = false;
         for i in blocks.start..end {
-            let hash = self.block_key(key, i).hash;
-            if self.ghost.contains(hash) {
-                hot = true;
-            } else {
-                self.ghost.record(hash);
-            }
+            hot |= self.ghost.touch(self.block_key(key, i).hash) >= threshold;
         }
         hot
     }

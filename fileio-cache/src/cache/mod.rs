@@ -163,8 +163,11 @@ impl RangeCache {
             .unwrap_or_else(PoisonError::into_inner);
         self.inner.capacity.store(bytes, Ordering::Relaxed);
         let n = self.inner.shards.len();
+        let charge = self.inner.blocks.size() + ENTRY_OVERHEAD;
         for (i, cell) in self.inner.shards.iter().enumerate() {
-            write(&cell.shard).set_capacity(shard_share(bytes, n, i), &self.inner.ghost);
+            let mut shard = write(&cell.shard);
+            shard.set_capacity(shard_share(bytes, n, i), &self.inner.ghost);
+            cell.note_room(&shard, charge);
         }
     }
 
@@ -250,8 +253,11 @@ impl RangeCache {
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
     pub fn clear(&self) {
+        let charge = self.inner.blocks.size() + ENTRY_OVERHEAD;
         for cell in self.inner.shards.iter() {
-            write(&cell.shard).clear();
+            let mut shard = write(&cell.shard);
+            shard.clear();
+            cell.note_room(&shard, charge);
         }
         self.inner.prune_files();
     }
