@@ -33,7 +33,16 @@ impl Snapshot {
     /// Whether blocks of generation `generation` may serve a lookup under `stamp`.
     #[inline]
     pub(crate) fn serves(&self, stamp: &EncodedStamp, generation: u64) -> bool {
-        self.writes_in_flight == 0 && self.generation == generation && self.stamp == *stamp
+        self.serves_recorded(generation) && self.stamp == *stamp
+    }
+
+    /// Whether blocks of generation `generation` may serve a lookup under the recorded
+    /// stamp (there is one).
+    #[inline]
+    pub(crate) fn serves_recorded(&self, generation: u64) -> bool {
+        self.writes_in_flight == 0
+            && self.generation == generation
+            && self.stamp.at_nanos != NO_STAMP_NANOS
     }
 }
 
@@ -220,7 +229,8 @@ impl FileState {
             None => self.m.at_nanos.store(NO_STAMP_NANOS, Ordering::Relaxed),
         }
         self.m.generation.store(inner.generation, Ordering::Relaxed);
-        self.m.writes_in_flight
+        self.m
+            .writes_in_flight
             .store(inner.writes_in_flight, Ordering::Relaxed);
         self.m.write_seq.store(inner.write_seq, Ordering::Relaxed);
         self.m.seq.store(s.wrapping_add(2), Ordering::Release);

@@ -229,9 +229,9 @@ mod key;
 mod shard;
 
 pub use cache::{
-    CacheStats, DEFAULT_BLOCK_SIZE, DEFAULT_CAPACITY, ENTRY_OVERHEAD_BYTES, Fill, FillGuard,
-    FillWait, Lookup, MAX_BLOCK_SIZE, MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss, RangeCache,
-    RangeCacheBuilder, WriteGuard,
+    CacheStats, ColdMiss, DEFAULT_BLOCK_SIZE, DEFAULT_CAPACITY, ENTRY_OVERHEAD_BYTES, Fill,
+    FillGuard, FillWait, Lookup, MAX_BLOCK_SIZE, MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss,
+    Probe, ProbeHit, RangeCache, RangeCacheBuilder, WriteGuard,
 };
 pub use error::Error;
 pub use key::{FileKey, Stamp};

@@ -686,7 +686,11 @@ mod tests {
             (0..5).map(|_| ghost.touch(a)).collect::<Vec<_>>(),
             [0, 1, 2, 3, 3]
         );
-        assert_eq!((ghost.touch(b), ghost.touch(b)), (0, 1), "b has its own count");
+        assert_eq!(
+            (ghost.touch(b), ghost.touch(b)),
+            (0, 1),
+            "b has its own count"
+        );
         let c = 0x0000_0001_0000_0020u64; // tag bits all in the count: still a real tag
         ghost.record(c);
         assert_eq!(ghost.touch(c), 3);

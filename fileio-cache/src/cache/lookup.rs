@@ -13,7 +13,7 @@ use super::inner::{CacheInner, ShardCell, read};
 use super::{Lookup, Miss};
 use crate::file::{FileState, NO_STAMP_NANOS, Snapshot, same_stamp};
 use crate::key::{EncodedStamp, FileKey, Stamp};
-use crate::shard::BlockKey;
+use crate::shard::{BlockKey, Entry};
 
 /// The most blocks of one miss the ghost filter looks at.
 const GHOST_SPAN: u64 = 64;
@@ -48,27 +48,39 @@ impl CacheInner {
         let snap = e.file.snapshot();
         let current = match want {
             Want::Stamp(enc) => snap.serves(enc, e.generation),
-            Want::Recorded => {
-                snap.writes_in_flight == 0
-                    && snap.generation == e.generation
-                    && snap.stamp.at_nanos != NO_STAMP_NANOS
-            }
+            Want::Recorded => snap.serves_recorded(e.generation),
         };
         if !current {
             return None;
         }
+        let out = self.serve(k, e, &snap, offset, len)?;
+        drop(shard);
+        self.tally.hit();
+        Some(out)
+    }
+
+    /// The bytes `offset..offset + len` (clamped to the length in `snap`, the state of
+    /// `e`'s file) from `e`, block `k`, if it holds them; marks it visited. The caller
+    /// checked that `e` is current.
+    #[inline]
+    pub(super) fn serve(
+        &self,
+        k: &BlockKey,
+        e: &Entry,
+        snap: &Snapshot,
+        offset: u64,
+        len: usize,
+    ) -> Option<Bytes> {
         let bytes = clamp(offset, len, snap.stamp.len)?;
         let base = self.blocks.start(k.index);
         if bytes.start < base || self.blocks.need(k.index, bytes.end) > e.data.len() {
             return None;
         }
         e.touch();
-        let out = e
-            .data
-            .slice((bytes.start - base) as usize..(bytes.end - base) as usize);
-        drop(shard);
-        self.tally.hit();
-        Some(out)
+        Some(
+            e.data
+                .slice((bytes.start - base) as usize..(bytes.end - base) as usize),
+        )
     }
 
     /// [`RangeCache::lookup_recorded`](super::RangeCache::lookup_recorded): the hot path,
@@ -210,7 +222,7 @@ impl CacheInner {
     /// evicts to admit: see [`Ghost::touch`](crate::shard::Ghost::touch)); counts a touch
     /// of each. Only the first [`GHOST_SPAN`] blocks count: a longer miss is a stream,
     /// and the bound keeps a huge request from walking billions of blocks.
-    fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
+    pub(super) fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
         let end = blocks.end.min(blocks.start.saturating_add(GHOST_SPAN));
         let first = self.block_key(key, blocks.start);
         let threshold = if self.cell(&first).full.load(Ordering::Relaxed) {

@@ -5,6 +5,7 @@
 //! - `inner`: the shared state behind every clone (locks around the [`Shard`]s, the
 //!   per-file table, counters) and the block-level operations on it, plus `validate`;
 //! - `lookup`: the hit paths and the slow path that builds a [`Miss`];
+//! - `probe`: [`RangeCache::probe`], a look at one block before the caller takes a stamp;
 //! - `fill`: single flight ([`Miss`], [`Fill`], [`FillGuard`], [`FillWait`]);
 //! - `write`: the write guard ([`WriteGuard`]) and how a finished write patches blocks;
 //! - `blocks` and `patch`: the pure arithmetic those use (which blocks cover a range,
@@ -28,10 +29,12 @@ mod fill;
 mod inner;
 mod lookup;
 mod patch;
+mod probe;
 mod write;
 
 pub use builder::RangeCacheBuilder;
 pub use fill::{Fill, FillGuard, FillWait, Miss};
+pub use probe::{ColdMiss, Probe, ProbeHit};
 pub use write::WriteGuard;
 
 use builder::default_shards;
