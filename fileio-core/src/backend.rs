@@ -231,8 +231,9 @@ pub enum MissCost {
     /// Reads the backend completes inline come from memory (the OS page cache, RAM) and
     /// are cheap to repeat. On a first touch (a miss the cache has not seen recently,
     /// [`Miss::is_hot`](fileio_cache::Miss::is_hot)) the engine reads only the request,
-    /// inline, and caches nothing; a second touch soon after proves the block hot, and
-    /// the engine reads the whole block once and caches it. A read that cannot complete
+    /// inline, and caches nothing; touching it again soon proves the block hot (see
+    /// `Miss::is_hot` for how many touches), and the engine reads the whole block once
+    /// and caches it. A read that cannot complete
     /// inline (it had to wait for the disk, the pool or the ring) is cached at once, on
     /// probation. A read that completed inline but took longer than
     /// [`SLOW_INLINE_READ`](MissCost::SLOW_INLINE_READ) (a blocking backend that waited

@@ -7,12 +7,13 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
-use fileio_cache::{Fill, FillGuard, FillWait, Lookup, Miss, RangeCache, Stamp};
+use fileio_cache::{Fill, FillGuard, FillWait, Lookup, Miss, Probe, RangeCache, Stamp};
 
 use super::coherence::Basis;
 use super::{Shared, end_of};
 use crate::backend::MissCost;
 use crate::error::{Op, Result};
+use crate::options::Coherence;
 
 /// Reads longer than this bypass the cache: they are streams, not hot spots, and would
 /// only push the hot blocks out.
@@ -175,7 +176,7 @@ impl Shared {
 
     /// Admission by cost ([`MissCost`]): the first touch of blocks a local backend serves
     /// inline is read around the cache, just the request, and not cached. `None` when
-    /// the miss is to be filled: it is hot (a second touch), the backend is remote, the
+    /// the miss is to be filled: it is hot (touched again), the backend is remote, the
     /// file's inline reads were slow lately, or the backend cannot read inline now (the
     /// read will wait, so it pays to keep what it brings).
     fn first_touch_now(&self, miss: &Miss, offset: u64, len: usize) -> Option<Result<Bytes>> {
@@ -263,12 +264,60 @@ impl Shared {
             Some(cache) if len > 0 && len <= MAX_CACHED_READ => cache,
             _ => return self.direct_now(offset, len),
         };
+        if self.coherence == Coherence::Strict
+            && let Some(read) = self.probe_now(cache, offset, len)
+        {
+            return read;
+        }
         let basis = match self.basis_now() {
             None => return ReadNow::Pending(Pending::Stamp),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
             Some(Ok(None)) => return self.direct_now(offset, len),
             Some(Ok(Some(basis))) => basis,
         };
+        self.cached_now(cache, basis, offset, len)
+    }
+
+    /// `Coherence::Strict` on a local backend: looks at the cache before asking the file
+    /// for its version ([`RangeCache::probe`]). A hit takes its stamp after the lookup
+    /// and is served when the stamp is the one its block is current under; a first touch
+    /// is read around the cache with no stamp at all (an uncached read needs none).
+    /// `None`: the usual way (stamp, then lookup), nothing done yet.
+    fn probe_now(&self, cache: &RangeCache, offset: u64, len: usize) -> Option<ReadNow> {
+        if self.backend().miss_cost() != MissCost::Local
+            || self.slow_misses.load(Ordering::Relaxed) > 0
+        {
+            return None;
+        }
+        match cache.probe(self.key, offset, len) {
+            Probe::Unsure => None,
+            Probe::Cold(cold) => {
+                let read = self.read_around_now(offset, len)?;
+                cold.read_around();
+                Some(ReadNow::Ready(read.map(|data| (data, false))))
+            }
+            Probe::Hit(hit) => {
+                let stamp = match self.fresh_stamp_now(false) {
+                    None => return Some(ReadNow::Pending(Pending::Stamp)),
+                    Some(Err(e)) => return Some(ReadNow::Ready(Err(e))),
+                    Some(Ok(stamp)) => stamp,
+                };
+                let Some(stamp) = self.trusted(stamp) else {
+                    return Some(self.direct_now(offset, len));
+                };
+                Some(match hit.confirm(&stamp) {
+                    Some(bytes) => ReadNow::Ready(Ok((bytes, true))),
+                    // The file changed since the block was cached: look up with its
+                    // version (which records it and drops the older blocks).
+                    None => self.cached_now(cache, Basis::Stamp(stamp), offset, len),
+                })
+            }
+        }
+    }
+
+    /// [`read_now`](Self::read_now) once the basis is known: the lookup, then a first
+    /// touch read around the cache or a fill the backend can do inline.
+    fn cached_now(&self, cache: &RangeCache, basis: Basis, offset: u64, len: usize) -> ReadNow {
         let miss = match self.lookup_now(cache, &basis, offset, len) {
             None => return ReadNow::Pending(Pending::Cache(basis, Step::Again)),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
