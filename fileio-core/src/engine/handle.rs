@@ -28,8 +28,8 @@ pub(crate) enum ReadAt {
     Done(Result<Bytes>),
     /// Read (from the cache when the flag is set); the read hooks are still to fire.
     Fire(Bytes, bool),
-    /// Needs [`Shared::read_pending`], then the hooks.
-    Pending(Pending),
+    /// Needs [`Shared::read_pending`], then the hooks (boxed, as in [`ReadNow`]).
+    Pending(Box<Pending>),
 }
 
 /// One handle: the shared file plus a cursor, hooks and a closed flag.
@@ -224,7 +224,9 @@ impl Handle {
         let (data, from_cache) = match now {
             ReadAt::Done(result) => return result,
             ReadAt::Fire(data, from_cache) => (data, from_cache),
-            ReadAt::Pending(pending) => self.readable()?.read_pending(offset, len, pending).await?,
+            ReadAt::Pending(pending) => {
+                self.readable()?.read_pending(offset, len, *pending).await?
+            }
         };
         self.fire(Kind::Read, offset, &data, from_cache).await;
         Ok(data)

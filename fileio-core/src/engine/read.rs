@@ -32,8 +32,17 @@ pub(crate) const SLOW_MISSES: u32 = 64;
 pub(crate) enum ReadNow {
     /// Finished without waiting.
     Ready(Result<(Bytes, bool)>),
-    /// Needs [`Shared::read_pending`].
-    Pending(Pending),
+    /// Needs [`Shared::read_pending`]. Boxed: a read that waits pays an allocation,
+    /// and a hit returns a small value through every layer instead of a large one (a
+    /// large enum written field by field, then read back whole to find its variant,
+    /// stalled each layer of a hit on store forwarding).
+    Pending(Box<Pending>),
+}
+
+impl ReadNow {
+    fn pending(pending: Pending) -> ReadNow {
+        ReadNow::Pending(Box::new(pending))
+    }
 }
 
 /// What is left of a read that could not finish without waiting.
@@ -224,7 +233,7 @@ impl Shared {
     fn direct_now(&self, offset: u64, len: usize) -> ReadNow {
         match self.inline_read(offset, len) {
             Some(read) => ReadNow::Ready(read.map(|data| (data, false))),
-            None => ReadNow::Pending(Pending::Direct),
+            None => ReadNow::pending(Pending::Direct),
         }
     }
 
@@ -270,7 +279,7 @@ impl Shared {
             return read;
         }
         let basis = match self.basis_now() {
-            None => return ReadNow::Pending(Pending::Stamp),
+            None => return ReadNow::pending(Pending::Stamp),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
             Some(Ok(None)) => return self.direct_now(offset, len),
             Some(Ok(Some(basis))) => basis,
@@ -298,7 +307,7 @@ impl Shared {
             }
             Probe::Hit(hit) => {
                 let stamp = match self.fresh_stamp_now(false) {
-                    None => return Some(ReadNow::Pending(Pending::Stamp)),
+                    None => return Some(ReadNow::pending(Pending::Stamp)),
                     Some(Err(e)) => return Some(ReadNow::Ready(Err(e))),
                     Some(Ok(stamp)) => stamp,
                 };
@@ -319,7 +328,7 @@ impl Shared {
     /// touch read around the cache or a fill the backend can do inline.
     fn cached_now(&self, cache: &RangeCache, basis: Basis, offset: u64, len: usize) -> ReadNow {
         let miss = match self.lookup_now(cache, &basis, offset, len) {
-            None => return ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+            None => return ReadNow::pending(Pending::Cache(basis, Step::Again)),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
             Some(Ok(Lookup::Hit(bytes))) => return ReadNow::Ready(Ok((bytes, true))),
             Some(Ok(Lookup::Miss(miss))) => miss,
@@ -339,17 +348,17 @@ impl Shared {
                 {
                     return ReadNow::Ready(read.map(|data| (data, false)));
                 }
-                return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait)));
+                return ReadNow::pending(Pending::Cache(basis, Step::Wait(wait)));
             }
         };
         let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
         match self.inline_read(range.start, want) {
             Some(Ok(data)) => match self.complete_fill(guard, &range, &data, want, offset, len) {
                 Some(answer) => ReadNow::Ready(Ok((answer, false))),
-                None => ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+                None => ReadNow::pending(Pending::Cache(basis, Step::Again)),
             },
             Some(Err(e)) => ReadNow::Ready(Err(e)),
-            None => ReadNow::Pending(Pending::Cache(basis, Step::Read(guard))),
+            None => ReadNow::pending(Pending::Cache(basis, Step::Read(guard))),
         }
     }
 
@@ -449,7 +458,7 @@ impl Shared {
             // Boxed: the slow path's state is large, and keeping it out of this future
             // keeps every caller's future (and the box `async_trait` makes of it) small
             // on the fast path.
-            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, pending)).await,
+            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, *pending)).await,
         }
     }
 }
