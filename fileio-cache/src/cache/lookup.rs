@@ -85,6 +85,9 @@ impl CacheInner {
 
     /// [`RangeCache::lookup_recorded`](super::RangeCache::lookup_recorded): the hot path,
     /// then one probe of the per-file table for the recorded stamp and the slow path.
+    /// Inlined into the caller, the slow path not: a hit's bytes then reach the caller
+    /// in registers, not through a large `Lookup` written to memory and copied back.
+    #[inline]
     pub(super) fn lookup_recorded(
         &self,
         this: &Arc<CacheInner>,
@@ -98,6 +101,17 @@ impl CacheInner {
                 return Some(Lookup::Hit(hit));
             }
         }
+        self.lookup_recorded_slow(this, key, offset, len)
+    }
+
+    #[inline(never)]
+    fn lookup_recorded_slow(
+        &self,
+        this: &Arc<CacheInner>,
+        key: FileKey,
+        offset: u64,
+        len: usize,
+    ) -> Option<Lookup> {
         let file = Arc::clone(&*self.files.get(&key)?);
         let snap = file.snapshot();
         if snap.stamp.at_nanos == NO_STAMP_NANOS {

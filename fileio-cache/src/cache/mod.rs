@@ -371,6 +371,7 @@ impl RangeCache {
     /// assert!(matches!(cache.lookup_recorded(key, 0, 10), Some(Lookup::Hit(b)) if b == vec![7u8; 10]));
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
+    #[inline]
     pub fn lookup_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Lookup> {
         self.inner.lookup_recorded(&self.inner, key, offset, len)
     }

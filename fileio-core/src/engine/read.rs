@@ -90,6 +90,7 @@ fn covering(
 
 impl Shared {
     /// Looks the cache up on `basis`, when no stamp has to be awaited first.
+    #[inline]
     fn lookup_now(
         &self,
         cache: &RangeCache,
@@ -326,8 +327,26 @@ impl Shared {
 
     /// [`read_now`](Self::read_now) once the basis is known: the lookup, then a first
     /// touch read around the cache or a fill the backend can do inline.
+    /// Inlined, the miss handling not, so that a hit's bytes stay in registers.
+    #[inline]
     fn cached_now(&self, cache: &RangeCache, basis: Basis, offset: u64, len: usize) -> ReadNow {
-        let miss = match self.lookup_now(cache, &basis, offset, len) {
+        match self.lookup_now(cache, &basis, offset, len) {
+            Some(Ok(Lookup::Hit(bytes))) => ReadNow::Ready(Ok((bytes, true))),
+            lookup => self.missed_now(cache, basis, offset, len, lookup),
+        }
+    }
+
+    /// The rest of [`cached_now`](Self::cached_now) for anything but a hit.
+    #[inline(never)]
+    fn missed_now(
+        &self,
+        cache: &RangeCache,
+        basis: Basis,
+        offset: u64,
+        len: usize,
+        lookup: Option<Result<Lookup>>,
+    ) -> ReadNow {
+        let miss = match lookup {
             None => return ReadNow::pending(Pending::Cache(basis, Step::Again)),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
             Some(Ok(Lookup::Hit(bytes))) => return ReadNow::Ready(Ok((bytes, true))),
