@@ -203,6 +203,7 @@ impl Handle {
     /// Everything of [`read_at`](Self::read_at) that needs no waiting: the access checks
     /// and [`Shared::read_now`]. A read that finished and has no read hook to fire is
     /// [`ReadAt::Done`]; anything else goes on in [`read_at_rest`](Self::read_at_rest).
+    #[inline]
     pub(crate) fn read_at_now(&self, offset: u64, len: usize) -> ReadAt {
         let shared = match self.readable() {
             Ok(shared) => shared,
@@ -234,6 +235,7 @@ impl Handle {
 
     /// [`read_at`](Self::read_at) for blocking callers: no executor at all when nothing
     /// has to wait (a cache hit, an inline read, no read hook).
+    #[inline]
     pub(crate) fn read_at_blocking(&self, offset: u64, len: usize) -> Result<Bytes> {
         match self.read_at_now(offset, len) {
             ReadAt::Done(result) => result,
