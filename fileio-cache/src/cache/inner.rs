@@ -50,12 +50,18 @@ impl ShardCell {
     }
 }
 
-/// The hit and miss counters, striped by thread: a lookup adds to its thread's stripe,
-/// on a cache line of its own, so that counting writes no line another core's lookups
-/// write too (a counter beside the shard lock made every hit move that line between
-/// cores); [`RangeCache::stats`](super::RangeCache::stats) sums the stripes.
+/// The hit and miss counters, one stripe per thread, each on a cache line of its own,
+/// so that counting writes no line another core's lookups write too (a counter beside
+/// the shard lock made every hit move that line between cores);
+/// [`RangeCache::stats`](super::RangeCache::stats) sums the stripes.
+///
+/// A thread owns its stripe ([`ThreadSlot`]: a number no live thread shares, reused
+/// after its thread exits), so it counts with a plain load and store, no locked
+/// instruction on the hit path. Threads numbered past the stripes share the last one,
+/// with atomic additions.
 #[derive(Debug)]
 pub(super) struct Tally {
+    /// `OWNED` stripes owned by one thread each, then the shared one.
     stripes: Box<[Stripe]>,
 }
 
@@ -66,35 +72,71 @@ struct Stripe {
     misses: AtomicU64,
 }
 
+/// Stripes owned by one thread each.
+const OWNED: usize = 128;
+
+/// The numbers of the threads alive, and those free for new threads.
+static SLOTS: Mutex<(usize, Vec<usize>)> = Mutex::new((0, Vec::new()));
+
+/// A thread's number: the smallest free one while it lives, given back when it exits.
+struct ThreadSlot(usize);
+
+impl ThreadSlot {
+    fn take() -> ThreadSlot {
+        let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let (next, free) = &mut *slots;
+        ThreadSlot(free.pop().unwrap_or_else(|| {
+            *next += 1;
+            *next - 1
+        }))
+    }
+}
+
+impl Drop for ThreadSlot {
+    fn drop(&mut self) {
+        // The mutex orders this thread's last counts before the next owner's first.
+        SLOTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .push(self.0);
+    }
+}
+
+thread_local! {
+    static SLOT: ThreadSlot = ThreadSlot::take();
+}
+
 impl Tally {
-    /// Stripes: a power of two, twice the cores (at least 4, at most 64).
     fn new() -> Tally {
-        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let n = (cpus * 2).clamp(4, 64).next_power_of_two();
         Tally {
-            stripes: (0..n).map(|_| Stripe::default()).collect(),
+            stripes: (0..=OWNED).map(|_| Stripe::default()).collect(),
         }
     }
 
-    /// The calling thread's stripe (threads are numbered in the order they first count).
+    /// Adds one to the calling thread's counter `which` of its stripe.
     #[inline]
-    fn stripe(&self) -> &Stripe {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        thread_local! {
-            static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    fn add(&self, which: impl Fn(&Stripe) -> &AtomicU64) {
+        match SLOT.try_with(|slot| slot.0) {
+            Ok(i) if i < OWNED => {
+                // Only this thread writes this stripe: no read-modify-write needed.
+                let c = which(&self.stripes[i]);
+                c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            }
+            _ => {
+                which(&self.stripes[OWNED]).fetch_add(1, Ordering::Relaxed);
+            }
         }
-        let i = INDEX.try_with(|i| *i).unwrap_or(0);
-        &self.stripes[i & (self.stripes.len() - 1)]
     }
 
     #[inline]
     pub(super) fn hit(&self) {
-        self.stripe().hits.fetch_add(1, Ordering::Relaxed);
+        self.add(|s| &s.hits);
     }
 
     #[inline]
     pub(super) fn miss(&self) {
-        self.stripe().misses.fetch_add(1, Ordering::Relaxed);
+        self.add(|s| &s.misses);
     }
 
     /// Hits and misses so far.
