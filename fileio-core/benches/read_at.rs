@@ -79,6 +79,9 @@ fn bench(c: &mut Criterion) {
 const ROUNDS: usize = 31;
 const ROUND_READS: usize = 20_000;
 
+/// One case of the ratio table: the read number `i` of the case.
+type Case<'a> = Box<dyn FnMut(usize) + 'a>;
+
 /// The same-run ratio table (see the crate docs above).
 fn ratio_table() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -96,7 +99,7 @@ fn ratio_table() {
     let (exclusive, _) = common::cached_file(&path, "rb", Coherence::Exclusive, &hot, READ);
     let misses = strict_cache.stats().misses;
     let mut buf = vec![0u8; READ];
-    let mut cases: Vec<(&str, Box<dyn FnMut(usize)>)> = vec![
+    let mut cases: Vec<(&str, Case<'_>)> = vec![
         (
             "std pread",
             Box::new(|i| {
