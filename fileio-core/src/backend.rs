@@ -778,7 +778,9 @@ mod sys {
     /// and 222 ns in one, within the noise of `fstat`. A 4 KiB `Strict` hit through
     /// `File::read_at` takes 349-355 ns. Nothing is faster by a clear margin, and `statx`
     /// would add a fallback (`ENOSYS`/`EPERM` under seccomp) and a `makedev` of the
-    /// device, so the stamp stays on `fstat`.
+    /// device, so the stamp stays on `fstat`. Sharing one stamp among concurrent reads
+    /// (each read using a stamp asked for after it began) was measured too and not kept:
+    /// `cargo bench -p fileio-core --bench stamp -- batch` (README, "Stamps").
     pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
         let st = rustix::fs::fstat(file)?;
         Ok(Stamp::from_stat_parts(
