@@ -249,6 +249,17 @@ impl Ghost {
         0
     }
 
+    /// The touches of the block whose hash is `hash` the filter remembers (0 to 3),
+    /// without counting one.
+    #[inline]
+    pub(crate) fn touches(&self, hash: u64) -> u32 {
+        let (set, tag) = self.set_tag(hash);
+        set.iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .find(|v| v & !Self::COUNT == tag)
+            .map_or(0, |v| v & Self::COUNT)
+    }
+
     /// Remembers the block whose hash is `hash` as proven (it left probation unvisited):
     /// its next touch is hot at any threshold.
     #[inline]

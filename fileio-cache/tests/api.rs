@@ -5,7 +5,7 @@ use std::future::Future;
 use bytes::Bytes;
 use fileio_cache::{
     CacheStats, ENTRY_OVERHEAD_BYTES, Error, FileKey, Fill, FillWait, Lookup, MAX_BLOCK_SIZE,
-    MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss, RangeCache, Stamp,
+    MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss, Probe, RangeCache, Stamp,
 };
 
 fn fill(cache: &RangeCache, key: FileKey, stamp: &Stamp, offset: u64, len: usize, byte: u8) {
@@ -334,4 +334,43 @@ fn admission_asks_more_touches_of_a_full_shard() {
     assert!(!hot_miss(&cache, key, &stamp, 3000));
     assert!(hot_miss(&cache, key, &stamp, 3000));
     cache.validate().unwrap();
+}
+
+/// A cold probe counts a touch only when the caller reads around the cache: dropped,
+/// the lookup that follows counts the first touch, so a read that could not be made
+/// inline (and is filled as a cold miss) is not made hot by the probe.
+#[test]
+fn a_cold_probe_counts_a_touch_only_when_read_around() {
+    let cache = RangeCache::builder()
+        .block_size(512)
+        .shards(1)
+        .build()
+        .unwrap();
+    let key = FileKey::new(1);
+    let stamp = Stamp::new(1 << 20, 1);
+    // Not read around (the caller's inline read failed, say): the value goes unused.
+    assert!(
+        matches!(cache.probe(key, 512, 10), Probe::Cold(_)),
+        "a first touch is cold"
+    );
+    assert_eq!(
+        cache.stats().misses,
+        0,
+        "a dropped cold probe counts nothing"
+    );
+    assert!(
+        !hot_miss(&cache, key, &stamp, 1),
+        "the lookup's touch is the first"
+    );
+    assert!(hot_miss(&cache, key, &stamp, 1), "the second touch is hot");
+    let Probe::Cold(cold) = cache.probe(key, 1024, 10) else {
+        panic!("a first touch is cold")
+    };
+    cold.read_around();
+    assert_eq!(cache.stats().misses, 3);
+    assert!(
+        matches!(cache.probe(key, 1024, 10), Probe::Unsure),
+        "touched once: hot next"
+    );
+    assert!(hot_miss(&cache, key, &stamp, 2));
 }

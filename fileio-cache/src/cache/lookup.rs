@@ -231,19 +231,25 @@ impl CacheInner {
         })
     }
 
+    /// The earlier touches that make a miss on block `k` hot: one while its shard has
+    /// room, two once it evicts to admit (see [`Ghost::touch`](crate::shard::Ghost::touch)).
+    #[inline]
+    pub(super) fn hot_after(&self, k: &BlockKey) -> u32 {
+        if self.cell(k).full.load(Ordering::Relaxed) {
+            2
+        } else {
+            1
+        }
+    }
+
     /// Whether a block of `blocks` of `key` is hot: the ghost filter remembers enough
     /// earlier touches of it (one while the first block's shard has room, two once it
     /// evicts to admit: see [`Ghost::touch`](crate::shard::Ghost::touch)); counts a touch
     /// of each. Only the first [`GHOST_SPAN`] blocks count: a longer miss is a stream,
     /// and the bound keeps a huge request from walking billions of blocks.
-    pub(super) fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
+    fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
         let end = blocks.end.min(blocks.start.saturating_add(GHOST_SPAN));
-        let first = self.block_key(key, blocks.start);
-        let threshold = if self.cell(&first).full.load(Ordering::Relaxed) {
-            2
-        } else {
-            1
-        };
+        let threshold = self.hot_after(&self.block_key(key, blocks.start));
         let mut hot = false;
         for i in blocks.start..end {
             hot |= self.ghost.touch(self.block_key(key, i).hash) >= threshold;

@@ -21,9 +21,9 @@ pub enum Probe<'a> {
     /// The request lies in one resident block, current under the stamp the cache records
     /// for the file: [`ProbeHit::confirm`] it with the file's version.
     Hit(ProbeHit<'a>),
-    /// The request's one block is not resident and was not touched recently: a first
-    /// touch, which the caller may read around the cache ([`ColdMiss::read_around`]).
-    /// The touch is remembered, so that touching the block again soon makes it hot.
+    /// The request's one block is not resident and a miss on it would not be hot: the
+    /// caller may read it around the cache ([`ColdMiss::read_around`], which counts the
+    /// touch, so that touching the block again soon makes it hot).
     Cold(ColdMiss<'a>),
     /// Anything else (several blocks, a hot miss, no recorded stamp, a write in flight,
     /// a block of another version): look up as usual. Nothing was counted.
@@ -75,9 +75,12 @@ impl<'a> ProbeHit<'a> {
     }
 }
 
-/// A first touch the caller reads around the cache. Dropping it counts nothing.
+/// A cold block the caller reads around the cache. Dropping it counts nothing, not even
+/// the touch.
 pub struct ColdMiss<'a> {
     cache: &'a RangeCache,
+    /// The block's hash, for the ghost filter.
+    hash: u64,
 }
 
 impl fmt::Debug for ColdMiss<'_> {
@@ -87,13 +90,16 @@ impl fmt::Debug for ColdMiss<'_> {
 }
 
 impl ColdMiss<'_> {
-    /// Says that the caller read the request around the cache: counts a miss.
+    /// Says that the caller read the request around the cache: counts a miss and a
+    /// touch of the block.
     ///
     /// # Examples
     ///
     /// See [`RangeCache::probe`].
     pub fn read_around(self) {
-        self.cache.inner.tally.miss();
+        let inner = &self.cache.inner;
+        inner.ghost.touch(self.hash);
+        inner.tally.miss();
     }
 }
 
@@ -109,10 +115,10 @@ impl RangeCache {
     ///   taken after the probe that equals the recorded one proves that the file held
     ///   these bytes at the moment the stamp was taken (a stamp names one content), so
     ///   the caller returns bytes the file held during its read.
-    /// - [`Probe::Cold`]: a first touch of a block; read the request around the cache
-    ///   (no stamp is needed for that) and call [`read_around`](ColdMiss::read_around),
-    ///   or look up as usual if the read cannot be made now (the touch is then counted
-    ///   twice, which only makes the block hot sooner).
+    /// - [`Probe::Cold`]: a block not touched often enough lately for a miss on it to
+    ///   be hot; read the request around the cache (no stamp is needed for that) and
+    ///   call [`read_around`](ColdMiss::read_around), or look up as usual if the read
+    ///   cannot be made now (the lookup then counts the touch).
     /// - [`Probe::Unsure`]: look up as usual.
     ///
     /// # Examples
@@ -164,10 +170,13 @@ impl RangeCache {
                 };
             }
         }
-        if inner.touch_ghost(key, index..index + 1) {
+        if inner.ghost.touches(k.hash) >= inner.hot_after(&k) {
             Probe::Unsure
         } else {
-            Probe::Cold(ColdMiss { cache: self })
+            Probe::Cold(ColdMiss {
+                cache: self,
+                hash: k.hash,
+            })
         }
     }
 }
