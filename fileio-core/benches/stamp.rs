@@ -16,6 +16,9 @@
 //! published stamp served.
 
 #[cfg(target_os = "linux")]
+mod common;
+
+#[cfg(target_os = "linux")]
 mod linux {
     use std::hint::black_box;
     use std::io::Write as _;
@@ -209,19 +212,6 @@ mod batch {
         }
     }
 
-    /// The process's CPU time so far, in nanoseconds.
-    #[allow(unsafe_code)]
-    fn cpu_ns() -> f64 {
-        let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
-        // SAFETY: `usage` is a writable `struct rusage` the call fills.
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
-        assert_eq!(rc, 0, "getrusage failed");
-        // SAFETY: the call succeeded, so the kernel filled the struct.
-        let usage = unsafe { usage.assume_init() };
-        let ns = |t: libc::timeval| t.tv_sec as f64 * 1e9 + t.tv_usec as f64 * 1e3;
-        ns(usage.ru_utime) + ns(usage.ru_stime)
-    }
-
     pub(crate) fn table() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("batch.bin");
@@ -296,10 +286,10 @@ mod batch {
                     })
                 })
                 .collect();
-            let start = cpu_ns();
+            let start = crate::common::cpu_ns();
             barrier.wait();
             let round_served: u64 = threads.into_iter().map(|t| t.join().expect("thread")).sum();
-            let per_read = (cpu_ns() - start) / (THREADS * READS) as f64;
+            let per_read = (crate::common::cpu_ns() - start) / (THREADS * READS) as f64;
             assert!(!missed.load(Ordering::Relaxed), "the file must stay cached");
             cpu[usize::from(batched)].push(per_read);
             if batched {
