@@ -18,6 +18,16 @@ fn fill(cache: &RangeCache, key: FileKey, stamp: &Stamp, offset: u64, len: usize
     }
 }
 
+/// A cache of one shard holding `blocks` blocks of 512 bytes.
+fn one_shard_of_blocks(blocks: u64) -> RangeCache {
+    RangeCache::builder()
+        .capacity((512 + ENTRY_OVERHEAD_BYTES) * blocks)
+        .block_size(512)
+        .shards(1)
+        .build()
+        .unwrap()
+}
+
 fn hit(cache: &RangeCache, key: FileKey, stamp: &Stamp, offset: u64, len: usize) -> Option<Bytes> {
     match cache.lookup(key, stamp, offset, len) {
         Lookup::Hit(b) => Some(b),
@@ -178,12 +188,7 @@ fn a_new_stamp_drops_the_file_in_o1_and_counts_once() {
 #[test]
 fn capacity_is_bytes_plus_overhead_and_shrinks_at_once() {
     let per = 512 + ENTRY_OVERHEAD_BYTES;
-    let cache = RangeCache::builder()
-        .capacity(per * 10)
-        .block_size(512)
-        .shards(1)
-        .build()
-        .unwrap();
+    let cache = one_shard_of_blocks(10);
     let key = FileKey::new(1);
     let stamp = Stamp::new(1 << 20, 1);
     fill(&cache, key, &stamp, 0, 512 * 20, 1);
@@ -210,13 +215,7 @@ fn capacity_is_bytes_plus_overhead_and_shrinks_at_once() {
 
 #[test]
 fn sieve_keeps_hot_blocks_through_a_scan() {
-    let per = 512 + ENTRY_OVERHEAD_BYTES;
-    let cache = RangeCache::builder()
-        .capacity(per * 8)
-        .block_size(512)
-        .shards(1)
-        .build()
-        .unwrap();
+    let cache = one_shard_of_blocks(8);
     let key = FileKey::new(1);
     let stamp = Stamp::new(1 << 30, 1);
     for i in 0..4 {
@@ -303,16 +302,10 @@ fn hot_miss(cache: &RangeCache, key: FileKey, stamp: &Stamp, i: u64) -> bool {
 }
 
 /// Admission: a block is hot on its second touch while its shard has room, on its third
-/// once the shard evicts to admit, and on its next touch after it left probation unused.
+/// once the shard evicts to admit.
 #[test]
 fn admission_asks_more_touches_of_a_full_shard() {
-    let per = 512 + ENTRY_OVERHEAD_BYTES;
-    let cache = RangeCache::builder()
-        .capacity(per * 8)
-        .block_size(512)
-        .shards(1)
-        .build()
-        .unwrap();
+    let cache = one_shard_of_blocks(8);
     let key = FileKey::new(1);
     let stamp = Stamp::new(1 << 30, 1);
     // Room: the second touch is hot.

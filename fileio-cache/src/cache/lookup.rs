@@ -101,24 +101,24 @@ impl CacheInner {
                 return Some(Lookup::Hit(hit));
             }
         }
-        self.lookup_recorded_slow(this, key, offset, len)
+        Self::lookup_recorded_slow(this, key, (offset, len))
     }
 
+    /// The rest of [`lookup_recorded`](Self::lookup_recorded) when the hot path did not
+    /// serve the request `(offset, len)`.
     #[inline(never)]
     fn lookup_recorded_slow(
-        &self,
         this: &Arc<CacheInner>,
         key: FileKey,
-        offset: u64,
-        len: usize,
+        (offset, len): (u64, usize),
     ) -> Option<Lookup> {
-        let file = Arc::clone(&*self.files.get(&key)?);
+        let file = Arc::clone(&*this.files.get(&key)?);
         let snap = file.snapshot();
         if snap.stamp.at_nanos == NO_STAMP_NANOS {
             return None;
         }
         let stamp = snap.stamp.decode();
-        Some(self.lookup_from(this, Some(file), key, &stamp, offset, len, false))
+        Some(this.lookup_from(this, Some(file), key, &stamp, offset, len, false))
     }
 
     /// [`RangeCache::lookup`](super::RangeCache::lookup). `adopt`: a stamp different from
