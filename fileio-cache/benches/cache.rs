@@ -393,7 +393,7 @@ fn hit_ratio_table() {
     });
     // Every miss filled (a slow backend: `MissCost::Remote`, or reads that waited), and
     // only hot misses filled (a local file whose first touches the page cache served).
-    for (name, fill_cold) in [("fileio-cache", true), ("fileio (2nd touch)", false)] {
+    for (name, fill_cold) in [("fileio-cache", true), ("fileio (hot only)", false)] {
         run(name, &mut |trace| {
             let c = RangeCache::builder()
                 .capacity(capacity)

@@ -42,8 +42,15 @@ impl Snapshot {
     /// Whether block `index` of generation `generation` may serve a lookup under `stamp`.
     #[inline]
     pub(crate) fn serves(&self, stamp: &EncodedStamp, generation: u64, index: u64) -> bool {
+        self.serves_recorded(generation, index) && self.stamp == *stamp
+    }
+
+    /// Whether block `index` of generation `generation` may serve a lookup under the
+    /// recorded stamp (there is one).
+    #[inline]
+    pub(crate) fn serves_recorded(&self, generation: u64, index: u64) -> bool {
         self.generation == generation
-            && self.stamp == *stamp
+            && self.stamp.at_nanos != NO_STAMP_NANOS
             && !self.writing(&(index..index.saturating_add(1)))
     }
 }
@@ -194,7 +201,18 @@ impl Inner {
 pub(crate) struct FileState {
     pub(crate) key: FileKey,
     inner: Mutex<Inner>,
-    // Seqlock mirror of `inner`, readable without the mutex.
+    /// Seqlock mirror of `inner`, readable without the mutex.
+    m: Mirror,
+    /// Resident blocks referring to this state (any generation); maintained by the shards.
+    blocks: Padded<AtomicI64>,
+}
+
+/// The seqlock mirror, on cache lines of its own: every hit reads it, and a line shared
+/// with something written often (the mutex, the block count, the `Arc`'s counts, all
+/// changed by fills and evictions) would make hits on other cores miss it.
+#[repr(align(128))]
+#[derive(Debug)]
+struct Mirror {
     seq: AtomicU64,
     len: AtomicU64,
     tag_lo: AtomicU64,
@@ -206,9 +224,12 @@ pub(crate) struct FileState {
     write_seq: AtomicU64,
     hull_lo: AtomicU64,
     hull_hi: AtomicU64,
-    /// Resident blocks referring to this state (any generation); maintained by the shards.
-    blocks: AtomicI64,
 }
+
+/// A value on cache lines of its own.
+#[repr(align(128))]
+#[derive(Debug)]
+struct Padded<T>(T);
 
 impl FileState {
     pub(crate) fn new(key: FileKey) -> FileState {
@@ -229,18 +250,20 @@ impl FileState {
                 begun: [(u64::MAX, 0, 0); BEGUN_KEEP],
                 unexplained: Vec::new(),
             }),
-            seq: AtomicU64::new(0),
-            len: AtomicU64::new(0),
-            tag_lo: AtomicU64::new(0),
-            tag_hi: AtomicU64::new(0),
-            at_secs: AtomicI64::new(0),
-            at_nanos: AtomicU32::new(NO_STAMP_NANOS),
-            generation: AtomicU64::new(0),
-            writes_in_flight: AtomicU32::new(0),
-            write_seq: AtomicU64::new(0),
-            hull_lo: AtomicU64::new(0),
-            hull_hi: AtomicU64::new(0),
-            blocks: AtomicI64::new(0),
+            m: Mirror {
+                seq: AtomicU64::new(0),
+                len: AtomicU64::new(0),
+                tag_lo: AtomicU64::new(0),
+                tag_hi: AtomicU64::new(0),
+                at_secs: AtomicI64::new(0),
+                at_nanos: AtomicU32::new(NO_STAMP_NANOS),
+                generation: AtomicU64::new(0),
+                writes_in_flight: AtomicU32::new(0),
+                write_seq: AtomicU64::new(0),
+                hull_lo: AtomicU64::new(0),
+                hull_hi: AtomicU64::new(0),
+            },
+            blocks: Padded(AtomicI64::new(0)),
         }
     }
 
@@ -253,28 +276,29 @@ impl FileState {
     /// Publishes `inner` to the lock-free mirror. Call with the mutex held, after every
     /// change to `inner`'s stamp, generation or write counters.
     pub(crate) fn publish(&self, inner: &Inner) {
-        let s = self.seq.load(Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
+        let s = self.m.seq.load(Ordering::Relaxed);
+        self.m.seq.store(s.wrapping_add(1), Ordering::Relaxed);
         fence(Ordering::Release);
         match inner.stamp {
             Some(stamp) => {
                 let e = stamp.encode();
-                self.len.store(e.len, Ordering::Relaxed);
-                self.tag_lo.store(e.tag_lo, Ordering::Relaxed);
-                self.tag_hi.store(e.tag_hi, Ordering::Relaxed);
-                self.at_secs.store(e.at_secs, Ordering::Relaxed);
-                self.at_nanos.store(e.at_nanos, Ordering::Relaxed);
+                self.m.len.store(e.len, Ordering::Relaxed);
+                self.m.tag_lo.store(e.tag_lo, Ordering::Relaxed);
+                self.m.tag_hi.store(e.tag_hi, Ordering::Relaxed);
+                self.m.at_secs.store(e.at_secs, Ordering::Relaxed);
+                self.m.at_nanos.store(e.at_nanos, Ordering::Relaxed);
             }
-            None => self.at_nanos.store(NO_STAMP_NANOS, Ordering::Relaxed),
+            None => self.m.at_nanos.store(NO_STAMP_NANOS, Ordering::Relaxed),
         }
-        self.generation.store(inner.generation, Ordering::Relaxed);
-        self.writes_in_flight
+        self.m.generation.store(inner.generation, Ordering::Relaxed);
+        self.m
+            .writes_in_flight
             .store(inner.writes_in_flight, Ordering::Relaxed);
-        self.write_seq.store(inner.write_seq, Ordering::Relaxed);
+        self.m.write_seq.store(inner.write_seq, Ordering::Relaxed);
         let (lo, hi) = inner.hull();
-        self.hull_lo.store(lo, Ordering::Relaxed);
-        self.hull_hi.store(hi, Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(2), Ordering::Release);
+        self.m.hull_lo.store(lo, Ordering::Relaxed);
+        self.m.hull_hi.store(hi, Ordering::Relaxed);
+        self.m.seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
     /// A consistent view of the published state, without locking.
@@ -282,27 +306,27 @@ impl FileState {
     pub(crate) fn snapshot(&self) -> Snapshot {
         let mut spins = 0u32;
         loop {
-            let s1 = self.seq.load(Ordering::Acquire);
+            let s1 = self.m.seq.load(Ordering::Acquire);
             if s1 & 1 == 0 {
                 let snap = Snapshot {
                     seq: s1,
                     stamp: EncodedStamp {
-                        len: self.len.load(Ordering::Relaxed),
-                        tag_lo: self.tag_lo.load(Ordering::Relaxed),
-                        tag_hi: self.tag_hi.load(Ordering::Relaxed),
-                        at_secs: self.at_secs.load(Ordering::Relaxed),
-                        at_nanos: self.at_nanos.load(Ordering::Relaxed),
+                        len: self.m.len.load(Ordering::Relaxed),
+                        tag_lo: self.m.tag_lo.load(Ordering::Relaxed),
+                        tag_hi: self.m.tag_hi.load(Ordering::Relaxed),
+                        at_secs: self.m.at_secs.load(Ordering::Relaxed),
+                        at_nanos: self.m.at_nanos.load(Ordering::Relaxed),
                     },
-                    generation: self.generation.load(Ordering::Relaxed),
-                    writes_in_flight: self.writes_in_flight.load(Ordering::Relaxed),
-                    write_seq: self.write_seq.load(Ordering::Relaxed),
+                    generation: self.m.generation.load(Ordering::Relaxed),
+                    writes_in_flight: self.m.writes_in_flight.load(Ordering::Relaxed),
+                    write_seq: self.m.write_seq.load(Ordering::Relaxed),
                     hull: (
-                        self.hull_lo.load(Ordering::Relaxed),
-                        self.hull_hi.load(Ordering::Relaxed),
+                        self.m.hull_lo.load(Ordering::Relaxed),
+                        self.m.hull_hi.load(Ordering::Relaxed),
                     ),
                 };
                 fence(Ordering::Acquire);
-                if self.seq.load(Ordering::Relaxed) == s1 {
+                if self.m.seq.load(Ordering::Relaxed) == s1 {
                     return snap;
                 }
             }
@@ -320,24 +344,24 @@ impl FileState {
     #[inline]
     pub(crate) fn seq(&self) -> u64 {
         fence(Ordering::Acquire);
-        self.seq.load(Ordering::Acquire)
+        self.m.seq.load(Ordering::Acquire)
     }
 
     /// The current generation (a single atomic load; used by eviction to spot stale blocks).
     #[inline]
     pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Relaxed)
+        self.m.generation.load(Ordering::Relaxed)
     }
 
     /// Adjusts the resident block count.
     #[inline]
     pub(crate) fn add_blocks(&self, n: i64) {
-        self.blocks.fetch_add(n, Ordering::Relaxed);
+        self.blocks.0.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Resident blocks referring to this state.
     pub(crate) fn blocks(&self) -> i64 {
-        self.blocks.load(Ordering::Relaxed)
+        self.blocks.0.load(Ordering::Relaxed)
     }
 }
 

@@ -100,26 +100,29 @@
 //! stale) block. A hit only sets the bit with an atomic store, under the shard's *read*
 //! lock, so hits never take a write lock and never move anything.
 //!
-//! The ghost is a cache-wide, four-way set-associative table of block-hash tags, about
-//! twice as many as the cache holds blocks, written with atomic stores. Every cacheable miss checks it and
-//! records its blocks: a miss whose block it remembers is on its second touch, hot. That
-//! is what lets a caller *admit by cost*: a miss that is cheap to repeat (the OS served
+//! The ghost is a cache-wide, four-way set-associative table of block-hash tags with a
+//! two-bit touch count each, about twice as many as the cache holds blocks, written with
+//! atomic stores. Every cacheable miss counts a touch of its blocks there: a miss whose
+//! block it remembers is hot on its second touch while the block's shard has room, and
+//! on its third once the shard evicts to admit, so that under pressure a block touched
+//! twice does not push out one touched more often. That is what lets a caller *admit by cost*: a miss that is cheap to repeat (the OS served
 //! it from memory) need not be filled until it is hot, so one-touch reads cost nothing
 //! but the read; a miss that is slow is filled at once, on probation. Either way a scan
 //! (or read-ahead, through [`FillGuard::complete_on_probation`]) passes through probation
 //! and never pushes out the hot blocks in main. Measured by the benchmark at equal byte
 //! capacity (10% of a Zipf(0.99) working set of 50 000 blocks, one million reads; the
-//! second column adds a 150 000-block scan); "2nd touch" fills only hot misses:
+//! second column adds a 150 000-block scan); "hot only" fills only hot misses:
 //!
 //! | cache | Zipf 0.99 | Zipf 0.99 + scan |
 //! |---|---|---|
 //! | exact LRU | 70.7% | 61.4% |
 //! | moka 0.12 (TinyLFU) | 73.4% | 63.4% |
 //! | quick_cache 0.7 (CLOCK-Pro-like) | 76.6% | 66.6% |
-//! | fileio-cache, every miss filled | 76.0% | 66.3% |
-//! | fileio-cache, 2nd touch | 76.3% | 66.5% |
+//! | fileio-cache, every miss filled | 76.1% | 66.3% |
+//! | fileio-cache, hot only | 76.6% | 66.7% |
 //!
-//! (SIEVE alone, before probation and the ghost: 75.7% and 66.0%.)
+//! (SIEVE alone, before probation and the ghost: 75.7% and 66.0%; hot on the second
+//! touch whatever the pressure: 76.3% and 66.5%.)
 //!
 //! *Why a ghost and probation, not a frequency sketch:* caching every miss made a
 //! Zipf(0.99) load over a warm local file 4x the cache run at 0.58-0.68x of no cache
@@ -233,9 +236,9 @@ mod key;
 mod shard;
 
 pub use cache::{
-    CacheStats, DEFAULT_BLOCK_SIZE, DEFAULT_CAPACITY, ENTRY_OVERHEAD_BYTES, Fill, FillGuard,
-    FillWait, Lookup, MAX_BLOCK_SIZE, MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss, RangeCache,
-    RangeCacheBuilder, WriteGuard,
+    CacheStats, ColdMiss, DEFAULT_BLOCK_SIZE, DEFAULT_CAPACITY, ENTRY_OVERHEAD_BYTES, Fill,
+    FillGuard, FillWait, Lookup, MAX_BLOCK_SIZE, MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss,
+    Probe, ProbeHit, RangeCache, RangeCacheBuilder, WriteGuard,
 };
 pub use error::Error;
 pub use key::{FileKey, Stamp};

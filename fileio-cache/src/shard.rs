@@ -171,18 +171,20 @@ pub(crate) enum Inserted {
     TooLarge,
 }
 
-/// A cache-wide filter of block hashes seen recently without being kept: misses the
-/// caller did not cache, and blocks that left probation unvisited. A block found here is
-/// on its second touch within the window the filter remembers (about twice as many
-/// blocks as the cache holds): proven hot, it enters main.
+/// A cache-wide filter of block hashes seen recently without being kept, with how often
+/// they were seen: misses the caller did not cache, and blocks that left probation
+/// unvisited. It remembers about twice as many blocks as the cache holds, so a block
+/// found here was touched again within that window: proven hot, it enters main (see
+/// [`Ghost::touch`] for how many touches prove it).
 ///
-/// Four-way set-associative: a block's hash picks a set of four 32-bit tags, and a
-/// record takes a place in the set at random (a per-thread generator), with a plain
+/// Four-way set-associative: a block's hash picks a set of four 32-bit slots, each a tag
+/// (the hash's top bits) and a touch count (the two low bits, saturating at 3). A new
+/// block takes a place in the set at random (a per-thread generator), with a plain
 /// atomic store over whatever was there. In a direct-mapped table two blocks taking
 /// turns on one slot erase each other and are never seen twice, which kept hot blocks
 /// out for good; here the other block survives each turn with probability 3/4. A false
-/// positive (a same tag in the set) only admits a block early; lookups never take a
-/// lock for it.
+/// positive (a same tag in the set) only admits a block early, and a count lost to a
+/// concurrent store only admits it late; lookups never take a lock for it.
 #[derive(Debug)]
 pub(crate) struct Ghost {
     slots: Box<[AtomicU32]>,
@@ -196,6 +198,8 @@ impl Ghost {
     /// Smallest and largest number of slots.
     const MIN_SLOTS: usize = 1 << 10;
     const MAX_SLOTS: usize = 1 << 22;
+    /// The bits of a slot holding the touch count; the others hold the tag.
+    const COUNT: u32 = 3;
 
     /// A filter remembering about twice as many blocks as `capacity` holds in blocks of
     /// `block_size` bytes (a power of two of slots, within the bounds above).
@@ -212,31 +216,63 @@ impl Ghost {
     }
 
     /// The set of `hash` (its four slots) and its tag: the set from the low bits, the
-    /// tag from the top half (never 0, the empty tag).
+    /// tag from the top half, its count bits clear (never 0, the empty slot).
     #[inline]
     fn set_tag(&self, hash: u64) -> (&[AtomicU32], u32) {
         let set = (hash as usize & self.sets) * Self::WAYS;
+        let tag = ((hash >> 32) as u32) & !Self::COUNT;
         (
             &self.slots[set..set + Self::WAYS],
-            ((hash >> 32) as u32) | 1,
+            if tag == 0 { Self::COUNT + 1 } else { tag },
         )
     }
 
-    /// Remembers the block whose hash is `hash` (a no-op if it is remembered).
+    /// Remembers one more touch of the block whose hash is `hash` and returns how many
+    /// earlier touches the filter remembered (0 to 3). A miss is hot when this reaches
+    /// the cache's admission threshold: 1 (a second touch) while its shard has room, 2
+    /// (a third touch) once the shard evicts to make room, so that under pressure only
+    /// blocks touched more often take the place of cached ones.
+    #[inline]
+    pub(crate) fn touch(&self, hash: u64) -> u32 {
+        let (set, tag) = self.set_tag(hash);
+        for slot in set {
+            let v = slot.load(Ordering::Relaxed);
+            if v & !Self::COUNT == tag {
+                let seen = v & Self::COUNT;
+                if seen < Self::COUNT {
+                    slot.store(tag | (seen + 1), Ordering::Relaxed);
+                }
+                return seen;
+            }
+        }
+        set[random_way()].store(tag | 1, Ordering::Relaxed);
+        0
+    }
+
+    /// The touches of the block whose hash is `hash` the filter remembers (0 to 3),
+    /// without counting one.
+    #[inline]
+    pub(crate) fn touches(&self, hash: u64) -> u32 {
+        let (set, tag) = self.set_tag(hash);
+        set.iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .find(|v| v & !Self::COUNT == tag)
+            .map_or(0, |v| v & Self::COUNT)
+    }
+
+    /// Remembers the block whose hash is `hash` as proven (it left probation unvisited):
+    /// its next touch is hot at any threshold.
     #[inline]
     pub(crate) fn record(&self, hash: u64) {
         let (set, tag) = self.set_tag(hash);
-        if set.iter().any(|s| s.load(Ordering::Relaxed) == tag) {
-            return;
+        let proven = tag | Self::COUNT;
+        match set
+            .iter()
+            .find(|s| s.load(Ordering::Relaxed) & !Self::COUNT == tag)
+        {
+            Some(slot) => slot.store(proven, Ordering::Relaxed),
+            None => set[random_way()].store(proven, Ordering::Relaxed),
         }
-        set[random_way()].store(tag, Ordering::Relaxed);
-    }
-
-    /// Whether the block whose hash is `hash` was remembered (and not overwritten since).
-    #[inline]
-    pub(crate) fn contains(&self, hash: u64) -> bool {
-        let (set, tag) = self.set_tag(hash);
-        set.iter().any(|s| s.load(Ordering::Relaxed) == tag)
     }
 }
 
@@ -300,6 +336,12 @@ impl Shard {
             inserted_bytes: 0,
             evicted_bytes: 0,
         }
+    }
+
+    /// Whether a block charged `charge` bytes would fit without evicting anything.
+    #[inline]
+    pub(crate) fn has_room(&self, charge: u64) -> bool {
+        self.resident + charge <= self.capacity
     }
 
     /// The entry for `key`, if resident (stale or not: the caller checks).
@@ -643,5 +685,32 @@ impl Shard {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The touch count of a block: 0 on its first touch, then one more each touch up to
+    /// 3; `record` makes the next touch count as proven (3); another block of the same
+    /// set has a count of its own.
+    #[test]
+    fn ghost_counts_touches_per_block() {
+        let ghost = Ghost::new(1 << 20, 4096);
+        let a = 0x1234_5678_0000_0010u64;
+        let b = 0x9abc_def0_0000_0010u64; // same set, another tag
+        assert_eq!(
+            (0..5).map(|_| ghost.touch(a)).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 3]
+        );
+        assert_eq!(
+            (ghost.touch(b), ghost.touch(b)),
+            (0, 1),
+            "b has its own count"
+        );
+        let c = 0x0000_0001_0000_0020u64; // tag bits all in the count: still a real tag
+        ghost.record(c);
+        assert_eq!(ghost.touch(c), 3);
     }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use bytes::Bytes;
 use fileio_cache::{
     CacheStats, ENTRY_OVERHEAD_BYTES, Error, FileKey, Fill, FillWait, Lookup, MAX_BLOCK_SIZE,
-    MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss, RangeCache, Stamp,
+    MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss, Probe, RangeCache, Stamp,
 };
 
 fn fill(cache: &RangeCache, key: FileKey, stamp: &Stamp, offset: u64, len: usize, byte: u8) {
@@ -16,6 +16,16 @@ fn fill(cache: &RangeCache, key: FileKey, stamp: &Stamp, offset: u64, len: usize
         let r = g.range();
         g.complete(&Bytes::from(vec![byte; (r.end - r.start) as usize]));
     }
+}
+
+/// A cache of one shard holding `blocks` blocks of 512 bytes.
+fn one_shard_of_blocks(blocks: u64) -> RangeCache {
+    RangeCache::builder()
+        .capacity((512 + ENTRY_OVERHEAD_BYTES) * blocks)
+        .block_size(512)
+        .shards(1)
+        .build()
+        .unwrap()
 }
 
 fn hit(cache: &RangeCache, key: FileKey, stamp: &Stamp, offset: u64, len: usize) -> Option<Bytes> {
@@ -178,12 +188,7 @@ fn a_new_stamp_drops_the_file_in_o1_and_counts_once() {
 #[test]
 fn capacity_is_bytes_plus_overhead_and_shrinks_at_once() {
     let per = 512 + ENTRY_OVERHEAD_BYTES;
-    let cache = RangeCache::builder()
-        .capacity(per * 10)
-        .block_size(512)
-        .shards(1)
-        .build()
-        .unwrap();
+    let cache = one_shard_of_blocks(10);
     let key = FileKey::new(1);
     let stamp = Stamp::new(1 << 20, 1);
     fill(&cache, key, &stamp, 0, 512 * 20, 1);
@@ -210,13 +215,7 @@ fn capacity_is_bytes_plus_overhead_and_shrinks_at_once() {
 
 #[test]
 fn sieve_keeps_hot_blocks_through_a_scan() {
-    let per = 512 + ENTRY_OVERHEAD_BYTES;
-    let cache = RangeCache::builder()
-        .capacity(per * 8)
-        .block_size(512)
-        .shards(1)
-        .build()
-        .unwrap();
+    let cache = one_shard_of_blocks(8);
     let key = FileKey::new(1);
     let stamp = Stamp::new(1 << 30, 1);
     for i in 0..4 {
@@ -291,4 +290,80 @@ fn a_lookup_at_the_end_records_a_newer_stamp() {
         Some(Lookup::Miss(miss)) => assert_eq!(miss.range(), 0..300),
         other => panic!("{other:?}"),
     }
+}
+
+/// Whether a fresh lookup of block `i` (not resident) is a hot miss; the miss is dropped
+/// unfilled, as a caller reading around the cache would.
+fn hot_miss(cache: &RangeCache, key: FileKey, stamp: &Stamp, i: u64) -> bool {
+    match cache.lookup(key, stamp, i * 512, 1) {
+        Lookup::Miss(m) => m.is_hot(),
+        Lookup::Hit(_) => panic!("block {i} is resident"),
+    }
+}
+
+/// Admission: a block is hot on its second touch while its shard has room, on its third
+/// once the shard evicts to admit.
+#[test]
+fn admission_asks_more_touches_of_a_full_shard() {
+    let cache = one_shard_of_blocks(8);
+    let key = FileKey::new(1);
+    let stamp = Stamp::new(1 << 30, 1);
+    // Room: the second touch is hot.
+    assert!(!hot_miss(&cache, key, &stamp, 1000));
+    assert!(hot_miss(&cache, key, &stamp, 1000));
+    // Fill the shard until the last insert leaves no room for another block.
+    for i in 0..8 {
+        fill(&cache, key, &stamp, i * 512, 1, 1);
+    }
+    assert_eq!(cache.stats().entries, 8);
+    // Full: the second touch is not enough, the third is.
+    assert!(!hot_miss(&cache, key, &stamp, 2000));
+    assert!(!hot_miss(&cache, key, &stamp, 2000));
+    assert!(hot_miss(&cache, key, &stamp, 2000));
+    // A block of the earlier touches stays counted.
+    assert!(hot_miss(&cache, key, &stamp, 1000));
+    // Room again after `clear`: the second touch is hot again.
+    cache.clear();
+    assert!(!hot_miss(&cache, key, &stamp, 3000));
+    assert!(hot_miss(&cache, key, &stamp, 3000));
+    cache.validate().unwrap();
+}
+
+/// A cold probe counts a touch only when the caller reads around the cache: dropped,
+/// the lookup that follows counts the first touch, so a read that could not be made
+/// inline (and is filled as a cold miss) is not made hot by the probe.
+#[test]
+fn a_cold_probe_counts_a_touch_only_when_read_around() {
+    let cache = RangeCache::builder()
+        .block_size(512)
+        .shards(1)
+        .build()
+        .unwrap();
+    let key = FileKey::new(1);
+    let stamp = Stamp::new(1 << 20, 1);
+    // Not read around (the caller's inline read failed, say): the value goes unused.
+    assert!(
+        matches!(cache.probe(key, 512, 10), Probe::Cold(_)),
+        "a first touch is cold"
+    );
+    assert_eq!(
+        cache.stats().misses,
+        0,
+        "a dropped cold probe counts nothing"
+    );
+    assert!(
+        !hot_miss(&cache, key, &stamp, 1),
+        "the lookup's touch is the first"
+    );
+    assert!(hot_miss(&cache, key, &stamp, 1), "the second touch is hot");
+    let Probe::Cold(cold) = cache.probe(key, 1024, 10) else {
+        panic!("a first touch is cold")
+    };
+    cold.read_around();
+    assert_eq!(cache.stats().misses, 3);
+    assert!(
+        matches!(cache.probe(key, 1024, 10), Probe::Unsure),
+        "touched once: hot next"
+    );
+    assert!(hot_miss(&cache, key, &stamp, 2));
 }

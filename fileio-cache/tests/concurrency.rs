@@ -563,3 +563,43 @@ fn a_stamp_older_than_the_remembered_writes_serves_the_file_as_it_is_now() {
     assert!(matches!(cache.lookup(key, &after, 0, 1024), Lookup::Hit(b) if b[..] == [8u8; 1024]));
     cache.validate().unwrap();
 }
+
+/// The counters are exact however many threads count: more threads than stripes of
+/// their own (the rest share one), in waves, so that exited threads' stripes are
+/// taken over by new ones.
+#[test]
+fn stats_count_every_lookup_of_every_thread() {
+    let cache = RangeCache::builder().block_size(512).build().unwrap();
+    let (key, stamp) = (FileKey::new(1), Stamp::new(512, 1));
+    if let Lookup::Miss(m) = cache.lookup(key, &stamp, 0, 1) {
+        let Fill::Lead(g) = m.begin_fill(&cache) else {
+            panic!("single thread must lead")
+        };
+        g.complete(&Bytes::from(vec![1u8; 512]));
+    }
+    let before = cache.stats();
+    const WAVES: u64 = 3;
+    const THREADS: u64 = 150;
+    const LOOKUPS: u64 = 50;
+    for _ in 0..WAVES {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let cache = cache.clone();
+                thread::spawn(move || {
+                    for _ in 0..LOOKUPS {
+                        assert!(matches!(cache.lookup(key, &stamp, 0, 1), Lookup::Hit(_)));
+                    }
+                    // And one miss each, on another file.
+                    let other = FileKey::new(2);
+                    assert!(matches!(cache.lookup(other, &stamp, 0, 1), Lookup::Miss(_)));
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+    let after = cache.stats();
+    assert_eq!(after.hits - before.hits, WAVES * THREADS * LOOKUPS);
+    assert_eq!(after.misses - before.misses, WAVES * THREADS);
+}

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use fileio_cache::{FileKey, Fill, Lookup, RangeCache, Stamp};
+use fileio_cache::{FileKey, Fill, Lookup, Probe, RangeCache, Stamp};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -49,6 +49,12 @@ enum Op {
         bytes: u64,
     },
     Clear,
+    /// `probe`, then confirm a hit with the file's current stamp (taken after it).
+    Probe {
+        file: usize,
+        offset: u64,
+        len: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -62,10 +68,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => file.clone().prop_map(|file| Op::AbandonWrite { file }),
         1 => (file.clone(), 0..5000u64, 0..2000usize, any::<u8>())
             .prop_map(|(file, offset, len, byte)| Op::External { file, offset, len, byte }),
-        1 => file.prop_map(|file| Op::Invalidate { file }),
+        1 => file.clone().prop_map(|file| Op::Invalidate { file }),
         1 => prop_oneof![Just(0u64), 0..4000u64, 4000..200_000u64, Just(1 << 20)]
             .prop_map(|bytes| Op::SetCapacity { bytes }),
         1 => Just(Op::Clear),
+        3 => (file.clone(), 0..6000u64, 0..3000usize)
+            .prop_map(|(file, offset, len)| Op::Probe { file, offset, len }),
     ]
 }
 
@@ -248,6 +256,41 @@ fn run(cfg: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 cache.set_capacity(bytes);
                 capacity = bytes;
                 prop_assert!(cache.stats().resident_bytes <= bytes);
+            }
+            Op::Probe { file, offset, len } => {
+                let key = FileKey::new(file as u128);
+                let stamp = model.stamps[&key];
+                let before = cache.stats();
+                let (hits, misses) = match cache.probe(key, offset, len) {
+                    Probe::Hit(hit) => {
+                        let recorded = hit.stamp();
+                        match hit.confirm(&stamp) {
+                            Some(b) => {
+                                prop_assert_eq!(recorded, stamp);
+                                prop_assert_eq!(
+                                    &b[..],
+                                    model.slice(key, offset, len),
+                                    "confirmed probe differs from model"
+                                );
+                                (1, 0)
+                            }
+                            None => {
+                                prop_assert_ne!(recorded, stamp);
+                                (0, 0)
+                            }
+                        }
+                    }
+                    Probe::Cold(cold) => {
+                        cold.read_around();
+                        (0, 1)
+                    }
+                    Probe::Unsure => (0, 0),
+                };
+                let after = cache.stats();
+                prop_assert_eq!(
+                    (after.hits - before.hits, after.misses - before.misses),
+                    (hits, misses)
+                );
             }
             Op::Clear => {
                 cache.clear();

@@ -231,8 +231,9 @@ pub enum MissCost {
     /// Reads the backend completes inline come from memory (the OS page cache, RAM) and
     /// are cheap to repeat. On a first touch (a miss the cache has not seen recently,
     /// [`Miss::is_hot`](fileio_cache::Miss::is_hot)) the engine reads only the request,
-    /// inline, and caches nothing; a second touch soon after proves the block hot, and
-    /// the engine reads the whole block once and caches it. A read that cannot complete
+    /// inline, and caches nothing; touching it again soon proves the block hot (see
+    /// `Miss::is_hot` for how many touches), and the engine reads the whole block once
+    /// and caches it. A read that cannot complete
     /// inline (it had to wait for the disk, the pool or the ring) is cached at once, on
     /// probation. A read that completed inline but took longer than
     /// [`SLOW_INLINE_READ`](MissCost::SLOW_INLINE_READ) (a blocking backend that waited
@@ -777,7 +778,9 @@ mod sys {
     /// and 222 ns in one, within the noise of `fstat`. A 4 KiB `Strict` hit through
     /// `File::read_at` takes 349-355 ns. Nothing is faster by a clear margin, and `statx`
     /// would add a fallback (`ENOSYS`/`EPERM` under seccomp) and a `makedev` of the
-    /// device, so the stamp stays on `fstat`.
+    /// device, so the stamp stays on `fstat`. Sharing one stamp among concurrent reads
+    /// (each read using a stamp asked for after it began) was measured too and not kept:
+    /// `cargo bench -p fileio-core --bench stamp -- batch` (README, "Stamps").
     pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
         let st = rustix::fs::fstat(file)?;
         Ok(Stamp::from_stat_parts(

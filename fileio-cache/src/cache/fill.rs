@@ -36,7 +36,7 @@ pub struct Miss {
     pub(super) generation: u64,
     pub(super) write_seq: u64,
     pub(super) cacheable: bool,
-    /// Whether the ghost filter remembered a block of the miss: a second touch.
+    /// Whether the ghost filter remembered enough touches of a block of the miss.
     pub(super) hot: bool,
 }
 
@@ -102,9 +102,10 @@ impl Miss {
     }
 
     /// Whether caching these blocks has proven worth it: the cache saw a block of this
-    /// miss recently (an earlier miss on it that was not cached, or a block that left
-    /// probation unused), so this is at least its second touch. A filled hot miss enters
-    /// the main queue; any other fill enters probation.
+    /// miss recently (earlier misses on it that were not cached, or a block that left
+    /// probation unused), so this is at least its second touch, or its third once the
+    /// block's shard is full (see the [crate docs](crate)). A filled hot miss enters the
+    /// main queue; any other fill enters probation.
     ///
     /// A caller whose misses are cheap to repeat (data the OS serves from memory) may
     /// read only the request around the cache while this is false, and fill once it is

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
@@ -14,7 +14,7 @@ use dashmap::DashMap;
 use super::blocks::Blocks;
 use crate::file::{FileState, Inner as FileInner, NO_STAMP_NANOS};
 use crate::key::{FileKey, block_hash};
-use crate::shard::{BlockKey, Entry, Ghost, Queue, Shard};
+use crate::shard::{BlockKey, ENTRY_OVERHEAD, Entry, Ghost, Queue, Shard};
 
 /// Poison-tolerant lock helpers: no critical section in this crate leaves a shard or a
 /// file's state half-updated before code that can panic, so a poisoned lock's data is
@@ -27,14 +27,127 @@ pub(super) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A shard with its lock and hit/miss counters, padded to its own cache lines so that
-/// threads working on different shards never share a line.
+/// A shard with its lock, padded to its own cache lines so that threads working on
+/// different shards never share a line.
 #[repr(align(128))]
 #[derive(Debug)]
 pub(super) struct ShardCell {
     pub(super) shard: RwLock<Shard>,
-    pub(super) hits: AtomicU64,
-    pub(super) misses: AtomicU64,
+    /// Whether the shard's last insert left no room for another block of the size it
+    /// inserted (the shard evicts to admit): misses on it need more touches to be hot
+    /// (see [`Ghost::touch`]). Read without the lock, written only when it changes.
+    pub(super) full: AtomicBool,
+}
+
+impl ShardCell {
+    /// Records whether `shard` (this cell's, locked) has room for a block charged
+    /// `charge` bytes.
+    pub(super) fn note_room(&self, shard: &Shard, charge: u64) {
+        let full = !shard.has_room(charge);
+        if self.full.load(Ordering::Relaxed) != full {
+            self.full.store(full, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The hit and miss counters, one stripe per thread, each on a cache line of its own,
+/// so that counting writes no line another core's lookups write too (a counter beside
+/// the shard lock made every hit move that line between cores);
+/// [`RangeCache::stats`](super::RangeCache::stats) sums the stripes.
+///
+/// A thread owns its stripe ([`ThreadSlot`]: a number no live thread shares, reused
+/// after its thread exits), so it counts with a plain load and store, no locked
+/// instruction on the hit path. Threads numbered past the stripes share the last one,
+/// with atomic additions.
+#[derive(Debug)]
+pub(super) struct Tally {
+    /// `OWNED` stripes owned by one thread each, then the shared one.
+    stripes: Box<[Stripe]>,
+}
+
+#[repr(align(128))]
+#[derive(Debug, Default)]
+struct Stripe {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// Stripes owned by one thread each.
+const OWNED: usize = 128;
+
+/// The numbers of the threads alive, and those free for new threads.
+static SLOTS: Mutex<(usize, Vec<usize>)> = Mutex::new((0, Vec::new()));
+
+/// A thread's number: the smallest free one while it lives, given back when it exits.
+struct ThreadSlot(usize);
+
+impl ThreadSlot {
+    fn take() -> ThreadSlot {
+        let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let (next, free) = &mut *slots;
+        ThreadSlot(free.pop().unwrap_or_else(|| {
+            *next += 1;
+            *next - 1
+        }))
+    }
+}
+
+impl Drop for ThreadSlot {
+    fn drop(&mut self) {
+        // The mutex orders this thread's last counts before the next owner's first.
+        SLOTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .push(self.0);
+    }
+}
+
+thread_local! {
+    static SLOT: ThreadSlot = ThreadSlot::take();
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            stripes: (0..=OWNED).map(|_| Stripe::default()).collect(),
+        }
+    }
+
+    /// Adds one to the calling thread's counter `which` of its stripe.
+    #[inline]
+    fn add(&self, which: impl Fn(&Stripe) -> &AtomicU64) {
+        match SLOT.try_with(|slot| slot.0) {
+            Ok(i) if i < OWNED => {
+                // Only this thread writes this stripe: no read-modify-write needed.
+                let c = which(&self.stripes[i]);
+                c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            }
+            _ => {
+                which(&self.stripes[OWNED]).fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn hit(&self) {
+        self.add(|s| &s.hits);
+    }
+
+    #[inline]
+    pub(super) fn miss(&self) {
+        self.add(|s| &s.misses);
+    }
+
+    /// Hits and misses so far.
+    pub(super) fn sum(&self) -> (u64, u64) {
+        self.stripes.iter().fold((0, 0), |(h, m), s| {
+            (
+                h + s.hits.load(Ordering::Relaxed),
+                m + s.misses.load(Ordering::Relaxed),
+            )
+        })
+    }
 }
 
 /// The shared state behind every clone of a [`RangeCache`](super::RangeCache).
@@ -52,6 +165,7 @@ pub(super) struct CacheInner {
     pub(super) prune_at: AtomicUsize,
     pub(super) patched_bytes: AtomicU64,
     pub(super) invalidations: AtomicU64,
+    pub(super) tally: Tally,
 }
 
 /// Share of `capacity` given to shard `i` of `n` (the shares sum to `capacity`).
@@ -61,8 +175,7 @@ impl CacheInner {
         let shards: Box<[ShardCell]> = (0..shards)
             .map(|i| ShardCell {
                 shard: RwLock::new(Shard::new(shard_share(capacity, shards, i))),
-                hits: AtomicU64::new(0),
-                misses: AtomicU64::new(0),
+                full: AtomicBool::new(false),
             })
             .collect();
         CacheInner {
@@ -76,6 +189,7 @@ impl CacheInner {
             prune_at: AtomicUsize::new(PRUNE_MIN),
             patched_bytes: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
+            tally: Tally::new(),
         }
     }
 }
@@ -153,7 +267,9 @@ impl CacheInner {
         queue: Queue,
     ) {
         let key = self.block_key(file.key, index);
-        let mut shard = write(&self.cell(&key).shard);
+        let charge = data.len() as u64 + ENTRY_OVERHEAD;
+        let cell = self.cell(&key);
+        let mut shard = write(&cell.shard);
         shard.insert(
             Entry {
                 key,
@@ -165,6 +281,7 @@ impl CacheInner {
             queue,
             &self.ghost,
         );
+        cell.note_room(&shard, charge);
     }
 
     /// Removes block `index` of `file`.

@@ -13,7 +13,7 @@ use super::inner::{CacheInner, ShardCell, read};
 use super::{Lookup, Miss};
 use crate::file::{FileState, NO_STAMP_NANOS, Snapshot, same_stamp};
 use crate::key::{EncodedStamp, FileKey, Stamp};
-use crate::shard::BlockKey;
+use crate::shard::{BlockKey, Entry};
 
 /// The most blocks of one miss the ghost filter looks at.
 const GHOST_SPAN: u64 = 64;
@@ -48,31 +48,46 @@ impl CacheInner {
         let snap = e.file.snapshot();
         let current = match want {
             Want::Stamp(enc) => snap.serves(enc, e.generation, k.index),
-            Want::Recorded => {
-                snap.generation == e.generation
-                    && snap.stamp.at_nanos != NO_STAMP_NANOS
-                    && !snap.writing(&(k.index..k.index.saturating_add(1)))
-            }
+            Want::Recorded => snap.serves_recorded(e.generation, k.index),
         };
         if !current {
             return None;
         }
+        let out = self.serve(k, e, &snap, offset, len)?;
+        drop(shard);
+        self.tally.hit();
+        Some(out)
+    }
+
+    /// The bytes `offset..offset + len` (clamped to the length in `snap`, the state of
+    /// `e`'s file) from `e`, block `k`, if it holds them; marks it visited. The caller
+    /// checked that `e` is current.
+    #[inline]
+    pub(super) fn serve(
+        &self,
+        k: &BlockKey,
+        e: &Entry,
+        snap: &Snapshot,
+        offset: u64,
+        len: usize,
+    ) -> Option<Bytes> {
         let bytes = clamp(offset, len, snap.stamp.len)?;
         let base = self.blocks.start(k.index);
         if bytes.start < base || self.blocks.need(k.index, bytes.end) > e.data.len() {
             return None;
         }
         e.touch();
-        let out = e
-            .data
-            .slice((bytes.start - base) as usize..(bytes.end - base) as usize);
-        drop(shard);
-        cell.hits.fetch_add(1, Ordering::Relaxed);
-        Some(out)
+        Some(
+            e.data
+                .slice((bytes.start - base) as usize..(bytes.end - base) as usize),
+        )
     }
 
     /// [`RangeCache::lookup_recorded`](super::RangeCache::lookup_recorded): the hot path,
     /// then one probe of the per-file table for the recorded stamp and the slow path.
+    /// Inlined into the caller, the slow path not: a hit's bytes then reach the caller
+    /// in registers, not through a large `Lookup` written to memory and copied back.
+    #[inline]
     pub(super) fn lookup_recorded(
         &self,
         this: &Arc<CacheInner>,
@@ -86,13 +101,24 @@ impl CacheInner {
                 return Some(Lookup::Hit(hit));
             }
         }
-        let file = Arc::clone(&*self.files.get(&key)?);
+        Self::lookup_recorded_slow(this, key, (offset, len))
+    }
+
+    /// The rest of [`lookup_recorded`](Self::lookup_recorded) when the hot path did not
+    /// serve the request `(offset, len)`.
+    #[inline(never)]
+    fn lookup_recorded_slow(
+        this: &Arc<CacheInner>,
+        key: FileKey,
+        (offset, len): (u64, usize),
+    ) -> Option<Lookup> {
+        let file = Arc::clone(&*this.files.get(&key)?);
         let snap = file.snapshot();
         if snap.stamp.at_nanos == NO_STAMP_NANOS {
             return None;
         }
         let stamp = snap.stamp.decode();
-        Some(self.lookup_from(this, Some(file), key, &stamp, offset, len, false))
+        Some(this.lookup_from(this, Some(file), key, &stamp, offset, len, false))
     }
 
     /// [`RangeCache::lookup`](super::RangeCache::lookup). `adopt`: a stamp different from
@@ -130,8 +156,7 @@ impl CacheInner {
                     self.adopt(&file, stamp);
                 }
             }
-            let k = self.block_key(key, self.blocks.index(offset));
-            self.cell(&k).hits.fetch_add(1, Ordering::Relaxed);
+            self.tally.hit();
             return Lookup::Hit(Bytes::new());
         };
         let blocks = self.blocks.covering(&bytes);
@@ -148,11 +173,10 @@ impl CacheInner {
         }
         let file = file.unwrap_or_else(|| self.file_state(key));
         let result = self.lookup_slow(this, file, stamp, &enc, bytes, blocks, adopt);
-        let counter = match result {
-            Lookup::Hit(_) => &cell.hits,
-            Lookup::Miss(_) => &cell.misses,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Lookup::Hit(_) => self.tally.hit(),
+            Lookup::Miss(_) => self.tally.miss(),
+        }
         result
     }
 
@@ -207,19 +231,28 @@ impl CacheInner {
         })
     }
 
-    /// Whether the ghost filter remembers a block of `blocks` of `key` (a second touch);
-    /// remembers them all. Only the first [`GHOST_SPAN`] blocks count: a longer miss is
-    /// a stream, and the bound keeps a huge request from walking billions of blocks.
+    /// The earlier touches that make a miss on block `k` hot: one while its shard has
+    /// room, two once it evicts to admit (see [`Ghost::touch`](crate::shard::Ghost::touch)).
+    #[inline]
+    pub(super) fn hot_after(&self, k: &BlockKey) -> u32 {
+        if self.cell(k).full.load(Ordering::Relaxed) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Whether a block of `blocks` of `key` is hot: the ghost filter remembers enough
+    /// earlier touches of it (one while the first block's shard has room, two once it
+    /// evicts to admit: see [`Ghost::touch`](crate::shard::Ghost::touch)); counts a touch
+    /// of each. Only the first [`GHOST_SPAN`] blocks count: a longer miss is a stream,
+    /// and the bound keeps a huge request from walking billions of blocks.
     fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
-        let mut hot = false;
         let end = blocks.end.min(blocks.start.saturating_add(GHOST_SPAN));
+        let threshold = self.hot_after(&self.block_key(key, blocks.start));
+        let mut hot = false;
         for i in blocks.start..end {
-            let hash = self.block_key(key, i).hash;
-            if self.ghost.contains(hash) {
-                hot = true;
-            } else {
-                self.ghost.record(hash);
-            }
+            hot |= self.ghost.touch(self.block_key(key, i).hash) >= threshold;
         }
         hot
     }

@@ -5,6 +5,7 @@
 //! - `inner`: the shared state behind every clone (locks around the [`Shard`]s, the
 //!   per-file table, counters) and the block-level operations on it, plus `validate`;
 //! - `lookup`: the hit paths and the slow path that builds a [`Miss`];
+//! - `probe`: [`RangeCache::probe`], a look at one block before the caller takes a stamp;
 //! - `fill`: single flight ([`Miss`], [`Fill`], [`FillGuard`], [`FillWait`]);
 //! - `write`: the write guard ([`WriteGuard`]) and how a finished write patches blocks;
 //! - `blocks` and `patch`: the pure arithmetic those use (which blocks cover a range,
@@ -28,10 +29,12 @@ mod fill;
 mod inner;
 mod lookup;
 mod patch;
+mod probe;
 mod write;
 
 pub use builder::RangeCacheBuilder;
 pub use fill::{Fill, FillGuard, FillWait, Miss};
+pub use probe::{ColdMiss, Probe, ProbeHit};
 pub use write::WriteGuard;
 
 use builder::default_shards;
@@ -163,8 +166,11 @@ impl RangeCache {
             .unwrap_or_else(PoisonError::into_inner);
         self.inner.capacity.store(bytes, Ordering::Relaxed);
         let n = self.inner.shards.len();
+        let charge = self.inner.blocks.size() + ENTRY_OVERHEAD;
         for (i, cell) in self.inner.shards.iter().enumerate() {
-            write(&cell.shard).set_capacity(shard_share(bytes, n, i), &self.inner.ghost);
+            let mut shard = write(&cell.shard);
+            shard.set_capacity(shard_share(bytes, n, i), &self.inner.ghost);
+            cell.note_room(&shard, charge);
         }
     }
 
@@ -226,9 +232,8 @@ impl RangeCache {
             capacity_bytes: self.capacity(),
             ..CacheStats::default()
         };
+        (s.hits, s.misses) = self.inner.tally.sum();
         for cell in self.inner.shards.iter() {
-            s.hits += cell.hits.load(Ordering::Relaxed);
-            s.misses += cell.misses.load(Ordering::Relaxed);
             let c = read(&cell.shard).counters();
             s.resident_bytes += c.resident;
             s.entries += c.entries;
@@ -251,8 +256,11 @@ impl RangeCache {
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
     pub fn clear(&self) {
+        let charge = self.inner.blocks.size() + ENTRY_OVERHEAD;
         for cell in self.inner.shards.iter() {
-            write(&cell.shard).clear();
+            let mut shard = write(&cell.shard);
+            shard.clear();
+            cell.note_room(&shard, charge);
         }
         self.inner.prune_files();
     }
@@ -364,6 +372,7 @@ impl RangeCache {
     /// assert!(matches!(cache.lookup_recorded(key, 0, 10), Some(Lookup::Hit(b)) if b == vec![7u8; 10]));
     /// # Ok::<(), fileio_cache::Error>(())
     /// ```
+    #[inline]
     pub fn lookup_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Lookup> {
         self.inner.lookup_recorded(&self.inner, key, offset, len)
     }

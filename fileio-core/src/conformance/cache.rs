@@ -95,6 +95,21 @@ pub async fn cache_outside_writes<H: Harness>(h: &H) {
         "same-length outside write, after the racy window"
     );
     assert_eq!(read_at(&f, 0, 5000).await, v2, "again (cached)");
+    // One block at a time: a hit is found before the file's stamp is taken, then served
+    // only if that stamp confirms it.
+    for _ in 0..3 {
+        assert_eq!(read_at(&f, 100, 50).await, &v2[100..150], "one block");
+    }
+    let v2b = vec![b'B'; 3000];
+    h.outside_write("coh-outside", &v2b);
+    pass_racy_window(h).await;
+    for _ in 0..3 {
+        assert_eq!(
+            read_at(&f, 100, 50).await,
+            &v2b[100..150],
+            "same-length outside write, one block, after the racy window"
+        );
+    }
     let v3 = vec![b'c'; 1000];
     h.outside_write("coh-outside", &v3);
     assert_eq!(

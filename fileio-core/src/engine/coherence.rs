@@ -244,7 +244,7 @@ impl Shared {
 
     /// `stamp` if it may serve cache hits now; `None` for a racy stamp, with which reads
     /// go around the cache (see [`serves_hits`]).
-    fn trusted(&self, stamp: Stamp) -> Option<Stamp> {
+    pub(super) fn trusted(&self, stamp: Stamp) -> Option<Stamp> {
         serves_hits(self.coherence, &stamp, &self.clock).then_some(stamp)
     }
 

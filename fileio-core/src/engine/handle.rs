@@ -28,8 +28,8 @@ pub(crate) enum ReadAt {
     Done(Result<Bytes>),
     /// Read (from the cache when the flag is set); the read hooks are still to fire.
     Fire(Bytes, bool),
-    /// Needs [`Shared::read_pending`], then the hooks.
-    Pending(Pending),
+    /// Needs [`Shared::read_pending`], then the hooks (boxed, as in [`ReadNow`]).
+    Pending(Box<Pending>),
 }
 
 /// One handle: the shared file plus a cursor, hooks and a closed flag.
@@ -203,6 +203,7 @@ impl Handle {
     /// Everything of [`read_at`](Self::read_at) that needs no waiting: the access checks
     /// and [`Shared::read_now`]. A read that finished and has no read hook to fire is
     /// [`ReadAt::Done`]; anything else goes on in [`read_at_rest`](Self::read_at_rest).
+    #[inline]
     pub(crate) fn read_at_now(&self, offset: u64, len: usize) -> ReadAt {
         let shared = match self.readable() {
             Ok(shared) => shared,
@@ -224,7 +225,9 @@ impl Handle {
         let (data, from_cache) = match now {
             ReadAt::Done(result) => return result,
             ReadAt::Fire(data, from_cache) => (data, from_cache),
-            ReadAt::Pending(pending) => self.readable()?.read_pending(offset, len, pending).await?,
+            ReadAt::Pending(pending) => {
+                self.readable()?.read_pending(offset, len, *pending).await?
+            }
         };
         self.fire(Kind::Read, offset, &data, from_cache).await;
         Ok(data)
@@ -232,6 +235,7 @@ impl Handle {
 
     /// [`read_at`](Self::read_at) for blocking callers: no executor at all when nothing
     /// has to wait (a cache hit, an inline read, no read hook).
+    #[inline]
     pub(crate) fn read_at_blocking(&self, offset: u64, len: usize) -> Result<Bytes> {
         match self.read_at_now(offset, len) {
             ReadAt::Done(result) => result,

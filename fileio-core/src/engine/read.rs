@@ -7,12 +7,13 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
-use fileio_cache::{Fill, FillGuard, FillWait, Lookup, Miss, RangeCache, Stamp};
+use fileio_cache::{Fill, FillGuard, FillWait, Lookup, Miss, Probe, RangeCache, Stamp};
 
 use super::coherence::Basis;
 use super::{Shared, end_of};
 use crate::backend::MissCost;
 use crate::error::{Op, Result};
+use crate::options::Coherence;
 
 /// Reads longer than this bypass the cache: they are streams, not hot spots, and would
 /// only push the hot blocks out.
@@ -31,8 +32,17 @@ pub(crate) const SLOW_MISSES: u32 = 64;
 pub(crate) enum ReadNow {
     /// Finished without waiting.
     Ready(Result<(Bytes, bool)>),
-    /// Needs [`Shared::read_pending`].
-    Pending(Pending),
+    /// Needs [`Shared::read_pending`]. Boxed: a read that waits pays an allocation,
+    /// and a hit returns a small value through every layer instead of a large one (a
+    /// large enum written field by field, then read back whole to find its variant,
+    /// stalled each layer of a hit on store forwarding).
+    Pending(Box<Pending>),
+}
+
+impl ReadNow {
+    fn pending(pending: Pending) -> ReadNow {
+        ReadNow::Pending(Box::new(pending))
+    }
 }
 
 /// What is left of a read that could not finish without waiting.
@@ -80,6 +90,7 @@ fn covering(
 
 impl Shared {
     /// Looks the cache up on `basis`, when no stamp has to be awaited first.
+    #[inline]
     fn lookup_now(
         &self,
         cache: &RangeCache,
@@ -175,7 +186,7 @@ impl Shared {
 
     /// Admission by cost ([`MissCost`]): the first touch of blocks a local backend serves
     /// inline is read around the cache, just the request, and not cached. `None` when
-    /// the miss is to be filled: it is hot (a second touch), the backend is remote, the
+    /// the miss is to be filled: it is hot (touched again), the backend is remote, the
     /// file's inline reads were slow lately, or the backend cannot read inline now (the
     /// read will wait, so it pays to keep what it brings).
     fn first_touch_now(&self, miss: &Miss, offset: u64, len: usize) -> Option<Result<Bytes>> {
@@ -223,7 +234,7 @@ impl Shared {
     fn direct_now(&self, offset: u64, len: usize) -> ReadNow {
         match self.inline_read(offset, len) {
             Some(read) => ReadNow::Ready(read.map(|data| (data, false))),
-            None => ReadNow::Pending(Pending::Direct),
+            None => ReadNow::pending(Pending::Direct),
         }
     }
 
@@ -263,14 +274,80 @@ impl Shared {
             Some(cache) if len > 0 && len <= MAX_CACHED_READ => cache,
             _ => return self.direct_now(offset, len),
         };
+        if self.coherence == Coherence::Strict
+            && let Some(read) = self.probe_now(cache, offset, len)
+        {
+            return read;
+        }
         let basis = match self.basis_now() {
-            None => return ReadNow::Pending(Pending::Stamp),
+            None => return ReadNow::pending(Pending::Stamp),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
             Some(Ok(None)) => return self.direct_now(offset, len),
             Some(Ok(Some(basis))) => basis,
         };
-        let miss = match self.lookup_now(cache, &basis, offset, len) {
-            None => return ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+        self.cached_now(cache, basis, offset, len)
+    }
+
+    /// `Coherence::Strict` on a local backend: looks at the cache before asking the file
+    /// for its version ([`RangeCache::probe`]). A hit takes its stamp after the lookup
+    /// and is served when the stamp is the one its block is current under; a first touch
+    /// is read around the cache with no stamp at all (an uncached read needs none).
+    /// `None`: the usual way (stamp, then lookup), nothing done yet.
+    fn probe_now(&self, cache: &RangeCache, offset: u64, len: usize) -> Option<ReadNow> {
+        if self.backend().miss_cost() != MissCost::Local
+            || self.slow_misses.load(Ordering::Relaxed) > 0
+        {
+            return None;
+        }
+        match cache.probe(self.key, offset, len) {
+            Probe::Unsure => None,
+            Probe::Cold(cold) => {
+                let read = self.read_around_now(offset, len)?;
+                cold.read_around();
+                Some(ReadNow::Ready(read.map(|data| (data, false))))
+            }
+            Probe::Hit(hit) => {
+                let stamp = match self.fresh_stamp_now(false) {
+                    None => return Some(ReadNow::pending(Pending::Stamp)),
+                    Some(Err(e)) => return Some(ReadNow::Ready(Err(e))),
+                    Some(Ok(stamp)) => stamp,
+                };
+                let Some(stamp) = self.trusted(stamp) else {
+                    return Some(self.direct_now(offset, len));
+                };
+                Some(match hit.confirm(&stamp) {
+                    Some(bytes) => ReadNow::Ready(Ok((bytes, true))),
+                    // The file changed since the block was cached: look up with its
+                    // version (which records it and drops the older blocks).
+                    None => self.cached_now(cache, Basis::Stamp(stamp), offset, len),
+                })
+            }
+        }
+    }
+
+    /// [`read_now`](Self::read_now) once the basis is known: the lookup, then a first
+    /// touch read around the cache or a fill the backend can do inline.
+    /// Inlined, the miss handling not, so that a hit's bytes stay in registers.
+    #[inline]
+    fn cached_now(&self, cache: &RangeCache, basis: Basis, offset: u64, len: usize) -> ReadNow {
+        match self.lookup_now(cache, &basis, offset, len) {
+            Some(Ok(Lookup::Hit(bytes))) => ReadNow::Ready(Ok((bytes, true))),
+            lookup => self.missed_now(cache, basis, offset, len, lookup),
+        }
+    }
+
+    /// The rest of [`cached_now`](Self::cached_now) for anything but a hit.
+    #[inline(never)]
+    fn missed_now(
+        &self,
+        cache: &RangeCache,
+        basis: Basis,
+        offset: u64,
+        len: usize,
+        lookup: Option<Result<Lookup>>,
+    ) -> ReadNow {
+        let miss = match lookup {
+            None => return ReadNow::pending(Pending::Cache(basis, Step::Again)),
             Some(Err(e)) => return ReadNow::Ready(Err(e)),
             Some(Ok(Lookup::Hit(bytes))) => return ReadNow::Ready(Ok((bytes, true))),
             Some(Ok(Lookup::Miss(miss))) => miss,
@@ -290,17 +367,17 @@ impl Shared {
                 {
                     return ReadNow::Ready(read.map(|data| (data, false)));
                 }
-                return ReadNow::Pending(Pending::Cache(basis, Step::Wait(wait)));
+                return ReadNow::pending(Pending::Cache(basis, Step::Wait(wait)));
             }
         };
         let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
         match self.inline_read(range.start, want) {
             Some(Ok(data)) => match self.complete_fill(guard, &range, &data, want, offset, len) {
                 Some(answer) => ReadNow::Ready(Ok((answer, false))),
-                None => ReadNow::Pending(Pending::Cache(basis, Step::Again)),
+                None => ReadNow::pending(Pending::Cache(basis, Step::Again)),
             },
             Some(Err(e)) => ReadNow::Ready(Err(e)),
-            None => ReadNow::Pending(Pending::Cache(basis, Step::Read(guard))),
+            None => ReadNow::pending(Pending::Cache(basis, Step::Read(guard))),
         }
     }
 
@@ -400,7 +477,7 @@ impl Shared {
             // Boxed: the slow path's state is large, and keeping it out of this future
             // keeps every caller's future (and the box `async_trait` makes of it) small
             // on the fast path.
-            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, pending)).await,
+            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, *pending)).await,
         }
     }
 }
