@@ -677,13 +677,16 @@ mod tests {
         assert!(jobs.load(Ordering::Relaxed) < 400);
     }
 
+    /// What [`SyncLog`] runs during a sync, given the round's number.
+    type During = Box<dyn FnMut(usize) + Send>;
+
     /// A file whose syncs are logged (`true` for `sync_all`), may fail with `EIO`, and
     /// run `during` while "in the system call".
     #[derive(Default)]
     struct SyncLog {
         syncs: Mutex<Vec<bool>>,
         fail: std::sync::atomic::AtomicBool,
-        during: Mutex<Option<Box<dyn FnMut(usize) + Send>>>,
+        during: Mutex<Option<During>>,
     }
 
     impl VectoredWrite for SyncLog {
