@@ -166,18 +166,56 @@ impl std::future::Future for QueuedWrite {
     }
 }
 
-/// One write in the queue. Its outcome is delivered when it is known; its task is woken
-/// when it is dropped, which the job does for a whole batch at once after writing it.
-/// Dropped without an outcome (only if the job panicked), it tells its caller so.
+/// Where the outcome of a request in the queue goes. The outcome is delivered when it
+/// is known; the waiting task is woken when the reply is dropped, which the job does
+/// for a whole batch (or round) at once. Dropped without an outcome (only if the job
+/// panicked), it tells its caller so.
+struct Reply {
+    slot: Option<Arc<Slot>>,
+    /// The waiting task, once the outcome is delivered.
+    waker: Option<Waker>,
+    /// What the request was, for the error of a job that ended before it.
+    what: &'static str,
+}
+
+impl Reply {
+    fn new(slot: Arc<Slot>, what: &'static str) -> Reply {
+        Reply {
+            slot: Some(slot),
+            waker: None,
+            what,
+        }
+    }
+
+    fn complete(&mut self, outcome: io::Result<usize>) {
+        if let Some(slot) = self.slot.take() {
+            self.waker = slot.fill(outcome);
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if self.slot.is_some() {
+            let what = self.what;
+            self.complete(Err(io::Error::other(format!(
+                "the write queue's job ended before this {what}"
+            ))));
+        }
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// One write in the queue.
 struct Queued {
     offset: u64,
     data: Bytes,
     /// Whether the caller asked for all of it ([`QueuedWrite`]): a write that fails
     /// part-way then reports the error, not the count that landed.
     whole: bool,
-    slot: Option<Arc<Slot>>,
-    /// The waiting task, once the outcome is delivered.
-    waker: Option<Waker>,
+    reply: Reply,
 }
 
 impl Queued {
@@ -186,15 +224,12 @@ impl Queued {
             offset,
             data,
             whole,
-            slot: Some(slot),
-            waker: None,
+            reply: Reply::new(slot, "write"),
         }
     }
 
     fn complete(&mut self, outcome: io::Result<usize>) {
-        if let Some(slot) = self.slot.take() {
-            self.waker = slot.fill(outcome);
-        }
+        self.reply.complete(outcome);
     }
 
     /// Completes a write that failed with `e` after `done` of its bytes landed.
@@ -212,53 +247,17 @@ impl Queued {
     }
 }
 
-impl Drop for Queued {
-    fn drop(&mut self) {
-        if self.slot.is_some() {
-            self.complete(Err(io::Error::other(
-                "the write queue's job ended before this write",
-            )));
-        }
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
-        }
-    }
-}
-
 /// The write queue of one open file.
 #[derive(Default)]
 pub(crate) struct WriteQueue {
     state: Mutex<QueueState>,
 }
 
-/// A sync waiting for the next round. Dropped without an outcome (only if the job
-/// panicked), it tells its caller so; its task is woken when it is dropped.
+/// A sync waiting for the next round.
 struct QueuedSync {
     /// `sync_all`, not only `sync_data`.
     all: bool,
-    slot: Option<Arc<Slot>>,
-    waker: Option<Waker>,
-}
-
-impl QueuedSync {
-    fn complete(&mut self, outcome: io::Result<usize>) {
-        if let Some(slot) = self.slot.take() {
-            self.waker = slot.fill(outcome);
-        }
-    }
-}
-
-impl Drop for QueuedSync {
-    fn drop(&mut self) {
-        if self.slot.is_some() {
-            self.complete(Err(io::Error::other(
-                "the write queue's job ended before this sync",
-            )));
-        }
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
-        }
-    }
+    reply: Reply,
 }
 
 /// A copy of `e` for each sync a failed round answers (`io::Error` is not `Clone`):
@@ -341,8 +340,7 @@ impl WriteQueue {
             let mut st = self.lock();
             st.syncs.push(QueuedSync {
                 all,
-                slot: Some(slot.clone()),
-                waker: None,
+                reply: Reply::new(slot.clone(), "sync"),
             });
             !std::mem::replace(&mut st.draining, true)
         };
@@ -425,7 +423,7 @@ impl WriteQueue {
             }
         };
         for sync in round.iter_mut() {
-            sync.complete(match &outcome {
+            sync.reply.complete(match &outcome {
                 Ok(()) => Ok(0),
                 Err(e) => Err(copy_error(e)),
             });
