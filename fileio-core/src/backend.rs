@@ -204,22 +204,6 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     fn sync_retryable(&self) -> bool {
         false
     }
-
-    /// Whether concurrent [`sync_all`](Backend::sync_all) / [`sync_data`](Backend::sync_data)
-    /// calls already share system calls inside the backend (group commit), each
-    /// answered by a sync that began after it was called. The engine then calls the
-    /// backend for every sync it is asked; otherwise (the default, `false`) it groups
-    /// them itself, one backend sync at a time for many callers.
-    ///
-    /// # Implementation
-    ///
-    /// Return `true` only if every call's answer comes from a sync whose system call
-    /// began after the call was made, so that it covers every write acknowledged
-    /// before. [`PoolBackend`](crate::runtime::PoolBackend) does (its syncs share its
-    /// write queue's job).
-    fn groups_syncs(&self) -> bool {
-        false
-    }
 }
 
 /// What a backend's read fails with (as the inner error of an [`io::Error`]) when it
@@ -343,9 +327,6 @@ macro_rules! forward_backend {
             }
             fn sync_retryable(&self) -> bool {
                 (**self).sync_retryable()
-            }
-            fn groups_syncs(&self) -> bool {
-                (**self).groups_syncs()
             }
         }
     )*};

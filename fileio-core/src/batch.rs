@@ -1,6 +1,6 @@
-//! Batched writes and grouped syncs: a pool backend's writes and syncs of one open file
-//! are queued and run by one pool job at a time, so writes from many tasks cost a
-//! system call each, not a thread hand-off each, and concurrent syncs share one.
+//! Batched writes: a pool backend's writes to one open file are queued and written by one
+//! pool job at a time, so writes from many tasks cost a system call each, not a thread
+//! hand-off each.
 //!
 //! - A write joins its file's queue. If no job is draining the queue, the write starts
 //!   one; otherwise the running job takes it with the next batch. The job takes the
@@ -28,18 +28,6 @@
 //!   error rather than the count that landed: its caller treats both alike (the
 //!   version of the file is unknown, the error is returned).
 //!
-//! - Syncs join the same queue (group commit). After each batch of writes, if syncs
-//!   are waiting, the job runs one *round*: it takes every sync asked so far, right
-//!   before the `fdatasync` (`fsync` when any of them asked for `sync_all`), and answers
-//!   them all with its outcome (a failure is copied to each). A sync asked once the
-//!   round's system call has begun waits for the next round. So a round covers every
-//!   write acknowledged before any sync it answers was asked: such a write landed
-//!   before the sync was asked, and so before the system call began. The round runs on
-//!   the thread that just wrote the batch: no second hand-off, and the syncs that
-//!   arrive while it runs are all answered by the one round after it. Rounds of one
-//!   file never overlap. Which failures are sticky is the engine's rule
-//!   ([`Backend::groups_syncs`](crate::Backend::groups_syncs)).
-//!
 //! Design note: the job holds one thread of the pool for as long as the queue keeps
 //! refilling; it takes no permit of the backend's in-flight bound, since a file has at
 //! most one such job at a time. Sorting a batch by offset would find more runs, but
@@ -56,27 +44,15 @@ use bytes::Bytes;
 /// The most pieces one vectored write carries (Linux's `IOV_MAX`).
 const MAX_PIECES: usize = 1024;
 
-/// A file that one positional vectored write, or a sync, can be asked of, on a pool
-/// thread.
+/// A file that one positional vectored write can be asked of, on a pool thread.
 pub(crate) trait VectoredWrite: Send + Sync + 'static {
     /// Writes `bufs` one after another at `offset`; returns how many bytes were
     /// written, which may be fewer than asked for. `Interrupted` is the caller's to
     /// retry.
     fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize>;
-
-    /// `fsync` (`all`) or `fdatasync`. `Interrupted` is the caller's to retry.
-    fn sync(&self, all: bool) -> io::Result<()>;
 }
 
 impl VectoredWrite for crate::backend::StdBackend {
-    fn sync(&self, all: bool) -> io::Result<()> {
-        if all {
-            self.as_std().sync_all()
-        } else {
-            self.as_std().sync_data()
-        }
-    }
-
     #[cfg(unix)]
     fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         Ok(rustix::io::pwritev(self.as_std(), bufs, offset)?)
@@ -166,56 +142,18 @@ impl std::future::Future for QueuedWrite {
     }
 }
 
-/// Where the outcome of a request in the queue goes. The outcome is delivered when it
-/// is known; the waiting task is woken when the reply is dropped, which the job does
-/// for a whole batch (or round) at once. Dropped without an outcome (only if the job
-/// panicked), it tells its caller so.
-struct Reply {
-    slot: Option<Arc<Slot>>,
-    /// The waiting task, once the outcome is delivered.
-    waker: Option<Waker>,
-    /// What the request was, for the error of a job that ended before it.
-    what: &'static str,
-}
-
-impl Reply {
-    fn new(slot: Arc<Slot>, what: &'static str) -> Reply {
-        Reply {
-            slot: Some(slot),
-            waker: None,
-            what,
-        }
-    }
-
-    fn complete(&mut self, outcome: io::Result<usize>) {
-        if let Some(slot) = self.slot.take() {
-            self.waker = slot.fill(outcome);
-        }
-    }
-}
-
-impl Drop for Reply {
-    fn drop(&mut self) {
-        if self.slot.is_some() {
-            let what = self.what;
-            self.complete(Err(io::Error::other(format!(
-                "the write queue's job ended before this {what}"
-            ))));
-        }
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
-        }
-    }
-}
-
-/// One write in the queue.
+/// One write in the queue. Its outcome is delivered when it is known; its task is woken
+/// when it is dropped, which the job does for a whole batch at once after writing it.
+/// Dropped without an outcome (only if the job panicked), it tells its caller so.
 struct Queued {
     offset: u64,
     data: Bytes,
     /// Whether the caller asked for all of it ([`QueuedWrite`]): a write that fails
     /// part-way then reports the error, not the count that landed.
     whole: bool,
-    reply: Reply,
+    slot: Option<Arc<Slot>>,
+    /// The waiting task, once the outcome is delivered.
+    waker: Option<Waker>,
 }
 
 impl Queued {
@@ -224,12 +162,15 @@ impl Queued {
             offset,
             data,
             whole,
-            reply: Reply::new(slot, "write"),
+            slot: Some(slot),
+            waker: None,
         }
     }
 
     fn complete(&mut self, outcome: io::Result<usize>) {
-        self.reply.complete(outcome);
+        if let Some(slot) = self.slot.take() {
+            self.waker = slot.fill(outcome);
+        }
     }
 
     /// Completes a write that failed with `e` after `done` of its bytes landed.
@@ -247,33 +188,28 @@ impl Queued {
     }
 }
 
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if self.slot.is_some() {
+            self.complete(Err(io::Error::other(
+                "the write queue's job ended before this write",
+            )));
+        }
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
 /// The write queue of one open file.
 #[derive(Default)]
 pub(crate) struct WriteQueue {
     state: Mutex<QueueState>,
 }
 
-/// A sync waiting for the next round.
-struct QueuedSync {
-    /// `sync_all`, not only `sync_data`.
-    all: bool,
-    reply: Reply,
-}
-
-/// A copy of `e` for each sync a failed round answers (`io::Error` is not `Clone`):
-/// the same OS error code, or the same kind and message.
-fn copy_error(e: &io::Error) -> io::Error {
-    match e.raw_os_error() {
-        Some(code) => io::Error::from_raw_os_error(code),
-        None => io::Error::new(e.kind(), e.to_string()),
-    }
-}
-
 #[derive(Default)]
 struct QueueState {
     pending: Vec<Queued>,
-    /// Syncs waiting for the next round.
-    syncs: Vec<QueuedSync>,
     /// Whether a job is draining the queue (from the moment one is asked for).
     draining: bool,
 }
@@ -326,31 +262,6 @@ impl WriteQueue {
         }
     }
 
-    /// A sync (`sync_all` when `all`) of the file, answered by the first round that
-    /// starts after it is asked (see the module docs); `start` as in
-    /// [`write`](Self::write).
-    pub(crate) async fn sync<S: VectoredWrite>(
-        self: &Arc<Self>,
-        file: &Arc<S>,
-        all: bool,
-        start: impl FnOnce(Box<dyn FnOnce() + Send>),
-    ) -> io::Result<()> {
-        let slot = Arc::new(Slot::default());
-        let lead = {
-            let mut st = self.lock();
-            st.syncs.push(QueuedSync {
-                all,
-                reply: Reply::new(slot.clone(), "sync"),
-            });
-            !std::mem::replace(&mut st.draining, true)
-        };
-        if lead {
-            let (queue, file) = (self.clone(), file.clone());
-            start(Box::new(move || queue.drain(&*file)));
-        }
-        slot.wait().await.map(drop)
-    }
-
     /// Queues a non-empty write and starts a job if none is draining the queue.
     fn submit<S: VectoredWrite>(
         self: &Arc<Self>,
@@ -374,61 +285,36 @@ impl WriteQueue {
         slot
     }
 
-    /// The job: writes batches and runs sync rounds until the queue is empty.
+    /// The job: writes batches until the queue is empty.
     fn drain<S: VectoredWrite>(&self, file: &S) {
-        /// Ends the drain if a write or a sync panics: what is queued fails and the
-        /// next request starts a new job.
+        /// Ends the drain if a write panics: the queue's writes fail and the next
+        /// write starts a new job.
         struct Stop<'a>(&'a WriteQueue);
         impl Drop for Stop<'_> {
             fn drop(&mut self) {
                 let mut st = self.0.lock();
                 st.draining = false;
                 drop(std::mem::take(&mut st.pending));
-                drop(std::mem::take(&mut st.syncs));
             }
         }
         let stop = Stop(self);
         // Two vectors swap roles, so that the queue keeps its capacity across batches.
-        let (mut batch, mut round) = (Vec::new(), Vec::new());
+        let mut batch = Vec::new();
         loop {
-            let syncs_waiting = {
+            {
                 let mut st = self.lock();
-                if st.pending.is_empty() && st.syncs.is_empty() {
+                if st.pending.is_empty() {
                     st.draining = false;
                     std::mem::forget(stop);
                     return;
                 }
                 std::mem::swap(&mut st.pending, &mut batch);
-                !st.syncs.is_empty()
-            };
+            }
             write_batch(file, &mut batch);
             // Wakes the batch's tasks together: a worker woken once finds them all
             // ready, instead of being woken (and parking again) once per write.
             batch.clear();
-            if syncs_waiting {
-                self.sync_round(file, &mut round);
-            }
         }
-    }
-
-    /// One sync round: takes every sync asked so far, right before the system call,
-    /// and answers them all with its outcome.
-    fn sync_round<S: VectoredWrite>(&self, file: &S, round: &mut Vec<QueuedSync>) {
-        std::mem::swap(&mut self.lock().syncs, round);
-        let all = round.iter().any(|s| s.all);
-        let outcome = loop {
-            match file.sync(all) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => break other,
-            }
-        };
-        for sync in round.iter_mut() {
-            sync.reply.complete(match &outcome {
-                Ok(()) => Ok(0),
-                Err(e) => Err(copy_error(e)),
-            });
-        }
-        round.clear();
     }
 }
 
@@ -518,9 +404,6 @@ mod tests {
     }
 
     impl VectoredWrite for Disk {
-        fn sync(&self, _all: bool) -> io::Result<()> {
-            Ok(())
-        }
         fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let mut data = self.data.lock().unwrap();
@@ -556,10 +439,7 @@ mod tests {
 
     fn queued_as(offset: u64, data: Vec<u8>, whole: bool) -> (Queued, Arc<Slot>) {
         let slot = Arc::new(Slot::default());
-        (
-            Queued::new(offset, Bytes::from(data), whole, slot.clone()),
-            slot,
-        )
+        (Queued::new(offset, Bytes::from(data), whole, slot.clone()), slot)
     }
 
     fn writes() -> impl Strategy<Value = Vec<(u64, Vec<u8>)>> {
@@ -675,185 +555,9 @@ mod tests {
         assert!(jobs.load(Ordering::Relaxed) < 400);
     }
 
-    /// What [`SyncLog`] runs during a sync, given the round's number.
-    type During = Box<dyn FnMut(usize) + Send>;
-
-    /// A file whose syncs are logged (`true` for `sync_all`), may fail with `EIO`, and
-    /// run `during` while "in the system call".
-    #[derive(Default)]
-    struct SyncLog {
-        syncs: Mutex<Vec<bool>>,
-        fail: std::sync::atomic::AtomicBool,
-        during: Mutex<Option<During>>,
-    }
-
-    impl VectoredWrite for SyncLog {
-        fn write_vectored_at(&self, _: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-            Ok(bufs.iter().map(|b| b.len()).sum())
-        }
-        fn sync(&self, all: bool) -> io::Result<()> {
-            let round = {
-                let mut syncs = self.syncs.lock().unwrap();
-                syncs.push(all);
-                syncs.len()
-            };
-            if let Some(during) = self.during.lock().unwrap().as_mut() {
-                during(round);
-            }
-            if self.fail.swap(false, Ordering::SeqCst) {
-                return Err(io::Error::from_raw_os_error(5));
-            }
-            Ok(())
-        }
-    }
-
-    type SyncFuture = std::pin::Pin<Box<dyn std::future::Future<Output = io::Result<()>> + Send>>;
-    /// The jobs a queue asked for, kept for the test to run.
-    type Jobs = Arc<Mutex<Vec<Box<dyn FnOnce() + Send>>>>;
-
-    /// Asks for a sync (polled once, so that it is queued); the job it would start is
-    /// kept in `jobs` for the test to run.
-    fn ask_sync(
-        queue: &Arc<WriteQueue>,
-        file: &Arc<SyncLog>,
-        all: bool,
-        jobs: &Jobs,
-    ) -> SyncFuture {
-        let (queue, file, jobs) = (queue.clone(), file.clone(), jobs.clone());
-        let mut fut: SyncFuture = Box::pin(async move {
-            queue
-                .sync(&file, all, |job| jobs.lock().unwrap().push(job))
-                .await
-        });
-        let mut cx = Context::from_waker(Waker::noop());
-        assert!(fut.as_mut().poll(&mut cx).is_pending());
-        fut
-    }
-
-    /// The group-commit rule: a round answers every sync asked before its system call
-    /// began, with `fsync` when any of them asked for `sync_all`, and its failure is
-    /// copied to each; a sync asked during the system call waits for the next round.
-    #[test]
-    fn a_round_answers_the_syncs_asked_before_its_system_call() {
-        let queue = Arc::new(WriteQueue::default());
-        let file = Arc::new(SyncLog::default());
-        let jobs: Jobs = Arc::default();
-        let a = ask_sync(&queue, &file, false, &jobs);
-        let b = ask_sync(&queue, &file, true, &jobs);
-        let c = ask_sync(&queue, &file, false, &jobs);
-        // One job for all three; the first round fails.
-        assert_eq!(jobs.lock().unwrap().len(), 1);
-        file.fail.store(true, Ordering::SeqCst);
-        let late: Arc<Mutex<Vec<SyncFuture>>> = Arc::default();
-        {
-            let (queue, file2, jobs, late) =
-                (queue.clone(), file.clone(), jobs.clone(), late.clone());
-            *file.during.lock().unwrap() = Some(Box::new(move |round| {
-                // Asked while round 1's system call runs: answered by round 2.
-                if round == 1 {
-                    late.lock()
-                        .unwrap()
-                        .push(ask_sync(&queue, &file2, false, &jobs));
-                }
-            }));
-        }
-        let job = jobs.lock().unwrap().pop().unwrap();
-        job();
-        *file.during.lock().unwrap() = None;
-        assert_eq!(*file.syncs.lock().unwrap(), [true, false]);
-        // The running job took the late sync: no second job.
-        assert!(jobs.lock().unwrap().is_empty());
-        for fut in [a, b, c] {
-            let err = block_on(fut).unwrap_err();
-            assert_eq!(err.raw_os_error(), Some(5));
-        }
-        let late = late.lock().unwrap().pop().unwrap();
-        block_on(late).unwrap();
-        // The queue is idle again: the next sync starts a job of its own.
-        let d = ask_sync(&queue, &file, false, &jobs);
-        let job = jobs.lock().unwrap().pop().unwrap();
-        job();
-        block_on(d).unwrap();
-        assert_eq!(file.syncs.lock().unwrap().len(), 3);
-    }
-
-    /// Writers that each write a region of their own and then sync, from many threads:
-    /// when a sync succeeds, the region its thread wrote before asking is in what the
-    /// file's last sync saw; and the syncs share system calls.
-    #[test]
-    fn a_successful_sync_covers_the_writes_acknowledged_before_it() {
-        #[derive(Default)]
-        struct Durable {
-            data: Mutex<Vec<u8>>,
-            durable: Mutex<Vec<u8>>,
-            syncs: AtomicUsize,
-        }
-        impl VectoredWrite for Durable {
-            fn write_vectored_at(
-                &self,
-                offset: u64,
-                bufs: &[io::IoSlice<'_>],
-            ) -> io::Result<usize> {
-                let mut data = self.data.lock().unwrap();
-                let mut at = offset as usize;
-                for b in bufs {
-                    if data.len() < at + b.len() {
-                        data.resize(at + b.len(), 0);
-                    }
-                    data[at..at + b.len()].copy_from_slice(b);
-                    at += b.len();
-                }
-                Ok(at - offset as usize)
-            }
-            fn sync(&self, _all: bool) -> io::Result<()> {
-                self.syncs.fetch_add(1, Ordering::SeqCst);
-                let snapshot = self.data.lock().unwrap().clone();
-                std::thread::sleep(std::time::Duration::from_micros(300));
-                *self.durable.lock().unwrap() = snapshot;
-                Ok(())
-            }
-        }
-        let file = Arc::new(Durable::default());
-        let queue = Arc::new(WriteQueue::default());
-        let start = |job: Box<dyn FnOnce() + Send>| drop(std::thread::spawn(job));
-        let threads: Vec<_> = (0..8u64)
-            .map(|t| {
-                let (file, queue) = (file.clone(), queue.clone());
-                std::thread::spawn(move || {
-                    for i in 0..20u64 {
-                        let offset = (i * 8 + t) * 16;
-                        let piece = [t as u8 + 1; 16];
-                        block_on(queue.write_whole(
-                            &file,
-                            offset,
-                            Bytes::copy_from_slice(&piece),
-                            start,
-                        ))
-                        .unwrap();
-                        block_on(queue.sync(&file, false, start)).unwrap();
-                        let durable = file.durable.lock().unwrap();
-                        assert_eq!(&durable[offset as usize..offset as usize + 16], &piece);
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let syncs = file.syncs.load(Ordering::SeqCst);
-        assert!(syncs < 160, "{syncs} system calls for 160 syncs");
-    }
-
     /// A [`FaultBackend`](crate::fault::FaultBackend) as the file under a batch: each
     /// vectored write is one backend write of the pieces joined.
     impl VectoredWrite for crate::fault::FaultBackend<crate::MemBackend> {
-        fn sync(&self, all: bool) -> io::Result<()> {
-            if all {
-                block_on(crate::Backend::sync_all(self))
-            } else {
-                block_on(crate::Backend::sync_data(self))
-            }
-        }
         fn write_vectored_at(&self, offset: u64, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
             let joined: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
             block_on(crate::Backend::write_at(self, offset, Bytes::from(joined)))

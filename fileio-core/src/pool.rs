@@ -190,9 +190,6 @@ pub(crate) async fn open_std<O: Offload>(
 ///   drains, contiguous writes with one `pwritev`. A write's future completes when its
 ///   bytes reached the OS, with the count that did (partial when a system call failed
 ///   part-way, an error when none did).
-/// - Syncs are grouped on the same queue: after a batch of writes, the job runs one
-///   `fdatasync` (or `fsync`) for every sync asked before that system call began, and
-///   answers them all with its outcome.
 /// - Everything else runs on the pool, at most [`PoolConfig::max_in_flight`] at once.
 pub struct PoolBackend<O: Offload> {
     file: Arc<StdBackend>,
@@ -301,21 +298,11 @@ impl<O: Offload> Backend for PoolBackend<O> {
     async fn set_len(&self, len: u64) -> io::Result<()> {
         self.run(move |f| f.as_std().set_len(len)).await
     }
-    /// Joins the file's queue for the next sync round (see the type's docs).
     async fn sync_all(&self) -> io::Result<()> {
-        self.writes
-            .sync(&self.file, true, |job| drop(self.offload.offload(job)))
-            .await
+        self.run(|f| f.as_std().sync_all()).await
     }
-    /// Joins the file's queue for the next sync round (see the type's docs).
     async fn sync_data(&self) -> io::Result<()> {
-        self.writes
-            .sync(&self.file, false, |job| drop(self.offload.offload(job)))
-            .await
-    }
-    /// Concurrent syncs share one system call (see the type's docs).
-    fn groups_syncs(&self) -> bool {
-        true
+        self.run(|f| f.as_std().sync_data()).await
     }
     async fn stamp(&self) -> io::Result<Stamp> {
         self.file.stamp_blocking()

@@ -363,7 +363,7 @@ fn closing_syncs_on_the_pool_only_when_needed() {
     ))
     .unwrap();
     block_on(file.write_at(0, b"x")).unwrap();
-    // Else the sync could join the write's job, still on the pool but not a new one.
+    // Counted from a quiet pool: the write's job may still be looking for more work.
     pool.wait_idle();
     let written = pool.jobs();
     block_on(file.close()).unwrap();

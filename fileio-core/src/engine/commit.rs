@@ -1,9 +1,5 @@
 //! Group commit: concurrent syncs of one open file share one `fsync` / `fdatasync`.
 //!
-//! A backend that groups syncs itself ([`Backend::groups_syncs`](crate::Backend::groups_syncs):
-//! the pool backends, whose write queue runs the rounds) is called for every request;
-//! what follows is the engine's own grouping, for every other backend.
-//!
 //! Each sync request takes a number when it starts. Rounds (one backend sync each) run
 //! one at a time; a round notes, before it calls the backend, the highest number taken
 //! so far (`covers`), and every request numbered up to it is answered by that round's
@@ -86,20 +82,6 @@ impl Shared {
     /// the first round of the group commit that starts after it is asked (see the
     /// module docs).
     pub(super) async fn sync_grouped(self: &Arc<Self>, all: bool, op: Op) -> Result<()> {
-        if self.backend.groups_syncs() {
-            // The backend groups them: each call is answered by a sync that began after
-            // it. Its outcome is recorded even if the caller stops polling.
-            let this = Arc::clone(self);
-            return Finish::new(async move {
-                let result = if all {
-                    this.backend().sync_all().await
-                } else {
-                    this.backend().sync_data().await
-                };
-                this.sync_outcome(op, result)
-            })
-            .await;
-        }
         let commit = &self.commit;
         let number = commit.requested.fetch_add(1, Ordering::SeqCst) + 1;
         if all {
@@ -162,8 +144,6 @@ mod tests {
         running: AtomicUsize,
         most_running: AtomicUsize,
         fail: AtomicBool,
-        /// Reported as [`Backend::groups_syncs`].
-        groups: AtomicBool,
     }
 
     impl SlowSync {
@@ -219,9 +199,6 @@ mod tests {
         }
         fn key(&self) -> FileKey {
             self.inner.key()
-        }
-        fn groups_syncs(&self) -> bool {
-            self.groups.load(Ordering::SeqCst)
         }
     }
 
@@ -304,31 +281,5 @@ mod tests {
         backend.fail.store(false, Ordering::SeqCst);
         assert!(matches!(file.sync_all(), Err(Error::SyncFailed { .. })));
         assert!(matches!(file.sync_data(), Err(Error::SyncFailed { .. })));
-    }
-
-    /// A backend that groups syncs itself is called once per request, and its failures
-    /// are sticky as the engine's own rounds' are.
-    #[test]
-    fn a_grouping_backend_is_called_per_request_and_its_failures_stick() {
-        let backend = Arc::new(SlowSync::default());
-        backend.groups.store(true, Ordering::SeqCst);
-        let file = open(&backend);
-        let threads: Vec<_> = (0..4)
-            .map(|_| spawn_sync(&file, |f| f.sync_data()))
-            .collect();
-        for t in threads {
-            t.join().unwrap().unwrap();
-        }
-        // No grouping by the engine: one backend call per request.
-        assert_eq!(backend.syncs(), (4, 0));
-        backend.fail.store(true, Ordering::SeqCst);
-        let err = file.sync_all().unwrap_err();
-        assert!(
-            matches!(&err, Error::Io { source, .. } if source.raw_os_error() == Some(5)),
-            "{err:?}"
-        );
-        backend.fail.store(false, Ordering::SeqCst);
-        assert!(matches!(file.sync_data(), Err(Error::SyncFailed { .. })));
-        assert!(matches!(file.sync_all(), Err(Error::SyncFailed { .. })));
     }
 }

@@ -80,9 +80,6 @@ impl<O: Offload> Backend for SplitBackend<O> {
     fn write_at_queued(&self, offset: u64, data: Bytes) -> Result<crate::QueuedWrite, Bytes> {
         self.rest.write_at_queued(offset, data)
     }
-    fn groups_syncs(&self) -> bool {
-        self.rest.groups_syncs()
-    }
     async fn set_len(&self, len: u64) -> io::Result<()> {
         self.rest.set_len(len).await
     }
