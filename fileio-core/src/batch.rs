@@ -439,7 +439,10 @@ mod tests {
 
     fn queued_as(offset: u64, data: Vec<u8>, whole: bool) -> (Queued, Arc<Slot>) {
         let slot = Arc::new(Slot::default());
-        (Queued::new(offset, Bytes::from(data), whole, slot.clone()), slot)
+        (
+            Queued::new(offset, Bytes::from(data), whole, slot.clone()),
+            slot,
+        )
     }
 
     fn writes() -> impl Strategy<Value = Vec<(u64, Vec<u8>)>> {
