@@ -336,7 +336,7 @@ impl Handle {
         Ok(data.len())
     }
 
-    /// [`write_at`](Self::write_at) for blocking callers: the caller's slice goes to the
+    /// A positional write for blocking callers: the caller's slice goes to the
     /// backend as it is (see [`Shared::write_at_blocking`]); it is copied only for the
     /// write hooks, when there are any.
     pub(crate) fn write_at_blocking(&self, offset: u64, data: &[u8]) -> Result<usize> {
