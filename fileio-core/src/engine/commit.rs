@@ -329,4 +329,30 @@ mod tests {
         assert!(matches!(file.sync_all(), Err(Error::SyncFailed { .. })));
         assert!(matches!(file.sync_data(), Err(Error::SyncFailed { .. })));
     }
+
+    /// Threads that sync again and again, each as soon as its last sync returned: every
+    /// sync is answered (a lost wake-up would hang a thread), rounds never overlap,
+    /// and the requests waiting behind a round share the next one.
+    #[test]
+    fn repeated_syncs_from_many_threads_are_all_answered() {
+        let backend = Arc::new(SlowSync::default());
+        let file = open(&backend);
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let file = file.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..5 {
+                        file.sync_data().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let (data, all) = backend.syncs();
+        assert_eq!(all, 0);
+        assert!(data < 40, "{data} backend syncs for 40 requests");
+        assert_eq!(backend.most_running.load(Ordering::SeqCst), 1);
+    }
 }
