@@ -18,7 +18,7 @@ use futures_lite::future::block_on;
 use fileio_cache::Stamp;
 
 use crate::backend::{Backend, StdBackend};
-use crate::engine::{Handle, ReadAt, ignore_outcome};
+use crate::engine::{Handle, ReadAt, WriteAt, ignore_outcome};
 use crate::error::{Error, Op, Result};
 use crate::hooks::{BoxFuture, IoEvent};
 use crate::mode::OpenMode;
@@ -204,6 +204,33 @@ impl AsyncFile {
             match self.h.read_at_now(offset, len) {
                 ReadAt::Done(result) => result,
                 now => Box::pin(self.h.read_at_rest(offset, len, now)).await,
+            }
+        })
+    }
+
+    /// [`AsyncStream::write_at`] as a future of its own, not boxed: what a runtime
+    /// crate's `File` wraps, as [`__read_at`](Self::__read_at) is for reads; not a stable
+    /// interface.
+    ///
+    /// `data` is copied before the future is made, so the future borrows only the file.
+    /// An uncached write with no write hooks goes straight onto the backend's write
+    /// queue ([`Backend::write_at_queued`]) and nothing on its way is boxed; anything
+    /// else takes the general path, boxed.
+    #[doc(hidden)]
+    pub fn __write_at(
+        &self,
+        offset: u64,
+        data: &[u8],
+    ) -> impl Future<Output = Result<usize>> + Send + '_ {
+        let data = Bytes::copy_from_slice(data);
+        coop(self.bounded, async move {
+            if self.behind.busy.load(Ordering::Acquire) {
+                Box::pin(self.drained()).await?;
+            }
+            let len = data.len();
+            match self.h.write_at_start(offset, data)? {
+                WriteAt::Queued(write) => self.h.write_at_queued(write, len).await,
+                WriteAt::Other(data) => Box::pin(self.h.write_at_other(offset, data)).await,
             }
         })
     }
@@ -661,12 +688,7 @@ impl AsyncStream for AsyncFile {
         .await
     }
     async fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
-        let data = Bytes::copy_from_slice(data);
-        coop(self.bounded, async {
-            self.drained().await?;
-            self.h.write_at(offset, data).await
-        })
-        .await
+        self.__write_at(offset, data).await
     }
     async fn read(&mut self, len: usize) -> Result<Bytes> {
         let bounded = self.bounded;

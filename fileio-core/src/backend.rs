@@ -145,6 +145,23 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// A write of all of `data` at `offset` queued on the calling thread, tried by the
+    /// async files before [`write_at`](Backend::write_at) when the file has no cache:
+    /// the returned [`QueuedWrite`](crate::QueuedWrite) is a small future that costs no
+    /// boxed future and no thread hand-off of its own. `Err` gives `data` back and means
+    /// "not this way": the engine then awaits `write_at`.
+    ///
+    /// # Implementation
+    ///
+    /// The default returns `Err(data)`; [`PoolBackend`](crate::runtime::PoolBackend)
+    /// (and `SplitBackend`, whose writes are its pool's) queue the write on the file's
+    /// batched write queue. A backend that wraps another must not forward this method
+    /// unless it also forwards `write_at` unchanged (a fault injector would be bypassed).
+    fn write_at_queued(&self, offset: u64, data: Bytes) -> Result<crate::QueuedWrite, Bytes> {
+        let _ = offset;
+        Err(data)
+    }
+
     /// What a read that misses the cache costs here, which decides when the cache keeps
     /// what such a read brought (admission by cost): [`MissCost::Local`] (the default)
     /// or [`MissCost::Remote`]. See [`MissCost`] for what the engine does with each.
@@ -299,6 +316,9 @@ macro_rules! forward_backend {
             }
             fn write_at_inline(&self, offset: u64, data: &[u8]) -> Option<io::Result<usize>> {
                 (**self).write_at_inline(offset, data)
+            }
+            fn write_at_queued(&self, offset: u64, data: Bytes) -> Result<crate::QueuedWrite, Bytes> {
+                (**self).write_at_queued(offset, data)
             }
             fn miss_cost(&self) -> MissCost {
                 (**self).miss_cost()

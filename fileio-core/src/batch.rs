@@ -19,7 +19,14 @@
 //!   that call; the writes after it each get calls of their own. So every caller learns
 //!   exactly which of its bytes landed, and the engine patches the cache only for
 //!   writes that landed whole (a failed write drops the file's cached blocks).
+//! - The job wakes a batch's tasks together once the whole batch is written (their
+//!   outcomes are in place as each call returns): a runtime worker woken once then
+//!   finds them all ready, instead of being woken, and parking again, once per write.
 //! - A queued write lands even if its future is dropped: the job owns the data.
+//! - A write queued whole ([`QueuedWrite`], the engine's path for uncached positional
+//!   writes) follows the same rules, except that one failing part-way reports the
+//!   error rather than the count that landed: its caller treats both alike (the
+//!   version of the file is unknown, the error is returned).
 //!
 //! Design note: the job holds one thread of the pool for as long as the queue keeps
 //! refilling; it takes no permit of the backend's in-flight bound, since a file has at
@@ -78,15 +85,12 @@ impl Slot {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn fill(&self, outcome: io::Result<usize>) {
-        let waker = {
-            let mut st = self.lock();
-            st.outcome = Some(outcome);
-            st.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+    /// Delivers `outcome`; returns the waker of the task waiting for it, to be woken
+    /// by the caller (the job wakes a batch's tasks together, after the batch).
+    fn fill(&self, outcome: io::Result<usize>) -> Option<Waker> {
+        let mut st = self.lock();
+        st.outcome = Some(outcome);
+        st.waker.take()
     }
 
     fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
@@ -106,19 +110,76 @@ impl Slot {
     }
 }
 
-/// One write in the queue. Dropped without an outcome (only if the job panicked), it
-/// tells its caller so.
+/// A write queued whole on a pool backend's write queue
+/// ([`Backend::write_at_queued`](crate::Backend::write_at_queued)): resolves to `Ok(())`
+/// once all of its bytes reached the OS, or to the error of the system call that failed
+/// (some of its bytes may have landed before it). The write lands whether or not this
+/// future is polled or kept: the queue's job owns the bytes.
+#[derive(Debug)]
+#[must_use = "the write lands anyway; drop the future only if its outcome does not matter"]
+pub struct QueuedWrite {
+    slot: Arc<Slot>,
+}
+
+impl QueuedWrite {
+    /// A write of nothing: done at once.
+    fn empty() -> QueuedWrite {
+        let slot = Slot::default();
+        slot.lock().outcome = Some(Ok(0));
+        QueuedWrite {
+            slot: Arc::new(slot),
+        }
+    }
+}
+
+impl std::future::Future for QueuedWrite {
+    type Output = io::Result<()>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Once the outcome is taken, further polls wait forever: polling a completed
+        // future is a caller bug, answered without panicking.
+        self.slot.poll_outcome(cx).map(|outcome| outcome.map(drop))
+    }
+}
+
+/// One write in the queue. Its outcome is delivered when it is known; its task is woken
+/// when it is dropped, which the job does for a whole batch at once after writing it.
+/// Dropped without an outcome (only if the job panicked), it tells its caller so.
 struct Queued {
     offset: u64,
     data: Bytes,
+    /// Whether the caller asked for all of it ([`QueuedWrite`]): a write that fails
+    /// part-way then reports the error, not the count that landed.
+    whole: bool,
     slot: Option<Arc<Slot>>,
+    /// The waiting task, once the outcome is delivered.
+    waker: Option<Waker>,
 }
 
 impl Queued {
+    fn new(offset: u64, data: Bytes, whole: bool, slot: Arc<Slot>) -> Queued {
+        Queued {
+            offset,
+            data,
+            whole,
+            slot: Some(slot),
+            waker: None,
+        }
+    }
+
     fn complete(&mut self, outcome: io::Result<usize>) {
         if let Some(slot) = self.slot.take() {
-            slot.fill(outcome);
+            self.waker = slot.fill(outcome);
         }
+    }
+
+    /// Completes a write that failed with `e` after `done` of its bytes landed.
+    fn fail(&mut self, done: usize, e: io::Error) {
+        self.complete(if done > 0 && !self.whole {
+            Ok(done)
+        } else {
+            Err(e)
+        });
     }
 
     /// Where the write ends, if that fits in a `u64`.
@@ -129,9 +190,14 @@ impl Queued {
 
 impl Drop for Queued {
     fn drop(&mut self) {
-        self.complete(Err(io::Error::other(
-            "the write queue's job ended before this write",
-        )));
+        if self.slot.is_some() {
+            self.complete(Err(io::Error::other(
+                "the write queue's job ended before this write",
+            )));
+        }
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
     }
 }
 
@@ -176,21 +242,47 @@ impl WriteQueue {
         if data.is_empty() {
             return Ok(0);
         }
+        self.submit(file, offset, data, false, start).wait().await
+    }
+
+    /// Queues a write of all of `data` at `offset` (see [`QueuedWrite`]); `start` as in
+    /// [`write`](Self::write).
+    pub(crate) fn write_whole<S: VectoredWrite>(
+        self: &Arc<Self>,
+        file: &Arc<S>,
+        offset: u64,
+        data: Bytes,
+        start: impl FnOnce(Box<dyn FnOnce() + Send>),
+    ) -> QueuedWrite {
+        if data.is_empty() {
+            return QueuedWrite::empty();
+        }
+        QueuedWrite {
+            slot: self.submit(file, offset, data, true, start),
+        }
+    }
+
+    /// Queues a non-empty write and starts a job if none is draining the queue.
+    fn submit<S: VectoredWrite>(
+        self: &Arc<Self>,
+        file: &Arc<S>,
+        offset: u64,
+        data: Bytes,
+        whole: bool,
+        start: impl FnOnce(Box<dyn FnOnce() + Send>),
+    ) -> Arc<Slot> {
         let slot = Arc::new(Slot::default());
         let lead = {
             let mut st = self.lock();
-            st.pending.push(Queued {
-                offset,
-                data,
-                slot: Some(slot.clone()),
-            });
+            st.pending
+                .push(Queued::new(offset, data, whole, slot.clone()));
             !std::mem::replace(&mut st.draining, true)
         };
         if lead {
             let (queue, file) = (self.clone(), file.clone());
             start(Box::new(move || queue.drain(&*file)));
         }
-        slot.wait().await
+        slot
     }
 
     /// The job: writes batches until the queue is empty.
@@ -206,17 +298,22 @@ impl WriteQueue {
             }
         }
         let stop = Stop(self);
+        // Two vectors swap roles, so that the queue keeps its capacity across batches.
+        let mut batch = Vec::new();
         loop {
-            let mut batch = {
+            {
                 let mut st = self.lock();
                 if st.pending.is_empty() {
                     st.draining = false;
                     std::mem::forget(stop);
                     return;
                 }
-                std::mem::take(&mut st.pending)
-            };
+                std::mem::swap(&mut st.pending, &mut batch);
+            }
             write_batch(file, &mut batch);
+            // Wakes the batch's tasks together: a worker woken once finds them all
+            // ready, instead of being woken (and parking again) once per write.
+            batch.clear();
         }
     }
 }
@@ -240,18 +337,23 @@ fn write_batch<S: VectoredWrite + ?Sized>(file: &S, batch: &mut [Queued]) {
 
 /// Writes one run (each write starting where the one before ended) and completes each
 /// write: `Ok(len)` when all of it landed; when a call fails, the write it failed in
-/// gets the bytes of it that landed (or the error, if none did), and the writes after
-/// it are written again as a run of their own.
+/// gets the bytes of it that landed (the error if none did, or if it asked to land
+/// whole), and the writes after it are written again as a run of their own.
 fn write_run<S: VectoredWrite + ?Sized>(file: &S, run: &mut [Queued]) {
     // The first write not yet whole, and how much of it has landed.
     let (mut at, mut done) = (0, 0usize);
     while at < run.len() {
         let pos = run[at].offset + done as u64;
-        let mut bufs = Vec::with_capacity(run.len() - at);
-        bufs.push(io::IoSlice::new(&run[at].data[done..]));
-        bufs.extend(run[at + 1..].iter().map(|w| io::IoSlice::new(&w.data)));
-        let outcome = file.write_vectored_at(pos, &bufs);
-        drop(bufs);
+        let first = io::IoSlice::new(&run[at].data[done..]);
+        let outcome = if at + 1 == run.len() {
+            // One piece (every random write): no vector to allocate.
+            file.write_vectored_at(pos, &[first])
+        } else {
+            let mut bufs = Vec::with_capacity(run.len() - at);
+            bufs.push(first);
+            bufs.extend(run[at + 1..].iter().map(|w| io::IoSlice::new(&w.data)));
+            file.write_vectored_at(pos, &bufs)
+        };
         let mut written = match outcome {
             Ok(0) => Err(io::Error::new(
                 io::ErrorKind::WriteZero,
@@ -261,7 +363,7 @@ fn write_run<S: VectoredWrite + ?Sized>(file: &S, run: &mut [Queued]) {
             other => other,
         }
         .unwrap_or_else(|e| {
-            run[at].complete(if done > 0 { Ok(done) } else { Err(e) });
+            run[at].fail(done, e);
             // The rest start again with a call of their own.
             at += 1;
             done = 0;
@@ -332,13 +434,15 @@ mod tests {
     }
 
     fn queued(offset: u64, data: Vec<u8>) -> (Queued, Arc<Slot>) {
+        queued_as(offset, data, false)
+    }
+
+    fn queued_as(offset: u64, data: Vec<u8>, whole: bool) -> (Queued, Arc<Slot>) {
         let slot = Arc::new(Slot::default());
-        let q = Queued {
-            offset,
-            data: Bytes::from(data),
-            slot: Some(slot.clone()),
-        };
-        (q, slot)
+        (
+            Queued::new(offset, Bytes::from(data), whole, slot.clone()),
+            slot,
+        )
     }
 
     fn writes() -> impl Strategy<Value = Vec<(u64, Vec<u8>)>> {
@@ -363,16 +467,20 @@ mod tests {
         #[test]
         fn a_batch_lands_in_order_and_reports_what_landed(
             writes in writes(),
+            wholes in proptest::collection::vec(any::<bool>(), 24),
             space in 0usize..160,
             chunk in 1usize..200,
         ) {
             let disk = Disk { data: Mutex::new(Vec::new()), space, chunk, calls: AtomicUsize::new(0) };
-            let (mut batch, slots): (Vec<_>, Vec<_>) =
-                writes.iter().map(|(o, d)| queued(*o, d.clone())).unzip();
+            let (mut batch, slots): (Vec<_>, Vec<_>) = writes
+                .iter()
+                .zip(&wholes)
+                .map(|((o, d), &whole)| queued_as(*o, d.clone(), whole))
+                .unzip();
             write_batch(&disk, &mut batch);
             drop(batch);
             let mut model: Vec<u8> = Vec::new();
-            for ((offset, data), slot) in writes.iter().zip(&slots) {
+            for (((offset, data), slot), whole) in writes.iter().zip(&slots).zip(&wholes) {
                 let outcome = block_on(slot.wait());
                 let offset = *offset as usize;
                 // What fits before the disk is full lands; the rest does not.
@@ -381,10 +489,12 @@ mod tests {
                     Ok(n) => {
                         prop_assert!(n > 0 && n <= data.len());
                         prop_assert_eq!(n, fits, "a write reports the bytes that fit");
+                        prop_assert!(!whole || n == data.len(), "a whole write lands whole or fails");
                     }
                     Err(e) => {
+                        // A whole write that landed in part reports the error.
                         prop_assert_eq!(e.kind(), io::ErrorKind::StorageFull);
-                        prop_assert_eq!(fits, 0);
+                        prop_assert!(fits == 0 || (*whole && fits < data.len()));
                     }
                 }
                 if fits > 0 {

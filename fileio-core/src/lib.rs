@@ -134,6 +134,7 @@ mod write_behind;
 
 pub use async_file::{AsyncFile, AsyncOptions};
 pub use backend::{Backend, BackendExt, MemBackend, MissCost, StdBackend, VersionChanged};
+pub use batch::QueuedWrite;
 pub use clock::Clock;
 pub use error::{Error, Op, Result};
 pub use file::{Chunks, File, Lines};

@@ -289,6 +289,12 @@ impl<O: Offload> Backend for PoolBackend<O> {
     async fn len(&self) -> io::Result<u64> {
         Ok(self.file.stamp_blocking()?.len())
     }
+    /// Joins the file's write queue as a whole write (see the type's docs).
+    fn write_at_queued(&self, offset: u64, data: Bytes) -> Result<crate::QueuedWrite, Bytes> {
+        Ok(self.writes.write_whole(&self.file, offset, data, |job| {
+            drop(self.offload.offload(job));
+        }))
+    }
     async fn set_len(&self, len: u64) -> io::Result<()> {
         self.run(move |f| f.as_std().set_len(len)).await
     }

@@ -31,7 +31,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use fileio_core::fault::{Fault, FaultBackend, Target};
-use fileio_core::{AsyncFile, AsyncStream, Bytes, Clock, Error, MemBackend, Options, RangeCache};
+use fileio_core::{
+    AsyncFile, AsyncStream, BackendChoice, Bytes, Clock, Coherence, Error, MemBackend, Options,
+    RangeCache,
+};
 use futures::executor::block_on;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -729,6 +732,60 @@ fn wait_until(mut settled: impl FnMut() -> bool) {
     while !settled() {
         assert!(Instant::now() < deadline, "the dropped write never landed");
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// An uncached positional write on the pool (the short path onto the file's write
+/// queue) whose future is dropped after one poll still lands, and then a cached
+/// `Interval` open of the same file, which trusts the version the process knows within
+/// its period, reads the new bytes: the dropped write forgot that version once it
+/// landed, as an awaited one does.
+#[test]
+fn a_dropped_uncached_write_lands_and_other_opens_see_it() {
+    for backend in [BackendChoice::Pool, BackendChoice::Auto] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queued.bin");
+        std::fs::write(&path, [1u8; 4096]).unwrap();
+        let clock = Clock::manual();
+        let cache = tiny_cache();
+        let reader = block_on(
+            AsyncFile::options()
+                .mode("rb")
+                .cache(cache.clone())
+                .coherence(Coherence::Interval(Duration::from_secs(3600)))
+                .clock(clock.clone())
+                .open(&path),
+        )
+        .unwrap();
+        clock.pass_racy_window();
+        let read = || block_on(reader.read_at(0, 4096)).unwrap();
+        // Read until the blocks are cached and served as hits.
+        wait_until(|| {
+            assert_eq!(&read()[..], &[1u8; 4096][..]);
+            cache.stats().hits > 0
+        });
+        let writer = block_on(
+            AsyncFile::options()
+                .mode("r+b")
+                .no_cache()
+                .backend(backend)
+                .clock(clock.clone())
+                .open(&path),
+        )
+        .unwrap();
+        let waker = Waker::from(Arc::new(Recorder::default()));
+        let mut cx = Context::from_waker(&waker);
+        {
+            let mut write = Box::pin(writer.write_at(0, &[2u8; 4096]));
+            if let Poll::Ready(result) = write.as_mut().poll(&mut cx) {
+                result.unwrap();
+            }
+        }
+        wait_until(|| std::fs::read(&path).unwrap() == [2u8; 4096]);
+        clock.pass_racy_window();
+        // Until the version is forgotten the reader may still trust its cached blocks;
+        // it never does for good.
+        wait_until(|| read()[..] == [2u8; 4096][..]);
     }
 }
 

@@ -14,13 +14,21 @@ use futures_lite::future::block_on;
 
 const TABLE: &str = include_str!("data/cpython_modes.tsv");
 
-/// [`BlockingPool`] counting the jobs it is given.
+/// [`BlockingPool`] counting the jobs it is given, and those that have ended.
 #[derive(Clone, Debug, Default)]
-struct Counting(Arc<AtomicUsize>);
+struct Counting(Arc<AtomicUsize>, Arc<AtomicUsize>);
 
 impl Counting {
     fn jobs(&self) -> usize {
         self.0.load(Ordering::SeqCst)
+    }
+
+    /// Waits until every job given so far has ended (a write queue's job may still
+    /// be looking for more work after its last write was answered).
+    fn wait_idle(&self) {
+        while self.1.load(Ordering::SeqCst) < self.jobs() {
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -31,7 +39,12 @@ impl Offload for Counting {
         T: Send + 'static,
     {
         self.0.fetch_add(1, Ordering::SeqCst);
-        BlockingPool.offload(f)
+        let ended = self.1.clone();
+        BlockingPool.offload(move || {
+            let out = f();
+            ended.fetch_add(1, Ordering::SeqCst);
+            out
+        })
     }
 }
 
@@ -350,6 +363,8 @@ fn closing_syncs_on_the_pool_only_when_needed() {
     ))
     .unwrap();
     block_on(file.write_at(0, b"x")).unwrap();
+    // Counted from a quiet pool: the write's job may still be looking for more work.
+    pool.wait_idle();
     let written = pool.jobs();
     block_on(file.close()).unwrap();
     assert_eq!(

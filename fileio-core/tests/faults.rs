@@ -459,3 +459,38 @@ fn a_queued_write_failure_is_reported_by_the_next_operation() {
         cache.validate().expect("cache invariants");
     }
 }
+
+/// A full disk under the async files' short write path (an uncached positional write
+/// queued on the pool's write queue): `/dev/full` fails every write with `ENOSPC`, and
+/// each of many concurrent writes reports it with the path and the operation, while
+/// the writes batched beside it are each answered.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_fails_each_queued_write_with_its_path() {
+    use fileio_core::{AsyncFile, AsyncStream, BackendChoice};
+    let path = Path::new("/dev/full");
+    if !path.exists() {
+        return;
+    }
+    for backend in [BackendChoice::Pool, BackendChoice::Auto] {
+        let file = futures_lite::future::block_on(
+            AsyncFile::options()
+                .mode("r+b")
+                .no_cache()
+                .backend(backend)
+                .open(path),
+        )
+        .unwrap();
+        let writes = (0..16u64).map(|i| {
+            let file = &file;
+            async move { file.write_at(i * 4096, &[7u8; 4096]).await }
+        });
+        let outcomes = futures_lite::future::block_on(futures::future::join_all(writes));
+        for outcome in outcomes {
+            let err = outcome.unwrap_err();
+            let (at, op, code) = io_parts(&err);
+            assert_eq!((at, op), (path, Op::Write), "{err:?}");
+            assert_eq!(code, Some(28), "ENOSPC: {err:?}");
+        }
+    }
+}

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use fileio_smol::{AsyncStream, Coherence, File};
+use fileio_smol::{Coherence, File};
 
 fn main() -> Result<(), fileio_smol::Error> {
     smol::block_on(async {

@@ -11,6 +11,7 @@ use fileio_cache::Stamp;
 use futures_lite::future::block_on;
 
 use super::ignore_outcome;
+use super::queued::{QueuedOp, WriteAt};
 use super::read::{MAX_CACHED_READ, Pending, ReadNow};
 use super::{Shared, end_of};
 use crate::backend::Backend;
@@ -310,17 +311,36 @@ impl Handle {
         }
     }
 
-    pub(crate) async fn write_at(&self, offset: u64, data: Bytes) -> Result<usize> {
-        self.writable()?;
+    /// The checks of a positional write, then the write queued at once when
+    /// nothing needs to happen around it (no cache, no write hooks; see
+    /// [`Shared::write_at_queued`]); otherwise the bytes back, for
+    /// [`write_at_other`](Self::write_at_other).
+    pub(crate) fn write_at_start(&self, offset: u64, data: Bytes) -> Result<WriteAt<'_>> {
+        let shared = self.writable()?;
         if self.mode.appending() {
             return Err(Error::AppendOnly);
         }
+        if self.hooks.active(Kind::Write).is_some() {
+            return Ok(WriteAt::Other(data));
+        }
+        shared.write_at_queued(offset, data)
+    }
+
+    /// A write [`write_at_start`](Self::write_at_start) queued, `len` bytes long.
+    pub(crate) async fn write_at_queued(&self, write: QueuedOp<'_>, len: usize) -> Result<usize> {
+        write.await?;
+        self.mark_wrote();
+        Ok(len)
+    }
+
+    /// A write [`write_at_start`](Self::write_at_start) gave back: the general path.
+    pub(crate) async fn write_at_other(&self, offset: u64, data: Bytes) -> Result<usize> {
         self.write_op(Some(offset), &data, |_| ignore_outcome)
             .await?;
         Ok(data.len())
     }
 
-    /// [`write_at`](Self::write_at) for blocking callers: the caller's slice goes to the
+    /// A positional write for blocking callers: the caller's slice goes to the
     /// backend as it is (see [`Shared::write_at_blocking`]); it is copied only for the
     /// write hooks, when there are any.
     pub(crate) fn write_at_blocking(&self, offset: u64, data: &[u8]) -> Result<usize> {

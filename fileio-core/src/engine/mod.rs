@@ -16,12 +16,15 @@
 //!   and how a read learns the file's version;
 //! - [`read`]: the read path, inline first ([`Shared::read_now`]), then awaited;
 //! - [`write`](mod@write): writes and `set_len`, which finish even when their future is dropped;
+//! - [`queued`]: the short path of an uncached positional write, onto the backend's
+//!   write queue;
 //! - [`commit`]: group commit, concurrent syncs sharing one backend sync;
 //! - [`handle`]: the cursor, access checks, hooks and the text layer.
 
 mod coherence;
 mod commit;
 mod handle;
+mod queued;
 mod read;
 mod write;
 
@@ -41,6 +44,7 @@ use crate::text::TextCodec;
 use coherence::{KnownCell, known_cell};
 
 pub(crate) use handle::{Handle, ReadAt};
+pub(crate) use queued::WriteAt;
 pub(crate) use write::ignore_outcome;
 
 /// `offset + len`, or [`Error::Overflow`] past `u64::MAX`.

@@ -240,6 +240,27 @@ macro_rules! runtime_file {
                 $crate::runtime::cooperate::<$coop, _>(self.inner.__read_at(offset, len))
             }
 
+            /// Writes all of `data` at `offset` without touching the cursor: what
+            /// [`AsyncStream::write_at`](crate::AsyncStream::write_at) does, through a
+            /// future that is not boxed (the trait's is). With the trait in scope,
+            /// `file.write_at(..)` calls this method.
+            ///
+            /// `data` is copied when the method is called; the write completes when
+            /// all of it has reached the OS. Concurrent writes to one file share a
+            /// thread hand-off (they are batched); a write whose future is dropped
+            /// after its first poll still lands.
+            ///
+            /// # Errors
+            ///
+            /// As [`Stream::write_at`](crate::Stream::write_at).
+            pub fn write_at(
+                &self,
+                offset: u64,
+                data: &[u8],
+            ) -> impl ::std::future::Future<Output = $crate::Result<usize>> + Send + '_ {
+                $crate::runtime::cooperate::<$coop, _>(self.inner.__write_at(offset, data))
+            }
+
             /// Registers a hook called after every successful read (cache hits included)
             /// with the offset and the bytes returned. Clones made later inherit it.
             ///
@@ -605,7 +626,7 @@ macro_rules! runtime_file {
                 $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::read_to_end_at(&self.inner, offset)).await
             }
             async fn write_at(&self, offset: u64, data: &[u8]) -> $crate::Result<usize> {
-                $crate::runtime::cooperate::<$coop, _>($crate::AsyncStream::write_at(&self.inner, offset, data)).await
+                File::write_at(self, offset, data).await
             }
             async fn read(&mut self, len: usize) -> $crate::Result<$crate::Bytes> {
                 $crate::runtime::cooperate::<$coop, _>(async move {

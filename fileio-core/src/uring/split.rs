@@ -77,6 +77,9 @@ impl<O: Offload> Backend for SplitBackend<O> {
     async fn len(&self) -> io::Result<u64> {
         self.rest.len().await
     }
+    fn write_at_queued(&self, offset: u64, data: Bytes) -> Result<crate::QueuedWrite, Bytes> {
+        self.rest.write_at_queued(offset, data)
+    }
     async fn set_len(&self, len: u64) -> io::Result<()> {
         self.rest.set_len(len).await
     }
