@@ -57,6 +57,15 @@ impl CancelOp {
     }
 }
 
+/// Waits (on this thread, up to 10 s) until `tell` gives `want`: a dropped write's cursor
+/// moves on the blocking pool, not on the executor polling the test.
+fn wait_for_cursor(tell: impl Fn() -> u64, want: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tell() != want && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Runs `ops` with every pool operation forced through the runtime's pool (no inline
 /// reads) and one operation in flight at a time, so that the next pool operation waits
 /// for a dropped one to finish. After each op, the file, the cursor and reads through
@@ -84,6 +93,15 @@ pub async fn dropped_futures<R: Runtime>(ops: Vec<CancelOp>) {
                 let done = now_or_never(AsyncStream::write(&mut f, &data));
                 // Wait for a dropped write: the next pool job needs its permit.
                 f.sync_data().await.unwrap();
+                if done.is_none() {
+                    // A dropped write that landed moves the cursor from the thread that
+                    // finishes it, which may still be on its way after the sync.
+                    let mut with = model.clone();
+                    model_write(&mut with, before as usize, &data);
+                    if std::fs::read(&path).unwrap() == with {
+                        wait_for_cursor(|| f.tell(), before + data.len() as u64);
+                    }
+                }
                 let after = f.tell();
                 match done {
                     Some(r) => {
