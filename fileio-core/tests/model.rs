@@ -441,8 +441,8 @@ proptest! {
     }
 
     /// Blocking `File`s on one file and one tiny cache, one `Exclusive` (its writes
-    /// record a version derived from the write, no `fstat`) and one `Strict` (its reads
-    /// meet that version with the file's own stamp; its writes patch, or drop the file's
+    /// start from the version the cache records, no `fstat` before) and one `Strict` (its
+    /// reads meet that version with the file's own stamp; its writes patch, or drop the file's
     /// blocks while its stamp is racy), with racy-window clock advances.
     #[test]
     fn blocking_exclusive_and_strict_tiny_cache(ops in ops(Extras { outside: false, sleep: true })) {

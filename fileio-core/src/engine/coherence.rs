@@ -122,12 +122,11 @@ pub(super) enum WriteKeep {
     /// stamps on its first write only.
     Drop,
     /// Patch the cached blocks from the stamp the write started from to the stamp after
-    /// it. With `derive` (`Exclusive` on a backend with a local file: every change goes
-    /// through this process) the stamp after is [derived](Shared::derived_stamp) from
-    /// the write, without a system call; otherwise it is asked of the backend, since
-    /// `Strict` and `Interval` reads compare it with the file's own and its change time
-    /// makes the written file racy.
-    Patch { derive: bool },
+    /// it, asked of the backend: `Strict` and `Interval` reads compare it with the
+    /// file's own, its change time makes the written file racy, and its length counts
+    /// every write that landed, also those still in flight beside this one (a length
+    /// derived from this write alone would miss theirs).
+    Patch,
 }
 
 /// How a read learns the file's version.
@@ -303,35 +302,12 @@ impl Shared {
     /// clock: no system call.
     pub(super) fn write_keep(&self, recorded: Option<Stamp>) -> WriteKeep {
         match (self.coherence, recorded) {
-            (Coherence::Exclusive, _) => WriteKeep::Patch {
-                derive: self.backend.local_file().is_some(),
-            },
             (Coherence::Strict, Some(stamp)) if is_racy(&stamp, self.clock.now()) => {
                 WriteKeep::Drop
             }
             (Coherence::Strict, None) if self.wrote_unstamped_lately() => WriteKeep::Drop,
-            _ => WriteKeep::Patch { derive: false },
+            _ => WriteKeep::Patch,
         }
-    }
-
-    /// The version of the file after a write of `len` bytes at `offset` that started from
-    /// `before`, under `Exclusive` on a local file (see [`WriteKeep::Patch`]), recorded
-    /// as the version known to the process: `before`'s length grown by the write and a
-    /// tag no other version has (a counter under a per-process random key, so no
-    /// `fstat` ever returns it), with no change time (an exact version, never racy).
-    pub(super) fn derived_stamp(&self, before: &Stamp, offset: u64, len: usize) -> Stamp {
-        static KEY: OnceLock<u128> = OnceLock::new();
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let key = *KEY.get_or_init(|| {
-            use std::hash::BuildHasher as _;
-            let state = std::hash::RandomState::new();
-            (u128::from(state.hash_one(1u8)) << 64) | u128::from(state.hash_one(2u8))
-        });
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let end = offset.saturating_add(len as u64);
-        let stamp = Stamp::new(before.len().max(end), key ^ u128::from(n));
-        self.remember(stamp, stamp_number(true));
-        stamp
     }
 
     /// Under `Exclusive`, the version a write may start from without asking: the one the
