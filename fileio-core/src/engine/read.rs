@@ -57,6 +57,16 @@ pub(crate) enum Pending {
     Cache(Basis, Step),
 }
 
+/// What a read does about a miss ([`Shared::claim`]).
+enum Claim {
+    /// Read around the cache: its result.
+    Around(Result<Bytes>),
+    /// Lead the fill.
+    Lead(FillGuard),
+    /// Wait for another reader's fill.
+    Wait(FillWait),
+}
+
 /// The next step of a cached read.
 pub(crate) enum Step {
     /// Look up again.
@@ -230,6 +240,27 @@ impl Shared {
         }
     }
 
+    /// What a read does about `miss`: reads around the cache when admission by cost
+    /// says so ([`first_touch_now`](Self::first_touch_now)), else leads the fill, else
+    /// (another reader fills these blocks) reads the request inline around the cache on
+    /// a local backend, which costs less than waiting for the fill (a thread switch, or
+    /// a trip through the executor), or waits.
+    fn claim(&self, cache: &RangeCache, miss: Miss, offset: u64, len: usize) -> Claim {
+        if let Some(first) = self.first_touch_now(&miss, offset, len) {
+            return Claim::Around(first);
+        }
+        match miss.begin_fill(cache) {
+            Fill::Lead(guard) => Claim::Lead(guard),
+            Fill::Wait(wait) => {
+                let local = self.backend().miss_cost() == MissCost::Local;
+                match local.then(|| self.read_around_now(offset, len)).flatten() {
+                    Some(read) => Claim::Around(read),
+                    None => Claim::Wait(wait),
+                }
+            }
+        }
+    }
+
     /// A read around the cache, finished now if the backend can read inline.
     fn direct_now(&self, offset: u64, len: usize) -> ReadNow {
         match self.inline_read(offset, len) {
@@ -352,24 +383,12 @@ impl Shared {
             Some(Ok(Lookup::Hit(bytes))) => return ReadNow::Ready(Ok((bytes, true))),
             Some(Ok(Lookup::Miss(miss))) => miss,
         };
-        if let Some(first) = self.first_touch_now(&miss, offset, len) {
-            return ReadNow::Ready(first.map(|data| (data, false)));
-        }
-        let range = miss.range();
-        let guard = match miss.begin_fill(cache) {
-            Fill::Lead(guard) => guard,
-            Fill::Wait(wait) => {
-                // Another reader is filling these blocks. On a local backend, reading the
-                // request inline costs less than waiting for it (a thread switch, or a
-                // trip through the executor).
-                if self.backend().miss_cost() == MissCost::Local
-                    && let Some(read) = self.read_around_now(offset, len)
-                {
-                    return ReadNow::Ready(read.map(|data| (data, false)));
-                }
-                return ReadNow::pending(Pending::Cache(basis, Step::Wait(wait)));
-            }
+        let guard = match self.claim(cache, miss, offset, len) {
+            Claim::Around(read) => return ReadNow::Ready(read.map(|data| (data, false))),
+            Claim::Wait(wait) => return ReadNow::pending(Pending::Cache(basis, Step::Wait(wait))),
+            Claim::Lead(guard) => guard,
         };
+        let range = guard.range();
         let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
         match self.inline_read(range.start, want) {
             Some(Ok(data)) => match self.complete_fill(guard, &range, &data, want, offset, len) {
@@ -440,18 +459,14 @@ impl Shared {
                     Some(guard) => guard,
                     None => match self.lookup(cache, &basis, offset, len).await? {
                         Lookup::Hit(bytes) => return Ok((bytes, true)),
-                        Lookup::Miss(miss) => {
-                            if let Some(first) = self.first_touch_now(&miss, offset, len) {
-                                return Ok((first?, false));
+                        Lookup::Miss(miss) => match self.claim(cache, miss, offset, len) {
+                            Claim::Around(read) => return Ok((read?, false)),
+                            Claim::Wait(wait) => {
+                                step = Step::Wait(wait);
+                                continue;
                             }
-                            match miss.begin_fill(cache) {
-                                Fill::Lead(guard) => guard,
-                                Fill::Wait(wait) => {
-                                    step = Step::Wait(wait);
-                                    continue;
-                                }
-                            }
-                        }
+                            Claim::Lead(guard) => guard,
+                        },
                     },
                 };
                 let range = guard.range();
