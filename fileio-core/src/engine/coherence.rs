@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
 use fileio_cache::{FileKey, Stamp};
@@ -212,20 +212,22 @@ impl Shared {
     /// version nobody asked for): the next operation that needs it asks the backend, and
     /// an answer to a question asked before now is not recorded.
     pub(super) fn forget(&self) {
-        let seq = stamp_number(true);
-        let mut slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.known = None;
-        slot.forgotten = slot.forgotten.max(seq);
+        drop(self.forgotten_slot());
     }
 
     /// [`forget`](Self::forget) after a write that landed without a stamp
     /// ([`WriteKeep::Drop`]), noting when.
     pub(super) fn forget_unstamped_write(&self) {
+        self.forgotten_slot().unstamped_write = Some(self.clock.instant());
+    }
+
+    /// The known-version slot, locked, with the version forgotten.
+    fn forgotten_slot(&self) -> MutexGuard<'_, KnownSlot> {
         let seq = stamp_number(true);
         let mut slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         slot.known = None;
         slot.forgotten = slot.forgotten.max(seq);
-        slot.unstamped_write = Some(self.clock.instant());
+        slot
     }
 
     /// Whether a write through this process landed without a stamp within the racy

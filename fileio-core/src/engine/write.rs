@@ -50,15 +50,14 @@ impl Shared {
             Some(_) => None,
         };
         let cached = self.begin_cached_write(offset, data.len());
-        let before = match (&cached, offset) {
-            (Some((guard, WriteKeep::Patch)), _) => {
-                Some(self.write_stamp(guard.recorded_stamp()).await?)
-            }
-            (Some((guard, WriteKeep::Drop)), None) => {
-                Some(self.write_stamp(guard.recorded_stamp()).await?)
-            }
-            (None, None) => Some(self.write_stamp(None).await?),
-            _ => None,
+        // A patch starts from a stamp; an append needs one for where the file ends.
+        let before = if matches!(cached, Some((_, WriteKeep::Patch))) || offset.is_none() {
+            let recorded = cached
+                .as_ref()
+                .and_then(|(guard, _)| guard.recorded_stamp());
+            Some(self.write_stamp(recorded).await?)
+        } else {
+            None
         };
         // An append goes where the file ends (`before` is always taken for appends).
         let at = offset.unwrap_or_else(|| before.map_or(0, |stamp| stamp.len()));
