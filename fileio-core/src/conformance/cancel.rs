@@ -57,18 +57,9 @@ impl CancelOp {
     }
 }
 
-/// Waits (on this thread, up to 10 s) until `tell` gives `want`: a dropped write's cursor
-/// moves on the blocking pool, not on the executor polling the test.
-fn wait_for_cursor(tell: impl Fn() -> u64, want: u64) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while tell() != want && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-}
-
 /// Runs `ops` with every pool operation forced through the runtime's pool (no inline
-/// reads) and one operation in flight at a time, so that the next pool operation waits
-/// for a dropped one to finish. After each op, the file, the cursor and reads through
+/// reads) and one operation in flight at a time, each followed by a sync, which waits
+/// for a dropped write that was on its way. After each op, the file, the cursor and reads through
 /// the cache must match a model in which a dropped write happened iff the cursor says
 /// so.
 ///
@@ -91,17 +82,8 @@ pub async fn dropped_futures<R: Runtime>(ops: Vec<CancelOp>) {
         match op {
             CancelOp::Write(data) => {
                 let done = now_or_never(AsyncStream::write(&mut f, &data));
-                // Wait for a dropped write: the next pool job needs its permit.
+                // A sync waits for a dropped write that was on its way.
                 f.sync_data().await.unwrap();
-                if done.is_none() {
-                    // A dropped write that landed moves the cursor from the thread that
-                    // finishes it, which may still be on its way after the sync.
-                    let mut with = model.clone();
-                    model_write(&mut with, before as usize, &data);
-                    if std::fs::read(&path).unwrap() == with {
-                        wait_for_cursor(|| f.tell(), before + data.len() as u64);
-                    }
-                }
                 let after = f.tell();
                 match done {
                     Some(r) => {
@@ -210,7 +192,7 @@ pub async fn dropped_write_lands<R: Runtime>() {
         }
         assert_eq!(f.tell(), at + 100, "submitted: the cursor moved");
         model_write(&mut model, at as usize, &data);
-        // The next pool operation waits for the dropped write's slot.
+        // A sync waits for a dropped write that was on its way.
         f.sync_data().await.unwrap();
         if f.tell() > 8000 {
             AsyncStream::seek(&mut f, SeekFrom::Start(0)).await.unwrap();
@@ -244,7 +226,7 @@ pub async fn dropped_append_lands<R: Runtime>() {
         AsyncStream::seek(&mut f, SeekFrom::Start(0)).await.unwrap();
         let data = [round; 10];
         let done = now_or_never(AsyncStream::write(&mut f, &data));
-        // The next pool operation waits for a dropped write's slot.
+        // A sync waits for a dropped write that was on its way.
         f.sync_data().await.unwrap();
         let end = model.len() as u64 + 10;
         match done {

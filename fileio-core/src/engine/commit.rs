@@ -107,6 +107,9 @@ impl Shared {
     /// the first round of the group commit that starts after it is asked (see the
     /// module docs).
     pub(super) async fn sync_grouped(self: &Arc<Self>, all: bool, op: Op) -> Result<()> {
+        // A change whose future was dropped before this sync was asked is counted as
+        // done by its handle (the cursor moved): the sync covers it.
+        self.detached.settled().await;
         let commit = &self.commit;
         let number = commit.requested.fetch_add(1, Ordering::SeqCst) + 1;
         if all {
@@ -146,7 +149,7 @@ impl Shared {
         let covers = commit.requested.load(Ordering::SeqCst);
         let run_all = all || commit.all_requested.load(Ordering::SeqCst) > commit.last().covers;
         let this = Arc::clone(self);
-        Finish::new(async move {
+        Finish::new(self, async move {
             let result = if run_all {
                 this.backend().sync_all().await
             } else {

@@ -79,6 +79,9 @@ pub(crate) struct Shared {
     appends: Arc<async_lock::Mutex<()>>,
     /// Concurrent syncs share one backend sync ([`commit`]).
     commit: commit::GroupCommit,
+    /// Changes whose futures were dropped, finishing in the background; a sync waits
+    /// for those that started before it.
+    detached: write::Detached,
     /// Misses still to cache at once because an inline read of this file was slow (see
     /// `read::first_touch_now`).
     slow_misses: AtomicU32,
@@ -113,6 +116,7 @@ impl Shared {
             sync_failure: OnceLock::new(),
             appends: Arc::default(),
             commit: commit::GroupCommit::default(),
+            detached: write::Detached::default(),
             slow_misses: AtomicU32::new(0),
         })
     }

@@ -8,7 +8,8 @@
 //! version known to the process is forgotten once the write has landed or failed, and
 //! a failure is reported with the path. A dropped [`QueuedOp`] still lands (the
 //! queue's job owns the bytes), and the version is forgotten after it lands, on the
-//! `blocking` crate's pool as [`Finish`](super::write::Finish) does.
+//! `blocking` crate's pool as [`Finish`](super::write::Finish) does; until then it
+//! counts among the open file's detached changes, which a later sync waits for.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -83,10 +84,12 @@ impl Drop for QueuedOp<'_> {
     fn drop(&mut self) {
         if let Some(write) = self.write.take() {
             let shared = Arc::clone(self.shared);
+            let ticket = shared.detached.start();
             blocking::unblock(move || {
                 // Lands whatever its outcome; the version is unknown after it.
                 let _ = futures_lite::future::block_on(write);
                 shared.forget();
+                shared.detached.end(ticket);
             })
             .detach();
         }

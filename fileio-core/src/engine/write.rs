@@ -6,12 +6,15 @@
 //! and nothing else (no `fstat`), and the blocking [`File`](crate::File) writes straight
 //! from the caller's slice ([`Shared::write_at_blocking`]).
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use event_listener::Event;
 use fileio_cache::{Stamp, WriteGuard};
 use futures_lite::future::block_on;
 
@@ -65,25 +68,28 @@ impl Shared {
         let landed = submitted(at);
         let this = Arc::clone(self);
         let data = data.clone();
-        Finish::new(reported(landed, async move {
-            if !data.is_empty() {
-                this.backend()
-                    .write_all_at(at, data.clone())
-                    .await
-                    .map_err(|e| this.wrote_failed(Op::Write, e))?;
-            }
-            let landed = match (cached, before) {
-                (Some((guard, WriteKeep::Patch)), Some(before)) => {
-                    let after = this.fresh_stamp(true).await;
-                    Landed::Patch(guard, before, after)
+        Finish::new(
+            self,
+            reported(landed, async move {
+                if !data.is_empty() {
+                    this.backend()
+                        .write_all_at(at, data.clone())
+                        .await
+                        .map_err(|e| this.wrote_failed(Op::Write, e))?;
                 }
-                (Some((guard, _)), _) => Landed::Dropped(guard),
-                (None, _) => Landed::Uncached,
-            };
-            this.wrote(landed, at, &data);
-            drop(turn);
-            Ok(at)
-        }))
+                let landed = match (cached, before) {
+                    (Some((guard, WriteKeep::Patch)), Some(before)) => {
+                        let after = this.fresh_stamp(true).await;
+                        Landed::Patch(guard, before, after)
+                    }
+                    (Some((guard, _)), _) => Landed::Dropped(guard),
+                    (None, _) => Landed::Uncached,
+                };
+                this.wrote(landed, at, &data);
+                drop(turn);
+                Ok(at)
+            }),
+        )
         .await
     }
 
@@ -211,7 +217,7 @@ impl Shared {
             None => None,
         };
         let this = Arc::clone(self);
-        Finish::new(async move {
+        Finish::new(self, async move {
             this.backend()
                 .set_len(len)
                 .await
@@ -256,15 +262,21 @@ pub(crate) fn ignore_outcome(_: &Result<u64>) {}
 /// was cancelled), it hands the rest to the `blocking` crate's pool, which finishes it
 /// there: the backend's write lands, the cache is patched or dropped accordingly, and
 /// the write guard is released only then, so no later read can cache data from before
-/// the write while it is still on its way.
+/// the write while it is still on its way. Until it has finished, it counts among the
+/// open file's [`Detached`] changes, which a sync asked later waits for.
 pub(super) struct Finish<T: Send + 'static> {
     fut: Option<Pin<Box<dyn Future<Output = T> + Send + 'static>>>,
+    shared: Arc<Shared>,
 }
 
 impl<T: Send + 'static> Finish<T> {
-    pub(super) fn new(fut: impl Future<Output = T> + Send + 'static) -> Finish<T> {
+    pub(super) fn new(
+        shared: &Arc<Shared>,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> Finish<T> {
         Finish {
             fut: Some(Box::pin(fut)),
+            shared: Arc::clone(shared),
         }
     }
 }
@@ -285,10 +297,75 @@ impl<T: Send + 'static> Future for Finish<T> {
 impl<T: Send + 'static> Drop for Finish<T> {
     fn drop(&mut self) {
         if let Some(fut) = self.fut.take() {
+            let shared = Arc::clone(&self.shared);
+            let ticket = shared.detached.start();
             blocking::unblock(move || {
                 futures_lite::future::block_on(fut);
+                shared.detached.end(ticket);
             })
             .detach();
+        }
+    }
+}
+
+/// The changes of an open file whose futures were dropped after the change reached
+/// the backend, still finishing on the `blocking` crate's pool ([`Finish`], and a
+/// dropped queued write). A sync waits for the ones that started before it was asked
+/// ([`Detached::settled`]), so that a sync after a cancelled write covers the write,
+/// as it covers one that was awaited: the handle's cursor already counts it.
+#[derive(Debug, Default)]
+pub(super) struct Detached {
+    /// How many are running: the check a sync makes when there are none.
+    running: AtomicUsize,
+    /// The next ticket and the tickets of those still running.
+    tickets: Mutex<(u64, BTreeSet<u64>)>,
+    /// Notified each time one finishes.
+    ended: Event,
+}
+
+impl Detached {
+    fn tickets(&self) -> std::sync::MutexGuard<'_, (u64, BTreeSet<u64>)> {
+        self.tickets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a change that now finishes on its own; returns its ticket for
+    /// [`end`](Self::end).
+    pub(super) fn start(&self) -> u64 {
+        let mut tickets = self.tickets();
+        let ticket = tickets.0;
+        tickets.0 += 1;
+        tickets.1.insert(ticket);
+        self.running.fetch_add(1, Ordering::SeqCst);
+        ticket
+    }
+
+    /// The change with `ticket` has finished (landed or failed, and its effects on the
+    /// cache, the known version and the cursor are applied).
+    pub(super) fn end(&self, ticket: u64) {
+        self.tickets().1.remove(&ticket);
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.ended.notify(usize::MAX);
+    }
+
+    /// Resolves once every change that started before this call has finished. Changes
+    /// started later do not hold it up.
+    pub(super) async fn settled(&self) {
+        if self.running.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let before = self.tickets().0;
+        loop {
+            // Listening before the look at the tickets loses no notification.
+            let listener = self.ended.listen();
+            if self
+                .tickets()
+                .1
+                .first()
+                .is_none_or(|&oldest| oldest >= before)
+            {
+                return;
+            }
+            listener.await;
         }
     }
 }
@@ -317,6 +394,11 @@ mod tests {
         stamps: AtomicUsize,
         inline_writes: AtomicUsize,
         awaited_writes: AtomicUsize,
+        /// While set, awaited writes wait before they write.
+        hold: std::sync::atomic::AtomicBool,
+        released: Event,
+        /// Awaited writes (once written) and syncs, in the order they happened.
+        log: Mutex<Vec<&'static str>>,
     }
 
     impl<B> Counting<B> {
@@ -331,7 +413,22 @@ mod tests {
                 stamps: AtomicUsize::new(0),
                 inline_writes: AtomicUsize::new(0),
                 awaited_writes: AtomicUsize::new(0),
+                hold: std::sync::atomic::AtomicBool::new(false),
+                released: Event::new(),
+                log: Mutex::default(),
             })
+        }
+
+        /// Holds awaited writes back (`true`) or lets them, and the held ones, go.
+        fn hold_writes(&self, hold: bool) {
+            self.hold.store(hold, Ordering::SeqCst);
+            if !hold {
+                self.released.notify(usize::MAX);
+            }
+        }
+
+        fn logged(&self, event: &'static str) {
+            self.log.lock().unwrap().push(event);
         }
 
         fn changes(&self) {
@@ -348,8 +445,16 @@ mod tests {
         }
         async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
             self.awaited_writes.fetch_add(1, Ordering::Relaxed);
+            while self.hold.load(Ordering::SeqCst) {
+                let released = self.released.listen();
+                if self.hold.load(Ordering::SeqCst) {
+                    released.await;
+                }
+            }
             self.changes();
-            self.inner.write_at(offset, data).await
+            let written = self.inner.write_at(offset, data).await;
+            self.logged("write");
+            written
         }
         async fn len(&self) -> io::Result<u64> {
             self.inner.len().await
@@ -359,9 +464,11 @@ mod tests {
             self.inner.set_len(len).await
         }
         async fn sync_all(&self) -> io::Result<()> {
+            self.logged("sync");
             Ok(())
         }
         async fn sync_data(&self) -> io::Result<()> {
+            self.logged("sync");
             Ok(())
         }
         async fn stamp(&self) -> io::Result<Stamp> {
@@ -423,6 +530,47 @@ mod tests {
                 }
                 assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello fileio");
             }
+        }
+    }
+
+    /// A sync asked after a write's future was dropped on its way (its cursor already
+    /// moved) covers the write, which finishes in the background, cached or not.
+    #[test]
+    fn a_sync_after_a_dropped_write_covers_it() {
+        use crate::AsyncStream;
+        use futures::FutureExt;
+
+        for cached in [false, true] {
+            let backend = counting(false);
+            let mut options = File::options();
+            options.mode("w+b").coherence(crate::Coherence::Exclusive);
+            if cached {
+                options.cache(RangeCache::builder().build().unwrap());
+            } else {
+                options.no_cache();
+            }
+            let mut file =
+                crate::AsyncFile::from_backend(backend.clone(), "counting", &options).unwrap();
+            backend.hold_writes(true);
+            let write = file.write(b"landed").now_or_never();
+            assert!(write.is_none(), "a held write finished");
+            assert_eq!(file.tell(), 6, "the dropped write was not on its way");
+            let release = {
+                let backend = Arc::clone(&backend);
+                std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    backend.hold_writes(false);
+                })
+            };
+            futures::executor::block_on(file.sync_data()).unwrap();
+            assert_eq!(
+                *backend.log.lock().unwrap(),
+                ["write", "sync"],
+                "cached: {cached}"
+            );
+            release.join().unwrap();
+            let data = futures::executor::block_on(file.read_at(0, 64)).unwrap();
+            assert_eq!(&data[..], b"landed");
         }
     }
 
