@@ -18,6 +18,13 @@ use crate::key::{EncodedStamp, FileKey, Stamp};
 /// `at_nanos` value meaning "no stamp recorded yet".
 pub(crate) const NO_STAMP_NANOS: u32 = u32::MAX - 1;
 
+/// The dropping writes in flight on a file: the low half of [`FileState::dropping`]'s
+/// word (its high half counts those begun, wrapping).
+pub(crate) const DROPPING_IN_FLIGHT: u64 = u32::MAX as u64;
+
+/// What beginning one dropping write adds to [`FileState::dropping`]'s word.
+const DROPPING_BEGIN: u64 = DROPPING_IN_FLIGHT + 2;
+
 /// A consistent view of a file's published state.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Snapshot {
@@ -30,13 +37,18 @@ pub(crate) struct Snapshot {
     /// The blocks the writes in flight may change lie in `hull.0..hull.1` (read only
     /// while `writes_in_flight > 0`).
     pub(crate) hull: (u64, u64),
+    /// [`FileState::dropping`] read before the rest: nonzero in flight
+    /// ([`DROPPING_IN_FLIGHT`]) means every block may be changing.
+    pub(crate) dropping: u64,
 }
 
 impl Snapshot {
-    /// Whether a write in flight may change one of `blocks`.
+    /// Whether a write in flight may change one of `blocks` (a dropping write may change
+    /// any).
     #[inline]
     pub(crate) fn writing(&self, blocks: &Range<u64>) -> bool {
-        self.writes_in_flight > 0 && blocks.start < self.hull.1 && self.hull.0 < blocks.end
+        self.dropping & DROPPING_IN_FLIGHT != 0
+            || (self.writes_in_flight > 0 && blocks.start < self.hull.1 && self.hull.0 < blocks.end)
     }
 
     /// Whether block `index` of generation `generation` may serve a lookup under `stamp`.
@@ -224,6 +236,9 @@ struct Mirror {
     write_seq: AtomicU64,
     hull_lo: AtomicU64,
     hull_hi: AtomicU64,
+    /// Dropping writes (`RangeCache::begin_dropping_write`), outside the seqlock: they
+    /// register with one atomic add, no mutex. Low half: in flight; high half: begun.
+    dropping: AtomicU64,
 }
 
 /// A value on cache lines of its own.
@@ -262,6 +277,7 @@ impl FileState {
                 write_seq: AtomicU64::new(0),
                 hull_lo: AtomicU64::new(0),
                 hull_hi: AtomicU64::new(0),
+                dropping: AtomicU64::new(0),
             },
             blocks: Padded(AtomicI64::new(0)),
         }
@@ -302,8 +318,14 @@ impl FileState {
     }
 
     /// A consistent view of the published state, without locking.
+    ///
+    /// The dropping writes are read first: one that begins later writes the file after
+    /// this read (its count goes up before its backend write), so bytes the view lets a
+    /// caller serve were the file's at this moment; one that finished before it
+    /// published its invalidation before its count went down, and the view sees it.
     #[inline]
     pub(crate) fn snapshot(&self) -> Snapshot {
+        let dropping = self.dropping();
         let mut spins = 0u32;
         loop {
             let s1 = self.m.seq.load(Ordering::Acquire);
@@ -324,6 +346,7 @@ impl FileState {
                         self.m.hull_lo.load(Ordering::Relaxed),
                         self.m.hull_hi.load(Ordering::Relaxed),
                     ),
+                    dropping,
                 };
                 fence(Ordering::Acquire);
                 if self.m.seq.load(Ordering::Relaxed) == s1 {
@@ -338,6 +361,33 @@ impl FileState {
                 std::thread::yield_now();
             }
         }
+    }
+
+    /// The dropping writes' word: in flight (the low half, [`DROPPING_IN_FLIGHT`]) and
+    /// begun (the high half). Equal words at two moments with none in flight mean none
+    /// began in between (short of 2^32 beginning meanwhile).
+    #[inline]
+    pub(crate) fn dropping(&self) -> u64 {
+        self.m.dropping.load(Ordering::SeqCst)
+    }
+
+    /// [`dropping`](Self::dropping) read with an atomic read-modify-write, for a
+    /// caller that is about to make blocks servable (under the file's mutex): a
+    /// dropping write counted in after this read then sees, when it finishes, what
+    /// this thread published before (its read-modify-write reads a value later in the
+    /// same modification order, which a plain load would not guarantee).
+    pub(crate) fn dropping_fenced(&self) -> u64 {
+        self.m.dropping.fetch_add(0, Ordering::SeqCst)
+    }
+
+    /// Counts a dropping write in, before its backend write.
+    pub(crate) fn begin_dropping(&self) {
+        self.m.dropping.fetch_add(DROPPING_BEGIN, Ordering::SeqCst);
+    }
+
+    /// Counts a dropping write out, after it published what it dropped.
+    pub(crate) fn end_dropping(&self) {
+        self.m.dropping.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// The current seqlock sequence (to detect changes since a snapshot).

@@ -236,9 +236,9 @@ mod key;
 mod shard;
 
 pub use cache::{
-    CacheStats, ColdMiss, DEFAULT_BLOCK_SIZE, DEFAULT_CAPACITY, ENTRY_OVERHEAD_BYTES, Fill,
-    FillGuard, FillWait, Lookup, MAX_BLOCK_SIZE, MAX_CAPACITY, MAX_SHARDS, MIN_BLOCK_SIZE, Miss,
-    Probe, ProbeHit, RangeCache, RangeCacheBuilder, WriteGuard,
+    CacheStats, ColdMiss, DEFAULT_BLOCK_SIZE, DEFAULT_CAPACITY, DroppingWrite,
+    ENTRY_OVERHEAD_BYTES, Fill, FillGuard, FillWait, Lookup, MAX_BLOCK_SIZE, MAX_CAPACITY,
+    MAX_SHARDS, MIN_BLOCK_SIZE, Miss, Probe, ProbeHit, RangeCache, RangeCacheBuilder, WriteGuard,
 };
 pub use error::Error;
 pub use key::{FileKey, Stamp};
@@ -260,6 +260,7 @@ mod send_sync {
         send_sync::<FillGuard>();
         send::<FillWait>();
         send_sync::<WriteGuard>();
+        send_sync::<DroppingWrite>();
         send_sync::<Error>();
         send_sync::<Stamp>();
     }

@@ -183,7 +183,6 @@ fn readers_and_writers_never_see_torn_or_stale_bytes() {
                     for _ in 0..600 {
                         let f = rng.below(3) as usize;
                         let key = FileKey::new(f as u128);
-                        let guard = cache.begin_write(key);
                         // Widen the windows between begin_write, the disk change and the
                         // patch, where racing fills must be rejected.
                         let pause = |rng: &mut Rng| {
@@ -191,6 +190,25 @@ fn readers_and_writers_never_see_torn_or_stale_bytes() {
                                 thread::sleep(Duration::from_micros(100));
                             }
                         };
+                        if rng.below(4) == 0 {
+                            // A dropping write: registered, lands, dropped.
+                            let dropping = cache.begin_dropping_write(key);
+                            pause(&mut rng);
+                            let len = disks[f].stamp().len();
+                            let offset = rng.below(len + 200);
+                            let wlen = 1 + rng.below(1500) as usize;
+                            disks[f].change(|c, v| {
+                                let end = offset as usize + wlen;
+                                if c.len() < end {
+                                    c.resize(end, 0);
+                                }
+                                c[offset as usize..end].fill(v);
+                            });
+                            pause(&mut rng);
+                            drop(dropping);
+                            continue;
+                        }
+                        let guard = cache.begin_write(key);
                         pause(&mut rng);
                         match rng.below(10) {
                             0 => {
@@ -465,6 +483,80 @@ fn write_in_flight_blocks_hits_and_fills() {
         Lookup::Miss(_) => {}
     }
     cache.validate().unwrap();
+}
+
+/// A dropping write serves nothing of its file while in flight, keeps no fill that
+/// raced it, and once finished leaves no block of the file from before it.
+#[test]
+fn a_dropping_write_serves_and_keeps_nothing_of_its_file() {
+    let cache = RangeCache::builder().block_size(512).build().unwrap();
+    let key = FileKey::new(8);
+    let disk = Disk::new(2048);
+    let v0 = disk.stamp();
+    fill_from(&cache, key, &disk, &v0);
+    assert!(matches!(cache.lookup(key, &v0, 0, 10), Lookup::Hit(_)));
+    // A fill looked up before the write, reading the file before it lands...
+    let Lookup::Miss(racing) = cache.lookup(key, &v0, 1500, 10) else {
+        panic!()
+    };
+    let w = cache.begin_dropping_write(key);
+    assert!(
+        matches!(cache.lookup(key, &v0, 0, 10), Lookup::Miss(_)),
+        "a hit while a dropping write is in flight"
+    );
+    let Fill::Lead(g) = racing.begin_fill(&cache) else {
+        panic!()
+    };
+    let after = disk.change(|c, v| c[..100].fill(v)).1;
+    // ... and handing its bytes over while it is in flight.
+    g.complete(&Bytes::from(vec![0u8; 512]));
+    drop(w);
+    assert_eq!(cache.recorded_stamp(key), None);
+    for stamp in [v0, after] {
+        // Under the stamp from before (adopted again, like an outside change) or after:
+        // only what the file holds now.
+        fill_from(&cache, key, &disk, &stamp);
+        match cache.lookup(key, &stamp, 0, 1024) {
+            Lookup::Hit(b) => {
+                assert_eq!(&b[..], &disk.version(&after)[..1024], "under {stamp:?}");
+            }
+            Lookup::Miss(_) => {}
+        }
+    }
+    cache.validate().unwrap();
+}
+
+/// A patching write that overlapped a dropping write in time keeps nothing: the
+/// dropping write keeps no log of what it wrote, so the patch cannot tell which bytes
+/// reached the file last.
+#[test]
+fn a_patch_that_overlapped_a_dropping_write_keeps_nothing() {
+    for dropping_first in [false, true] {
+        let cache = RangeCache::builder().block_size(512).build().unwrap();
+        let key = FileKey::new(9);
+        let disk = Disk::new(1024);
+        fill_from(&cache, key, &disk, &disk.stamp());
+        let (w, p) = if dropping_first {
+            let w = cache.begin_dropping_write(key);
+            (w, cache.begin_write_at(key, 0, 1024))
+        } else {
+            let p = cache.begin_write_at(key, 0, 1024);
+            (cache.begin_dropping_write(key), p)
+        };
+        // The patching write lands, then the dropping one over its first 200 bytes;
+        // the dropping one finishes first.
+        let (before, _) = disk.change(|c, v| c[..1024].fill(v));
+        let patched = disk.version(&disk.stamp())[..1024].to_vec();
+        disk.change(|c, v| c[..200].fill(v));
+        drop(w);
+        let now = disk.stamp();
+        p.patch(&before, &now, 0, &patched);
+        match cache.lookup(key, &now, 0, 1024) {
+            Lookup::Hit(b) => assert_eq!(&b[..], &disk.version(&now)[..1024], "stale patch served"),
+            Lookup::Miss(_) => {}
+        }
+        cache.validate().unwrap();
+    }
 }
 
 /// Fills every block of `0..1024` of `key` under `stamp` from what `disk` holds now.

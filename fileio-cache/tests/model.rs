@@ -393,9 +393,9 @@ fn patches_keep_serving() {
 /// One step of several writes in flight on one file, interleaved with reads.
 #[derive(Clone, Debug)]
 enum Step {
-    /// Write slot `w` begins (if free): `begin_write_at` its bytes (`ranged`) or
-    /// `begin_write`, then its stamp before, the file's own (`strict`) or the one the
-    /// cache records.
+    /// Write slot `w` begins (if free): `begin_dropping_write` (`dropping`), else
+    /// `begin_write_at` its bytes (`ranged`) or `begin_write`, then its stamp before,
+    /// the file's own (`strict`) or the one the cache records.
     Begin {
         w: usize,
         offset: u64,
@@ -403,12 +403,13 @@ enum Step {
         byte: u8,
         strict: bool,
         ranged: bool,
+        dropping: bool,
     },
     /// Its bytes reach the file; with `stamp_now`, its stamp after is taken at once,
     /// otherwise when it finishes (other writes may land in between).
     Land { w: usize, stamp_now: bool },
     /// It finishes: `patch` (once landed), or its guard is dropped (not landed: a failed
-    /// write, the file unchanged).
+    /// write, the file unchanged; or a dropping write, landed or not).
     Finish { w: usize },
     /// A read under the file's stamp, filling on a miss.
     Read { offset: u64, len: usize },
@@ -428,8 +429,8 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     let w = 0..2usize;
     prop_oneof![
-        3 => (w.clone(), 0..3000u64, 1..2500usize, any::<u8>(), any::<bool>(), any::<bool>())
-            .prop_map(|(w, offset, len, byte, strict, ranged)| Step::Begin { w, offset, len, byte, strict, ranged }),
+        3 => (w.clone(), 0..3000u64, 1..2500usize, any::<u8>(), any::<bool>(), any::<bool>(), prop::bool::weighted(0.25))
+            .prop_map(|(w, offset, len, byte, strict, ranged, dropping)| Step::Begin { w, offset, len, byte, strict, ranged, dropping }),
         3 => (w.clone(), any::<bool>()).prop_map(|(w, stamp_now)| Step::Land { w, stamp_now }),
         3 => w.prop_map(|w| Step::Finish { w }),
         3 => (0..6000u64, 1..3000usize).prop_map(|(offset, len)| Step::Read { offset, len }),
@@ -440,9 +441,30 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// How a write of [`concurrent_writes_agree_with_model`] registered.
+enum Registered {
+    Patching(fileio_cache::WriteGuard),
+    Dropping(
+        #[expect(dead_code, reason = "held for what dropping it does")] fileio_cache::DroppingWrite,
+    ),
+}
+
+impl Registered {
+    /// Finishes it: a patching write that landed patches from `before` to `after`; any
+    /// other is dropped.
+    fn finish(self, landed: Option<(&Stamp, &Stamp)>, offset: u64, data: &[u8]) {
+        match (self, landed) {
+            (Registered::Patching(guard), Some((before, after))) => {
+                guard.patch(before, after, offset, data);
+            }
+            (registered, _) => drop(registered),
+        }
+    }
+}
+
 /// A write slot of [`concurrent_writes_agree_with_model`].
 struct InFlight {
-    guard: fileio_cache::WriteGuard,
+    guard: Registered,
     before: Stamp,
     offset: u64,
     data: Vec<u8>,
@@ -520,12 +542,15 @@ fn run_concurrent(block_size: usize, half: bool, steps: Vec<Step>) -> Result<(),
                 byte,
                 strict,
                 ranged,
+                dropping,
             } => {
                 if slots[w].is_none() {
-                    let guard = if ranged {
-                        cache.begin_write_at(key, offset, len)
+                    let guard = if dropping {
+                        Registered::Dropping(cache.begin_dropping_write(key))
+                    } else if ranged {
+                        Registered::Patching(cache.begin_write_at(key, offset, len))
                     } else {
-                        cache.begin_write(key)
+                        Registered::Patching(cache.begin_write(key))
                     };
                     let before = match cache.recorded_stamp(key) {
                         Some(recorded) if !strict => recorded,
@@ -551,12 +576,9 @@ fn run_concurrent(block_size: usize, half: bool, steps: Vec<Step>) -> Result<(),
             }
             Step::Finish { w } => {
                 if let Some(s) = slots[w].take() {
-                    if s.landed {
-                        let after = s.after.unwrap_or(model.stamps[&key]);
-                        s.guard.patch(&s.before, &after, s.offset, &s.data);
-                    } else {
-                        drop(s.guard);
-                    }
+                    let after = s.after.unwrap_or(model.stamps[&key]);
+                    let landed = s.landed.then_some((&s.before, &after));
+                    s.guard.finish(landed, s.offset, &s.data);
                 }
             }
             Step::Read { offset, len } => {
@@ -604,10 +626,9 @@ fn run_concurrent(block_size: usize, half: bool, steps: Vec<Step>) -> Result<(),
     }
     // Everything finishes, then the whole file reads right, under both kinds of lookup.
     for s in slots.iter_mut().filter_map(Option::take) {
-        if s.landed {
-            let after = s.after.unwrap_or(model.stamps[&key]);
-            s.guard.patch(&s.before, &after, s.offset, &s.data);
-        }
+        let after = s.after.unwrap_or(model.stamps[&key]);
+        let landed = s.landed.then_some((&s.before, &after));
+        s.guard.finish(landed, s.offset, &s.data);
     }
     check(&cache)?;
     let len = model.files[&key].len();

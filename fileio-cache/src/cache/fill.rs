@@ -20,7 +20,7 @@ use crate::key::{FileKey, Stamp};
 use crate::shard::Queue;
 
 /// What a lookup could not serve, with the state needed to fill the cache safely (the
-/// file's generation and write sequence at lookup time).
+/// file's generation, write sequence and dropping writes at lookup time).
 ///
 /// `Send`; it keeps a reference to the cache that produced it.
 ///
@@ -35,6 +35,8 @@ pub struct Miss {
     pub(super) blocks: Range<u64>,
     pub(super) generation: u64,
     pub(super) write_seq: u64,
+    /// The file's dropping writes at lookup time (none in flight when `cacheable`).
+    pub(super) dropping: u64,
     pub(super) cacheable: bool,
     /// Whether the ghost filter remembered enough touches of a block of the miss.
     pub(super) hot: bool,
@@ -168,7 +170,10 @@ impl Miss {
             });
         }
         let mut f = self.file.lock();
-        if f.generation != self.generation || f.write_seq != self.write_seq {
+        if f.generation != self.generation
+            || f.write_seq != self.write_seq
+            || self.file.dropping() != self.dropping
+        {
             drop(f);
             return Fill::Lead(FillGuard {
                 miss: self,
@@ -327,13 +332,15 @@ impl FillGuard {
         // Writes that finished meanwhile without touching them may have moved the
         // recorded stamp on (their patches); the blocks hold the same bytes under it.
         // A write in flight at the lookup that could touch them made the miss
-        // uncacheable, and one that extended the file touched its old tail block.
+        // uncacheable, and one that extended the file touched its old tail block. A
+        // dropping write may touch any block: none may have begun since the lookup.
         if m.cacheable
             && f.generation == m.generation
             && f.stamp.is_some()
             && f.unexplained.is_empty()
             && !f.writing(&m.blocks)
             && !f.changed_since(m.write_seq, &m.blocks)
+            && m.file.dropping_fenced() == m.dropping
         {
             let filled = cache
                 .blocks

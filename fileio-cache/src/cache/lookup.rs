@@ -289,6 +289,7 @@ impl CacheInner {
                 blocks,
                 generation: snap.generation,
                 write_seq: snap.write_seq,
+                dropping: snap.dropping,
                 cacheable,
                 hot,
             })

@@ -35,7 +35,7 @@ mod write;
 pub use builder::RangeCacheBuilder;
 pub use fill::{Fill, FillGuard, FillWait, Miss};
 pub use probe::{ColdMiss, Probe, ProbeHit};
-pub use write::WriteGuard;
+pub use write::{DroppingWrite, WriteGuard};
 
 use builder::default_shards;
 use inner::{CacheInner, read, shard_share, write};
@@ -309,7 +309,8 @@ impl RangeCache {
     ///
     /// The caller guarantees that `stamp` was taken from the file before this call, that
     /// a stamp names one content only (a different content never gets an equal stamp),
-    /// that every write to the file in the process goes through a [`WriteGuard`], and
+    /// that every write to the file in the process goes through a [`WriteGuard`] or a
+    /// [`DroppingWrite`], and
     /// that a fill hands over bytes read after the lookup.
     ///
     /// Stamps are not ordered: a stamp taken *before* a write that has since finished
@@ -449,6 +450,35 @@ impl RangeCache {
     pub fn begin_write_at(&self, key: FileKey, offset: u64, len: usize) -> WriteGuard {
         let end = offset.saturating_add(len as u64);
         WriteGuard::begin(&self.inner, key, Some(offset..end))
+    }
+
+    /// Starts a write on `key` that keeps nothing of the file's cache: cheaper than
+    /// [`begin_write`](Self::begin_write) when the caller would drop the file's blocks
+    /// anyway (a write whose stamps it does not take, say), because it takes no lock
+    /// unless the cache holds something of the file. Call it before issuing the backend
+    /// write and drop the returned guard once the write is done, whatever its outcome.
+    ///
+    /// While it is in flight, no lookup on the file hits and no fill, and no patch of a
+    /// [`WriteGuard`] that overlapped it in time, is kept; dropping the guard drops the
+    /// file's blocks and forgets its recorded stamp.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(3);
+    /// let s1 = Stamp::new(512, 1);
+    /// cache.begin_write(key).patch(&Stamp::new(0, 0), &s1, 0, &[1u8; 512]);
+    /// let write = cache.begin_dropping_write(key);
+    /// assert!(matches!(cache.lookup(key, &s1, 0, 10), Lookup::Miss(_)));
+    /// // ... the backend writes ...
+    /// drop(write);
+    /// assert_eq!(cache.recorded_stamp(key), None);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn begin_dropping_write(&self, key: FileKey) -> DroppingWrite {
+        DroppingWrite::begin(&self.inner, key)
     }
 
     /// Drops everything cached for `key` in O(1) by bumping the file's generation.

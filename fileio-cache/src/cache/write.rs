@@ -14,7 +14,10 @@ use super::RangeCache;
 use super::inner::CacheInner;
 use super::inner::write;
 use super::patch::{BlockStore, apply_write, truncate_plan, write_plan};
-use crate::file::{BEGUN_KEEP, FileState, Finished, Inner as FileInner, same_stamp};
+use crate::file::{
+    BEGUN_KEEP, DROPPING_IN_FLIGHT, FileState, Finished, Inner as FileInner, NO_STAMP_NANOS,
+    same_stamp,
+};
 use crate::key::{FileKey, Stamp};
 use crate::shard::Queue;
 
@@ -38,6 +41,8 @@ pub struct WriteGuard {
     finished_at_begin: u64,
     /// The stamp the cache recorded when this write began.
     stamp_at_begin: Option<Stamp>,
+    /// The file's dropping writes when this write began ([`FileState::dropping`]).
+    dropping_at_begin: u64,
 }
 
 impl fmt::Debug for WriteGuard {
@@ -91,6 +96,7 @@ impl WriteGuard {
             file.publish(&f);
             (seq, exclusive, finished, f.stamp)
         };
+        let dropping_at_begin = file.dropping();
         WriteGuard {
             cache: Arc::clone(cache),
             file: Some(file),
@@ -98,6 +104,7 @@ impl WriteGuard {
             exclusive,
             finished_at_begin,
             stamp_at_begin,
+            dropping_at_begin,
         }
     }
 
@@ -210,6 +217,7 @@ impl WriteGuard {
         let cache = &self.cache;
         let mut f = file.lock();
         let alone = self.exclusive && f.write_seq == self.seq;
+        let published = matches!(how, Finish::Patch { .. } | Finish::Truncate { .. });
         // What later-finishing writes that overlapped this one in time must know of it.
         let logged = match how {
             Finish::Release => None,
@@ -302,6 +310,19 @@ impl WriteGuard {
             f.writing.swap_remove(i);
         }
         file.publish(&f);
+        // A dropping write in flight at any time during this one may have changed any
+        // block, and keeps no log this write could patch around: what this write
+        // published is dropped. Checked after publishing, with a read-modify-write, so
+        // that a dropping write that begins after the check sees the stamp published
+        // here when it finishes, and drops the file's blocks itself.
+        let dropping = file.dropping_fenced();
+        let overlapped =
+            self.dropping_at_begin & DROPPING_IN_FLIGHT != 0 || dropping != self.dropping_at_begin;
+        if published && overlapped {
+            cache.bump_generation(&file, &mut f);
+            f.stamp = None;
+            file.publish(&f);
+        }
     }
 
     /// A write of `data` at `offset` that overlapped other writes in time: patches its
@@ -375,6 +396,63 @@ impl WriteGuard {
 impl Drop for WriteGuard {
     fn drop(&mut self) {
         self.finish(Finish::Abandon);
+    }
+}
+
+/// A write that keeps nothing of its file's cache (from
+/// [`RangeCache::begin_dropping_write`]). `Send`.
+///
+/// While it is in flight no block of the file serves and no fill or patch of it is
+/// kept. Dropping it (the write landed, failed or was abandoned: all the same) drops
+/// the file's blocks and forgets its recorded stamp. Neither step takes the file's
+/// mutex unless the cache records a stamp for the file (only then can it hold blocks
+/// of it): a burst of such writes from many threads registers with one atomic add
+/// each.
+///
+/// # Examples
+///
+/// See [`RangeCache::begin_dropping_write`].
+pub struct DroppingWrite {
+    cache: Arc<CacheInner>,
+    file: Arc<FileState>,
+}
+
+impl fmt::Debug for DroppingWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DroppingWrite")
+            .field("key", &self.file.key)
+            .finish()
+    }
+}
+
+impl DroppingWrite {
+    pub(super) fn begin(cache: &Arc<CacheInner>, key: FileKey) -> DroppingWrite {
+        let file = cache.file_state(key);
+        file.begin_dropping();
+        DroppingWrite {
+            cache: Arc::clone(cache),
+            file,
+        }
+    }
+}
+
+impl Drop for DroppingWrite {
+    fn drop(&mut self) {
+        let file = &self.file;
+        // No recorded stamp: no block of the current generation exists, and none can be
+        // kept while this write is counted in (fills and patches check the count after
+        // the stamp they rely on is published; see `FileState::dropping_fenced`).
+        if file.snapshot().stamp.at_nanos != NO_STAMP_NANOS {
+            let mut f = file.lock();
+            if f.stamp.is_some() {
+                self.cache.bump_generation(file, &mut f);
+                f.stamp = None;
+                file.publish(&f);
+            }
+        }
+        // Published before the count goes down: a reader that sees the count without
+        // this write sees the blocks dropped.
+        file.end_dropping();
     }
 }
 

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use event_listener::Event;
-use fileio_cache::{Stamp, WriteGuard};
+use fileio_cache::{DroppingWrite, Stamp, WriteGuard};
 use futures_lite::future::block_on;
 
 use super::coherence::WriteKeep;
@@ -54,13 +54,12 @@ impl Shared {
         };
         let cached = self.begin_cached_write(offset, data.len());
         // A patch starts from a stamp; an append needs one for where the file ends.
-        let before = if matches!(cached, Some((_, WriteKeep::Patch))) || offset.is_none() {
-            let recorded = cached
-                .as_ref()
-                .and_then(|(guard, _)| guard.recorded_stamp());
-            Some(self.write_stamp(recorded).await?)
-        } else {
-            None
+        let before = match &cached {
+            Some(CachedWrite::Patch(guard)) => {
+                Some(self.write_stamp(guard.recorded_stamp()).await?)
+            }
+            _ if offset.is_none() => Some(self.write_stamp(None).await?),
+            _ => None,
         };
         // An append goes where the file ends (`before` is always taken for appends).
         let at = offset.unwrap_or_else(|| before.map_or(0, |stamp| stamp.len()));
@@ -78,11 +77,11 @@ impl Shared {
                         .map_err(|e| this.wrote_failed(Op::Write, e))?;
                 }
                 let landed = match (cached, before) {
-                    (Some((guard, WriteKeep::Patch)), Some(before)) => {
+                    (Some(CachedWrite::Patch(guard)), Some(before)) => {
                         let after = this.fresh_stamp(true).await;
                         Landed::Patch(guard, before, after)
                     }
-                    (Some((guard, _)), _) => Landed::Dropped(guard),
+                    (Some(cached), _) => Landed::Dropped(cached),
                     (None, _) => Landed::Uncached,
                 };
                 this.wrote(landed, at, &data);
@@ -102,7 +101,7 @@ impl Shared {
         end_of(offset, data.len())?;
         let cached = self.begin_cached_write(Some(offset), data.len());
         let before = match &cached {
-            Some((guard, WriteKeep::Patch)) => {
+            Some(CachedWrite::Patch(guard)) => {
                 let recorded = guard.recorded_stamp();
                 Some(match self.write_stamp_now(recorded) {
                     Some(stamp) => stamp?,
@@ -140,36 +139,35 @@ impl Shared {
             done += n.min(rest.len());
         }
         let landed = match (cached, before) {
-            (Some((guard, WriteKeep::Patch)), Some(before)) => {
+            (Some(CachedWrite::Patch(guard)), Some(before)) => {
                 let after = match self.fresh_stamp_now(true) {
                     Some(stamp) => stamp,
                     None => block_on(self.fresh_stamp(true)),
                 };
                 Landed::Patch(guard, before, after)
             }
-            (Some((guard, _)), _) => Landed::Dropped(guard),
+            (Some(cached), _) => Landed::Dropped(cached),
             (None, _) => Landed::Uncached,
         };
         self.wrote(landed, offset, data);
         Ok(())
     }
 
-    /// Registers a write of `len` bytes at `offset` (`None`: an append, whose place is
-    /// not known yet) with the cache, if there is one, and decides how the write keeps
-    /// it ([`WriteKeep`]). While it is in flight, the cache serves the file's blocks the
-    /// write cannot change.
-    fn begin_cached_write(
-        &self,
-        offset: Option<u64>,
-        len: usize,
-    ) -> Option<(WriteGuard, WriteKeep)> {
+    /// Decides how a write of `len` bytes at `offset` (`None`: an append, whose place
+    /// is not known yet) keeps the cache, if there is one ([`WriteKeep`], from the stamp
+    /// the cache records), and registers it accordingly. While a patching write is in
+    /// flight, the cache serves the file's blocks it cannot change; while a dropping
+    /// one is, none (it registers without a lock: see
+    /// [`RangeCache::begin_dropping_write`](fileio_cache::RangeCache::begin_dropping_write)).
+    fn begin_cached_write(&self, offset: Option<u64>, len: usize) -> Option<CachedWrite> {
         let cache = self.cache.as_ref()?;
-        let guard = match offset {
-            Some(offset) => cache.begin_write_at(self.key, offset, len),
-            None => cache.begin_write(self.key),
-        };
-        let keep = self.write_keep(guard.recorded_stamp());
-        Some((guard, keep))
+        Some(match self.write_keep(cache.recorded_stamp(self.key)) {
+            WriteKeep::Drop => CachedWrite::Drop(cache.begin_dropping_write(self.key)),
+            WriteKeep::Patch => CachedWrite::Patch(match offset {
+                Some(offset) => cache.begin_write_at(self.key, offset, len),
+                None => cache.begin_write(self.key),
+            }),
+        })
     }
 
     /// A write whose outcome is unknown (it failed part-way, maybe): forgets the file's
@@ -236,12 +234,21 @@ impl Shared {
     }
 }
 
+/// A write registered with the cache ([`Shared::begin_cached_write`]).
+enum CachedWrite {
+    /// It patches the cache ([`WriteKeep::Patch`]).
+    Patch(WriteGuard),
+    /// It drops the file's blocks ([`WriteKeep::Drop`]) when the registration is dropped.
+    Drop(#[expect(dead_code, reason = "held for what dropping it does")] DroppingWrite),
+}
+
 /// What the cache does about a write that landed (see [`Shared::wrote`]).
 enum Landed {
     /// No cache.
     Uncached,
-    /// Drop what the cache holds of the file ([`WriteKeep::Drop`]).
-    Dropped(WriteGuard),
+    /// Drop what the cache holds of the file: dropping the registration does it (a
+    /// patching write's guard dropped unfinished drops the file's blocks too).
+    Dropped(CachedWrite),
     /// Patch from the stamp before to the stamp after (if it could be had).
     Patch(WriteGuard, Stamp, Result<Stamp>),
 }
