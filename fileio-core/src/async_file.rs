@@ -213,9 +213,10 @@ impl AsyncFile {
     /// interface.
     ///
     /// `data` is copied before the future is made, so the future borrows only the file.
-    /// An uncached write with no write hooks goes straight onto the backend's write
-    /// queue ([`Backend::write_at_queued`]) and nothing on its way is boxed; anything
-    /// else takes the general path, boxed.
+    /// A write that takes no stamps (uncached, or dropping the file's cached blocks)
+    /// and has no write hooks goes straight onto the backend's write queue
+    /// ([`Backend::write_at_queued`]) and nothing on its way is boxed; anything else
+    /// takes the general path, boxed.
     #[doc(hidden)]
     pub fn __write_at(
         &self,

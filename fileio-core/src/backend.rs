@@ -146,7 +146,8 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     }
 
     /// A write of all of `data` at `offset` queued on the calling thread, tried by the
-    /// async files before [`write_at`](Backend::write_at) when the file has no cache:
+    /// async files before [`write_at`](Backend::write_at) when the write takes no
+    /// stamps (the file has no cache, or the write drops the file's cached blocks):
     /// the returned [`QueuedWrite`](crate::QueuedWrite) is a small future that costs no
     /// boxed future and no thread hand-off of its own. `Err` gives `data` back and means
     /// "not this way": the engine then awaits `write_at`.

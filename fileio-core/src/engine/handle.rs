@@ -312,8 +312,9 @@ impl Handle {
     }
 
     /// The checks of a positional write, then the write queued at once when
-    /// nothing needs to happen around it (no cache, no write hooks; see
-    /// [`Shared::write_at_queued`]); otherwise the bytes back, for
+    /// nothing needs to happen around it but its registration with the cache (no
+    /// stamps, no write hooks; see [`Shared::write_at_queued`]); otherwise the bytes
+    /// back, for
     /// [`write_at_other`](Self::write_at_other).
     pub(crate) fn write_at_start(&self, offset: u64, data: Bytes) -> Result<WriteAt<'_>> {
         let shared = self.writable()?;

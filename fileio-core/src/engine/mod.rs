@@ -30,7 +30,7 @@ mod write;
 
 use std::io;
 use std::path::Path;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::sync::{Arc, OnceLock};
 
 use fileio_cache::{FileKey, RangeCache};
@@ -82,6 +82,9 @@ pub(crate) struct Shared {
     /// Changes whose futures were dropped, finishing in the background; a sync waits
     /// for those that started before it.
     detached: write::Detached,
+    /// The backend gave back a cached write offered to its queue
+    /// ([`Backend::write_at_queued`]): cached writes no longer try it ([`queued`]).
+    queue_refused: AtomicBool,
     /// Misses still to cache at once because an inline read of this file was slow (see
     /// `read::first_touch_now`).
     slow_misses: AtomicU32,
@@ -117,6 +120,7 @@ impl Shared {
             appends: Arc::default(),
             commit: commit::GroupCommit::default(),
             detached: write::Detached::default(),
+            queue_refused: AtomicBool::new(false),
             slow_misses: AtomicU32::new(0),
         })
     }

@@ -3,10 +3,13 @@
 //! future that is neither boxed nor handed to [`Finish`](super::write::Finish).
 //!
 //! It applies when there is nothing for [`write`](mod@super::write)'s path to do
-//! around the backend's write: no cache (so no stamps and no patch) and an explicit
-//! offset (no append turn). What that path does after the write, it does too: the
-//! version known to the process is forgotten once the write has landed or failed, and
-//! a failure is reported with the path. A dropped [`QueuedOp`] still lands (the
+//! around the backend's write but register it: no stamps and no patch (no cache, or a
+//! write that drops the file's blocks, [`WriteKeep::Drop`], registered with the cache
+//! as a [`DroppingWrite`] before it is queued) and an explicit offset (no append turn).
+//! What that path does after the write, it does too: the version known to the process
+//! is forgotten once the write has landed or failed (noting an unstamped write when a
+//! dropping one landed), the registration is dropped after that, and a failure is
+//! reported with the path. A dropped [`QueuedOp`] still lands (the
 //! queue's job owns the bytes), and the version is forgotten after it lands, on the
 //! `blocking` crate's pool as [`Finish`](super::write::Finish) does; until then it
 //! counts among the open file's detached changes, which a later sync waits for.
@@ -14,10 +17,14 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 
+use fileio_cache::DroppingWrite;
+
+use super::coherence::WriteKeep;
 use super::{Shared, end_of};
 use crate::batch::QueuedWrite;
 use crate::error::{Op, Result};
@@ -44,25 +51,53 @@ impl Shared {
         data: Bytes,
     ) -> Result<WriteAt<'_>> {
         end_of(offset, data.len())?;
-        if self.cache.is_some() {
-            return Ok(WriteAt::Other(data));
-        }
+        let dropping = match &self.cache {
+            None => None,
+            Some(cache) => {
+                let keep = self.write_keep(cache.recorded_stamp(self.key));
+                if keep != WriteKeep::Drop || self.queue_refused.load(Ordering::Relaxed) {
+                    return Ok(WriteAt::Other(data));
+                }
+                Some(cache.begin_dropping_write(self.key))
+            }
+        };
         Ok(match self.backend().write_at_queued(offset, data) {
             Ok(write) => WriteAt::Queued(QueuedOp {
                 write: Some(write),
                 shared: self,
+                dropping,
             }),
-            Err(data) => WriteAt::Other(data),
+            Err(data) => {
+                // The backend has no queue: registering first is not worth it again.
+                if dropping.is_some() {
+                    self.queue_refused.store(true, Ordering::Relaxed);
+                }
+                WriteAt::Other(data)
+            }
         })
+    }
+
+    /// A queued write has landed (`ok`) or failed: the version known to the process is
+    /// forgotten (after a dropping write that landed, noting when), then `dropping`, if
+    /// any, is dropped, which drops the file's blocks.
+    fn queued_landed(&self, ok: bool, dropping: Option<DroppingWrite>) {
+        if ok && dropping.is_some() {
+            self.forget_unstamped_write();
+        } else {
+            self.forget();
+        }
+        drop(dropping);
     }
 }
 
-/// A queued uncached write, resolving once it has landed (or failed) and the known
-/// version is forgotten.
+/// A queued write, resolving once it has landed (or failed) and the known version is
+/// forgotten.
 pub(crate) struct QueuedOp<'a> {
     /// `None` once complete.
     write: Option<QueuedWrite>,
     shared: &'a Arc<Shared>,
+    /// Its registration with the cache, if the file has one.
+    dropping: Option<DroppingWrite>,
 }
 
 impl Future for QueuedOp<'_> {
@@ -75,7 +110,8 @@ impl Future for QueuedOp<'_> {
         };
         let outcome = ready!(Pin::new(write).poll(cx));
         self.write = None;
-        self.shared.forget();
+        let dropping = self.dropping.take();
+        self.shared.queued_landed(outcome.is_ok(), dropping);
         Poll::Ready(outcome.map_err(|e| self.shared.err(Op::Write, e)))
     }
 }
@@ -84,11 +120,12 @@ impl Drop for QueuedOp<'_> {
     fn drop(&mut self) {
         if let Some(write) = self.write.take() {
             let shared = Arc::clone(self.shared);
+            let dropping = self.dropping.take();
             let ticket = shared.detached.start();
             blocking::unblock(move || {
                 // Lands whatever its outcome; the version is unknown after it.
-                let _ = futures_lite::future::block_on(write);
-                shared.forget();
+                let landed = futures_lite::future::block_on(write).is_ok();
+                shared.queued_landed(landed, dropping);
                 shared.detached.end(ticket);
             })
             .detach();
