@@ -38,7 +38,10 @@ pub enum Coherence {
     /// to that long. Writes through fileio are always seen at once.
     Interval(Duration),
     /// Trusts that only this process changes the file and never re-stamps for reads:
-    /// a hit costs a hash lookup and a copy. Outside changes are not seen.
+    /// a hit costs a hash lookup and a copy. Outside changes are not seen, nor are
+    /// writes through a handle of this process that does not share this handle's cache
+    /// (opened with no cache, or with another one): the cache's record of the file is
+    /// what this handle trusts.
     Exclusive,
 }
 
