@@ -247,14 +247,16 @@ struct Mirror {
 struct Padded<T>(T);
 
 impl FileState {
-    pub(crate) fn new(key: FileKey) -> FileState {
+    /// A new state for `key`, its write sequence starting at `write_base` (a value no
+    /// earlier state of the file used: see `CacheInner::file_state`).
+    pub(crate) fn new(key: FileKey, write_base: u64) -> FileState {
         FileState {
             key,
             inner: Mutex::new(Inner {
                 stamp: None,
                 generation: 0,
                 writes_in_flight: 0,
-                write_seq: 0,
+                write_seq: write_base,
                 fills: Vec::new(),
                 superseded: [None; SUPERSEDED_KEEP],
                 superseded_next: 0,
@@ -274,7 +276,7 @@ impl FileState {
                 at_nanos: AtomicU32::new(NO_STAMP_NANOS),
                 generation: AtomicU64::new(0),
                 writes_in_flight: AtomicU32::new(0),
-                write_seq: AtomicU64::new(0),
+                write_seq: AtomicU64::new(write_base),
                 hull_lo: AtomicU64::new(0),
                 hull_hi: AtomicU64::new(0),
                 dropping: AtomicU64::new(0),
@@ -427,7 +429,7 @@ mod tests {
 
     #[test]
     fn publish_then_snapshot() {
-        let f = FileState::new(FileKey::new(1));
+        let f = FileState::new(FileKey::new(1), 0);
         let snap = f.snapshot();
         assert_eq!(snap.stamp.at_nanos, NO_STAMP_NANOS);
         let stamp = Stamp::new(10, 20);

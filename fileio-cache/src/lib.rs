@@ -238,7 +238,8 @@ mod shard;
 pub use cache::{
     CacheStats, ColdMiss, DEFAULT_BLOCK_SIZE, DEFAULT_CAPACITY, DroppingWrite,
     ENTRY_OVERHEAD_BYTES, Fill, FillGuard, FillWait, Lookup, MAX_BLOCK_SIZE, MAX_CAPACITY,
-    MAX_SHARDS, MIN_BLOCK_SIZE, Miss, Probe, ProbeHit, RangeCache, RangeCacheBuilder, WriteGuard,
+    MAX_SHARDS, MIN_BLOCK_SIZE, Miss, Probe, ProbeHit, RangeCache, RangeCacheBuilder, WriteEpoch,
+    WriteGuard,
 };
 pub use error::Error;
 pub use key::{FileKey, Stamp};

@@ -163,6 +163,8 @@ pub(super) struct CacheInner {
     pub(super) ghost: Ghost,
     /// Prune unused file states when the table grows past this.
     pub(super) prune_at: AtomicUsize,
+    /// The next file state's write-sequence base.
+    pub(super) write_bases: AtomicU64,
     pub(super) patched_bytes: AtomicU64,
     pub(super) invalidations: AtomicU64,
     pub(super) tally: Tally,
@@ -187,6 +189,7 @@ impl CacheInner {
             files: DashMap::new(),
             ghost: Ghost::new(capacity, 1 << block_size.trailing_zeros()),
             prune_at: AtomicUsize::new(PRUNE_MIN),
+            write_bases: AtomicU64::new(0),
             patched_bytes: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
             tally: Tally::new(),
@@ -226,12 +229,12 @@ impl CacheInner {
         if let Some(f) = self.files.get(&key) {
             return Arc::clone(&f);
         }
-        let file = Arc::clone(
-            &self
-                .files
-                .entry(key)
-                .or_insert_with(|| Arc::new(FileState::new(key))),
-        );
+        let file = Arc::clone(&self.files.entry(key).or_insert_with(|| {
+            // Each state of a file numbers its writes from a base of its own, so
+            // that a `WriteEpoch` of a pruned state never matches a later one.
+            let base = self.write_bases.fetch_add(1 << 32, Ordering::Relaxed);
+            Arc::new(FileState::new(key, base))
+        }));
         if self.files.len() > self.prune_at.load(Ordering::Relaxed) {
             self.prune_files();
         }

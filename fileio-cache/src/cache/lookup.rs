@@ -10,13 +10,32 @@ use bytes::Bytes;
 
 use super::blocks::{assemble, clamp};
 use super::inner::{CacheInner, ShardCell, read};
-use super::{Lookup, Miss};
+use super::{Lookup, Miss, WriteEpoch};
 use crate::file::{FileState, NO_STAMP_NANOS, Snapshot, same_stamp};
 use crate::key::{EncodedStamp, FileKey, Stamp};
 use crate::shard::{BlockKey, Entry};
 
 /// The most blocks of one miss the ghost filter looks at.
 const GHOST_SPAN: u64 = 64;
+
+/// Whether a lookup whose stamp is not the recorded one records it (dropping the file's
+/// blocks), as an outside change would be.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Adopt {
+    /// Never: the lookup only misses.
+    Never,
+    /// Unless a write is in flight or the stamp is one a recent write replaced.
+    Always,
+    /// As `Always`, and only if no write on the file began since the epoch (taken before
+    /// the stamp was): the stamp may predate such a write's change.
+    Since(WriteEpoch),
+}
+
+impl Adopt {
+    fn allowed(self) -> bool {
+        !matches!(self, Adopt::Never)
+    }
+}
 
 /// The version a lookup asks for.
 #[derive(Clone, Copy)]
@@ -118,7 +137,7 @@ impl CacheInner {
             return None;
         }
         let stamp = snap.stamp.decode();
-        Some(this.lookup_from(this, Some(file), key, &stamp, offset, len, false))
+        Some(this.lookup_from(this, Some(file), key, &stamp, offset, len, Adopt::Never))
     }
 
     /// [`RangeCache::lookup`](super::RangeCache::lookup). `adopt`: a stamp different from
@@ -130,7 +149,7 @@ impl CacheInner {
         stamp: &Stamp,
         offset: u64,
         len: usize,
-        adopt: bool,
+        adopt: Adopt,
     ) -> Lookup {
         self.lookup_from(this, None, key, stamp, offset, len, adopt)
     }
@@ -145,15 +164,15 @@ impl CacheInner {
         stamp: &Stamp,
         offset: u64,
         len: usize,
-        adopt: bool,
+        adopt: Adopt,
     ) -> Lookup {
         let Some(bytes) = clamp(offset, len, stamp.len()) else {
             // At or past the end: nothing to serve, but a newer stamp is still recorded,
             // so that lookups on the recorded stamp do not keep an older length.
-            if adopt {
+            if adopt.allowed() {
                 let file = self.file_state(key);
                 if file.snapshot().stamp != stamp.encode() {
-                    self.adopt(&file, stamp);
+                    self.adopt(&file, stamp, adopt);
                 }
             }
             self.tally.hit();
@@ -186,12 +205,18 @@ impl CacheInner {
     /// While a write is in flight the stamp seen may be the write's own (half-done)
     /// change, and recording it would make the write's patch fail and drop the whole
     /// file: the write's completion sets the stamp. A stamp the file had before a write
-    /// that has since finished is not adopted either (see `Inner::is_superseded`).
-    fn adopt(&self, file: &Arc<FileState>, stamp: &Stamp) {
+    /// that has since finished is not adopted either (see `Inner::is_superseded`), nor,
+    /// under [`Adopt::Since`], a stamp taken before a write that began since the epoch.
+    fn adopt(&self, file: &Arc<FileState>, stamp: &Stamp, how: Adopt) {
         if file.snapshot().writes_in_flight > 0 {
             return;
         }
         let mut f = file.lock();
+        if let Adopt::Since(epoch) = how
+            && epoch != WriteEpoch::of(&f, file)
+        {
+            return;
+        }
         if !same_stamp(&f, stamp) && !f.is_superseded(stamp) {
             self.bump_generation(file, &mut f);
             f.stamp = Some(*stamp);
@@ -269,14 +294,14 @@ impl CacheInner {
         enc: &EncodedStamp,
         bytes: Range<u64>,
         all: Range<u64>,
-        adopt: bool,
+        adopt: Adopt,
     ) -> Lookup {
         let (first, last) = (all.start, all.end - 1);
         let end = bytes.end;
         let mut snap = file.snapshot();
         // A stamp `adopt` refuses leaves the lookup a miss, uncacheable.
-        if adopt && snap.stamp != *enc {
-            self.adopt(&file, stamp);
+        if adopt.allowed() && snap.stamp != *enc {
+            self.adopt(&file, stamp, adopt);
             snap = file.snapshot();
         }
         let miss = |snap: &Snapshot, blocks: Range<u64>, cacheable: bool| {

@@ -37,8 +37,30 @@ pub use fill::{Fill, FillGuard, FillWait, Miss};
 pub use probe::{ColdMiss, Probe, ProbeHit};
 pub use write::{DroppingWrite, WriteGuard};
 
+/// How many writes had begun on a file at one moment ([`RangeCache::write_epoch`]), for
+/// [`RangeCache::lookup_since`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteEpoch {
+    /// The file's write sequence (unique across the file states the cache ever made for
+    /// the file: each starts from its own base).
+    writes: u64,
+    /// Dropping writes begun (the high half of the dropping word).
+    dropping: u64,
+}
+
+impl WriteEpoch {
+    /// The epoch of `file` now (`f` is its locked state).
+    pub(super) fn of(f: &crate::file::Inner, file: &crate::file::FileState) -> WriteEpoch {
+        WriteEpoch {
+            writes: f.write_seq,
+            dropping: file.dropping() >> 32,
+        }
+    }
+}
+
 use builder::default_shards;
 use inner::{CacheInner, read, shard_share, write};
+use lookup::Adopt;
 
 /// Smallest block size accepted (and the smallest useful for tests).
 pub const MIN_BLOCK_SIZE: usize = 512;
@@ -348,7 +370,59 @@ impl RangeCache {
     /// ```
     pub fn lookup(&self, key: FileKey, stamp: &Stamp, offset: u64, len: usize) -> Lookup {
         self.inner
-            .lookup(&self.inner, key, stamp, offset, len, true)
+            .lookup(&self.inner, key, stamp, offset, len, Adopt::Always)
+    }
+
+    /// The writes begun on `key` so far, counted: take it *before* the stamp you will
+    /// [`lookup_since`](Self::lookup_since) with.
+    ///
+    /// # Examples
+    ///
+    /// See [`lookup_since`](Self::lookup_since).
+    pub fn write_epoch(&self, key: FileKey) -> WriteEpoch {
+        let snap = self.inner.file_state(key).snapshot();
+        WriteEpoch {
+            writes: snap.write_seq,
+            dropping: snap.dropping >> 32,
+        }
+    }
+
+    /// [`lookup`](Self::lookup), except that a stamp other than the recorded one is
+    /// recorded only if no write on the file began since `epoch` (from
+    /// [`write_epoch`](Self::write_epoch), taken before `stamp` was): otherwise `stamp`
+    /// may be older than a write the cache has seen finish, and recording it would make
+    /// callers that trust the recorded stamp read the file as it was before. The cache
+    /// remembers the stamps of the last few writes only; the epoch covers any number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(3);
+    /// let epoch = cache.write_epoch(key);
+    /// let old = Stamp::new(512, 0);
+    /// // Before the lookup, many writes finish, the last recording `now`.
+    /// let mut now = old;
+    /// for v in 1..10 {
+    ///     let next = Stamp::new(512, v);
+    ///     cache.begin_write(key).patch(&now, &next, 0, &[v as u8; 512]);
+    ///     now = next;
+    /// }
+    /// assert!(matches!(cache.lookup_since(key, &old, epoch, 0, 10), Lookup::Miss(_)));
+    /// assert_eq!(cache.recorded_stamp(key), Some(now));
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn lookup_since(
+        &self,
+        key: FileKey,
+        stamp: &Stamp,
+        epoch: WriteEpoch,
+        offset: u64,
+        len: usize,
+    ) -> Lookup {
+        self.inner
+            .lookup(&self.inner, key, stamp, offset, len, Adopt::Since(epoch))
     }
 
     /// Looks up bytes of `key` under the stamp the cache itself recorded for the file

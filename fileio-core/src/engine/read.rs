@@ -114,10 +114,16 @@ impl Shared {
                 if let Some(lookup) = cache.lookup_recorded(self.key, offset, len) {
                     return Some(Ok(lookup));
                 }
-                match self.fallback_stamp_now()? {
-                    Ok(stamp) => stamp,
-                    Err(e) => return Some(Err(e)),
-                }
+                // The cache records no version: the one this process knows, or the
+                // file's. Recorded only if no write began since it was had: a reader
+                // held up between the two could otherwise record a version older than
+                // writes that finished meanwhile, and the handles that trust the
+                // record would read the file as it was before them.
+                let epoch = cache.write_epoch(self.key);
+                return Some(match self.fallback_stamp_now()? {
+                    Ok(stamp) => Ok(cache.lookup_since(self.key, &stamp, epoch, offset, len)),
+                    Err(e) => Err(e),
+                });
             }
         };
         Some(Ok(cache.lookup(self.key, &stamp, offset, len)))
@@ -134,8 +140,10 @@ impl Shared {
         if let Some(lookup) = self.lookup_now(cache, basis, offset, len) {
             return lookup;
         }
+        // Only the recorded basis gets here, with no version at hand: see `lookup_now`.
+        let epoch = cache.write_epoch(self.key);
         let stamp = self.fresh_stamp(true).await?;
-        Ok(cache.lookup(self.key, &stamp, offset, len))
+        Ok(cache.lookup_since(self.key, &stamp, epoch, offset, len))
     }
 
     /// One backend read, with the inline fast path first when `inline` (the caller has
