@@ -409,8 +409,10 @@ enum Step {
     /// otherwise when it finishes (other writes may land in between).
     Land { w: usize, stamp_now: bool },
     /// It finishes: `patch` (once landed), or its guard is dropped (not landed: a failed
-    /// write, the file unchanged; or a dropping write, landed or not).
-    Finish { w: usize },
+    /// write, the file unchanged; or a dropping write, landed or not). With `alone`, a
+    /// landed patching write first tries `patch_alone`, which must then make up the
+    /// stamp after from the file's true length (the file is renamed to that stamp).
+    Finish { w: usize, alone: bool },
     /// A read under the file's stamp, filling on a miss.
     Read { offset: u64, len: usize },
     /// A read under the recorded stamp (no outside change happens in this test).
@@ -432,7 +434,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (w.clone(), 0..3000u64, 1..2500usize, any::<u8>(), any::<bool>(), any::<bool>(), prop::bool::weighted(0.25))
             .prop_map(|(w, offset, len, byte, strict, ranged, dropping)| Step::Begin { w, offset, len, byte, strict, ranged, dropping }),
         3 => (w.clone(), any::<bool>()).prop_map(|(w, stamp_now)| Step::Land { w, stamp_now }),
-        3 => w.prop_map(|w| Step::Finish { w }),
+        3 => (w, any::<bool>()).prop_map(|(w, alone)| Step::Finish { w, alone }),
         3 => (0..6000u64, 1..3000usize).prop_map(|(offset, len)| Step::Read { offset, len }),
         2 => (0..6000u64, 1..3000usize).prop_map(|(offset, len)| Step::ReadRecorded { offset, len }),
         2 => (0..6000u64, 1..3000usize, any::<bool>())
@@ -574,11 +576,35 @@ fn run_concurrent(block_size: usize, half: bool, steps: Vec<Step>) -> Result<(),
                     s.after = stamp_now.then_some(stamp);
                 }
             }
-            Step::Finish { w } => {
+            Step::Finish { w, alone } => {
                 if let Some(s) = slots[w].take() {
+                    let guard = match s.guard {
+                        Registered::Patching(guard) if alone && s.landed => {
+                            let tag = model.next_tag;
+                            let mut made_for = None;
+                            match guard.patch_alone(s.offset, &s.data, |len| {
+                                made_for = Some(len);
+                                Stamp::new(len, tag)
+                            }) {
+                                Ok(stamp) => {
+                                    prop_assert_eq!(
+                                        made_for,
+                                        Some(model.files[&key].len() as u64),
+                                        "a write deemed alone made up a wrong length"
+                                    );
+                                    model.next_tag += 1;
+                                    model.stamps.insert(key, stamp);
+                                    check(&cache)?;
+                                    continue;
+                                }
+                                Err(guard) => Registered::Patching(guard),
+                            }
+                        }
+                        other => other,
+                    };
                     let after = s.after.unwrap_or(model.stamps[&key]);
                     let landed = s.landed.then_some((&s.before, &after));
-                    s.guard.finish(landed, s.offset, &s.data);
+                    guard.finish(landed, s.offset, &s.data);
                 }
             }
             Step::Read { offset, len } => {

@@ -6,8 +6,8 @@ use std::fmt;
 use std::ops::Range;
 
 use bytes::Bytes;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
 
 #[cfg(doc)]
 use super::RangeCache;
@@ -210,12 +210,93 @@ impl WriteGuard {
         self.finish(Finish::Release);
     }
 
+    /// [`patch`](Self::patch) for a write that ran alone, with the stamp after made up
+    /// rather than asked of the file: if no other write on the file (registered with
+    /// this cache, dropping writes included) was in flight at any time during this one,
+    /// and the cache still records the stamp it recorded when this write began, then the
+    /// file holds that version with `data` written at `offset`, and its length is the
+    /// recorded length grown by the write. `derive` makes the stamp after from that
+    /// length; the write patches from the recorded stamp to it, under the file's mutex
+    /// (no write can begin in between), and the stamp is returned. Otherwise the guard
+    /// is given back untouched, to be finished the usual way.
+    ///
+    /// The caller vouches that every change to the file goes through writes registered
+    /// with this cache, and that a stamp `derive` makes is one no other content of the
+    /// file ever gets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, Lookup, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(3);
+    /// let s1 = Stamp::new(512, 1);
+    /// cache.begin_write(key).patch(&Stamp::new(0, 0), &s1, 0, &[1u8; 512]);
+    /// let guard = cache.begin_write_at(key, 500, 100);
+    /// let Ok(s2) = guard.patch_alone(500, &[2u8; 100], |len| Stamp::new(len, 2)) else {
+    ///     panic!("it ran alone");
+    /// };
+    /// assert_eq!(s2, Stamp::new(600, 2));
+    /// assert!(matches!(cache.lookup(key, &s2, 498, 4), Lookup::Hit(b) if b[..] == [1, 1, 2, 2]));
+    /// // Two writes in flight together: neither may make its stamp up.
+    /// let (a, b) = (cache.begin_write_at(key, 0, 10), cache.begin_write_at(key, 700, 10));
+    /// assert!(a.patch_alone(0, &[3u8; 10], |len| Stamp::new(len, 3)).is_err());
+    /// assert!(b.patch_alone(700, &[4u8; 10], |len| Stamp::new(len, 4)).is_err());
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    pub fn patch_alone(
+        mut self,
+        offset: u64,
+        data: &[u8],
+        derive: impl FnOnce(u64) -> Stamp,
+    ) -> Result<Stamp, WriteGuard> {
+        let (Some(file), Some(before), Some(end)) = (
+            self.file.clone(),
+            self.stamp_at_begin,
+            offset.checked_add(data.len() as u64),
+        ) else {
+            return Err(self);
+        };
+        let f = file.lock();
+        let alone = self.exclusive
+            && f.write_seq == self.seq
+            && same_stamp(&f, &before)
+            && self.dropping_at_begin & DROPPING_IN_FLIGHT == 0
+            && file.dropping() == self.dropping_at_begin;
+        if !alone {
+            return Err(self);
+        }
+        let after = derive(before.len().max(end));
+        self.file = None;
+        self.finish_locked(
+            &file,
+            f,
+            Finish::Patch {
+                before: &before,
+                after: &after,
+                offset,
+                data,
+            },
+        );
+        Ok(after)
+    }
+
     fn finish(&mut self, how: Finish<'_>) {
         let Some(file) = self.file.take() else {
             return;
         };
+        let f = file.lock();
+        self.finish_locked(&file, f, how);
+    }
+
+    /// [`finish`](Self::finish) with the file's mutex held (`f`).
+    fn finish_locked(
+        &self,
+        file: &Arc<FileState>,
+        mut f: MutexGuard<'_, FileInner>,
+        how: Finish<'_>,
+    ) {
         let cache = &self.cache;
-        let mut f = file.lock();
         let alone = self.exclusive && f.write_seq == self.seq;
         let published = matches!(how, Finish::Patch { .. } | Finish::Truncate { .. });
         // What later-finishing writes that overlapped this one in time must know of it.
@@ -227,7 +308,7 @@ impl WriteGuard {
                 // only under a recorded stamp) nor can a miss fill one (its lookup would
                 // have recorded a stamp, moving the generation on): nothing to drop.
                 if f.stamp.is_some() {
-                    cache.bump_generation(&file, &mut f);
+                    cache.bump_generation(file, &mut f);
                 }
                 f.stamp = None;
                 Some((None, None, None))
@@ -243,21 +324,21 @@ impl WriteGuard {
                 let new_len = end.map(|end| end.max(before.len()));
                 let ok = alone && new_len == Some(after.len());
                 if ok && same_stamp(&f, before) {
-                    let n = cache.patch_blocks(&file, &f, before.len(), after.len(), offset, data);
+                    let n = cache.patch_blocks(file, &f, before.len(), after.len(), offset, data);
                     cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
                     f.stamp = Some(*after);
                 } else if ok && f.stamp.is_none() {
                     // Unknown file: nothing cached to patch, but the data written is the
                     // file's content under `after`.
                     f.stamp = Some(*after);
-                    let n = cache.patch_blocks(&file, &f, after.len(), after.len(), offset, data);
+                    let n = cache.patch_blocks(file, &f, after.len(), after.len(), offset, data);
                     cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
                 } else if !alone
-                    && self.patch_concurrent(&file, &mut f, before, after, offset, data)
+                    && self.patch_concurrent(file, &mut f, before, after, offset, data)
                 {
                     f.stamp = Some(*after);
                 } else {
-                    cache.bump_generation(&file, &mut f);
+                    cache.bump_generation(file, &mut f);
                     f.stamp = settled(&f, self.finished_at_begin, after);
                 }
                 Some((end.map(|end| offset..end), Some(*before), Some(*after)))
@@ -265,10 +346,10 @@ impl WriteGuard {
             Finish::Truncate { before, after, len } => {
                 f.supersede(before, after);
                 let ok = alone && after.len() == len && same_stamp(&f, before);
-                if ok && cache.truncate_blocks(&file, &f, before.len(), len) {
+                if ok && cache.truncate_blocks(file, &f, before.len(), len) {
                     f.stamp = Some(*after);
                 } else {
-                    cache.bump_generation(&file, &mut f);
+                    cache.bump_generation(file, &mut f);
                     f.stamp = settled(&f, self.finished_at_begin, after);
                 }
                 Some((None, Some(*before), Some(*after)))
@@ -287,7 +368,7 @@ impl WriteGuard {
             // A write started from a version no write of this cache produced: maybe a
             // change behind its back, so nothing cached is trusted.
             f.unexplained.clear();
-            cache.bump_generation(&file, &mut f);
+            cache.bump_generation(file, &mut f);
         }
         if let Some((bytes, before, after)) = logged {
             f.finished += 1;
@@ -319,7 +400,7 @@ impl WriteGuard {
         let overlapped =
             self.dropping_at_begin & DROPPING_IN_FLIGHT != 0 || dropping != self.dropping_at_begin;
         if published && overlapped {
-            cache.bump_generation(&file, &mut f);
+            cache.bump_generation(file, &mut f);
             f.stamp = None;
             file.publish(&f);
         }

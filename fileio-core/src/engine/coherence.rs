@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
-use fileio_cache::{FileKey, Stamp};
+use fileio_cache::{FileKey, Stamp, WriteGuard};
 
 use super::Shared;
 use crate::clock::{Clock, RACY_WINDOW, is_racy};
@@ -310,6 +310,46 @@ impl Shared {
             (Coherence::Strict, None) if self.wrote_unstamped_lately() => WriteKeep::Drop,
             _ => WriteKeep::Patch,
         }
+    }
+
+    /// Under `Exclusive` on a local file, finishes the write of `data` at `at` that
+    /// `guard` registered without asking the file for its version, when the write ran
+    /// alone ([`WriteGuard::patch_alone`]): the cache patches its blocks to a version
+    /// made up for the write (the recorded length grown by it, and a tag no other
+    /// version has: a counter under a per-process random key, so no `fstat` ever returns
+    /// it; no change time, an exact version, never racy), which the process then knows.
+    /// The guard back otherwise (another write overlapped it, another policy, no local
+    /// file), for the stamp to be asked.
+    ///
+    /// Sound because under `Exclusive` every change goes through writes registered with
+    /// the cache, and a write that ran alone knows what the file holds after it. Asking
+    /// costs more than its `fstat`: on Linux, reading the file's times makes the next
+    /// write update them with fine-grained time, dirtying the inode.
+    pub(super) fn patch_alone(
+        &self,
+        guard: WriteGuard,
+        at: u64,
+        data: &[u8],
+    ) -> std::result::Result<(), WriteGuard> {
+        if self.coherence != Coherence::Exclusive || self.backend.local_file().is_none() {
+            return Err(guard);
+        }
+        static KEY: OnceLock<u128> = OnceLock::new();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let mut seq = 0;
+        let after = guard.patch_alone(at, data, |len| {
+            // Numbered while no write can begin: a version forgotten after this was
+            // forgotten for a later change, and this one is then not recorded.
+            seq = stamp_number(true);
+            let key = *KEY.get_or_init(|| {
+                use std::hash::BuildHasher as _;
+                let state = std::hash::RandomState::new();
+                (u128::from(state.hash_one(1u8)) << 64) | u128::from(state.hash_one(2u8))
+            });
+            Stamp::new(len, key ^ u128::from(NEXT.fetch_add(1, Ordering::Relaxed)))
+        })?;
+        self.remember(after, seq);
+        Ok(())
     }
 
     /// Under `Exclusive`, the version a write may start from without asking: the one the

@@ -78,8 +78,13 @@ impl Shared {
                 }
                 let landed = match (cached, before) {
                     (Some(CachedWrite::Patch(guard)), Some(before)) => {
-                        let after = this.fresh_stamp(true).await;
-                        Landed::Patch(guard, before, after)
+                        match this.patch_alone(guard, at, &data) {
+                            Ok(()) => Landed::Patched,
+                            Err(guard) => {
+                                let after = this.fresh_stamp(true).await;
+                                Landed::Patch(guard, before, after)
+                            }
+                        }
                     }
                     (Some(cached), _) => Landed::Dropped(cached),
                     (None, _) => Landed::Uncached,
@@ -140,11 +145,16 @@ impl Shared {
         }
         let landed = match (cached, before) {
             (Some(CachedWrite::Patch(guard)), Some(before)) => {
-                let after = match self.fresh_stamp_now(true) {
-                    Some(stamp) => stamp,
-                    None => block_on(self.fresh_stamp(true)),
-                };
-                Landed::Patch(guard, before, after)
+                match self.patch_alone(guard, offset, data) {
+                    Ok(()) => Landed::Patched,
+                    Err(guard) => {
+                        let after = match self.fresh_stamp_now(true) {
+                            Some(stamp) => stamp,
+                            None => block_on(self.fresh_stamp(true)),
+                        };
+                        Landed::Patch(guard, before, after)
+                    }
+                }
             }
             (Some(cached), _) => Landed::Dropped(cached),
             (None, _) => Landed::Uncached,
@@ -203,6 +213,7 @@ impl Shared {
                 drop(guard);
             }
             Landed::Uncached => self.forget(),
+            Landed::Patched => {}
         }
     }
 
@@ -251,6 +262,9 @@ enum Landed {
     Dropped(CachedWrite),
     /// Patch from the stamp before to the stamp after (if it could be had).
     Patch(WriteGuard, Stamp, Result<Stamp>),
+    /// Patched already, to a version made up for a write that ran alone
+    /// ([`Shared::patch_alone`]).
+    Patched,
 }
 
 /// `fut`, then `landed` told its outcome (in the pool when [`Finish`] was dropped).
@@ -651,11 +665,12 @@ mod tests {
         }
     }
 
-    /// Under `Exclusive` on a local file, a write takes one stamp, after it (it starts
-    /// from the version the cache records), and the patched blocks serve the written
-    /// bytes.
+    /// Under `Exclusive` on a local file, a write that runs alone takes no stamp: it
+    /// starts from the version the cache records and makes up the one after it
+    /// ([`Shared::patch_alone`]); the patched blocks serve the written bytes, also past
+    /// the old end of file.
     #[test]
-    fn exclusive_writes_on_a_local_file_take_one_stamp_each() {
+    fn exclusive_writes_on_a_local_file_that_run_alone_take_no_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, vec![1u8; 4096]).unwrap();
@@ -673,14 +688,17 @@ mod tests {
             assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
         }
         let before = backend.stamps.load(Ordering::Relaxed);
-        for i in 0..8u8 {
+        for i in 0..10u8 {
             let at = usize::from(i) * 500;
+            if model.len() < at + 100 {
+                model.resize(at + 100, 0);
+            }
             model[at..at + 100].fill(i + 2);
             file.write_at(at as u64, &model[at..at + 100]).unwrap();
-            assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
+            assert_eq!(&file.read_at(0, 8192).unwrap()[..], &model[..]);
         }
-        assert_eq!(backend.stamps.load(Ordering::Relaxed), before + 8);
-        assert!(cache.stats().patched_bytes >= 800);
+        assert_eq!(backend.stamps.load(Ordering::Relaxed), before);
+        assert!(cache.stats().patched_bytes >= 1000);
         assert_eq!(std::fs::read(&path).unwrap(), model);
     }
 
