@@ -95,13 +95,19 @@ impl CacheInner {
         offset: u64,
         len: usize,
     ) -> Option<Lookup> {
-        if let Some(index) = self.blocks.single_block(offset, len) {
-            let k = self.block_key(key, index);
-            if let Some(hit) = self.hit_one(&k, self.cell(&k), offset, len, Want::Recorded) {
-                return Some(Lookup::Hit(hit));
-            }
+        if let Some(hit) = self.hit_recorded(key, offset, len) {
+            return Some(Lookup::Hit(hit));
         }
         Self::lookup_recorded_slow(this, key, (offset, len))
+    }
+
+    /// [`RangeCache::hit_recorded`](super::RangeCache::hit_recorded): the hot path of
+    /// [`lookup_recorded`](Self::lookup_recorded) alone.
+    #[inline]
+    pub(super) fn hit_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Bytes> {
+        let index = self.blocks.single_block(offset, len)?;
+        let k = self.block_key(key, index);
+        self.hit_one(&k, self.cell(&k), offset, len, Want::Recorded)
     }
 
     /// The rest of [`lookup_recorded`](Self::lookup_recorded) when the hot path did not

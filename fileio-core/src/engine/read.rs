@@ -361,6 +361,13 @@ impl Shared {
     /// Inlined, the miss handling not, so that a hit's bytes stay in registers.
     #[inline]
     fn cached_now(&self, cache: &RangeCache, basis: Basis, offset: u64, len: usize) -> ReadNow {
+        // The common hit under the recorded stamp returns only its bytes: a whole
+        // `Lookup` moved through the layers costs the hit more than the lookup itself.
+        if let Basis::Recorded = basis
+            && let Some(bytes) = cache.hit_recorded(self.key, offset, len)
+        {
+            return ReadNow::Ready(Ok((bytes, true)));
+        }
         match self.lookup_now(cache, &basis, offset, len) {
             Some(Ok(Lookup::Hit(bytes))) => ReadNow::Ready(Ok((bytes, true))),
             lookup => self.missed_now(cache, basis, offset, len, lookup),
