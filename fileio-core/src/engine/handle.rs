@@ -152,7 +152,11 @@ impl Handle {
     }
 
     pub(crate) fn shared(&self) -> Result<&Arc<Shared>> {
-        self.shared.as_ref().ok_or(Error::Closed)
+        // Not `ok_or`: that builds the error and drops it on every call.
+        match &self.shared {
+            Some(shared) => Ok(shared),
+            None => Err(Error::Closed),
+        }
     }
 
     fn readable(&self) -> Result<&Arc<Shared>> {
