@@ -310,7 +310,7 @@ impl Shared {
     /// so that inlined into the caller the hit stays in registers. `None` is anything
     /// else, with nothing done yet.
     #[inline]
-    fn hit_now(&self, offset: u64, len: usize) -> Option<Bytes> {
+    pub(crate) fn hit_now(&self, offset: u64, len: usize) -> Option<Bytes> {
         match &self.cache {
             Some(cache)
                 if self.coherence == Coherence::Exclusive
@@ -326,7 +326,7 @@ impl Shared {
 
     /// [`read_now`](Self::read_now) past [`hit_now`](Self::hit_now).
     #[inline(never)]
-    fn read_now_rest(&self, offset: u64, len: usize) -> ReadNow {
+    pub(crate) fn read_now_rest(&self, offset: u64, len: usize) -> ReadNow {
         if let Err(e) = end_of(offset, len) {
             return ReadNow::Ready(Err(e));
         }
