@@ -304,9 +304,7 @@ impl Shared {
     /// clock: no system call.
     pub(super) fn write_keep(&self, recorded: Option<Stamp>) -> WriteKeep {
         match (self.coherence, recorded) {
-            (Coherence::Strict, Some(stamp)) if self.clock.is_racy(&stamp) => {
-                WriteKeep::Drop
-            }
+            (Coherence::Strict, Some(stamp)) if self.clock.is_racy(&stamp) => WriteKeep::Drop,
             (Coherence::Strict, None) if self.wrote_unstamped_lately() => WriteKeep::Drop,
             _ => WriteKeep::Patch,
         }
