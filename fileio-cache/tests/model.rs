@@ -498,8 +498,12 @@ fn run_concurrent(block_size: usize, half: bool, steps: Vec<Step>) -> Result<(),
     // (which, served from memory, can only be the empty read at the old end of file).
     let read =
         |stamp: &Stamp, model: &Model, offset: u64, len: usize, recorded: bool, in_flight: bool| {
+            // Under the recorded stamp, the hot path first, as `fileio-core` reads.
             let found = if recorded {
-                cache.lookup_recorded(key, offset, len)
+                match cache.hit_recorded(key, offset, len) {
+                    Some(hit) => Some(Lookup::Hit(hit)),
+                    None => cache.lookup_recorded(key, offset, len),
+                }
             } else {
                 Some(cache.lookup(key, stamp, offset, len))
             };

@@ -138,15 +138,17 @@ impl Hooks {
 
     /// The hooks to fire for `kind`, or `None` when there are none (the common case).
     pub(crate) fn active(&self, kind: Kind) -> Option<Arc<HookSet>> {
-        let flag = match kind {
+        self.any(kind).then(|| self.snapshot())
+    }
+
+    /// Whether there is a hook for `kind`.
+    #[inline]
+    pub(crate) fn any(&self, kind: Kind) -> bool {
+        match kind {
             Kind::Read => &self.any_read,
             Kind::Write => &self.any_write,
-        };
-        if flag.load(Ordering::Acquire) {
-            Some(self.snapshot())
-        } else {
-            None
         }
+        .load(Ordering::Acquire)
     }
 }
 

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::blocks::{assemble, clamp};
 use super::inner::{CacheInner, ShardCell, read};
@@ -53,7 +53,7 @@ impl CacheInner {
     /// block's own link to its file's state gives the version, so no per-file table is
     /// consulted. Marks the block visited and counts the hit. `None` sends the caller
     /// down the full path.
-    #[inline]
+    #[inline(always)]
     fn hit_one(
         &self,
         k: &BlockKey,
@@ -96,10 +96,12 @@ impl CacheInner {
             return None;
         }
         e.touch();
-        Some(
-            e.data
-                .slice((bytes.start - base) as usize..(bytes.end - base) as usize),
-        )
+        // Not `Bytes::slice`, which is not inlined: its result would reach the caller
+        // through memory.
+        let mut out = e.data.clone();
+        out.truncate((bytes.end - base) as usize);
+        out.advance((bytes.start - base) as usize);
+        Some(out)
     }
 
     /// [`RangeCache::lookup_recorded`](super::RangeCache::lookup_recorded): the hot path,
@@ -114,13 +116,19 @@ impl CacheInner {
         offset: u64,
         len: usize,
     ) -> Option<Lookup> {
-        if let Some(index) = self.blocks.single_block(offset, len) {
-            let k = self.block_key(key, index);
-            if let Some(hit) = self.hit_one(&k, self.cell(&k), offset, len, Want::Recorded) {
-                return Some(Lookup::Hit(hit));
-            }
+        if let Some(hit) = self.hit_recorded(key, offset, len) {
+            return Some(Lookup::Hit(hit));
         }
         Self::lookup_recorded_slow(this, key, (offset, len))
+    }
+
+    /// [`RangeCache::hit_recorded`](super::RangeCache::hit_recorded): the hot path of
+    /// [`lookup_recorded`](Self::lookup_recorded) alone.
+    #[inline(always)]
+    pub(super) fn hit_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Bytes> {
+        let index = self.blocks.single_block(offset, len)?;
+        let k = self.block_key(key, index);
+        self.hit_one(&k, self.cell(&k), offset, len, Want::Recorded)
     }
 
     /// The rest of [`lookup_recorded`](Self::lookup_recorded) when the hot path did not

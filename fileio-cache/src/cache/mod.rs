@@ -452,6 +452,33 @@ impl RangeCache {
         self.inner.lookup_recorded(&self.inner, key, offset, len)
     }
 
+    /// The bytes [`lookup_recorded`](Self::lookup_recorded) would return as a hit, when
+    /// the request lies in one resident block current under the recorded stamp (the
+    /// common hit): counts the hit. `None` counts nothing and tells nothing: call
+    /// [`lookup_recorded`](Self::lookup_recorded). It returns a small value, so a
+    /// caller's hit path copies no [`Lookup`] around.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::{FileKey, RangeCache, Stamp};
+    /// let cache = RangeCache::builder().block_size(512).build()?;
+    /// let key = FileKey::new(1);
+    /// assert_eq!(cache.hit_recorded(key, 0, 10), None);
+    /// let (s0, s1) = (Stamp::new(0, 0), Stamp::new(1024, 1));
+    /// cache.begin_write(key).patch(&s0, &s1, 0, &[7u8; 1024]);
+    /// assert_eq!(cache.hit_recorded(key, 0, 10), Some(vec![7u8; 10].into()));
+    /// // Across two blocks: not the hot path, but a lookup hits.
+    /// assert_eq!(cache.hit_recorded(key, 500, 20), None);
+    /// assert!(cache.lookup_recorded(key, 500, 20).is_some());
+    /// assert_eq!(cache.stats().hits, 2);
+    /// # Ok::<(), fileio_cache::Error>(())
+    /// ```
+    #[inline]
+    pub fn hit_recorded(&self, key: FileKey, offset: u64, len: usize) -> Option<Bytes> {
+        self.inner.hit_recorded(key, offset, len)
+    }
+
     /// The stamp the cache last recorded for `key` (by a lookup, a fill or a write), or
     /// `None` if it records none (never seen, pruned, or dropped after an abandoned
     /// write). A write that trusts this process to see every change starts from it: the

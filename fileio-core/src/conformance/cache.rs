@@ -6,10 +6,11 @@ use std::io::SeekFrom;
 
 use std::time::Duration;
 
+use crate::error::Error;
 use crate::options::Coherence;
 use crate::stream::AsyncStream as _;
 
-use super::harness::{Harness, OpenSpec};
+use super::harness::{ConformanceFile as _, Harness, OpenSpec};
 use super::helpers::*;
 
 /// A write (or `set_len`) through one handle is seen at once through another handle
@@ -270,6 +271,33 @@ async fn trusting<H: Harness>(h: &H, coherence: Coherence, name: &str) {
     assert!(
         hits >= 3,
         "{coherence:?}: repeated reads made {hits} hits, want 3"
+    );
+
+    // A read the cache answers alone is still the handle's read: it fires the read
+    // hooks (from the cache), and fails on a handle not open for reading or closed.
+    let rec = Recorder::default();
+    a.on_read(rec.hook());
+    assert_eq!(read_at(&a, 0, 100).await, &model[..100]);
+    let (o, d, from_cache) = one_event(rec.take(), "a hit with a read hook");
+    assert_eq!(
+        (o, d.as_slice(), from_cache),
+        (0, &model[..100], true),
+        "{coherence:?}: the hit's hook event"
+    );
+    let mut sw = spec(h, "a");
+    sw.coherence = coherence;
+    let w = open_spec(h, name, &sw).await;
+    expect_err!(
+        w.read_at(0, 100).await,
+        Error::NotReadable,
+        "{coherence:?}: read_at of a cached block on an append-only handle"
+    );
+    assert_eq!(read_at(&c, 0, 100).await, &model[..100]);
+    ok!(c.close().await, "close");
+    expect_err!(
+        c.read_at(0, 100).await,
+        Error::Closed,
+        "{coherence:?}: read_at of a cached block after close"
     );
 
     // Outside changes: old or new content, never anything else, never a panic.

@@ -1,5 +1,5 @@
 //! Coherence: the file's version (its [`Stamp`]), when a stamp may serve cache hits (the
-//! racy-window rule, [`is_racy`]), the version remembered between operations and shared
+//! racy-window rule, [`Clock::is_racy`]), the version remembered between operations and shared
 //! by every open of the file in the process ([`known_cell`]), and how a read learns the
 //! version under each [`Coherence`] policy ([`StampPlan`], [`Basis`]).
 //!
@@ -13,15 +13,15 @@ use std::time::Instant;
 use fileio_cache::{FileKey, Stamp, WriteGuard};
 
 use super::Shared;
-use crate::clock::{Clock, RACY_WINDOW, is_racy};
+use crate::clock::{Clock, RACY_WINDOW};
 use crate::error::{Op, Result};
 use crate::options::Coherence;
 
 /// Whether a stamp may serve cache hits under `coherence`, at the clock's now: `Exclusive`
 /// trusts every stamp (every change goes through this process), the other policies only
-/// stamps past the racy window (see [`is_racy`]).
+/// stamps past the racy window (see [`Clock::is_racy`]).
 pub(super) fn serves_hits(coherence: Coherence, stamp: &Stamp, clock: &Clock) -> bool {
-    coherence == Coherence::Exclusive || !is_racy(stamp, clock.now())
+    coherence == Coherence::Exclusive || !clock.is_racy(stamp)
 }
 
 /// How a read learns the file's version under `coherence`; `known` (the version this
@@ -304,9 +304,7 @@ impl Shared {
     /// clock: no system call.
     pub(super) fn write_keep(&self, recorded: Option<Stamp>) -> WriteKeep {
         match (self.coherence, recorded) {
-            (Coherence::Strict, Some(stamp)) if is_racy(&stamp, self.clock.now()) => {
-                WriteKeep::Drop
-            }
+            (Coherence::Strict, Some(stamp)) if self.clock.is_racy(&stamp) => WriteKeep::Drop,
             (Coherence::Strict, None) if self.wrote_unstamped_lately() => WriteKeep::Drop,
             _ => WriteKeep::Patch,
         }
@@ -365,7 +363,7 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::{COARSE_RACY_WINDOW, RACY_WINDOW};
+    use crate::clock::{COARSE_RACY_WINDOW, RACY_WINDOW, is_racy};
     use proptest::prelude::*;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

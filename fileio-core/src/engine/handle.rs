@@ -152,7 +152,11 @@ impl Handle {
     }
 
     pub(crate) fn shared(&self) -> Result<&Arc<Shared>> {
-        self.shared.as_ref().ok_or(Error::Closed)
+        // Not `ok_or`: that builds the error and drops it on every call.
+        match &self.shared {
+            Some(shared) => Ok(shared),
+            None => Err(Error::Closed),
+        }
     }
 
     fn readable(&self) -> Result<&Arc<Shared>> {
@@ -206,11 +210,22 @@ impl Handle {
     /// [`ReadAt::Done`]; anything else goes on in [`read_at_rest`](Self::read_at_rest).
     #[inline]
     pub(crate) fn read_at_now(&self, offset: u64, len: usize) -> ReadAt {
+        self.read_at_now_with(offset, len, Shared::read_now)
+    }
+
+    /// [`read_at_now`](Self::read_at_now) with `read` for [`Shared::read_now`].
+    #[inline]
+    fn read_at_now_with(
+        &self,
+        offset: u64,
+        len: usize,
+        read: impl FnOnce(&Shared, u64, usize) -> ReadNow,
+    ) -> ReadAt {
         let shared = match self.readable() {
             Ok(shared) => shared,
             Err(e) => return ReadAt::Done(Err(e)),
         };
-        match shared.read_now(offset, len) {
+        match read(shared, offset, len) {
             ReadNow::Ready(Ok((data, from_cache))) => match self.hooks.active(Kind::Read) {
                 None => ReadAt::Done(Ok(data)),
                 Some(_) => ReadAt::Fire(data, from_cache),
@@ -238,7 +253,29 @@ impl Handle {
     /// has to wait (a cache hit, an inline read, no read hook).
     #[inline]
     pub(crate) fn read_at_blocking(&self, offset: u64, len: usize) -> Result<Bytes> {
-        match self.read_at_now(offset, len) {
+        // A hit returns on its own: merged with the other outcomes, its bytes were
+        // written out through the whole error-sized result.
+        if let Some(data) = self.hit_now(offset, len) {
+            return Ok(data);
+        }
+        self.read_at_blocking_rest(offset, len)
+    }
+
+    /// A read finished by a cache hit alone ([`Shared::hit_now`]), on a readable open
+    /// handle with no read hook to fire. `None`: nothing done yet.
+    #[inline]
+    fn hit_now(&self, offset: u64, len: usize) -> Option<Bytes> {
+        let shared = self.shared.as_ref()?;
+        if !self.mode.readable() || self.hooks.any(Kind::Read) {
+            return None;
+        }
+        shared.hit_now(offset, len)
+    }
+
+    /// [`read_at_blocking`](Self::read_at_blocking) past [`hit_now`](Self::hit_now).
+    #[inline(never)]
+    fn read_at_blocking_rest(&self, offset: u64, len: usize) -> Result<Bytes> {
+        match self.read_at_now_with(offset, len, Shared::read_now_rest) {
             ReadAt::Done(result) => result,
             now => block_on(self.read_at_rest(offset, len, now)),
         }

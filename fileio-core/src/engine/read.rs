@@ -305,7 +305,36 @@ impl Shared {
     /// Everything of a read that needs no waiting: the stamp, the lookup, and a fill the
     /// backend can do inline. What is left is handed to [`read_pending`](Self::read_pending).
     /// The flag of a finished read says whether the cache served all of it.
+    #[inline]
     pub(crate) fn read_now(&self, offset: u64, len: usize) -> ReadNow {
+        match self.hit_now(offset, len) {
+            Some(bytes) => ReadNow::Ready(Ok((bytes, true))),
+            None => self.read_now_rest(offset, len),
+        }
+    }
+
+    /// A cache hit under the recorded stamp for a `Coherence::Exclusive` handle: the
+    /// one read that needs neither the file nor its state, returned as its bytes alone,
+    /// so that inlined into the caller the hit stays in registers. `None` is anything
+    /// else, with nothing done yet.
+    #[inline]
+    pub(crate) fn hit_now(&self, offset: u64, len: usize) -> Option<Bytes> {
+        match &self.cache {
+            Some(cache)
+                if self.coherence == Coherence::Exclusive
+                    && len > 0
+                    && len <= MAX_CACHED_READ
+                    && offset.checked_add(len as u64).is_some() =>
+            {
+                cache.hit_recorded(self.key, offset, len)
+            }
+            _ => None,
+        }
+    }
+
+    /// [`read_now`](Self::read_now) past [`hit_now`](Self::hit_now).
+    #[inline(never)]
+    pub(crate) fn read_now_rest(&self, offset: u64, len: usize) -> ReadNow {
         if let Err(e) = end_of(offset, len) {
             return ReadNow::Ready(Err(e));
         }
@@ -369,6 +398,15 @@ impl Shared {
     /// Inlined, the miss handling not, so that a hit's bytes stay in registers.
     #[inline]
     fn cached_now(&self, cache: &RangeCache, basis: Basis, offset: u64, len: usize) -> ReadNow {
+        // The common hit under the recorded stamp returns only its bytes: a whole
+        // `Lookup` moved through the layers costs the hit more than the lookup itself
+        // (`Exclusive` tried it already, in `hit_now`).
+        if let Basis::Recorded = basis
+            && self.coherence != Coherence::Exclusive
+            && let Some(bytes) = cache.hit_recorded(self.key, offset, len)
+        {
+            return ReadNow::Ready(Ok((bytes, true)));
+        }
         match self.lookup_now(cache, &basis, offset, len) {
             Some(Ok(Lookup::Hit(bytes))) => ReadNow::Ready(Ok((bytes, true))),
             lookup => self.missed_now(cache, basis, offset, len, lookup),
