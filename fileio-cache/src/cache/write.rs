@@ -261,8 +261,7 @@ impl WriteGuard {
         let alone = self.exclusive
             && f.write_seq == self.seq
             && same_stamp(&f, &before)
-            && self.dropping_at_begin & DROPPING_IN_FLIGHT == 0
-            && file.dropping() == self.dropping_at_begin;
+            && !self.dropping_overlapped(file.dropping());
         if !alone {
             return Err(self);
         }
@@ -279,6 +278,12 @@ impl WriteGuard {
             },
         );
         Ok(after)
+    }
+
+    /// Whether a dropping write was in flight at any time between this write's beginning
+    /// and the moment the file's dropping word was `now`.
+    fn dropping_overlapped(&self, now: u64) -> bool {
+        self.dropping_at_begin & DROPPING_IN_FLIGHT != 0 || now != self.dropping_at_begin
     }
 
     fn finish(&mut self, how: Finish<'_>) {
@@ -333,8 +338,7 @@ impl WriteGuard {
                     f.stamp = Some(*after);
                     let n = cache.patch_blocks(file, &f, after.len(), after.len(), offset, data);
                     cache.patched_bytes.fetch_add(n, Ordering::Relaxed);
-                } else if !alone
-                    && self.patch_concurrent(file, &mut f, before, after, offset, data)
+                } else if !alone && self.patch_concurrent(file, &mut f, before, after, offset, data)
                 {
                     f.stamp = Some(*after);
                 } else {
@@ -396,10 +400,7 @@ impl WriteGuard {
         // published is dropped. Checked after publishing, with a read-modify-write, so
         // that a dropping write that begins after the check sees the stamp published
         // here when it finishes, and drops the file's blocks itself.
-        let dropping = file.dropping_fenced();
-        let overlapped =
-            self.dropping_at_begin & DROPPING_IN_FLIGHT != 0 || dropping != self.dropping_at_begin;
-        if published && overlapped {
+        if published && self.dropping_overlapped(file.dropping_fenced()) {
             cache.bump_generation(file, &mut f);
             f.stamp = None;
             file.publish(&f);
