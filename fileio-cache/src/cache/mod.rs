@@ -39,7 +39,7 @@ pub use write::{DroppingWrite, WriteGuard};
 
 /// How many writes had begun on a file at one moment ([`RangeCache::write_epoch`]), for
 /// [`RangeCache::lookup_since`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteEpoch {
     /// The file's write sequence (unique across the file states the cache ever made for
     /// the file: each starts from its own base).
@@ -49,6 +49,14 @@ pub struct WriteEpoch {
 }
 
 impl WriteEpoch {
+    /// The epoch `snap` shows.
+    pub(super) fn of_snapshot(snap: &crate::file::Snapshot) -> WriteEpoch {
+        WriteEpoch {
+            writes: snap.write_seq,
+            dropping: snap.dropping >> 32,
+        }
+    }
+
     /// The epoch of `file` now (`f` is its locked state).
     pub(super) fn of(f: &crate::file::Inner, file: &crate::file::FileState) -> WriteEpoch {
         WriteEpoch {
@@ -380,11 +388,7 @@ impl RangeCache {
     ///
     /// See [`lookup_since`](Self::lookup_since).
     pub fn write_epoch(&self, key: FileKey) -> WriteEpoch {
-        let snap = self.inner.file_state(key).snapshot();
-        WriteEpoch {
-            writes: snap.write_seq,
-            dropping: snap.dropping >> 32,
-        }
+        WriteEpoch::of_snapshot(&self.inner.file_state(key).snapshot())
     }
 
     /// [`lookup`](Self::lookup), except that a stamp other than the recorded one is

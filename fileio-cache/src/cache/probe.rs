@@ -7,8 +7,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::RangeCache;
 use super::inner::read;
+use super::{RangeCache, WriteEpoch};
 use crate::key::{EncodedStamp, FileKey, Stamp};
 
 /// What [`RangeCache::probe`] found.
@@ -36,6 +36,7 @@ pub struct ProbeHit<'a> {
     cache: &'a RangeCache,
     bytes: Bytes,
     stamp: EncodedStamp,
+    epoch: WriteEpoch,
 }
 
 impl fmt::Debug for ProbeHit<'_> {
@@ -55,6 +56,17 @@ impl<'a> ProbeHit<'a> {
     /// See [`RangeCache::probe`].
     pub fn stamp(&self) -> Stamp {
         self.stamp.decode()
+    }
+
+    /// The file's [`WriteEpoch`] at the probe: taken before the stamp the caller asks
+    /// for next, it is the one to [`lookup_since`](RangeCache::lookup_since) with when
+    /// [`confirm`](Self::confirm) finds the file changed.
+    ///
+    /// # Examples
+    ///
+    /// See [`RangeCache::probe`].
+    pub fn epoch(&self) -> WriteEpoch {
+        self.epoch
     }
 
     /// The bytes, if `stamp` is [`stamp`](Self::stamp): counts a hit. Otherwise `None`
@@ -165,6 +177,7 @@ impl RangeCache {
                         cache: self,
                         bytes,
                         stamp: snap.stamp,
+                        epoch: WriteEpoch::of_snapshot(&snap),
                     }),
                     None => Probe::Unsure,
                 };

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
-use fileio_cache::{FileKey, Stamp, WriteGuard};
+use fileio_cache::{FileKey, Stamp, WriteEpoch, WriteGuard};
 
 use super::Shared;
 use crate::clock::{Clock, RACY_WINDOW};
@@ -140,8 +140,10 @@ enum StampPlan {
 /// What a cached read looks the cache up with.
 #[derive(Clone, Copy)]
 pub(crate) enum Basis {
-    /// A stamp the file just gave.
-    Stamp(Stamp),
+    /// A stamp the file just gave, and the cache's write epoch taken before it was asked
+    /// for: the lookup records the stamp only if no write began since
+    /// ([`RangeCache::lookup_since`](fileio_cache::RangeCache::lookup_since)).
+    Stamp(Stamp, WriteEpoch),
     /// The stamp the cache recorded for the file (see [`RangeCache::lookup_recorded`](fileio_cache::RangeCache::lookup_recorded)).
     Recorded,
 }
@@ -254,10 +256,13 @@ impl Shared {
     pub(super) fn basis_now(&self) -> Option<Result<Option<Basis>>> {
         match self.read_plan() {
             StampPlan::Recorded => Some(Ok(Some(Basis::Recorded))),
-            StampPlan::Ask { record } => Some(
-                self.fresh_stamp_now(record)?
-                    .map(|s| self.trusted(s).map(Basis::Stamp)),
-            ),
+            StampPlan::Ask { record } => {
+                let epoch = self.write_epoch();
+                Some(
+                    self.fresh_stamp_now(record)?
+                        .map(|s| self.trusted(s).map(|s| Basis::Stamp(s, epoch))),
+                )
+            }
         }
     }
 
@@ -265,10 +270,22 @@ impl Shared {
     pub(super) async fn basis(&self) -> Result<Option<Basis>> {
         match self.read_plan() {
             StampPlan::Recorded => Ok(Some(Basis::Recorded)),
-            StampPlan::Ask { record } => Ok(self
-                .trusted(self.fresh_stamp(record).await?)
-                .map(Basis::Stamp)),
+            StampPlan::Ask { record } => {
+                let epoch = self.write_epoch();
+                Ok(self
+                    .trusted(self.fresh_stamp(record).await?)
+                    .map(|s| Basis::Stamp(s, epoch)))
+            }
         }
+    }
+
+    /// The cache's write epoch of the file, to take before a stamp a lookup may record
+    /// (a default one with no cache: nothing is looked up then).
+    pub(super) fn write_epoch(&self) -> WriteEpoch {
+        self.cache
+            .as_ref()
+            .map(|cache| cache.write_epoch(self.key))
+            .unwrap_or_default()
     }
 
     /// The stamp to fall back on when the cache records none for the file: the one this

@@ -108,8 +108,8 @@ impl Shared {
         offset: u64,
         len: usize,
     ) -> Option<Result<Lookup>> {
-        let stamp = match basis {
-            Basis::Stamp(stamp) => *stamp,
+        let (stamp, epoch) = match basis {
+            Basis::Stamp(stamp, epoch) => (*stamp, *epoch),
             Basis::Recorded => {
                 if let Some(lookup) = cache.lookup_recorded(self.key, offset, len) {
                     return Some(Ok(lookup));
@@ -126,7 +126,7 @@ impl Shared {
                 });
             }
         };
-        Some(Ok(cache.lookup(self.key, &stamp, offset, len)))
+        Some(Ok(cache.lookup_since(self.key, &stamp, epoch, offset, len)))
     }
 
     /// [`lookup_now`](Self::lookup_now), awaiting the backend's stamp if need be.
@@ -383,11 +383,12 @@ impl Shared {
                 let Some(stamp) = self.trusted(stamp) else {
                     return Some(self.direct_now(offset, len));
                 };
+                let epoch = hit.epoch();
                 Some(match hit.confirm(&stamp) {
                     Some(bytes) => ReadNow::Ready(Ok((bytes, true))),
                     // The file changed since the block was cached: look up with its
                     // version (which records it and drops the older blocks).
-                    None => self.cached_now(cache, Basis::Stamp(stamp), offset, len),
+                    None => self.cached_now(cache, Basis::Stamp(stamp, epoch), offset, len),
                 })
             }
         }

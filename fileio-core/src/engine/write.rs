@@ -420,6 +420,10 @@ mod tests {
         released: Event,
         /// Awaited writes (once written) and syncs, in the order they happened.
         log: Mutex<Vec<&'static str>>,
+        /// While set, the next stamp is taken, then held back (`stamp_held` set) until
+        /// [`release_stamp`](Self::release_stamp).
+        hold_stamp: std::sync::atomic::AtomicBool,
+        stamp_held: std::sync::atomic::AtomicBool,
     }
 
     impl<B> Counting<B> {
@@ -437,7 +441,15 @@ mod tests {
                 hold: std::sync::atomic::AtomicBool::new(false),
                 released: Event::new(),
                 log: Mutex::default(),
+                hold_stamp: std::sync::atomic::AtomicBool::new(false),
+                stamp_held: std::sync::atomic::AtomicBool::new(false),
             })
+        }
+
+        /// Lets a stamp held back by `hold_stamp` go.
+        fn release_stamp(&self) {
+            self.stamp_held.store(false, Ordering::SeqCst);
+            self.released.notify(usize::MAX);
         }
 
         /// Holds awaited writes back (`true`) or lets them, and the held ones, go.
@@ -495,6 +507,15 @@ mod tests {
         async fn stamp(&self) -> io::Result<Stamp> {
             self.stamps.fetch_add(1, Ordering::Relaxed);
             let stamp = self.inner.stamp().await?;
+            if self.hold_stamp.swap(false, Ordering::SeqCst) {
+                self.stamp_held.store(true, Ordering::SeqCst);
+                while self.stamp_held.load(Ordering::SeqCst) {
+                    let released = self.released.listen();
+                    if self.stamp_held.load(Ordering::SeqCst) {
+                        released.await;
+                    }
+                }
+            }
             Ok(match &self.changed {
                 Some((_, changed)) => stamp.with_changed_at(*changed.lock().unwrap()),
                 None => stamp,
@@ -700,6 +721,44 @@ mod tests {
         assert_eq!(backend.stamps.load(Ordering::Relaxed), before);
         assert!(cache.stats().patched_bytes >= 1000);
         assert_eq!(std::fs::read(&path).unwrap(), model);
+    }
+
+    /// A `Strict` read whose stamp is taken, then held up while more writes finish than
+    /// the cache remembers the stamps of, does not put its older version back on record:
+    /// an `Exclusive` handle on the same file and cache, which trusts the record, still
+    /// reads every byte its writes were acknowledged for.
+    #[test]
+    fn a_strict_read_held_up_past_many_writes_leaves_the_record_alone() {
+        let backend = counting(false);
+        let cache = RangeCache::builder().block_size(512).build().unwrap();
+        let open = |mode: &str, coherence| {
+            let mut options = File::options();
+            options.mode(mode).cache(cache.clone()).coherence(coherence);
+            File::from_backend(backend.clone(), "counting", &options).unwrap()
+        };
+        let writer = open("r+b", crate::Coherence::Exclusive);
+        writer.write_at(0, &[1u8; 1024]).unwrap();
+        for _ in 0..2 {
+            assert_eq!(writer.read_at(0, 1024).unwrap().len(), 1024);
+        }
+        let reader = open("rb", crate::Coherence::Strict);
+        backend.hold_stamp.store(true, Ordering::SeqCst);
+        let read = std::thread::spawn(move || reader.read_at(0, 100).unwrap());
+        while !backend.stamp_held.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let mut end = 1024;
+        for i in 0..8u8 {
+            writer.write_at(end, &[i + 2; 100]).unwrap();
+            end += 100;
+        }
+        backend.release_stamp();
+        assert_eq!(&read.join().unwrap()[..], &[1u8; 100][..]);
+        assert_eq!(
+            &writer.read_at(end - 100, 100).unwrap()[..],
+            &[9u8; 100][..],
+            "the record went back to a version before the writes"
+        );
     }
 
     /// Under `Exclusive`, one thread grows the file while another rewrites its start,
