@@ -178,11 +178,7 @@ impl Clock {
                 u64::try_from(ts.tv_sec).ok()?,
                 u32::try_from(ts.tv_nsec).ok()?,
             );
-            let now = UNIX_EPOCH.checked_add(since)?;
-            Some(match &self.offset {
-                None => now,
-                Some(_) => now + self.offset(),
-            })
+            Some(self.ahead(UNIX_EPOCH.checked_add(since)?))
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {
@@ -201,19 +197,20 @@ impl Clock {
 
     /// The current time: the system time plus the [`offset`](Clock::offset).
     pub fn now(&self) -> SystemTime {
-        let now = SystemTime::now();
-        match &self.offset {
-            None => now,
-            Some(_) => now + self.offset(),
-        }
+        self.ahead(SystemTime::now())
     }
 
     /// [`now`](Clock::now) as an [`Instant`], for measuring periods.
     pub(crate) fn instant(&self) -> Instant {
-        let now = Instant::now();
+        self.ahead(Instant::now())
+    }
+
+    /// `t`, a reading of a system clock, moved by the [`offset`](Clock::offset) (the
+    /// system clock reads no offset).
+    fn ahead<T: std::ops::Add<Duration, Output = T>>(&self, t: T) -> T {
         match &self.offset {
-            None => now,
-            Some(_) => now + self.offset(),
+            None => t,
+            Some(_) => t + self.offset(),
         }
     }
 }

@@ -220,8 +220,9 @@ impl CacheInner {
             return;
         }
         let mut f = file.lock();
+        // Under the file's mutex the published state is the mutex's.
         if let Adopt::Since(epoch) = how
-            && epoch != WriteEpoch::of(&f, file)
+            && epoch != WriteEpoch::of_snapshot(&file.snapshot())
         {
             return;
         }

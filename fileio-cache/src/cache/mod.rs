@@ -56,14 +56,6 @@ impl WriteEpoch {
             dropping: snap.dropping >> 32,
         }
     }
-
-    /// The epoch of `file` now (`f` is its locked state).
-    pub(super) fn of(f: &crate::file::Inner, file: &crate::file::FileState) -> WriteEpoch {
-        WriteEpoch {
-            writes: f.write_seq,
-            dropping: file.dropping() >> 32,
-        }
-    }
 }
 
 use builder::default_shards;

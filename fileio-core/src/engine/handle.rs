@@ -265,8 +265,8 @@ impl Handle {
     /// handle with no read hook to fire. `None`: nothing done yet.
     #[inline]
     fn hit_now(&self, offset: u64, len: usize) -> Option<Bytes> {
-        let shared = self.shared.as_ref()?;
-        if !self.mode.readable() || self.hooks.any(Kind::Read) {
+        let shared = self.readable().ok()?;
+        if self.hooks.any(Kind::Read) {
             return None;
         }
         shared.hit_now(offset, len)

@@ -25,6 +25,7 @@ use bytes::Bytes;
 use fileio_cache::DroppingWrite;
 
 use super::coherence::WriteKeep;
+use super::write::CachedWrite;
 use super::{Shared, end_of};
 use crate::batch::QueuedWrite;
 use crate::error::{Op, Result};
@@ -77,16 +78,16 @@ impl Shared {
         })
     }
 
-    /// A queued write has landed (`ok`) or failed: the version known to the process is
-    /// forgotten (after a dropping write that landed, noting when), then `dropping`, if
-    /// any, is dropped, which drops the file's blocks.
+    /// A queued write has landed (`ok`) or failed: as a write of the general path that
+    /// landed and patched nothing ([`Shared::wrote_unpatched`]), or failed (the version
+    /// is forgotten, then the registration dropped).
     fn queued_landed(&self, ok: bool, dropping: Option<DroppingWrite>) {
-        if ok && dropping.is_some() {
-            self.forget_unstamped_write();
+        if ok {
+            self.wrote_unpatched(dropping.map(CachedWrite::Drop));
         } else {
             self.forget();
+            drop(dropping);
         }
-        drop(dropping);
     }
 }
 
@@ -121,14 +122,11 @@ impl Drop for QueuedOp<'_> {
         if let Some(write) = self.write.take() {
             let shared = Arc::clone(self.shared);
             let dropping = self.dropping.take();
-            let ticket = shared.detached.start();
-            blocking::unblock(move || {
+            self.shared.finish_detached(move || {
                 // Lands whatever its outcome; the version is unknown after it.
                 let landed = futures_lite::future::block_on(write).is_ok();
                 shared.queued_landed(landed, dropping);
-                shared.detached.end(ticket);
-            })
-            .detach();
+            });
         }
     }
 }

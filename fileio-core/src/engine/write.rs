@@ -86,8 +86,7 @@ impl Shared {
                             }
                         }
                     }
-                    (Some(cached), _) => Landed::Dropped(cached),
-                    (None, _) => Landed::Uncached,
+                    (cached, _) => Landed::Unpatched(cached),
                 };
                 this.wrote(landed, at, &data);
                 drop(turn);
@@ -156,8 +155,7 @@ impl Shared {
                     }
                 }
             }
-            (Some(cached), _) => Landed::Dropped(cached),
-            (None, _) => Landed::Uncached,
+            (cached, _) => Landed::Unpatched(cached),
         };
         self.wrote(landed, offset, data);
         Ok(())
@@ -194,13 +192,7 @@ impl Shared {
     ///   from to the stamp after it and records the latter, which is then also the
     ///   version known to the process (a stamp after that could not be had only costs
     ///   the cache its blocks of the file: dropping the guard drops them).
-    /// - [`Landed::Dropped`] (nothing the cache holds of the file could serve a hit, see
-    ///   [`WriteKeep::Drop`]) and [`Landed::Uncached`]: nothing is asked. The version
-    ///   this process knew is forgotten (no system call; after a dropping write, with the
-    ///   time it landed), then the write guard, if any, is dropped, which drops the
-    ///   file's blocks and recorded stamp; the next operation of any handle on the file
-    ///   that relies on a known version asks the backend. Forgetting is never less safe
-    ///   than recording.
+    /// - [`Landed::Unpatched`]: see [`wrote_unpatched`](Self::wrote_unpatched).
     fn wrote(&self, landed: Landed, at: u64, data: &[u8]) {
         match landed {
             Landed::Patch(guard, before, Ok(after)) => guard.patch(&before, &after, at, data),
@@ -208,12 +200,25 @@ impl Shared {
                 self.forget();
                 drop(guard);
             }
-            Landed::Dropped(guard) => {
-                self.forget_unstamped_write();
-                drop(guard);
-            }
-            Landed::Uncached => self.forget(),
+            Landed::Unpatched(cached) => self.wrote_unpatched(cached),
             Landed::Patched => {}
+        }
+    }
+
+    /// A write landed that patched nothing: no cache, or a registration that drops the
+    /// file's blocks (nothing the cache holds of the file could serve a hit, see
+    /// [`WriteKeep::Drop`]). Nothing is asked. The version this process knew is
+    /// forgotten (no system call; after a registered write, with the time it landed),
+    /// then the registration, if any, is dropped, which drops the file's blocks and
+    /// recorded stamp; the next operation of any handle on the file that relies on a
+    /// known version asks the backend. Forgetting is never less safe than recording.
+    pub(super) fn wrote_unpatched(&self, cached: Option<CachedWrite>) {
+        match cached {
+            Some(cached) => {
+                self.forget_unstamped_write();
+                drop(cached);
+            }
+            None => self.forget(),
         }
     }
 
@@ -246,7 +251,7 @@ impl Shared {
 }
 
 /// A write registered with the cache ([`Shared::begin_cached_write`]).
-enum CachedWrite {
+pub(super) enum CachedWrite {
     /// It patches the cache ([`WriteKeep::Patch`]).
     Patch(WriteGuard),
     /// It drops the file's blocks ([`WriteKeep::Drop`]) when the registration is dropped.
@@ -255,11 +260,10 @@ enum CachedWrite {
 
 /// What the cache does about a write that landed (see [`Shared::wrote`]).
 enum Landed {
-    /// No cache.
-    Uncached,
-    /// Drop what the cache holds of the file: dropping the registration does it (a
-    /// patching write's guard dropped unfinished drops the file's blocks too).
-    Dropped(CachedWrite),
+    /// Nothing to patch ([`Shared::wrote_unpatched`]): no cache, or drop what the cache
+    /// holds of the file (dropping the registration does it; a patching write's guard
+    /// dropped unfinished drops the file's blocks too).
+    Unpatched(Option<CachedWrite>),
     /// Patch from the stamp before to the stamp after (if it could be had).
     Patch(WriteGuard, Stamp, Result<Stamp>),
     /// Patched already, to a version made up for a write that ran alone
@@ -318,14 +322,25 @@ impl<T: Send + 'static> Future for Finish<T> {
 impl<T: Send + 'static> Drop for Finish<T> {
     fn drop(&mut self) {
         if let Some(fut) = self.fut.take() {
-            let shared = Arc::clone(&self.shared);
-            let ticket = shared.detached.start();
-            blocking::unblock(move || {
+            self.shared.finish_detached(move || {
                 futures_lite::future::block_on(fut);
-                shared.detached.end(ticket);
-            })
-            .detach();
+            });
         }
+    }
+}
+
+impl Shared {
+    /// Runs `rest`, the rest of a change whose future was dropped after the change
+    /// reached the backend, on the `blocking` crate's pool, counted among the open
+    /// file's [`Detached`] changes until it returns.
+    pub(super) fn finish_detached(self: &Arc<Self>, rest: impl FnOnce() + Send + 'static) {
+        let shared = Arc::clone(self);
+        let ticket = shared.detached.start();
+        blocking::unblock(move || {
+            rest();
+            shared.detached.end(ticket);
+        })
+        .detach();
     }
 }
 
@@ -351,7 +366,7 @@ impl Detached {
 
     /// Counts a change that now finishes on its own; returns its ticket for
     /// [`end`](Self::end).
-    pub(super) fn start(&self) -> u64 {
+    fn start(&self) -> u64 {
         let mut tickets = self.tickets();
         let ticket = tickets.0;
         tickets.0 += 1;
@@ -362,7 +377,7 @@ impl Detached {
 
     /// The change with `ticket` has finished (landed or failed, and its effects on the
     /// cache, the known version and the cursor are applied).
-    pub(super) fn end(&self, ticket: u64) {
+    fn end(&self, ticket: u64) {
         self.tickets().1.remove(&ticket);
         self.running.fetch_sub(1, Ordering::SeqCst);
         self.ended.notify(usize::MAX);
