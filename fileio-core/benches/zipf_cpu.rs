@@ -7,7 +7,8 @@
 //!
 //! `cargo bench -p fileio-core --bench zipf_cpu`; `FILEIO_BENCH_MIB` sets the file size
 //! (64 by default; the cache is a quarter of it), `FILEIO_BENCH_ROUNDS` the round pairs
-//! (8).
+//! (8), `FILEIO_BENCH_THREADS` the reading threads (64): one thread shows the cache's
+//! cost apart from the two cores' contention.
 
 #[cfg(target_os = "linux")]
 mod common;
@@ -22,7 +23,6 @@ mod linux {
 
     use crate::common;
 
-    const THREADS: usize = 64;
     const READ: usize = 4096;
     const ROUND: Duration = Duration::from_millis(500);
 
@@ -47,10 +47,10 @@ mod linux {
     }
 
     /// One round: CPU nanoseconds per read of `THREADS` threads reading through `file`.
-    fn round(file: &File, offsets: &Arc<[u64]>, start: usize) -> f64 {
+    fn round(file: &File, offsets: &Arc<[u64]>, start: usize, threads: usize) -> f64 {
         let stop = Arc::new(AtomicBool::new(false));
-        let barrier = Arc::new(Barrier::new(THREADS + 1));
-        let threads: Vec<_> = (0..THREADS)
+        let barrier = Arc::new(Barrier::new(threads + 1));
+        let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let (file, offsets, stop, barrier) = (
                     file.clone(),
@@ -59,7 +59,7 @@ mod linux {
                     Arc::clone(&barrier),
                 );
                 std::thread::spawn(move || {
-                    let mut i = start + t * (offsets.len() / THREADS);
+                    let mut i = start + t * (offsets.len() / threads);
                     let mut reads = 0u64;
                     barrier.wait();
                     while !stop.load(Ordering::Relaxed) {
@@ -76,7 +76,7 @@ mod linux {
         barrier.wait();
         std::thread::sleep(ROUND);
         stop.store(true, Ordering::Relaxed);
-        let reads: u64 = threads.into_iter().map(|t| t.join().expect("thread")).sum();
+        let reads: u64 = handles.into_iter().map(|t| t.join().expect("thread")).sum();
         (common::cpu_ns() - cpu) / reads as f64
     }
 
@@ -88,6 +88,11 @@ mod linux {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(8);
+        let threads: usize = std::env::var("FILEIO_BENCH_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&t| t > 0)
+            .unwrap_or(64);
         let offsets = offsets(size, 1 << 20);
         let cache = RangeCache::builder()
             .capacity(size / 4)
@@ -105,9 +110,9 @@ mod linux {
         };
         let (off, on) = (open(None), open(Some(&cache)));
         // Warm-up: the cache fills as the workload would fill it.
-        round(&on, &offsets, 0);
+        round(&on, &offsets, 0, threads);
         println!(
-            "zipf4k-t64, Strict, {} MiB file, {THREADS} threads, {rounds} round pairs of {} ms",
+            "zipf4k, Strict, {} MiB file, {threads} threads, {rounds} round pairs of {} ms",
             size >> 20,
             ROUND.as_millis()
         );
@@ -121,11 +126,11 @@ mod linux {
             let before = cache.stats();
             // Alternate which goes first, so that drift favours neither.
             let (cpu_off, cpu_on) = if r % 2 == 0 {
-                let a = round(&off, &offsets, start);
-                (a, round(&on, &offsets, start))
+                let a = round(&off, &offsets, start, threads);
+                (a, round(&on, &offsets, start, threads))
             } else {
-                let b = round(&on, &offsets, start);
-                (round(&off, &offsets, start), b)
+                let b = round(&on, &offsets, start, threads);
+                (round(&off, &offsets, start, threads), b)
             };
             let after = cache.stats();
             let (hits, misses) = (after.hits - before.hits, after.misses - before.misses);

@@ -13,7 +13,7 @@ use super::measure::Measured;
 use super::subjects::{
     AsyncFsFile, AsyncFsRead, Env, FileioAsync, FileioBlocking, FileioCoreOpen, FileioCoreRead,
     FileioOpen, FileioRead, SpawnBlockingPread, StdFile, StdRead, TokioFsFile, TokioRead,
-    run_async, run_blocking,
+    run_async, run_blocking, run_sync_batch,
 };
 use super::{Plan, Preset};
 
@@ -367,6 +367,9 @@ pub(crate) enum Family {
     Baseline,
     /// A fileio file type.
     Fileio,
+    /// Not a library: what this machine allows at best, for a target whose goal may lie
+    /// beyond it (see [`SYNC_BATCH`]). Never the best baseline.
+    Reference,
 }
 
 /// Runs one case; the progress bar advances once per repetition.
@@ -400,6 +403,13 @@ impl Subject {
                 vec![CacheSetting::Off]
             }
             Family::Fileio => vec![CacheSetting::Off, CacheSetting::On],
+            Family::Reference
+                if matches!(workload.access, Access::Write { sync: true })
+                    && workload.tasks > 1 =>
+            {
+                vec![CacheSetting::None]
+            }
+            Family::Reference => Vec::new(),
         }
     }
 }
@@ -451,6 +461,9 @@ pub(crate) struct Target {
     /// on one thread against fileio with 64 tasks).
     pub(crate) baseline_workload: Option<&'static str>,
     pub(crate) goal: f64,
+    /// A [`Family::Reference`] subject of the same workload whose ratio over the baseline
+    /// is shown beside the goal: how far this machine lets the ratio go.
+    pub(crate) reference: Option<&'static str>,
 }
 
 /// The targets the report checks (see [`super::report::targets`]).
@@ -462,6 +475,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: TOKIO_FS_READ,
         baseline_workload: None,
         goal: 5.0,
+        reference: None,
     },
     Target {
         name: "fileio-tokio open+read+drop / tokio::fs::read",
@@ -470,6 +484,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: TOKIO_FS_READ,
         baseline_workload: None,
         goal: 3.0,
+        reference: None,
     },
     Target {
         name: "fileio-tokio write_at, 64 tasks / std pwrite, 1 thread",
@@ -478,6 +493,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: STD,
         baseline_workload: Some("write4k"),
         goal: 0.7,
+        reference: None,
     },
     Target {
         name: "fileio-smol write_at, 64 tasks / std pwrite, 1 thread",
@@ -486,6 +502,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: STD,
         baseline_workload: Some("write4k"),
         goal: 0.7,
+        reference: None,
     },
     Target {
         name: "fileio-tokio write_all + flush / std write",
@@ -494,6 +511,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: STD,
         baseline_workload: None,
         goal: 0.8,
+        reference: None,
     },
     Target {
         name: "fileio-tokio write_all + flush / tokio::fs",
@@ -502,6 +520,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: TOKIO_FS,
         baseline_workload: None,
         goal: 10.0,
+        reference: None,
     },
     Target {
         name: "fileio-tokio write + sync_data, 64 tasks / spawn_blocking(pwrite + fdatasync)",
@@ -510,6 +529,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: SPAWN_BLOCKING,
         baseline_workload: None,
         goal: 3.0,
+        reference: Some(SYNC_BATCH),
     },
     Target {
         name: "fileio-smol write + sync_data, 64 tasks / spawn_blocking(pwrite + fdatasync)",
@@ -518,6 +538,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         baseline: SPAWN_BLOCKING,
         baseline_workload: None,
         goal: 3.0,
+        reference: Some(SYNC_BATCH),
     },
 ];
 
@@ -527,6 +548,11 @@ pub(crate) const STD: &str = "std";
 pub(crate) const TOKIO_FS: &str = "tokio::fs";
 /// `tokio::task::spawn_blocking` around `pread` / `pwrite` (+ `fdatasync`).
 pub(crate) const SPAWN_BLOCKING: &str = "spawn_blocking(pread)";
+/// The reference of the synced-write workloads with several tasks: one thread makes as
+/// many `pwrite`s as the workload has tasks, then one `fdatasync` for all of them, the
+/// most batching that many writers in flight allow. Its ratio over a baseline is about
+/// what group commit can reach on this disk.
+pub(crate) const SYNC_BATCH: &str = "std, all writes per fdatasync";
 
 /// `fileio-tokio` on its runtime's blocking pool.
 pub(crate) const TOKIO_POOL: &str = "fileio-tokio pool";
@@ -570,6 +596,10 @@ pub(crate) fn subjects() -> Vec<Subject> {
         baseline(TOKIO_FS, "tokio", run_async::<TokioFsFile>),
         baseline("async-fs", "async-executor", run_async::<AsyncFsFile>),
         baseline(SPAWN_BLOCKING, "tokio", run_async::<SpawnBlockingPread>),
+        Subject {
+            family: Family::Reference,
+            ..baseline(SYNC_BATCH, "1 thread", run_sync_batch)
+        },
         fileio(
             "fileio_core::File",
             "threads",

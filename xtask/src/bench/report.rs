@@ -12,16 +12,20 @@ use super::sys::Machine;
 use super::{Plan, Preset};
 
 /// The version of `report.json`'s layout (2: `uring_vs_pool`, `cache_counts`; 3:
-/// `targets`).
-pub(crate) const SCHEMA: u32 = 3;
+/// `targets`; 4: `reference` on results, `reference_ratio` on targets).
+pub(crate) const SCHEMA: u32 = 4;
 
 /// One case's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CaseResult {
     pub(crate) subject: String,
     pub(crate) runtime: String,
-    /// `true` for fileio, `false` for a baseline.
+    /// `true` for fileio, `false` for a baseline or a reference.
     pub(crate) fileio: bool,
+    /// `true` for a reference (what the machine allows at best; never the best
+    /// baseline).
+    #[serde(default)]
+    pub(crate) reference: bool,
     /// `-` (baseline), `off` or `on`.
     pub(crate) cache: String,
     pub(crate) measured: Option<Measured>,
@@ -46,6 +50,7 @@ impl CaseResult {
             subject: subject.name.to_string(),
             runtime: subject.runtime.to_string(),
             fileio: subject.family == Family::Fileio,
+            reference: subject.family == Family::Reference,
             cache: cache.name().to_string(),
             measured,
             error,
@@ -89,7 +94,7 @@ impl WorkloadReport {
     pub(crate) fn new(workload: &Workload, mut results: Vec<CaseResult>) -> WorkloadReport {
         let best = results
             .iter()
-            .filter(|r| !r.fileio)
+            .filter(|r| !r.fileio && !r.reference)
             .filter_map(|r| r.ops().map(|o| (o, r.subject.clone())))
             .max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((best_ops, _)) = &best {
@@ -204,6 +209,10 @@ pub(crate) struct TargetRow {
     /// The least ratio asked for.
     pub(crate) goal: f64,
     pub(crate) met: bool,
+    /// The target's reference subject's ops/s over the baseline's, when it names one and
+    /// it ran: how far the ratio can go on this machine.
+    #[serde(default)]
+    pub(crate) reference_ratio: Option<f64>,
     pub(crate) p50_ns: u64,
     pub(crate) p99_ns: u64,
     pub(crate) baseline_p50_ns: u64,
@@ -229,6 +238,11 @@ pub(crate) fn targets(workloads: &[WorkloadReport], list: &[Target]) -> Vec<Targ
             else {
                 continue;
             };
+            let reference_ratio = t
+                .reference
+                .and_then(|name| w.results.iter().find(|r| r.reference && r.subject == name))
+                .and_then(|r| r.measured.as_ref())
+                .map(|m| m.ops_per_sec / base.ops_per_sec);
             for r in w
                 .results
                 .iter()
@@ -245,6 +259,7 @@ pub(crate) fn targets(workloads: &[WorkloadReport], list: &[Target]) -> Vec<Targ
                     ratio,
                     goal: t.goal,
                     met: ratio >= t.goal,
+                    reference_ratio,
                     p50_ns: m.p50_ns,
                     p99_ns: m.p99_ns,
                     baseline_p50_ns: base.p50_ns,
@@ -556,10 +571,14 @@ fn target_cells(r: &TargetRow) -> [String; 8] {
         fmt_ops(r.ops_per_sec),
         fmt_ops(r.baseline_ops_per_sec),
         format!(
-            "{} (goal {}: {})",
+            "{} (goal {}: {}{})",
             fmt_ratio(r.ratio),
             fmt_ratio(r.goal),
-            if r.met { "met" } else { "NOT met" }
+            if r.met { "met" } else { "NOT met" },
+            match r.reference_ratio {
+                Some(x) => format!("; this machine's reference: {}", fmt_ratio(x)),
+                None => String::new(),
+            }
         ),
         format!("{} / {}", fmt_ns(r.p50_ns), fmt_ns(r.p99_ns)),
         format!(

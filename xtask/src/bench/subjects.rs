@@ -533,6 +533,48 @@ pub(crate) fn run_blocking<H: SyncIo>(
     )
 }
 
+/// Runs [`super::cases::SYNC_BATCH`] on a synced-write workload: one thread makes the
+/// workload's `tasks` writes with `pwrite`, then one `fdatasync` for all of them, and
+/// again. Every write of a batch counts as one operation that ends with the batch's
+/// `fdatasync`, as a writer waiting for its sync would see it.
+pub(crate) fn run_sync_batch(
+    env: &Env,
+    case: &Case<'_>,
+    bar: &ProgressBar,
+) -> Result<Measured, String> {
+    let p = prepare(env, case)?;
+    let file = p.req.std_file().map_err(|e| format!("open: {e}"))?;
+    let mut lane = Lane::new(file, case.work.start(0, 1));
+    let (work, batch) = (case.work, case.workload.tasks.max(1));
+    let round = |budget: Budget| -> Result<RoundOut, String> {
+        let stop = budget.stop(Instant::now());
+        loop {
+            let started = Instant::now();
+            for _ in 0..batch {
+                let off = lane.next_offset(work);
+                lane.h
+                    .write_all_at(&work.payload, off)
+                    .map_err(|e| e.to_string())?;
+            }
+            lane.h.sync_data().map_err(|e| e.to_string())?;
+            let ended = Instant::now();
+            for _ in 0..batch {
+                lane.record(started, ended, work.op_size);
+            }
+            if stop.done(lane.ops, ended) {
+                return Ok(collect(std::slice::from_mut(&mut lane)));
+            }
+        }
+    };
+    drive(
+        p.schedule,
+        bar,
+        round,
+        evicter(case, env),
+        hit_counter(&p.counted),
+    )
+}
+
 /// Runs a case of an async subject: one spawned task per task.
 pub(crate) fn run_async<H: AsyncIo>(
     env: &Env,

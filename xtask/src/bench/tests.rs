@@ -622,6 +622,7 @@ fn result(subject: &str, cache: CacheSetting, ops: f64, p50_ns: u64) -> CaseResu
         subject: subject.to_string(),
         runtime: "test".into(),
         fileio: true,
+        reference: false,
         cache: cache.name().into(),
         error: measured.is_none().then(|| "injected failure".to_string()),
         measured,
@@ -720,7 +721,7 @@ fn uring_rows_compare_uncached_pairs_of_one_runtime() {
     assert_eq!(rows[1].ratio, 0.25);
 
     let report = synthetic_report(workloads);
-    assert_eq!(report.schema, 3);
+    assert_eq!(report.schema, 4);
     assert_eq!(report.uring_vs_pool, rows);
 
     // The terminal and Markdown tables show the formatted ratios.
@@ -747,7 +748,7 @@ fn uring_rows_compare_uncached_pairs_of_one_runtime() {
 
     // report.json carries the rows.
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["schema"], 3);
+    assert_eq!(json["schema"], 4);
     assert_eq!(json["uring_vs_pool"][0]["ratio"], 1.5);
     assert_eq!(json["uring_vs_pool"][1]["runtime"], "smol");
     let back: Report = serde_json::from_value(json).unwrap();
@@ -794,7 +795,10 @@ fn writes_in_flight_run_with_every_subject() {
     let w = &report.workloads[0];
     assert_eq!(w.id, "write64k-t8");
     let subjects = cases::subjects();
-    for s in subjects.iter().filter(|s| s.shape == Shape::Handle) {
+    for s in subjects
+        .iter()
+        .filter(|s| s.shape == Shape::Handle && s.family != cases::Family::Reference)
+    {
         assert!(
             w.results.iter().any(|r| r.subject == s.name),
             "{} ran",
@@ -898,9 +902,18 @@ fn small_file_subjects_run_only_their_workloads() {
     let open = cases::Workload::new(Access::SmallOpen, Temperature::Warm, 4 << 10, 1);
     let rand = cases::Workload::new(Access::Random, Temperature::Warm, 4 << 10, 1);
     let stream = cases::Workload::new(Access::StreamWrite, Temperature::Warm, 4 << 10, 1);
+    let sync = Access::Write { sync: true };
+    let sync1 = cases::Workload::new(sync, Temperature::Warm, 4 << 10, 1);
+    let sync64 = cases::Workload::new(sync, Temperature::Warm, 4 << 10, 64);
     for s in &subjects {
         let settings = |w: &cases::Workload| s.cache_settings(w);
         match s.shape {
+            Shape::Handle if s.family == Family::Reference => {
+                // Only where it is a reference: synced writes with several tasks.
+                assert!(settings(&rand).is_empty() && settings(&read).is_empty());
+                assert!(settings(&sync1).is_empty(), "{}", s.name);
+                assert_eq!(settings(&sync64), [CacheSetting::None], "{}", s.name);
+            }
             Shape::Handle => {
                 assert!(settings(&read).is_empty() && settings(&open).is_empty());
                 assert!(!settings(&rand).is_empty());
@@ -936,6 +949,16 @@ fn small_file_subjects_run_only_their_workloads() {
                 subjects
                     .iter()
                     .any(|s| s.name == name && s.shape == w.shape()),
+                "{}: {name}",
+                t.name
+            );
+        }
+        // A reference is a reference subject that runs on the target's workload.
+        if let Some(name) = t.reference {
+            assert!(
+                subjects.iter().any(|s| s.name == name
+                    && s.family == Family::Reference
+                    && !s.cache_settings(&w).is_empty()),
                 "{}: {name}",
                 t.name
             );
@@ -1015,6 +1038,7 @@ fn targets_compare_their_subject_with_their_baseline() {
             ratio: 6.0,
             goal: 5.0,
             met: true,
+            reference_ratio: None,
             p50_ns: 3,
             p99_ns: 30,
             baseline_p50_ns: 5,
@@ -1036,6 +1060,50 @@ fn targets_compare_their_subject_with_their_baseline() {
     // No rows, no section.
     assert_eq!(report::targets_terminal_table(&[]), "");
     assert!(!report::markdown(&synthetic_report(Vec::new())).contains("## Targets"));
+}
+
+#[test]
+fn a_reference_stands_beside_the_goal_and_is_never_the_best_baseline() {
+    use CacheSetting::{Off, On};
+    let named = |name: &str, ops: f64, reference: bool| CaseResult {
+        subject: name.to_string(),
+        reference,
+        ..baseline_result(ops)
+    };
+    let w = section(
+        "write4k-sync-t64",
+        vec![
+            named(cases::SPAWN_BLOCKING, 10.0, false),
+            named(cases::STD, 8.0, false),
+            // Faster than every baseline, yet not one.
+            named(cases::SYNC_BATCH, 25.0, true),
+            result(cases::TOKIO_POOL, Off, 20.0, 4),
+            result(cases::TOKIO_POOL, On, 15.0, 4),
+        ],
+    );
+    assert_eq!(w.best_baseline.as_deref(), Some(cases::SPAWN_BLOCKING));
+    let rows = report::targets(std::slice::from_ref(&w), &TARGETS);
+    let got: Vec<(&str, f64, Option<f64>)> = rows
+        .iter()
+        .map(|r| (r.cache.as_str(), r.ratio, r.reference_ratio))
+        .collect();
+    assert_eq!(got, [("off", 2.0, Some(2.5)), ("on", 1.5, Some(2.5))]);
+    let table = report::targets_terminal_table(&rows);
+    assert!(
+        table.contains("2.00x (goal 3.00x: NOT met; this machine's reference: 2.50x)"),
+        "{table}"
+    );
+    // Without the reference measured (filtered out), the goal stands alone.
+    let w = section(
+        "write4k-sync-t64",
+        vec![
+            named(cases::SPAWN_BLOCKING, 10.0, false),
+            result(cases::TOKIO_POOL, Off, 20.0, 4),
+        ],
+    );
+    let rows = report::targets(&[w], &TARGETS);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].reference_ratio, None);
 }
 
 #[test]
