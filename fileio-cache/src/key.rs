@@ -61,7 +61,26 @@ impl FileKey {
     #[cfg(unix)]
     pub fn from_metadata(meta: &std::fs::Metadata) -> FileKey {
         use std::os::unix::fs::MetadataExt;
-        FileKey((u128::from(meta.dev()) << 64) | u128::from(meta.ino()))
+        FileKey::from_dev_ino(meta.dev(), meta.ino())
+    }
+
+    /// The key of a local file from its device and inode numbers, as a `stat` gives
+    /// them: what [`from_metadata`](Self::from_metadata) makes of the same file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use fileio_cache::FileKey;
+    /// use std::os::unix::fs::MetadataExt;
+    /// let meta = std::fs::metadata(".").unwrap();
+    /// assert_eq!(
+    ///     FileKey::from_dev_ino(meta.dev(), meta.ino()),
+    ///     FileKey::from_metadata(&meta)
+    /// );
+    /// ```
+    #[cfg(unix)]
+    pub const fn from_dev_ino(dev: u64, ino: u64) -> FileKey {
+        FileKey(((dev as u128) << 64) | ino as u128)
     }
 }
 

@@ -274,12 +274,23 @@ impl AsyncFile {
         offload: O,
         pool: PoolConfig,
     ) -> Result<AsyncFile> {
-        let path = path.as_ref();
-        let mode = options.open_mode(path)?;
-        let backend = open_backend(path, mode, options.backend, offload, pool)
+        AsyncFile::open_shared_on(Arc::from(path.as_ref()), options, offload, pool).await
+    }
+
+    /// [`AsyncFile::open_on`] with the path already shared: the runtime crates'
+    /// builders copy it once, into the future they return, and the file keeps that copy.
+    #[doc(hidden)]
+    pub async fn open_shared_on<O: Offload>(
+        path: Arc<Path>,
+        options: &Options,
+        offload: O,
+        pool: PoolConfig,
+    ) -> Result<AsyncFile> {
+        let mode = options.open_mode(&path)?;
+        let backend = open_backend(&path, mode, options.backend, offload, pool)
             .await
-            .map_err(|e| Error::io(Op::Open, path, e))?;
-        let handle = Handle::open(backend, Arc::from(path), options).await?;
+            .map_err(|e| Error::io(Op::Open, &*path, e))?;
+        let handle = Handle::open(backend, path, options).await?;
         Ok(AsyncFile::from_handle(handle, options.write_behind))
     }
 

@@ -520,7 +520,7 @@ impl Backend for StdBackend {
         Ok(data.len())
     }
     async fn len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+        sys::len(&self.file)
     }
     async fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len)
@@ -573,16 +573,19 @@ impl std::os::fd::AsRawFd for StdBackend {
     }
 }
 
+/// The cache key of an open file: its device and inode, from one `fstat` (std's
+/// `metadata` asks `statx` for every field, which costs more, and opening a small file
+/// costs a few system calls in all).
 fn file_key(file: &fs::File) -> io::Result<FileKey> {
-    let meta = file.metadata()?;
     #[cfg(unix)]
     {
-        Ok(FileKey::from_metadata(&meta))
+        let st = rustix::fs::fstat(file)?;
+        Ok(FileKey::from_dev_ino(st.st_dev as u64, st.st_ino as u64))
     }
     #[cfg(not(unix))]
     {
         // Without inode numbers, every open file gets its own identity.
-        let _ = meta;
+        file.metadata()?;
         Ok(FileKey::new(unique_id()))
     }
 }
@@ -802,6 +805,11 @@ mod sys {
     /// device, so the stamp stays on `fstat`. Sharing one stamp among concurrent reads
     /// (each read using a stamp asked for after it began) was measured too and not kept:
     /// `cargo bench -p fileio-core --bench stamp -- batch` (README, "Stamps").
+    /// The file's length, from one `fstat` (see [`file_key`](super::file_key)).
+    pub(super) fn len(file: &File) -> io::Result<u64> {
+        Ok(u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0))
+    }
+
     pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
         let st = rustix::fs::fstat(file)?;
         Ok(Stamp::from_stat_parts(
@@ -1064,6 +1072,10 @@ mod sys {
             }
         }
         Ok(())
+    }
+
+    pub(super) fn len(file: &File) -> io::Result<u64> {
+        Ok(file.metadata()?.len())
     }
 
     pub(super) fn stamp(file: &File) -> io::Result<Stamp> {

@@ -1,6 +1,7 @@
 //! Open options shared by every file type ([`Options`], with its blocking
 //! [`open`](Options::open)), the cache coherence policy and the backend choice.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,26 +141,41 @@ impl CacheChoice {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Options {
-    pub(crate) mode: String,
+    /// Borrowed for the default and the usual spellings ([`usual_mode`]): opening a file
+    /// is a few system calls, and every allocation shows beside them.
+    pub(crate) mode: Cow<'static, str>,
     /// std-style flags; when set, they replace `mode`.
     pub(crate) std: Option<StdFlags>,
     pub(crate) cache: CacheChoice,
     pub(crate) coherence: Coherence,
-    pub(crate) encoding: String,
+    pub(crate) encoding: Cow<'static, str>,
     pub(crate) sync_on_close: bool,
     pub(crate) backend: BackendChoice,
     pub(crate) clock: Clock,
     pub(crate) write_behind: usize,
 }
 
+/// The encoding of new options.
+const DEFAULT_ENCODING: &str = "utf-8";
+
+/// `mode` as a `'static` string when it is one of the spellings most code writes, so
+/// that setting it allocates nothing (any other string is kept as given).
+fn usual_mode(mode: &str) -> Option<&'static str> {
+    const USUAL: [&str; 24] = [
+        "r", "rb", "rt", "r+", "rb+", "r+b", "w", "wb", "wt", "w+", "wb+", "w+b", "a", "ab", "at",
+        "a+", "ab+", "a+b", "x", "xb", "xt", "x+", "xb+", "x+b",
+    ];
+    USUAL.into_iter().find(|usual| *usual == mode)
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
-            mode: "r".to_owned(),
+            mode: Cow::Borrowed("r"),
             std: None,
             cache: CacheChoice::Global,
             coherence: Coherence::Strict,
-            encoding: "utf-8".to_owned(),
+            encoding: Cow::Borrowed(DEFAULT_ENCODING),
             sync_on_close: true,
             backend: BackendChoice::Auto,
             clock: Clock::system(),
@@ -177,7 +193,10 @@ impl Options {
     /// The mode string, as Python's `open()` takes it: `"r"`, `"rb+"`, `"a"`, `"x"`...
     /// Replaces any std-style flags set before.
     pub fn mode(&mut self, mode: &str) -> &mut Self {
-        mode.clone_into(&mut self.mode);
+        self.mode = match usual_mode(mode) {
+            Some(usual) => Cow::Borrowed(usual),
+            None => Cow::Owned(mode.to_owned()),
+        };
         self.std = None;
         self
     }
@@ -241,7 +260,11 @@ impl Options {
     /// (default `"utf-8"`): any WHATWG label (`"utf-16le"`, `"shift_jis"`,
     /// `"windows-1252"`...) and Python's common spellings (`"utf8"`, `"latin-1"`).
     pub fn encoding(&mut self, encoding: &str) -> &mut Self {
-        encoding.clone_into(&mut self.encoding);
+        self.encoding = if encoding == DEFAULT_ENCODING {
+            Cow::Borrowed(DEFAULT_ENCODING)
+        } else {
+            Cow::Owned(encoding.to_owned())
+        };
         self
     }
 

@@ -5,11 +5,12 @@
 //!
 //! "Now" comes from the handle's [`Clock`]: the system clock, or a test's manual clock.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
 use fileio_cache::{FileKey, Stamp, WriteEpoch, WriteGuard};
 
 use super::Shared;
@@ -91,23 +92,88 @@ fn stamp_number(record: bool) -> u64 {
 /// The known-version cell of the file `key`, shared by every [`Shared`] on that file in
 /// the process, so that a write through one open is trusted by `Exclusive` and
 /// `Interval` handles of every other open at once.
+///
+/// Every open asks for its cell, so the process-wide table is sharded (a `DashMap`):
+/// behind one mutex, 64 threads opening small files on 2 cores queued on it whenever
+/// its holder was preempted, for milliseconds. Cells of files no longer open are
+/// dropped in a sweep after as many new cells as the table kept live at the last sweep
+/// (at least 64), so the sweeps cost O(1) per open and the dead cells stay fewer than
+/// the live ones plus 64.
 pub(super) fn known_cell(key: FileKey) -> KnownCell {
-    type Cells = Mutex<HashMap<FileKey, Weak<Mutex<KnownSlot>>>>;
-    static CELLS: OnceLock<Cells> = OnceLock::new();
-    let mut cells = CELLS
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if let Some(cell) = cells.get(&key).and_then(Weak::upgrade) {
-        return cell;
+    KNOWN.cell(key)
+}
+
+/// The table behind [`known_cell`].
+static KNOWN: KnownTable = KnownTable::new();
+
+/// Known-version cells by file, held weakly (the opens hold them).
+#[derive(Debug)]
+pub(super) struct KnownTable {
+    cells: OnceLock<DashMap<FileKey, Weak<Mutex<KnownSlot>>>>,
+    /// Cells made since the last sweep.
+    made: AtomicUsize,
+    /// Live cells the last sweep kept.
+    kept: AtomicUsize,
+}
+
+impl KnownTable {
+    /// Sweeps come after at least this many new cells.
+    const SWEEP_MIN: usize = 64;
+
+    pub(super) const fn new() -> KnownTable {
+        KnownTable {
+            cells: OnceLock::new(),
+            made: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
+        }
     }
-    // Drop the cells of files no longer open, amortised over insertions.
-    if cells.len() >= 64 && cells.len().is_power_of_two() {
+
+    fn cells(&self) -> &DashMap<FileKey, Weak<Mutex<KnownSlot>>> {
+        self.cells.get_or_init(DashMap::default)
+    }
+
+    /// The cell of `key`: the live one, or a new one.
+    pub(super) fn cell(&self, key: FileKey) -> KnownCell {
+        let cells = self.cells();
+        if let Some(cell) = cells.get(&key).and_then(|weak| weak.upgrade()) {
+            return cell;
+        }
+        let cell = match cells.entry(key) {
+            // Made by another open since the look above, or dead.
+            Entry::Occupied(mut slot) => {
+                if let Some(cell) = slot.get().upgrade() {
+                    return cell;
+                }
+                let cell = KnownCell::default();
+                slot.insert(Arc::downgrade(&cell));
+                cell
+            }
+            Entry::Vacant(slot) => {
+                let cell = KnownCell::default();
+                slot.insert(Arc::downgrade(&cell));
+                cell
+            }
+        };
+        let made = self.made.fetch_add(1, Ordering::Relaxed) + 1;
+        if made >= self.kept.load(Ordering::Relaxed).max(Self::SWEEP_MIN) {
+            self.sweep();
+        }
+        cell
+    }
+
+    /// Drops the cells of files no longer open.
+    fn sweep(&self) {
+        self.made.store(0, Ordering::Relaxed);
+        let cells = self.cells();
         cells.retain(|_, cell| cell.strong_count() > 0);
+        self.kept.store(cells.len(), Ordering::Relaxed);
     }
-    let cell = Arc::new(Mutex::new(KnownSlot::default()));
-    cells.insert(key, Arc::downgrade(&cell));
-    cell
+
+    /// How many cells the table holds, dead ones included.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.cells().len()
+    }
 }
 
 /// How a write keeps the cache ([`Shared::write_keep`]).
@@ -153,7 +219,7 @@ impl Shared {
     /// ([`Backend::stamp_inline`](crate::Backend::stamp_inline)); with `record`, kept as the newest known version unless
     /// a later question got an answer first.
     pub(super) fn fresh_stamp_now(&self, record: bool) -> Option<Result<Stamp>> {
-        let seq = stamp_number(record);
+        let seq = self.stamp_seq(record);
         loop {
             match self.backend().stamp_inline()? {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -174,7 +240,7 @@ impl Shared {
         if let Some(stamp) = self.fresh_stamp_now(record) {
             return stamp;
         }
-        let seq = stamp_number(record);
+        let seq = self.stamp_seq(record);
         loop {
             match self.backend().stamp().await {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -189,8 +255,26 @@ impl Shared {
         }
     }
 
+    /// This open's [`KnownCell`], looked up the first time it is needed. Always before
+    /// a stamp request is numbered ([`stamp_seq`](Self::stamp_seq)) or a version is
+    /// forgotten: a cell made after another open forgot the version in a cell of its
+    /// own that has died since could otherwise take an answer to a question asked
+    /// before that change.
+    fn known_slot(&self) -> &Mutex<KnownSlot> {
+        self.known.get_or_init(|| known_cell(self.key))
+    }
+
+    /// [`stamp_number`], with this open's cell looked up first when the answer will be
+    /// recorded (see [`known_slot`](Self::known_slot)).
+    fn stamp_seq(&self, record: bool) -> u64 {
+        if record {
+            self.known_slot();
+        }
+        stamp_number(record)
+    }
+
     fn known(&self) -> Option<Known> {
-        self.known
+        self.known_slot()
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .known
@@ -200,7 +284,10 @@ impl Shared {
     /// this handle's coherence: other handles on the file may trust it), or after a
     /// re-stamp.
     fn remember(&self, stamp: Stamp, seq: u64) {
-        let mut slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self
+            .known_slot()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if seq >= slot.forgotten && slot.known.is_none_or(|k| k.seq <= seq) {
             slot.known = Some(Known {
                 stamp,
@@ -225,8 +312,11 @@ impl Shared {
 
     /// The known-version slot, locked, with the version forgotten.
     fn forgotten_slot(&self) -> MutexGuard<'_, KnownSlot> {
-        let seq = stamp_number(true);
-        let mut slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        let seq = self.stamp_seq(true);
+        let mut slot = self
+            .known_slot()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         slot.known = None;
         slot.forgotten = slot.forgotten.max(seq);
         slot
@@ -235,7 +325,10 @@ impl Shared {
     /// Whether a write through this process landed without a stamp within the racy
     /// window.
     fn wrote_unstamped_lately(&self) -> bool {
-        let slot = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = self
+            .known_slot()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         slot.unstamped_write
             .is_some_and(|at| self.clock.instant().saturating_duration_since(at) < RACY_WINDOW)
     }
@@ -277,6 +370,24 @@ impl Shared {
                     .map(|s| Basis::Stamp(s, epoch)))
             }
         }
+    }
+
+    /// The file's length, for a read of all of it, and the basis that read may look the
+    /// cache up on. When the read would ask the file for its version anyway (a cache,
+    /// and a policy that asks: `Strict`, `Interval` past its period), one stamp gives
+    /// both: the read began before it was taken, so it may be served on it
+    /// ([`read_on`](Self::read_on)). The basis is `None` when the read finds its own,
+    /// `Some(None)` when the stamp is racy (it serves no hits and proves nothing).
+    pub(super) async fn len_and_basis(&self) -> Result<(u64, Option<Option<Basis>>)> {
+        if self.cache.is_some()
+            && let StampPlan::Ask { record } = self.read_plan()
+        {
+            let epoch = self.write_epoch();
+            let stamp = self.fresh_stamp(record).await?;
+            let basis = self.trusted(stamp).map(|s| Basis::Stamp(s, epoch));
+            return Ok((stamp.len(), Some(basis)));
+        }
+        Ok((self.len().await?, None))
     }
 
     /// The cache's write epoch of the file, to take before a stamp a lookup may record
@@ -352,6 +463,7 @@ impl Shared {
         static KEY: OnceLock<u128> = OnceLock::new();
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut seq = 0;
+        self.known_slot();
         let after = guard.patch_alone(at, data, |len| {
             // Numbered while no write can begin: a version forgotten after this was
             // forgotten for a later change, and this one is then not recorded.
@@ -383,6 +495,37 @@ mod tests {
     use crate::clock::{COARSE_RACY_WINDOW, RACY_WINDOW, is_racy};
     use proptest::prelude::*;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn known_cells_are_shared_while_open_and_swept_after() {
+        let table = KnownTable::new();
+        let key = FileKey::new(1);
+        let a = table.cell(key);
+        assert!(Arc::ptr_eq(&a, &table.cell(key)), "one cell per open file");
+        // Once every open dropped it, the next open gets a new cell, not the old one.
+        let old = Arc::downgrade(&a);
+        drop(a);
+        let b = table.cell(key);
+        assert!(old.upgrade().is_none());
+        let live: Vec<KnownCell> = (100..164).map(|k| table.cell(FileKey::new(k))).collect();
+        for k in 1_000..6_000 {
+            drop(table.cell(FileKey::new(k)));
+            // Dead cells never outnumber the live ones at the last sweep (or 64).
+            let open = live.len() + 1;
+            assert!(
+                table.len() <= 2 * open + KnownTable::SWEEP_MIN,
+                "{} cells for {open} open files",
+                table.len()
+            );
+        }
+        for (k, cell) in (100..164).zip(&live) {
+            assert!(
+                Arc::ptr_eq(cell, &table.cell(FileKey::new(k))),
+                "kept by sweeps"
+            );
+        }
+        assert!(Arc::ptr_eq(&b, &table.cell(key)));
+    }
 
     /// The racy-window rule restated with `SystemTime` arithmetic instead of nanosecond
     /// integers: a change younger than its filesystem's window, or in the future, is racy.

@@ -291,26 +291,17 @@ impl Handle {
 
     pub(crate) async fn read_to_end_at(&self, offset: u64) -> Result<Bytes> {
         let shared = self.readable()?;
-        let len = shared.len().await?;
-        let hint = usize::try_from(len.saturating_sub(offset)).unwrap_or(usize::MAX);
-        let mut out = Vec::new();
-        let mut first = Some(hint);
-        loop {
-            let pos = end_of(offset, out.len())?;
-            // Read what the length promised, then keep going in chunks while the file grows.
-            let want = first.take().unwrap_or(64 * 1024).max(1);
-            let (chunk, _) = shared.read(pos, want).await?;
-            if out.is_empty() && chunk.len() < want {
-                // The common case: one read saw the whole rest of the file.
-                self.fire(Kind::Read, offset, &chunk, false).await;
-                return Ok(chunk);
-            }
-            if chunk.is_empty() {
-                break;
-            }
-            out.extend_from_slice(&chunk);
-        }
-        let data = Bytes::from(out);
+        let (len, basis) = shared.len_and_basis().await?;
+        let rest = usize::try_from(len.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let data = match basis {
+            // Under a policy that stamps every read, one stamp gives the length and is the
+            // read's basis: the rest of the file as that stamp has it. The stamp says
+            // where the file ended, so no second read looks for the end. A racy stamp,
+            // or one that says nothing is left (procfs files all say 0), proves
+            // nothing: those read on until a read comes back short.
+            Some(Some(basis)) if rest > 0 => shared.read_on(offset, rest, basis).await?.0,
+            _ => read_rest(shared, offset, rest).await?,
+        };
         self.fire(Kind::Read, offset, &data, false).await;
         Ok(data)
     }
@@ -690,4 +681,29 @@ impl Handle {
     pub(crate) fn backend_debug(&self) -> Option<&dyn crate::backend::Backend> {
         self.shared.as_ref().map(|s| s.backend_debug())
     }
+}
+
+/// The rest of the file from `offset`: what its length promised, then on in chunks while
+/// the file grows, until a read comes back short (end of file). The common case is the
+/// first read plus one that finds the end, and copies nothing.
+async fn read_rest(shared: &Shared, offset: u64, promised: usize) -> Result<Bytes> {
+    const CHUNK: usize = 64 * 1024;
+    let want = promised.max(1);
+    let (first, _) = shared.read(offset, want).await?;
+    if first.len() < want {
+        return Ok(first);
+    }
+    let mut out: Option<Vec<u8>> = None;
+    loop {
+        let pos = end_of(offset, out.as_ref().map_or(first.len(), Vec::len))?;
+        let (chunk, _) = shared.read(pos, CHUNK).await?;
+        if !chunk.is_empty() {
+            out.get_or_insert_with(|| first.to_vec())
+                .extend_from_slice(&chunk);
+        }
+        if chunk.len() < CHUNK {
+            break;
+        }
+    }
+    Ok(out.map_or(first, Bytes::from))
 }

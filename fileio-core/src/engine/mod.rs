@@ -41,7 +41,7 @@ use crate::error::{Error, Op, Result};
 use crate::options::{Coherence, Options};
 use crate::text::TextCodec;
 
-use coherence::{KnownCell, known_cell};
+use coherence::KnownCell;
 
 pub(crate) use handle::{Handle, ReadAt};
 pub(crate) use queued::WriteAt;
@@ -66,8 +66,10 @@ pub(crate) struct Shared {
     pub(crate) codec: TextCodec,
     sync_on_close: bool,
     /// The file's last known version, shared by every open of the same file in the
-    /// process (see [`known_cell`]).
-    known: KnownCell,
+    /// process (see [`known_cell`](coherence::known_cell)); looked up on first use
+    /// ([`known_slot`](Self::known_slot)): a `Strict` reader never needs it, and opening
+    /// a small file to read it is a few system calls, beside which the lookup shows.
+    known: OnceLock<KnownCell>,
     /// Where "now" comes from for the racy window and `Interval` periods.
     clock: Clock,
     /// The first sync of this open file that failed (`sync_all`, `sync_data` or the
@@ -104,7 +106,7 @@ impl Shared {
         options: &Options,
     ) -> Result<Shared> {
         let codec = TextCodec::for_label(&options.encoding)
-            .map_err(|_| Error::UnknownEncoding(options.encoding.clone()))?;
+            .map_err(|_| Error::UnknownEncoding(options.encoding.to_string()))?;
         let key = backend.key();
         Ok(Shared {
             key,
@@ -114,7 +116,7 @@ impl Shared {
             coherence: options.coherence,
             codec,
             sync_on_close: options.sync_on_close,
-            known: known_cell(key),
+            known: OnceLock::new(),
             clock: options.clock.clone(),
             sync_failure: OnceLock::new(),
             appends: Arc::default(),

@@ -531,6 +531,27 @@ impl Shared {
         Ok((self.read_direct(offset, len, true, None).await?, false))
     }
 
+    /// [`read`](Self::read) on a basis had before, from
+    /// [`len_and_basis`](Self::len_and_basis). Only for a read whose operation began
+    /// before that basis was had.
+    pub(crate) async fn read_on(
+        &self,
+        offset: u64,
+        len: usize,
+        basis: Basis,
+    ) -> Result<(Bytes, bool)> {
+        let now = match &self.cache {
+            Some(cache) if len > 0 && len <= MAX_CACHED_READ && end_of(offset, len).is_ok() => {
+                self.cached_now(cache, basis, offset, len)
+            }
+            _ => return self.read(offset, len).await,
+        };
+        match now {
+            ReadNow::Ready(result) => result,
+            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, *pending)).await,
+        }
+    }
+
     /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
     /// the cache served all of it.
     pub(crate) async fn read(&self, offset: u64, len: usize) -> Result<(Bytes, bool)> {

@@ -428,6 +428,11 @@ mod tests {
         inline: bool,
         changed: Option<(crate::Clock, std::sync::Mutex<std::time::SystemTime>)>,
         stamps: AtomicUsize,
+        /// Backend reads and length questions.
+        reads: AtomicUsize,
+        lens: AtomicUsize,
+        /// Subtracted from the length `len` reports: the file grew since it answered.
+        len_lag: std::sync::atomic::AtomicU64,
         inline_writes: AtomicUsize,
         awaited_writes: AtomicUsize,
         /// While set, awaited writes wait before they write.
@@ -451,6 +456,9 @@ mod tests {
                     (c, now)
                 }),
                 stamps: AtomicUsize::new(0),
+                reads: AtomicUsize::new(0),
+                lens: AtomicUsize::new(0),
+                len_lag: std::sync::atomic::AtomicU64::new(0),
                 inline_writes: AtomicUsize::new(0),
                 awaited_writes: AtomicUsize::new(0),
                 hold: std::sync::atomic::AtomicBool::new(false),
@@ -489,6 +497,7 @@ mod tests {
     #[async_trait]
     impl<B: Backend> Backend for Counting<B> {
         async fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
+            self.reads.fetch_add(1, Ordering::Relaxed);
             self.inner.read_at(offset, len).await
         }
         async fn write_at(&self, offset: u64, data: Bytes) -> io::Result<usize> {
@@ -505,7 +514,9 @@ mod tests {
             written
         }
         async fn len(&self) -> io::Result<u64> {
-            self.inner.len().await
+            self.lens.fetch_add(1, Ordering::Relaxed);
+            let lag = self.len_lag.load(Ordering::Relaxed);
+            Ok(self.inner.len().await?.saturating_sub(lag))
         }
         async fn set_len(&self, len: u64) -> io::Result<()> {
             self.changes();
@@ -586,6 +597,70 @@ mod tests {
                     assert_eq!((inline_writes, awaited), (0, 2));
                 }
                 assert_eq!(&file.read_at(0, 64).unwrap()[..], b"hello fileio");
+            }
+        }
+    }
+
+    /// A whole-file read asks the file one question: under `Strict` with a cache, the
+    /// stamp that gives the length is the read's basis too (a hit then reads nothing);
+    /// without a cache, the length, then the read of what it promised and one that finds
+    /// the end.
+    #[test]
+    fn a_whole_file_read_asks_the_file_once() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        for cached in [false, true] {
+            let backend = counting(false);
+            let mut options = File::options();
+            options.mode("w+b").coherence(crate::Coherence::Strict);
+            if cached {
+                options.cache(RangeCache::builder().block_size(4096).build().unwrap());
+            } else {
+                options.no_cache();
+            }
+            let file = File::from_backend(backend.clone(), "counting", &options).unwrap();
+            file.write_at(0, &data).unwrap();
+            let count = || {
+                [&backend.stamps, &backend.lens, &backend.reads].map(|c| c.load(Ordering::Relaxed))
+            };
+            for round in 0..4 {
+                let before = count();
+                let got = file.read_to_end_at(0).unwrap();
+                assert_eq!(&got[..], &data[..], "cached {cached}, round {round}");
+                let after = count();
+                let asked: Vec<usize> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+                let (stamps, lens, reads) = (asked[0], asked[1], asked[2]);
+                if cached {
+                    assert_eq!((stamps, lens), (1, 0), "round {round}");
+                    // The blocks are cached by their second touch; then reads hit.
+                    if round >= 2 {
+                        assert_eq!(reads, 0, "round {round}: hits");
+                    }
+                } else {
+                    assert_eq!((stamps, lens, reads), (0, 1, 2), "round {round}");
+                }
+            }
+            // A part of it, from an offset inside the file, and from the end.
+            assert_eq!(&file.read_to_end_at(4_000).unwrap()[..], &data[4_000..]);
+            assert!(file.read_to_end_at(10_000).unwrap().is_empty());
+        }
+    }
+
+    /// A whole-file read whose length was asked before the file grew (the length is
+    /// behind by `lag`) keeps reading until the end, from any offset.
+    #[test]
+    fn a_whole_file_read_reads_past_a_length_that_fell_behind() {
+        let data: Vec<u8> = (0..150_000u32).map(|i| (i % 253) as u8).collect();
+        let backend = counting(false);
+        let mut options = File::options();
+        options.mode("w+b").no_cache();
+        let file = File::from_backend(backend.clone(), "counting", &options).unwrap();
+        file.write_at(0, &data).unwrap();
+        for lag in [0u64, 1, 4_095, 65_536, 65_537, 149_999, 150_000, 200_000] {
+            backend.len_lag.store(lag, Ordering::Relaxed);
+            for offset in [0u64, 1, 70_000, 149_999, 150_000, 150_001] {
+                let start = (offset as usize).min(data.len());
+                let got = file.read_to_end_at(offset).unwrap();
+                assert!(got[..] == data[start..], "lag {lag}, offset {offset}");
             }
         }
     }

@@ -118,9 +118,9 @@ macro_rules! runtime_file {
             {
                 let options = self.options.clone();
                 let config = self.pool;
-                let path = path.as_ref().to_path_buf();
+                let path: ::std::sync::Arc<::std::path::Path> = ::std::sync::Arc::from(path.as_ref());
                 $crate::runtime::SyncFuture::new(async move {
-                    $crate::AsyncFile::open_on(path, &options, $pool, config)
+                    $crate::AsyncFile::open_shared_on(path, &options, $pool, config)
                         .await
                         .map(File::from)
                 })

@@ -183,16 +183,21 @@ impl UringDriver {
     ///   `kernel.io_uring_disabled`) when the ring could not be set up; the answer is
     ///   cached, so every later call returns the same error.
     pub fn global() -> io::Result<UringDriver> {
-        static GLOBAL: OnceLock<Result<UringDriver, (io::ErrorKind, String)>> = OnceLock::new();
-        match GLOBAL.get_or_init(|| {
-            UringDriver::new(UringConfig::default()).map_err(|e| (e.kind(), e.to_string()))
-        }) {
+        match UringDriver::global_ref() {
             Ok(driver) => Ok(driver.clone()),
             Err((kind, message)) => Err(io::Error::new(
                 *kind,
                 format!("io_uring unavailable: {message}"),
             )),
         }
+    }
+
+    /// The process-wide driver, set up on first use, or why it could not be.
+    fn global_ref() -> &'static Result<UringDriver, (io::ErrorKind, String)> {
+        static GLOBAL: OnceLock<Result<UringDriver, (io::ErrorKind, String)>> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            UringDriver::new(UringConfig::default()).map_err(|e| (e.kind(), e.to_string()))
+        })
     }
 
     /// A new ring with its own reaper thread.
@@ -269,5 +274,7 @@ impl UringDriver {
 /// println!("file I/O runs on {backend}");
 /// ```
 pub fn io_uring_available() -> bool {
-    UringDriver::global().is_ok()
+    // Without cloning the driver: every open asks, and a clone and its drop move the
+    // driver's reference count between the cores each time.
+    UringDriver::global_ref().is_ok()
 }
