@@ -371,6 +371,25 @@ struct Prepared {
     schedule: Schedule,
 }
 
+impl Prepared {
+    /// Measures the case's rounds (see [`drive`]), with its evictions and hit counts.
+    fn drive(
+        &self,
+        env: &Env,
+        case: &Case<'_>,
+        bar: &ProgressBar,
+        round: impl FnMut(Budget) -> Result<RoundOut, String>,
+    ) -> Result<Measured, String> {
+        drive(
+            self.schedule,
+            bar,
+            round,
+            evicter(case, env),
+            hit_counter(&self.counted),
+        )
+    }
+}
+
 fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
     let w = case.workload;
     let write = w.is_write();
@@ -524,13 +543,7 @@ pub(crate) fn run_blocking<H: SyncIo>(
         }
         Ok(collect(&mut lanes))
     };
-    drive(
-        p.schedule,
-        bar,
-        round,
-        evicter(case, env),
-        hit_counter(&p.counted),
-    )
+    p.drive(env, case, bar, round)
 }
 
 /// Runs [`super::cases::SYNC_BATCH`] on a synced-write workload: one thread makes the
@@ -566,13 +579,7 @@ pub(crate) fn run_sync_batch(
             }
         }
     };
-    drive(
-        p.schedule,
-        bar,
-        round,
-        evicter(case, env),
-        hit_counter(&p.counted),
-    )
+    p.drive(env, case, bar, round)
 }
 
 /// Runs a case of an async subject: one spawned task per task.
@@ -659,13 +666,7 @@ pub(crate) fn run_async<H: AsyncIo>(
             None => Ok(out),
         }
     };
-    drive(
-        p.schedule,
-        bar,
-        round,
-        evicter(case, env),
-        hit_counter(&p.counted),
-    )
+    p.drive(env, case, bar, round)
 }
 
 // ---- baselines -------------------------------------------------------------------
