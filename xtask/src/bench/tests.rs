@@ -1159,3 +1159,25 @@ fn cache_on_over_off_is_shown_for_every_workload() {
     assert!(svg.contains("(on/off 1.50x)"), "{svg}");
     assert!(svg.contains("(on/off 0.90x)"), "{svg}");
 }
+
+#[test]
+fn only_reads_that_hit_fill_the_cache_first() {
+    let plan = |access: Access, temperature: Temperature, size: usize| {
+        cases::cache_plan(
+            &cases::Workload::new(access, temperature, size, 1),
+            256 << 20,
+            64 << 20,
+        )
+    };
+    // Random reads measure hits: the whole file is cached first.
+    assert!(
+        plan(Access::Random, Temperature::Warm, 4 << 10)
+            .unwrap()
+            .prefill
+    );
+    // 1 MiB reads bypass the cache: nothing to fill, and nothing resident beside them.
+    let seq = plan(Access::Sequential, Temperature::Warm, 1 << 20).unwrap();
+    assert!(!seq.prefill && seq.capacity >= 256 << 20);
+    // Cold reads have no cache at all.
+    assert_eq!(plan(Access::Random, Temperature::Cold, 4 << 10), None);
+}
