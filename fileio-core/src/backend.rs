@@ -786,6 +786,11 @@ mod sys {
         Ok(())
     }
 
+    /// The file's length, from one `fstat` (see [`file_key`](super::file_key)).
+    pub(super) fn len(file: &File) -> io::Result<u64> {
+        Ok(u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0))
+    }
+
     /// The file's stamp from one `fstat`: length, mtime and ctime with nanoseconds, inode
     /// and device ([`Stamp::from_stat_parts`]). Under `Coherence::Strict` this is the one
     /// system call of a cache hit.
@@ -805,11 +810,6 @@ mod sys {
     /// device, so the stamp stays on `fstat`. Sharing one stamp among concurrent reads
     /// (each read using a stamp asked for after it began) was measured too and not kept:
     /// `cargo bench -p fileio-core --bench stamp -- batch` (README, "Stamps").
-    /// The file's length, from one `fstat` (see [`file_key`](super::file_key)).
-    pub(super) fn len(file: &File) -> io::Result<u64> {
-        Ok(u64::try_from(rustix::fs::fstat(file)?.st_size).unwrap_or(0))
-    }
-
     pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
         let st = rustix::fs::fstat(file)?;
         Ok(Stamp::from_stat_parts(

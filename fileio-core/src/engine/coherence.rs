@@ -363,29 +363,39 @@ impl Shared {
     pub(super) async fn basis(&self) -> Result<Option<Basis>> {
         match self.read_plan() {
             StampPlan::Recorded => Ok(Some(Basis::Recorded)),
-            StampPlan::Ask { record } => {
-                let epoch = self.write_epoch();
-                Ok(self
-                    .trusted(self.fresh_stamp(record).await?)
-                    .map(|s| Basis::Stamp(s, epoch)))
-            }
+            StampPlan::Ask { record } => Ok(self.asked_basis(record).await?.1),
         }
+    }
+
+    /// The file's version, asked for with the cache's write epoch taken first, and the
+    /// basis it gives a lookup (`None` when it is racy).
+    async fn asked_basis(&self, record: bool) -> Result<(Stamp, Option<Basis>)> {
+        let epoch = self.write_epoch();
+        let stamp = self.fresh_stamp(record).await?;
+        Ok((stamp, self.trusted(stamp).map(|s| Basis::Stamp(s, epoch))))
     }
 
     /// The file's length, for a read of all of it, and the basis that read may look the
     /// cache up on. When the read would ask the file for its version anyway (a cache,
     /// and a policy that asks: `Strict`, `Interval` past its period), one stamp gives
     /// both: the read began before it was taken, so it may be served on it
-    /// ([`read_on`](Self::read_on)). The basis is `None` when the read finds its own,
-    /// `Some(None)` when the stamp is racy (it serves no hits and proves nothing).
-    pub(super) async fn len_and_basis(&self) -> Result<(u64, Option<Option<Basis>>)> {
-        if self.cache.is_some()
-            && let StampPlan::Ask { record } = self.read_plan()
-        {
-            let epoch = self.write_epoch();
-            let stamp = self.fresh_stamp(record).await?;
-            let basis = self.trusted(stamp).map(|s| Basis::Stamp(s, epoch));
-            return Ok((stamp.len(), Some(basis)));
+    /// ([`read_on`](Self::read_on)); `None` when it is racy (it serves no hits and
+    /// proves nothing). When reads trust the cache's record (`Exclusive`, `Interval`
+    /// within its period), so does the length, with no system call: the reads that
+    /// follow find where the record ends. Otherwise the backend's length, and no basis.
+    pub(super) async fn len_and_basis(&self) -> Result<(u64, Option<Basis>)> {
+        if let Some(cache) = &self.cache {
+            match self.read_plan() {
+                StampPlan::Ask { record } => {
+                    let (stamp, basis) = self.asked_basis(record).await?;
+                    return Ok((stamp.len(), basis));
+                }
+                StampPlan::Recorded => {
+                    if let Some(stamp) = cache.recorded_stamp(self.key) {
+                        return Ok((stamp.len(), None));
+                    }
+                }
+            }
         }
         Ok((self.len().await?, None))
     }

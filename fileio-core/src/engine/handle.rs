@@ -296,10 +296,10 @@ impl Handle {
         let data = match basis {
             // Under a policy that stamps every read, one stamp gives the length and is the
             // read's basis: the rest of the file as that stamp has it. The stamp says
-            // where the file ended, so no second read looks for the end. A racy stamp,
-            // or one that says nothing is left (procfs files all say 0), proves
-            // nothing: those read on until a read comes back short.
-            Some(Some(basis)) if rest > 0 => shared.read_on(offset, rest, basis).await?.0,
+            // where the file ended, so no second read looks for the end. A stamp that
+            // says nothing is left (procfs files all say 0) proves nothing: like a
+            // length alone, it is read on until a read comes back short.
+            Some(basis) if rest > 0 => shared.read_on(offset, rest, basis).await?.0,
             _ => read_rest(shared, offset, rest).await?,
         };
         self.fire(Kind::Read, offset, &data, false).await;

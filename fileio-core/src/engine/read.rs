@@ -319,11 +319,9 @@ impl Shared {
     /// else, with nothing done yet.
     #[inline]
     pub(crate) fn hit_now(&self, offset: u64, len: usize) -> Option<Bytes> {
-        match &self.cache {
+        match self.cache_for(len) {
             Some(cache)
                 if self.coherence == Coherence::Exclusive
-                    && len > 0
-                    && len <= MAX_CACHED_READ
                     && offset.checked_add(len as u64).is_some() =>
             {
                 cache.hit_recorded(self.key, offset, len)
@@ -332,15 +330,23 @@ impl Shared {
         }
     }
 
+    /// The cache a read of `len` bytes looks up: none without one, and none for an empty
+    /// read or one longer than [`MAX_CACHED_READ`].
+    #[inline]
+    fn cache_for(&self, len: usize) -> Option<&RangeCache> {
+        self.cache
+            .as_ref()
+            .filter(|_| len > 0 && len <= MAX_CACHED_READ)
+    }
+
     /// [`read_now`](Self::read_now) past [`hit_now`](Self::hit_now).
     #[inline(never)]
     pub(crate) fn read_now_rest(&self, offset: u64, len: usize) -> ReadNow {
         if let Err(e) = end_of(offset, len) {
             return ReadNow::Ready(Err(e));
         }
-        let cache = match &self.cache {
-            Some(cache) if len > 0 && len <= MAX_CACHED_READ => cache,
-            _ => return self.direct_now(offset, len),
+        let Some(cache) = self.cache_for(len) else {
+            return self.direct_now(offset, len);
         };
         if self.coherence == Coherence::Strict
             && let Some(read) = self.probe_now(cache, offset, len)
@@ -540,22 +546,24 @@ impl Shared {
         len: usize,
         basis: Basis,
     ) -> Result<(Bytes, bool)> {
-        let now = match &self.cache {
-            Some(cache) if len > 0 && len <= MAX_CACHED_READ && end_of(offset, len).is_ok() => {
+        let now = match self.cache_for(len) {
+            Some(cache) if end_of(offset, len).is_ok() => {
                 self.cached_now(cache, basis, offset, len)
             }
-            _ => return self.read(offset, len).await,
+            _ => self.read_now(offset, len),
         };
-        match now {
-            ReadNow::Ready(result) => result,
-            ReadNow::Pending(pending) => Box::pin(self.read_pending(offset, len, *pending)).await,
-        }
+        self.settle(now, offset, len).await
     }
 
     /// Reads `len` bytes at `offset` (fewer only at end of file); the flag says whether
     /// the cache served all of it.
     pub(crate) async fn read(&self, offset: u64, len: usize) -> Result<(Bytes, bool)> {
-        match self.read_now(offset, len) {
+        self.settle(self.read_now(offset, len), offset, len).await
+    }
+
+    /// The outcome of a read that `now` began: awaits what it left pending.
+    async fn settle(&self, now: ReadNow, offset: u64, len: usize) -> Result<(Bytes, bool)> {
+        match now {
             ReadNow::Ready(result) => result,
             // Boxed: the slow path's state is large, and keeping it out of this future
             // keeps every caller's future (and the box `async_trait` makes of it) small

@@ -76,17 +76,11 @@ impl Shared {
                         .await
                         .map_err(|e| this.wrote_failed(Op::Write, e))?;
                 }
-                let landed = match (cached, before) {
-                    (Some(CachedWrite::Patch(guard)), Some(before)) => {
-                        match this.patch_alone(guard, at, &data) {
-                            Ok(()) => Landed::Patched,
-                            Err(guard) => {
-                                let after = this.fresh_stamp(true).await;
-                                Landed::Patch(guard, before, after)
-                            }
-                        }
+                let landed = match this.landed_alone(cached, before, at, &data) {
+                    Alone::Landed(landed) => landed,
+                    Alone::AskAfter(guard, before) => {
+                        Landed::Patch(guard, before, this.fresh_stamp(true).await)
                     }
-                    (cached, _) => Landed::Unpatched(cached),
                 };
                 this.wrote(landed, at, &data);
                 drop(turn);
@@ -142,23 +136,40 @@ impl Shared {
             };
             done += n.min(rest.len());
         }
-        let landed = match (cached, before) {
-            (Some(CachedWrite::Patch(guard)), Some(before)) => {
-                match self.patch_alone(guard, offset, data) {
-                    Ok(()) => Landed::Patched,
-                    Err(guard) => {
-                        let after = match self.fresh_stamp_now(true) {
-                            Some(stamp) => stamp,
-                            None => block_on(self.fresh_stamp(true)),
-                        };
-                        Landed::Patch(guard, before, after)
-                    }
-                }
+        let landed = match self.landed_alone(cached, before, offset, data) {
+            Alone::Landed(landed) => landed,
+            Alone::AskAfter(guard, before) => {
+                let after = match self.fresh_stamp_now(true) {
+                    Some(stamp) => stamp,
+                    None => block_on(self.fresh_stamp(true)),
+                };
+                Landed::Patch(guard, before, after)
             }
-            (cached, _) => Landed::Unpatched(cached),
         };
         self.wrote(landed, offset, data);
         Ok(())
+    }
+
+    /// What the cache does about a write of `data` at `at` that landed, when that needs
+    /// no stamp after it: nothing to patch, or patched already
+    /// ([`patch_alone`](Self::patch_alone)). Otherwise the caller asks the stamp after
+    /// (as it may wait) for the patch.
+    fn landed_alone(
+        &self,
+        cached: Option<CachedWrite>,
+        before: Option<Stamp>,
+        at: u64,
+        data: &[u8],
+    ) -> Alone {
+        match (cached, before) {
+            (Some(CachedWrite::Patch(guard)), Some(before)) => {
+                match self.patch_alone(guard, at, data) {
+                    Ok(()) => Alone::Landed(Landed::Patched),
+                    Err(guard) => Alone::AskAfter(guard, before),
+                }
+            }
+            (cached, _) => Alone::Landed(Landed::Unpatched(cached)),
+        }
     }
 
     /// Decides how a write of `len` bytes at `offset` (`None`: an append, whose place
@@ -269,6 +280,14 @@ enum Landed {
     /// Patched already, to a version made up for a write that ran alone
     /// ([`Shared::patch_alone`]).
     Patched,
+}
+
+/// What [`Shared::landed_alone`] made of a write that landed.
+enum Alone {
+    /// Settled with no stamp after the write.
+    Landed(Landed),
+    /// A patch from the stamp the write started from, once the stamp after is asked.
+    AskAfter(WriteGuard, Stamp),
 }
 
 /// `fut`, then `landed` told its outcome (in the pool when [`Finish`] was dropped).
@@ -642,6 +661,47 @@ mod tests {
             // A part of it, from an offset inside the file, and from the end.
             assert_eq!(&file.read_to_end_at(4_000).unwrap()[..], &data[4_000..]);
             assert!(file.read_to_end_at(10_000).unwrap().is_empty());
+        }
+    }
+
+    /// Under a policy that trusts the cache's record, a whole-file read takes its length
+    /// from the record too: once the blocks are cached it asks the file nothing.
+    #[test]
+    fn a_whole_file_read_on_the_record_asks_the_file_nothing() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 249) as u8).collect();
+        for coherence in [
+            crate::Coherence::Exclusive,
+            crate::Coherence::Interval(std::time::Duration::from_secs(3600)),
+        ] {
+            let backend = counting(false);
+            let mut options = File::options();
+            options
+                .mode("w+b")
+                .coherence(coherence)
+                .cache(RangeCache::builder().block_size(4096).build().unwrap());
+            let file = File::from_backend(backend.clone(), "counting", &options).unwrap();
+            file.write_at(0, &data).unwrap();
+            for _ in 0..2 {
+                assert_eq!(&file.read_to_end_at(0).unwrap()[..], &data[..]);
+            }
+            let count = || {
+                [&backend.stamps, &backend.lens, &backend.reads].map(|c| c.load(Ordering::Relaxed))
+            };
+            let before = count();
+            assert_eq!(
+                &file.read_to_end_at(0).unwrap()[..],
+                &data[..],
+                "{coherence:?}"
+            );
+            assert_eq!(&file.read_to_end_at(5_000).unwrap()[..], &data[5_000..]);
+            assert_eq!(count(), before, "{coherence:?}: asked the file");
+            // The record grows with a write through the handle, and so does the length.
+            file.write_at(10_000, b"more").unwrap();
+            let got = file.read_to_end_at(9_998).unwrap();
+            assert_eq!(
+                &got[..],
+                &[data[9_998], data[9_999], b'm', b'o', b'r', b'e']
+            );
         }
     }
 

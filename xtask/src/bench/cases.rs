@@ -356,15 +356,10 @@ pub(crate) fn cache_plan(
             block_size: None,
             prefill: false,
         }),
-        (Access::Random, _) => Some(CachePlan {
+        (Access::Random | Access::Sequential, _) => Some(CachePlan {
             capacity: whole(file_size),
             block_size: None,
-            prefill: true,
-        }),
-        (Access::Sequential, _) => Some(CachePlan {
-            capacity: whole(file_size),
-            block_size: None,
-            prefill: false,
+            prefill: workload.access == Access::Random,
         }),
     }
 }
