@@ -175,10 +175,12 @@ pub(crate) enum Inserted {
 /// they were seen: misses the caller did not cache, and blocks that left probation
 /// unvisited. It remembers about twice as many blocks as the cache holds, so a block
 /// found here was touched again within that window: proven hot, it enters main (see
-/// [`Ghost::touch`] for how many touches prove it).
+/// [`Ghost::touch`] for how many touches prove it). A block that main evicts (it went a
+/// whole sweep of the hand without a hit) is [forgotten](Ghost::forget): the touches
+/// that admitted it were spent, and it has to be touched as often again to come back.
 ///
 /// Four-way set-associative: a block's hash picks a set of four 32-bit slots, each a tag
-/// (the hash's top bits) and a touch count (the two low bits, saturating at 3). A new
+/// (the hash's top bits) and a touch count (the three low bits, saturating at 7). A new
 /// block takes a place in the set at random (a per-thread generator), with a plain
 /// atomic store over whatever was there. In a direct-mapped table two blocks taking
 /// turns on one slot erase each other and are never seen twice, which kept hot blocks
@@ -199,7 +201,7 @@ impl Ghost {
     const MIN_SLOTS: usize = 1 << 10;
     const MAX_SLOTS: usize = 1 << 22;
     /// The bits of a slot holding the touch count; the others hold the tag.
-    const COUNT: u32 = 3;
+    const COUNT: u32 = 7;
 
     /// A filter remembering about twice as many blocks as `capacity` holds in blocks of
     /// `block_size` bytes (a power of two of slots, within the bounds above).
@@ -228,10 +230,10 @@ impl Ghost {
     }
 
     /// Remembers one more touch of the block whose hash is `hash` and returns how many
-    /// earlier touches the filter remembered (0 to 3). A miss is hot when this reaches
-    /// the cache's admission threshold: 1 (a second touch) while its shard has room, 2
-    /// (a third touch) once the shard evicts to make room, so that under pressure only
-    /// blocks touched more often take the place of cached ones.
+    /// earlier touches the filter remembered (0 to 7). A miss is hot when this reaches
+    /// the cache's admission threshold (`CacheInner::hot_after`), higher once its shard
+    /// evicts to make room, so that under pressure only blocks touched more often take
+    /// the place of cached ones.
     #[inline]
     pub(crate) fn touch(&self, hash: u64) -> u32 {
         let (set, tag) = self.set_tag(hash);
@@ -249,7 +251,7 @@ impl Ghost {
         0
     }
 
-    /// The touches of the block whose hash is `hash` the filter remembers (0 to 3),
+    /// The touches of the block whose hash is `hash` the filter remembers (0 to 7),
     /// without counting one.
     #[inline]
     pub(crate) fn touches(&self, hash: u64) -> u32 {
@@ -258,6 +260,20 @@ impl Ghost {
             .map(|s| s.load(Ordering::Relaxed))
             .find(|v| v & !Self::COUNT == tag)
             .map_or(0, |v| v & Self::COUNT)
+    }
+
+    /// Forgets the touches of the block whose hash is `hash`: its next touch counts as
+    /// its first. Leaves the slot alone if a concurrent touch gave it to another block.
+    #[inline]
+    pub(crate) fn forget(&self, hash: u64) {
+        let (set, tag) = self.set_tag(hash);
+        for slot in set {
+            let v = slot.load(Ordering::Relaxed);
+            if v & !Self::COUNT == tag {
+                let _ = slot.compare_exchange(v, 0, Ordering::Relaxed, Ordering::Relaxed);
+                return;
+            }
+        }
     }
 
     /// Remembers the block whose hash is `hash` as proven (it left probation unvisited):
@@ -474,7 +490,7 @@ impl Shard {
                 && (self.main.is_empty()
                     || self.probation_resident > self.capacity / PROBATION_SHARE);
             if !from_probation {
-                return self.evict_main();
+                return self.evict_main(ghost);
             }
             let i = self.probation.tail;
             let slot = &mut self.slots[i as usize];
@@ -498,8 +514,9 @@ impl Shard {
         }
     }
 
-    /// SIEVE in main: evicts one entry. Returns false only when main is empty.
-    fn evict_main(&mut self) -> bool {
+    /// SIEVE in main: evicts one entry, and makes `ghost` forget it unless it was stale
+    /// (it had its chance: see [`Ghost`]). Returns false only when main is empty.
+    fn evict_main(&mut self, ghost: &Ghost) -> bool {
         if self.main.is_empty() {
             return false;
         }
@@ -530,6 +547,9 @@ impl Shard {
             }
             let next = slot.newer;
             let (old, _) = self.unlink(cur);
+            if !stale {
+                ghost.forget(old.key.hash);
+            }
             self.evicted_bytes += old.data.len() as u64;
             self.hand = next;
             return true;
@@ -693,16 +713,16 @@ mod tests {
     use super::*;
 
     /// The touch count of a block: 0 on its first touch, then one more each touch up to
-    /// 3; `record` makes the next touch count as proven (3); another block of the same
-    /// set has a count of its own.
+    /// 7; `record` makes the next touch count as proven (7), `forget` as the first;
+    /// another block of the same set has a count of its own.
     #[test]
     fn ghost_counts_touches_per_block() {
         let ghost = Ghost::new(1 << 20, 4096);
         let a = 0x1234_5678_0000_0010u64;
         let b = 0x9abc_def0_0000_0010u64; // same set, another tag
         assert_eq!(
-            (0..5).map(|_| ghost.touch(a)).collect::<Vec<_>>(),
-            [0, 1, 2, 3, 3]
+            (0..9).map(|_| ghost.touch(a)).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4, 5, 6, 7, 7]
         );
         assert_eq!(
             (ghost.touch(b), ghost.touch(b)),
@@ -711,6 +731,9 @@ mod tests {
         );
         let c = 0x0000_0001_0000_0020u64; // tag bits all in the count: still a real tag
         ghost.record(c);
-        assert_eq!(ghost.touch(c), 3);
+        assert_eq!(ghost.touch(c), 7);
+        ghost.forget(a);
+        assert_eq!((ghost.touches(a), ghost.touch(a)), (0, 0), "a forgotten");
+        assert_eq!(ghost.touches(b), 2, "b kept");
     }
 }

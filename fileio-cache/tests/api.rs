@@ -301,7 +301,7 @@ fn hot_miss(cache: &RangeCache, key: FileKey, stamp: &Stamp, i: u64) -> bool {
     }
 }
 
-/// Admission: a block is hot on its second touch while its shard has room, on its third
+/// Admission: a block is hot on its second touch while its shard has room, on its fourth
 /// once the shard evicts to admit.
 #[test]
 fn admission_asks_more_touches_of_a_full_shard() {
@@ -316,16 +316,56 @@ fn admission_asks_more_touches_of_a_full_shard() {
         fill(&cache, key, &stamp, i * 512, 1, 1);
     }
     assert_eq!(cache.stats().entries, 8);
-    // Full: the second touch is not enough, the third is.
-    assert!(!hot_miss(&cache, key, &stamp, 2000));
-    assert!(!hot_miss(&cache, key, &stamp, 2000));
+    // Full: the second and third touches are not enough, the fourth is.
+    for _ in 0..3 {
+        assert!(!hot_miss(&cache, key, &stamp, 2000));
+    }
     assert!(hot_miss(&cache, key, &stamp, 2000));
-    // A block of the earlier touches stays counted.
+    // A block of the earlier touches stays counted: two, so two more make it hot.
+    assert!(!hot_miss(&cache, key, &stamp, 1000));
     assert!(hot_miss(&cache, key, &stamp, 1000));
     // Room again after `clear`: the second touch is hot again.
     cache.clear();
     assert!(!hot_miss(&cache, key, &stamp, 3000));
     assert!(hot_miss(&cache, key, &stamp, 3000));
+    cache.validate().unwrap();
+}
+
+/// A block that main evicts (no hit during a whole sweep) has spent the touches that
+/// admitted it: it is hot again only after as many new ones, not on its next touch.
+#[test]
+fn a_block_main_evicted_earns_its_place_again() {
+    let cache = one_shard_of_blocks(8);
+    let key = FileKey::new(1);
+    let stamp = Stamp::new(1 << 30, 1);
+    for i in 0..8 {
+        fill(&cache, key, &stamp, i * 512, 1, 1);
+    }
+    // Admit block 100 on its fourth touch (into main), then fill more hot blocks, none
+    // of them hit, until SIEVE's hand reaches block 100.
+    let admit = |i: u64| {
+        for _ in 0..3 {
+            assert!(!hot_miss(&cache, key, &stamp, i));
+        }
+        fill(&cache, key, &stamp, i * 512, 1, 2);
+    };
+    admit(100);
+    assert!(hit(&cache, key, &stamp, 100 * 512, 1).is_some());
+    // Admit more blocks, each hit once: probation (0..8) empties first; then the hand
+    // sweeps main clearing visited bits and, back at the oldest, evicts block 100.
+    for i in 200..216 {
+        admit(i);
+        assert!(hit(&cache, key, &stamp, i * 512, 1).is_some());
+    }
+    // Evicted (`hot_miss` panics on a hit), and its earlier touches forgotten: this is a
+    // first touch again, and only the fourth is hot.
+    for _ in 0..3 {
+        assert!(
+            !hot_miss(&cache, key, &stamp, 100),
+            "touches were forgotten"
+        );
+    }
+    assert!(hot_miss(&cache, key, &stamp, 100));
     cache.validate().unwrap();
 }
 

@@ -18,6 +18,11 @@ use crate::shard::{BlockKey, Entry};
 /// The most blocks of one miss the ghost filter looks at.
 const GHOST_SPAN: u64 = 64;
 
+/// Earlier touches that make a miss hot once its shard evicts to admit. Under pressure
+/// every fill evicts a block, and a block admitted on fewer touches was mostly evicted
+/// again before its hits paid for the fill (measured in the crate docs).
+const HOT_AFTER_WHEN_FULL: u32 = 3;
+
 /// Whether a lookup whose stamp is not the recorded one records it (dropping the file's
 /// blocks), as an outside change would be.
 #[derive(Clone, Copy, Debug)]
@@ -265,21 +270,21 @@ impl CacheInner {
         })
     }
 
-    /// The earlier touches that make a miss on block `k` hot: one while its shard has
-    /// room, two once it evicts to admit (see [`Ghost::touch`](crate::shard::Ghost::touch)).
+    /// The earlier touches ([`Ghost::touch`](crate::shard::Ghost::touch)) that make a miss
+    /// on block `k` hot: one while its shard has room, [`HOT_AFTER_WHEN_FULL`] once it
+    /// evicts to admit.
     #[inline]
     pub(super) fn hot_after(&self, k: &BlockKey) -> u32 {
         if self.cell(k).full.load(Ordering::Relaxed) {
-            2
+            HOT_AFTER_WHEN_FULL
         } else {
             1
         }
     }
 
     /// Whether a block of `blocks` of `key` is hot: the ghost filter remembers enough
-    /// earlier touches of it (one while the first block's shard has room, two once it
-    /// evicts to admit: see [`Ghost::touch`](crate::shard::Ghost::touch)); counts a touch
-    /// of each. Only the first [`GHOST_SPAN`] blocks count: a longer miss is a stream,
+    /// earlier touches of it ([`hot_after`](Self::hot_after) the first block's); counts
+    /// a touch of each. Only the first [`GHOST_SPAN`] blocks count: a longer miss is a stream,
     /// and the bound keeps a huge request from walking billions of blocks.
     fn touch_ghost(&self, key: FileKey, blocks: Range<u64>) -> bool {
         let end = blocks.end.min(blocks.start.saturating_add(GHOST_SPAN));
