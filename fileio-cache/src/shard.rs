@@ -181,10 +181,11 @@ pub(crate) enum Inserted {
 ///
 /// Four-way set-associative: a block's hash picks a set of four 32-bit slots, each a tag
 /// (the hash's top bits) and a touch count (the three low bits, saturating at 7). A new
-/// block takes a place in the set at random (a per-thread generator), with a plain
-/// atomic store over whatever was there. In a direct-mapped table two blocks taking
-/// turns on one slot erase each other and are never seen twice, which kept hot blocks
-/// out for good; here the other block survives each turn with probability 3/4. A false
+/// block takes an empty slot of its set, or when all four are taken one at random (a
+/// per-thread generator), with a plain atomic store over whatever was there. In a
+/// direct-mapped table two blocks taking turns on one slot erase each other and are
+/// never seen twice, which kept hot blocks out for good; here the other block survives
+/// each turn with probability 3/4 at worst. A false
 /// positive (a same tag in the set) only admits a block early, and a count lost to a
 /// concurrent store only admits it late; lookups never take a lock for it.
 #[derive(Debug)]
@@ -237,18 +238,19 @@ impl Ghost {
     #[inline]
     pub(crate) fn touch(&self, hash: u64) -> u32 {
         let (set, tag) = self.set_tag(hash);
-        for slot in set {
-            let v = slot.load(Ordering::Relaxed);
-            if v & !Self::COUNT == tag {
+        match Self::find(set, tag) {
+            Ok((slot, v)) => {
                 let seen = v & Self::COUNT;
                 if seen < Self::COUNT {
                     slot.store(tag | (seen + 1), Ordering::Relaxed);
                 }
-                return seen;
+                seen
+            }
+            Err(empty) => {
+                Self::place(set, empty).store(tag | 1, Ordering::Relaxed);
+                0
             }
         }
-        set[random_way()].store(tag | 1, Ordering::Relaxed);
-        0
     }
 
     /// The touches of the block whose hash is `hash` the filter remembers (0 to 7),
@@ -256,23 +258,17 @@ impl Ghost {
     #[inline]
     pub(crate) fn touches(&self, hash: u64) -> u32 {
         let (set, tag) = self.set_tag(hash);
-        set.iter()
-            .map(|s| s.load(Ordering::Relaxed))
-            .find(|v| v & !Self::COUNT == tag)
-            .map_or(0, |v| v & Self::COUNT)
+        Self::find(set, tag).map_or(0, |(_, v)| v & Self::COUNT)
     }
 
-    /// Forgets the touches of the block whose hash is `hash`: its next touch counts as
-    /// its first. Leaves the slot alone if a concurrent touch gave it to another block.
+    /// Forgets the touches of the block whose hash is `hash`, emptying its slot: its
+    /// next touch counts as its first. Leaves the slot alone if a concurrent touch gave
+    /// it to another block.
     #[inline]
     pub(crate) fn forget(&self, hash: u64) {
         let (set, tag) = self.set_tag(hash);
-        for slot in set {
-            let v = slot.load(Ordering::Relaxed);
-            if v & !Self::COUNT == tag {
-                let _ = slot.compare_exchange(v, 0, Ordering::Relaxed, Ordering::Relaxed);
-                return;
-            }
+        if let Ok((slot, v)) = Self::find(set, tag) {
+            let _ = slot.compare_exchange(v, 0, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 
@@ -281,14 +277,35 @@ impl Ghost {
     #[inline]
     pub(crate) fn record(&self, hash: u64) {
         let (set, tag) = self.set_tag(hash);
-        let proven = tag | Self::COUNT;
-        match set
-            .iter()
-            .find(|s| s.load(Ordering::Relaxed) & !Self::COUNT == tag)
-        {
-            Some(slot) => slot.store(proven, Ordering::Relaxed),
-            None => set[random_way()].store(proven, Ordering::Relaxed),
+        let slot = match Self::find(set, tag) {
+            Ok((slot, _)) => slot,
+            Err(empty) => Self::place(set, empty),
+        };
+        slot.store(tag | Self::COUNT, Ordering::Relaxed);
+    }
+
+    /// The slot of `set` holding `tag`, with its value; else the set's first empty slot,
+    /// if any.
+    #[inline]
+    fn find(set: &[AtomicU32], tag: u32) -> Result<(&AtomicU32, u32), Option<&AtomicU32>> {
+        let mut empty = None;
+        for slot in set {
+            let v = slot.load(Ordering::Relaxed);
+            if v & !Self::COUNT == tag {
+                return Ok((slot, v));
+            }
+            if v == 0 && empty.is_none() {
+                empty = Some(slot);
+            }
         }
+        Err(empty)
+    }
+
+    /// Where a block new to `set` goes: the `empty` slot [`find`](Self::find) gave, else
+    /// one at random.
+    #[inline]
+    fn place<'a>(set: &'a [AtomicU32], empty: Option<&'a AtomicU32>) -> &'a AtomicU32 {
+        empty.unwrap_or_else(|| &set[random_way()])
     }
 }
 
@@ -735,5 +752,42 @@ mod tests {
         ghost.forget(a);
         assert_eq!((ghost.touches(a), ghost.touch(a)), (0, 0), "a forgotten");
         assert_eq!(ghost.touches(b), 2, "b kept");
+    }
+
+    /// A block new to its set takes an empty slot while there is one; only a full set
+    /// gives up one of its blocks (any one).
+    #[test]
+    fn ghost_fills_empty_slots_before_replacing() {
+        let ghost = Ghost::new(1 << 20, 4096);
+        // One set (same low bits), five tags.
+        let blocks: Vec<u64> = (1..=5u64).map(|t| (t << 40) | 0x10).collect();
+        for &h in &blocks[..4] {
+            assert_eq!(ghost.touch(h), 0);
+        }
+        assert!(
+            blocks[..4].iter().all(|&h| ghost.touches(h) == 1),
+            "all four kept"
+        );
+        assert_eq!(ghost.touch(blocks[4]), 0);
+        let kept = blocks.iter().filter(|&&h| ghost.touches(h) == 1).count();
+        assert_eq!(kept, 4, "the fifth replaced exactly one");
+        assert_eq!(ghost.touches(blocks[4]), 1);
+        // A forgotten block's slot is empty again: the next new block takes it.
+        let gone = *blocks[..4]
+            .iter()
+            .find(|&&h| ghost.touches(h) == 1)
+            .unwrap();
+        ghost.forget(gone);
+        let sixth = (6u64 << 40) | 0x10;
+        ghost.touch(sixth);
+        let others = blocks
+            .iter()
+            .filter(|&&h| h != gone && ghost.touches(h) == 1);
+        assert_eq!(
+            others.count(),
+            3,
+            "the sixth took the forgotten block's slot"
+        );
+        assert_eq!(ghost.touches(sixth), 1);
     }
 }
