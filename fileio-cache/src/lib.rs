@@ -131,7 +131,7 @@
 //! Zipf(0.99) load over a warm local file 4x the cache (64 MiB, 4 KiB blocks), blocks
 //! admitted on their third touch, and readmitted on their next touch after main evicted
 //! them, were mostly evicted again before their hits paid for the fill: 7.5% of reads
-//! were fills, at an 84% hit ratio. With a fourth touch and forgotten touches, 1.6-1.9%
+//! were fills, at an 84% hit ratio. With a fourth touch and forgotten touches, 1.6-2.3%
 //! are, at the same hit ratio, and with 64 threads on 2 cores the cached reads take
 //! about 20% less time (the fills took the shard's write lock).
 //!
