@@ -100,6 +100,9 @@ pub(crate) struct Entry {
     pub(crate) file: Arc<FileState>,
     /// SIEVE's visited bit: set by hits under the shard's *read* lock.
     pub(crate) visited: AtomicBool,
+    /// Whether the block has served a hit since it was cached (a write replacing it
+    /// keeps this): a block main evicts that never did is forgotten by the [`Ghost`].
+    pub(crate) served: AtomicBool,
 }
 
 impl Entry {
@@ -115,11 +118,15 @@ impl Entry {
         self.file.generation() != self.generation
     }
 
-    /// Marks the entry as visited, writing the shared cache line only when needed.
+    /// Marks the entry as visited (and as having served a hit), writing the shared cache
+    /// line only when needed.
     #[inline]
     pub(crate) fn touch(&self) {
         if !self.visited.load(Ordering::Relaxed) {
             self.visited.store(true, Ordering::Relaxed);
+            if !self.served.load(Ordering::Relaxed) {
+                self.served.store(true, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -175,9 +182,12 @@ pub(crate) enum Inserted {
 /// they were seen: misses the caller did not cache, and blocks that left probation
 /// unvisited. It remembers about twice as many blocks as the cache holds, so a block
 /// found here was touched again within that window: proven hot, it enters main (see
-/// [`Ghost::touch`] for how many touches prove it). A block that main evicts (it went a
-/// whole sweep of the hand without a hit) is [forgotten](Ghost::forget): the touches
-/// that admitted it were spent, and it has to be touched as often again to come back.
+/// [`Ghost::touch`] for how many touches prove it). A block that main evicts without
+/// having served a single hit is [forgotten](Ghost::forget): the touches that admitted
+/// it bought nothing, and it has to be touched as often again to come back. One that
+/// served hits keeps its touches (one admitted under pressure comes back on its next
+/// miss): blocks read in bursts, such as a task working on its own region for a while,
+/// come back when their next burst starts.
 ///
 /// Four-way set-associative: a block's hash picks a set of four 32-bit slots, each a tag
 /// (the hash's top bits) and a touch count (the three low bits, saturating at 7). A new
@@ -394,16 +404,16 @@ impl Shard {
     /// Inserts (or replaces) a block into `queue`, evicting others until it fits; blocks
     /// that leave probation unvisited are recorded in `ghost`.
     ///
-    /// A replaced block keeps its queue and visited bit. Returns [`Inserted::TooLarge`]
+    /// A replaced block keeps its queue, its visited bit and whether it served a hit. Returns [`Inserted::TooLarge`]
     /// when the block alone exceeds the capacity; then any older version of it is removed
     /// too, so the shard never keeps a block the caller meant to overwrite.
     pub(crate) fn insert(&mut self, entry: Entry, queue: Queue, ghost: &Ghost) -> Inserted {
-        let (was_visited, queue) = match self.map.get(&entry.key).copied() {
+        let (was_visited, was_served, queue) = match self.map.get(&entry.key).copied() {
             Some(i) => {
                 let (old, q) = self.unlink(i);
-                (old.visited.into_inner(), q)
+                (old.visited.into_inner(), old.served.into_inner(), q)
             }
-            None => (false, queue),
+            None => (false, false, queue),
         };
         let charge = entry.charge();
         if charge > self.capacity {
@@ -415,6 +425,7 @@ impl Shard {
             }
         }
         entry.visited.store(was_visited, Ordering::Relaxed);
+        entry.served.store(was_served, Ordering::Relaxed);
         self.inserted_bytes += entry.data.len() as u64;
         entry.file.add_blocks(1);
         let key = entry.key;
@@ -531,8 +542,9 @@ impl Shard {
         }
     }
 
-    /// SIEVE in main: evicts one entry, and makes `ghost` forget it unless it was stale
-    /// (it had its chance: see [`Ghost`]). Returns false only when main is empty.
+    /// SIEVE in main: evicts one entry, and makes `ghost` forget it if it never served a
+    /// hit (see [`Ghost`]; a stale one is left alone). Returns false only when main is
+    /// empty.
     fn evict_main(&mut self, ghost: &Ghost) -> bool {
         if self.main.is_empty() {
             return false;
@@ -564,7 +576,7 @@ impl Shard {
             }
             let next = slot.newer;
             let (old, _) = self.unlink(cur);
-            if !stale {
+            if !stale && !old.served.into_inner() {
                 ghost.forget(old.key.hash);
             }
             self.evicted_bytes += old.data.len() as u64;

@@ -331,34 +331,33 @@ fn admission_asks_more_touches_of_a_full_shard() {
     cache.validate().unwrap();
 }
 
-/// A block that main evicts (no hit during a whole sweep) has spent the touches that
-/// admitted it: it is hot again only after as many new ones, not on its next touch.
+/// A block that main evicts without having served a hit has spent the touches that
+/// admitted it: it is hot again only after as many new ones, not on its next touch. A
+/// block that served hits keeps its touches and is hot on its next touch.
 #[test]
-fn a_block_main_evicted_earns_its_place_again() {
+fn a_block_main_evicted_unused_earns_its_place_again() {
     let cache = one_shard_of_blocks(8);
     let key = FileKey::new(1);
     let stamp = Stamp::new(1 << 30, 1);
     for i in 0..8 {
         fill(&cache, key, &stamp, i * 512, 1, 1);
     }
-    // Admit block 100 on its fourth touch (into main), then fill more hot blocks, none
-    // of them hit, until SIEVE's hand reaches block 100.
+    // Admit a block on its fourth touch (into main).
     let admit = |i: u64| {
         for _ in 0..3 {
             assert!(!hot_miss(&cache, key, &stamp, i));
         }
         fill(&cache, key, &stamp, i * 512, 1, 2);
     };
+    // Block 100 is never hit. The blocks admitted after it are each hit once: probation
+    // (0..8) empties first, then the hand finds block 100 unvisited at main's tail.
     admit(100);
-    assert!(hit(&cache, key, &stamp, 100 * 512, 1).is_some());
-    // Admit more blocks, each hit once: probation (0..8) empties first; then the hand
-    // sweeps main clearing visited bits and, back at the oldest, evicts block 100.
     for i in 200..216 {
         admit(i);
         assert!(hit(&cache, key, &stamp, i * 512, 1).is_some());
     }
-    // Evicted (`hot_miss` panics on a hit), and its earlier touches forgotten: this is a
-    // first touch again, and only the fourth is hot.
+    // Evicted (`hot_miss` panics on a hit), and its touches forgotten: this is a first
+    // touch again, and only the fourth is hot.
     for _ in 0..3 {
         assert!(
             !hot_miss(&cache, key, &stamp, 100),
@@ -366,6 +365,17 @@ fn a_block_main_evicted_earns_its_place_again() {
         );
     }
     assert!(hot_miss(&cache, key, &stamp, 100));
+    // Block 300 serves a hit, then the others push it out: its touches stay.
+    admit(300);
+    assert!(hit(&cache, key, &stamp, 300 * 512, 1).is_some());
+    for i in 400..424 {
+        admit(i);
+        assert!(hit(&cache, key, &stamp, i * 512, 1).is_some());
+    }
+    assert!(
+        hot_miss(&cache, key, &stamp, 300),
+        "a block that served keeps its touches"
+    );
     cache.validate().unwrap();
 }
 

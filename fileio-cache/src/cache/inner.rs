@@ -280,6 +280,7 @@ impl CacheInner {
                 generation,
                 file: Arc::clone(file),
                 visited: Default::default(),
+                served: Default::default(),
             },
             queue,
             &self.ghost,
