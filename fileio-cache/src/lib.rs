@@ -108,13 +108,14 @@
 //! a few times does not push out one touched more often. A block main evicts without
 //! having served a hit has spent the touches that admitted it: the ghost forgets them,
 //! and it must be touched as often again to come back (one that served hits keeps
-//! them). That is what lets a caller *admit by cost*: a miss that is cheap to repeat (the OS served
-//! it from memory) need not be filled until it is hot, so one-touch reads cost nothing
-//! but the read; a miss that is slow is filled at once, on probation. Either way a scan
-//! (or read-ahead, through [`FillGuard::complete_on_probation`]) passes through probation
-//! and never pushes out the hot blocks in main. Measured by the benchmark at equal byte
-//! capacity (10% of a Zipf(0.99) working set of 50 000 blocks, one million reads; the
-//! second column adds a 150 000-block scan); "hot only" fills only hot misses:
+//! them). That is what lets a caller *admit by cost*: a miss that is cheap to repeat
+//! (the OS served it from memory) need not be filled until it is hot, so one-touch reads
+//! cost nothing but the read; a miss that is slow is filled at once, on probation.
+//! Either way a scan (or read-ahead, through [`FillGuard::complete_on_probation`])
+//! passes through probation and never pushes out the hot blocks in main. Measured by
+//! the benchmark at equal byte capacity (10% of a Zipf(0.99) working set of 50 000
+//! blocks, one million reads; the second column adds a 150 000-block scan); "hot only"
+//! fills only hot misses:
 //!
 //! | cache | Zipf 0.99 | Zipf 0.99 + scan |
 //! |---|---|---|

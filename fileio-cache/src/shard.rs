@@ -195,9 +195,9 @@ pub(crate) enum Inserted {
 /// per-thread generator), with a plain atomic store over whatever was there. In a
 /// direct-mapped table two blocks taking turns on one slot erase each other and are
 /// never seen twice, which kept hot blocks out for good; here the other block survives
-/// each turn with probability 3/4 at worst. A false
-/// positive (a same tag in the set) only admits a block early, and a count lost to a
-/// concurrent store only admits it late; lookups never take a lock for it.
+/// each turn with probability 3/4 at worst. A false positive (a same tag in the set)
+/// only admits a block early, and a count lost to a concurrent store only admits it
+/// late; lookups never take a lock for it.
 #[derive(Debug)]
 pub(crate) struct Ghost {
     slots: Box<[AtomicU32]>,
@@ -404,9 +404,10 @@ impl Shard {
     /// Inserts (or replaces) a block into `queue`, evicting others until it fits; blocks
     /// that leave probation unvisited are recorded in `ghost`.
     ///
-    /// A replaced block keeps its queue, its visited bit and whether it served a hit. Returns [`Inserted::TooLarge`]
-    /// when the block alone exceeds the capacity; then any older version of it is removed
-    /// too, so the shard never keeps a block the caller meant to overwrite.
+    /// A replaced block keeps its queue, its visited bit and whether it served a hit.
+    /// Returns [`Inserted::TooLarge`] when the block alone exceeds the capacity; then any
+    /// older version of it is removed too, so the shard never keeps a block the caller
+    /// meant to overwrite.
     pub(crate) fn insert(&mut self, entry: Entry, queue: Queue, ghost: &Ghost) -> Inserted {
         let (was_visited, was_served, queue) = match self.map.get(&entry.key).copied() {
             Some(i) => {
