@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
 use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
 use fileio_cache::{FileKey, Stamp, WriteEpoch, WriteGuard};
 
 use super::Shared;
@@ -138,21 +137,15 @@ impl KnownTable {
         if let Some(cell) = cells.get(&key).and_then(|weak| weak.upgrade()) {
             return cell;
         }
-        let cell = match cells.entry(key) {
-            // Made by another open since the look above, or dead.
-            Entry::Occupied(mut slot) => {
-                if let Some(cell) = slot.get().upgrade() {
-                    return cell;
-                }
-                let cell = KnownCell::default();
-                slot.insert(Arc::downgrade(&cell));
-                cell
+        let cell = {
+            let mut slot = cells.entry(key).or_default();
+            // Made by another open since the look above?
+            if let Some(cell) = slot.upgrade() {
+                return cell;
             }
-            Entry::Vacant(slot) => {
-                let cell = KnownCell::default();
-                slot.insert(Arc::downgrade(&cell));
-                cell
-            }
+            let cell = KnownCell::default();
+            *slot = Arc::downgrade(&cell);
+            cell
         };
         let made = self.made.fetch_add(1, Ordering::Relaxed) + 1;
         if made >= self.kept.load(Ordering::Relaxed).max(Self::SWEEP_MIN) {
@@ -473,11 +466,10 @@ impl Shared {
         static KEY: OnceLock<u128> = OnceLock::new();
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut seq = 0;
-        self.known_slot();
         let after = guard.patch_alone(at, data, |len| {
             // Numbered while no write can begin: a version forgotten after this was
             // forgotten for a later change, and this one is then not recorded.
-            seq = stamp_number(true);
+            seq = self.stamp_seq(true);
             let key = *KEY.get_or_init(|| {
                 use std::hash::BuildHasher as _;
                 let state = std::hash::RandomState::new();
