@@ -12,8 +12,8 @@ use indicatif::ProgressBar;
 use super::measure::Measured;
 use super::subjects::{
     AsyncFsFile, AsyncFsRead, Env, FileioAsync, FileioBlocking, FileioCoreOpen, FileioCoreRead,
-    FileioOpen, FileioRead, SpawnBlockingPread, StdFile, StdRead, TokioFsFile, TokioRead,
-    run_async, run_blocking, run_sync_batch,
+    FileioOpen, FileioRead, OneDescriptor, SpawnBlockingPread, StdFile, StdRead, TokioFsFile,
+    TokioRead, run_async, run_blocking, run_sync_batch,
 };
 use super::{Plan, Preset};
 
@@ -372,7 +372,8 @@ pub(crate) enum Family {
     /// A fileio file type.
     Fileio,
     /// Not a library: what this machine allows at best, for a target whose goal may lie
-    /// beyond it (see [`SYNC_BATCH`]). Never the best baseline.
+    /// beyond it (see [`SYNC_BATCH`] and [`STRICT_CEILING`]), or what such a subject is
+    /// measured against ([`STD_SHARED`]). Never the best baseline.
     Reference,
 }
 
@@ -407,14 +408,18 @@ impl Subject {
                 vec![CacheSetting::Off]
             }
             Family::Fileio => vec![CacheSetting::Off, CacheSetting::On],
-            Family::Reference
-                if matches!(workload.access, Access::Write { sync: true })
-                    && workload.tasks > 1 =>
-            {
-                vec![CacheSetting::None]
-            }
+            Family::Reference if reference_runs(self.name, workload) => vec![CacheSetting::None],
             Family::Reference => Vec::new(),
         }
+    }
+}
+
+/// Whether the reference subject `name` runs `workload`: only where it is one.
+fn reference_runs(name: &str, workload: &Workload) -> bool {
+    match name {
+        SYNC_BATCH => matches!(workload.access, Access::Write { sync: true }) && workload.tasks > 1,
+        STD_SHARED | STRICT_CEILING => workload.access == Access::Zipf,
+        _ => false,
     }
 }
 
@@ -460,23 +465,41 @@ pub(crate) struct Target {
     pub(crate) name: &'static str,
     pub(crate) workload: &'static str,
     pub(crate) subject: &'static str,
-    pub(crate) baseline: &'static str,
+    pub(crate) baseline: Base,
     /// The workload the baseline is taken from, when not the subject's own (e.g. `std`
     /// on one thread against fileio with 64 tasks).
     pub(crate) baseline_workload: Option<&'static str>,
     pub(crate) goal: f64,
-    /// A [`Family::Reference`] subject of the same workload whose ratio over the baseline
-    /// is shown beside the goal: how far this machine lets the ratio go.
-    pub(crate) reference: Option<&'static str>,
+    /// A [`Family::Reference`] subject of the same workload whose ratio is shown beside
+    /// the goal: how far this machine lets the ratio go.
+    pub(crate) reference: Option<Reference>,
+}
+
+/// What a [`Target`]'s subject is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Base {
+    /// Another subject (a baseline); every measured cache setting of the target's
+    /// subject gets a row.
+    Subject(&'static str),
+    /// The target's own subject with the cache off; only its cache-on result gets a row.
+    CacheOff,
+}
+
+/// A [`Target`]'s reference: `subject`'s ops/s over `over`'s, both in the target's
+/// workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reference {
+    pub(crate) subject: &'static str,
+    pub(crate) over: &'static str,
 }
 
 /// The targets the report checks (see [`super::report::targets`]).
-pub(crate) const TARGETS: [Target; 8] = [
+pub(crate) const TARGETS: [Target; 10] = [
     Target {
         name: "fileio_tokio::fs::read / tokio::fs::read",
         workload: "small4k-read-",
         subject: FILEIO_TOKIO_FS_READ,
-        baseline: TOKIO_FS_READ,
+        baseline: Base::Subject(TOKIO_FS_READ),
         baseline_workload: None,
         goal: 5.0,
         reference: None,
@@ -485,7 +508,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         name: "fileio-tokio open+read+drop / tokio::fs::read",
         workload: "small4k-open-read-drop-",
         subject: FILEIO_TOKIO_OPEN,
-        baseline: TOKIO_FS_READ,
+        baseline: Base::Subject(TOKIO_FS_READ),
         baseline_workload: None,
         goal: 3.0,
         reference: None,
@@ -494,7 +517,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         name: "fileio-tokio write_at, 64 tasks / std pwrite, 1 thread",
         workload: "write4k-t64",
         subject: TOKIO_POOL,
-        baseline: STD,
+        baseline: Base::Subject(STD),
         baseline_workload: Some("write4k"),
         goal: 0.7,
         reference: None,
@@ -503,7 +526,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         name: "fileio-smol write_at, 64 tasks / std pwrite, 1 thread",
         workload: "write4k-t64",
         subject: SMOL_POOL,
-        baseline: STD,
+        baseline: Base::Subject(STD),
         baseline_workload: Some("write4k"),
         goal: 0.7,
         reference: None,
@@ -512,7 +535,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         name: "fileio-tokio write_all + flush / std write",
         workload: "stream4k",
         subject: TOKIO_POOL,
-        baseline: STD,
+        baseline: Base::Subject(STD),
         baseline_workload: None,
         goal: 0.8,
         reference: None,
@@ -521,7 +544,7 @@ pub(crate) const TARGETS: [Target; 8] = [
         name: "fileio-tokio write_all + flush / tokio::fs",
         workload: "stream4k",
         subject: TOKIO_POOL,
-        baseline: TOKIO_FS,
+        baseline: Base::Subject(TOKIO_FS),
         baseline_workload: None,
         goal: 10.0,
         reference: None,
@@ -530,19 +553,49 @@ pub(crate) const TARGETS: [Target; 8] = [
         name: "fileio-tokio write + sync_data, 64 tasks / spawn_blocking(pwrite + fdatasync)",
         workload: "write4k-sync-t64",
         subject: TOKIO_POOL,
-        baseline: SPAWN_BLOCKING,
+        baseline: Base::Subject(SPAWN_BLOCKING),
         baseline_workload: None,
         goal: 3.0,
-        reference: Some(SYNC_BATCH),
+        reference: Some(Reference {
+            subject: SYNC_BATCH,
+            over: SPAWN_BLOCKING,
+        }),
     },
     Target {
         name: "fileio-smol write + sync_data, 64 tasks / spawn_blocking(pwrite + fdatasync)",
         workload: "write4k-sync-t64",
         subject: SMOL_POOL,
-        baseline: SPAWN_BLOCKING,
+        baseline: Base::Subject(SPAWN_BLOCKING),
         baseline_workload: None,
         goal: 3.0,
-        reference: Some(SYNC_BATCH),
+        reference: Some(Reference {
+            subject: SYNC_BATCH,
+            over: SPAWN_BLOCKING,
+        }),
+    },
+    Target {
+        name: "fileio_core::File, Zipf reads: cache on / off",
+        workload: "zipf4k-t64",
+        subject: FILEIO_FILE,
+        baseline: Base::CacheOff,
+        baseline_workload: None,
+        goal: 1.2,
+        reference: Some(Reference {
+            subject: STRICT_CEILING,
+            over: STD_SHARED,
+        }),
+    },
+    Target {
+        name: "fileio-tokio pool, Zipf reads: cache on / off",
+        workload: "zipf4k-t64",
+        subject: TOKIO_POOL,
+        baseline: Base::CacheOff,
+        baseline_workload: None,
+        goal: 1.2,
+        reference: Some(Reference {
+            subject: STRICT_CEILING,
+            over: STD_SHARED,
+        }),
     },
 ];
 
@@ -557,6 +610,17 @@ pub(crate) const SPAWN_BLOCKING: &str = "spawn_blocking(pread)";
 /// most batching that many writers in flight allow. Its ratio over a baseline is about
 /// what group commit can reach on this disk.
 pub(crate) const SYNC_BATCH: &str = "std, all writes per fdatasync";
+/// The reference of the Zipf workload: `std` on one descriptor shared by every thread
+/// (as fileio's handles share theirs), with a perfect `Coherence::Strict` cache
+/// ([`OneDescriptor`]). Its ratio over [`STD_SHARED`] is the most any `Strict` cache can
+/// gain over `pread` on this machine.
+pub(crate) const STRICT_CEILING: &str = "std, one descriptor + ideal Strict cache";
+/// What [`STRICT_CEILING`] is measured against: `std`'s `pread` on one descriptor shared
+/// by every thread.
+pub(crate) const STD_SHARED: &str = "std, one descriptor";
+
+/// `fileio_core::File` on threads.
+pub(crate) const FILEIO_FILE: &str = "fileio_core::File";
 
 /// `fileio-tokio` on its runtime's blocking pool.
 pub(crate) const TOKIO_POOL: &str = "fileio-tokio pool";
@@ -604,11 +668,15 @@ pub(crate) fn subjects() -> Vec<Subject> {
             family: Family::Reference,
             ..baseline(SYNC_BATCH, "1 thread", run_sync_batch)
         },
-        fileio(
-            "fileio_core::File",
-            "threads",
-            run_blocking::<FileioBlocking>,
-        ),
+        Subject {
+            family: Family::Reference,
+            ..baseline(STD_SHARED, "threads", run_blocking::<OneDescriptor<false>>)
+        },
+        Subject {
+            family: Family::Reference,
+            ..baseline(STRICT_CEILING, "threads", run_blocking::<OneDescriptor<true>>)
+        },
+        fileio(FILEIO_FILE, "threads", run_blocking::<FileioBlocking>),
         fileio(
             "fileio_core::AsyncFile pool",
             "async-executor",

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::cases::{CacheSetting, Family, Subject, TARGETS, Target, URING_PAIRS, Workload};
+use super::cases::{
+    Base, CacheSetting, Family, Subject, TARGETS, Target, URING_PAIRS, Workload,
+};
 use super::measure::Measured;
 use super::sys::Machine;
 use super::{Plan, Preset};
@@ -220,34 +222,54 @@ pub(crate) struct TargetRow {
 }
 
 /// For every target and every workload it names, one row per measured cache setting of
-/// its subject, when its baseline was measured too; targets in order, then workloads.
+/// its subject (only cache on against [`Base::CacheOff`]), when its baseline was
+/// measured too; targets in order, then workloads.
 pub(crate) fn targets(workloads: &[WorkloadReport], list: &[Target]) -> Vec<TargetRow> {
+    /// `subject`'s result in `w` (with the cache `cache`, if given), when it ran.
+    fn measured<'a>(
+        w: &'a WorkloadReport,
+        subject: &str,
+        cache: Option<&str>,
+    ) -> Option<&'a Measured> {
+        w.results
+            .iter()
+            .filter(|r| r.subject == subject && cache.is_none_or(|c| r.cache == c))
+            .find_map(|r| r.measured.as_ref())
+            .filter(|m| m.ops_per_sec > 0.0)
+    }
     let mut rows = Vec::new();
     for t in list {
         for w in workloads.iter().filter(|w| w.id.starts_with(t.workload)) {
-            let base_workload = match t.baseline_workload {
-                Some(id) => workloads.iter().find(|b| b.id == id),
-                None => Some(w),
+            let base = match t.baseline {
+                Base::Subject(name) => match t.baseline_workload {
+                    Some(id) => workloads.iter().find(|b| b.id == id),
+                    None => Some(w),
+                }
+                .and_then(|b| {
+                    b.results
+                        .iter()
+                        .filter(|r| !r.fileio && r.subject == name)
+                        .find_map(|r| r.measured.as_ref())
+                        .filter(|m| m.ops_per_sec > 0.0)
+                }),
+                Base::CacheOff => measured(w, t.subject, Some(CacheSetting::Off.name())),
             };
-            let Some(base) = base_workload
-                .into_iter()
-                .flat_map(|b| b.results.iter())
-                .find(|r| !r.fileio && r.subject == t.baseline)
-                .and_then(|r| r.measured.as_ref())
-                .filter(|m| m.ops_per_sec > 0.0)
-            else {
-                continue;
-            };
-            let reference_ratio = t
-                .reference
-                .and_then(|name| w.results.iter().find(|r| r.reference && r.subject == name))
-                .and_then(|r| r.measured.as_ref())
-                .map(|m| m.ops_per_sec / base.ops_per_sec);
-            for r in w
-                .results
-                .iter()
-                .filter(|r| r.fileio && r.subject == t.subject)
-            {
+            let Some(base) = base else { continue };
+            let reference_ratio = t.reference.and_then(|r| {
+                let reference = w
+                    .results
+                    .iter()
+                    .find(|x| x.reference && x.subject == r.subject)?
+                    .measured
+                    .as_ref()?;
+                let over = measured(w, r.over, None)?;
+                Some(reference.ops_per_sec / over.ops_per_sec)
+            });
+            for r in w.results.iter().filter(|r| {
+                r.fileio
+                    && r.subject == t.subject
+                    && (t.baseline != Base::CacheOff || r.cache == CacheSetting::On.name())
+            }) {
                 let Some(m) = &r.measured else { continue };
                 let ratio = m.ops_per_sec / base.ops_per_sec;
                 rows.push(TargetRow {

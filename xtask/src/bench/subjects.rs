@@ -112,6 +112,17 @@ pub(crate) struct OpenReq {
     pub(crate) cache: Option<RangeCache>,
     /// The small files (small-file workloads: an operation's offset is an index here).
     pub(crate) files: Arc<[PathBuf]>,
+    /// Zipf workloads: what the cache-on case caches (for [`OneDescriptor`]).
+    pub(crate) zipf: Option<ZipfCache>,
+}
+
+/// The cache a Zipf workload's cache-on case gets, as the reference sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ZipfCache {
+    /// The read size, which is also the block size.
+    pub(crate) op_size: usize,
+    /// How many blocks the cache's capacity holds, not counting its per-block overhead.
+    pub(crate) blocks: u64,
 }
 
 impl OpenReq {
@@ -443,6 +454,13 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
             handles: w.tasks,
             cache: cache.clone(),
             files: env.small.clone(),
+            zipf: (w.access == Access::Zipf)
+                .then(|| cache_plan(w, env.data_len, env.write_len))
+                .flatten()
+                .map(|plan| ZipfCache {
+                    op_size: w.op_size,
+                    blocks: plan.capacity / w.op_size as u64,
+                }),
         },
         counted,
         plan,
@@ -724,6 +742,110 @@ impl SyncIo for StdFile {
 }
 
 /// Reads until `buf` is full or end of file.
+/// The two subjects of the Zipf workload's reference, [`super::cases::STD_SHARED`]
+/// (`CACHED = false`) and [`super::cases::STRICT_CEILING`] (`CACHED = true`): `std`'s
+/// `pread`, on one descriptor that every thread shares as fileio's handles do (each
+/// read then takes and drops the descriptor's reference count, a line both cores
+/// write), without and with a perfect `Coherence::Strict` cache.
+///
+/// The cache holds as many blocks as the cache-on case's capacity, taken in order of
+/// the workload's Zipf ranks (the most popular first: with independent draws, no cache
+/// of that size hits more often), in memory from the start. A read of a held block
+/// takes an `fstat` (what `Strict` confirms a hit with) and copies the block; any other
+/// read is a `pread`. No lookup, no fill, no eviction: no `Strict` cache does less per
+/// read, so the ratio of the two bounds what a cache can gain over `pread` here.
+#[derive(Debug)]
+pub(crate) struct OneDescriptor<const CACHED: bool> {
+    f: Arc<std::fs::File>,
+    buf: Vec<u8>,
+    cached: Option<Arc<CachedBlocks>>,
+}
+
+/// The blocks [`OneDescriptor`] holds when `CACHED`.
+#[derive(Debug)]
+struct CachedBlocks {
+    op_size: usize,
+    /// Per block of the file: where its bytes start in `bytes`, if it is held.
+    at: Vec<Option<usize>>,
+    bytes: Vec<u8>,
+}
+
+impl CachedBlocks {
+    /// Reads the `cache.blocks` most popular blocks of `f` (`len` bytes long).
+    fn load(f: &std::fs::File, len: u64, cache: ZipfCache) -> io::Result<CachedBlocks> {
+        let op = cache.op_size;
+        let slots = len / op as u64;
+        let held = cache.blocks.min(slots);
+        let mut at = vec![None; usize::try_from(slots).map_err(io::Error::other)?];
+        let mut bytes = vec![0u8; usize::try_from(held).map_err(io::Error::other)? * op];
+        for (rank, block) in (0..held).zip(bytes.chunks_exact_mut(op)) {
+            let slot = super::measure::scatter(rank, slots);
+            f.read_exact_at(block, slot * op as u64)?;
+            at[slot as usize] = Some(rank as usize * op);
+        }
+        Ok(CachedBlocks {
+            op_size: op,
+            at,
+            bytes,
+        })
+    }
+
+    /// The bytes of a read of `len` at `offset`, if it is one held block.
+    fn find(&self, offset: u64, len: usize) -> Option<&[u8]> {
+        if len != self.op_size || !offset.is_multiple_of(len as u64) {
+            return None;
+        }
+        let at = (*self.at.get(usize::try_from(offset / len as u64).ok()?)?)?;
+        Some(&self.bytes[at..at + len])
+    }
+}
+
+/// What [`OneDescriptor`] answers for anything but Zipf reads.
+fn only_zipf() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the references of the Zipf workload run Zipf reads only",
+    )
+}
+
+impl<const CACHED: bool> SyncIo for OneDescriptor<CACHED> {
+    fn open(req: &OpenReq) -> io::Result<Vec<Self>> {
+        let zipf = req.zipf.ok_or_else(only_zipf)?;
+        let f = Arc::new(req.std_file()?);
+        let cached = match CACHED {
+            true => Some(Arc::new(CachedBlocks::load(&f, req.len, zipf)?)),
+            false => None,
+        };
+        Ok((0..req.handles)
+            .map(|_| OneDescriptor {
+                f: f.clone(),
+                buf: Vec::new(),
+                cached: cached.clone(),
+            })
+            .collect())
+    }
+    fn read_at(&mut self, offset: u64, len: usize) -> io::Result<usize> {
+        self.buf.resize(len, 0);
+        match self.cached.as_ref().and_then(|c| c.find(offset, len)) {
+            Some(held) => {
+                std::hint::black_box(rustix::fs::fstat(&self.f)?);
+                self.buf.copy_from_slice(held);
+            }
+            None => self.f.read_exact_at(&mut self.buf, offset)?,
+        }
+        Ok(len)
+    }
+    fn read_next(&mut self, _len: usize) -> io::Result<usize> {
+        Err(only_zipf())
+    }
+    fn write_at(&mut self, _offset: u64, _data: &Bytes) -> io::Result<()> {
+        Err(only_zipf())
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        Err(only_zipf())
+    }
+}
+
 fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -1292,4 +1414,66 @@ impl<F: FileioAsyncType + Send> AsyncIo for FileioOpen<F> {
         Ok(AsyncStream::read_to_end_at(&f, 0).await?.len())
     }
     whole_file_only_async!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference holds the most popular blocks, as many as the cache would, and
+    /// every read returns the file's bytes, held or not.
+    #[test]
+    fn the_strict_ceiling_holds_the_top_ranks_and_reads_the_files_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        let (op, slots) = (512usize, 97u64);
+        let mut rng = super::super::measure::Rng::new(7);
+        let mut data = vec![0u8; op * slots as usize];
+        rng.fill(&mut data);
+        std::fs::write(&path, &data).unwrap();
+        let req = OpenReq {
+            path,
+            len: data.len() as u64,
+            write: false,
+            handles: 2,
+            cache: None,
+            files: Arc::from(Vec::new()),
+            zipf: Some(ZipfCache {
+                op_size: op,
+                blocks: 10,
+            }),
+        };
+        let mut handles = OneDescriptor::<true>::open(&req).unwrap();
+        let cached = handles[0].cached.clone().unwrap();
+        let held: Vec<u64> = (0..slots)
+            .filter(|&s| cached.find(s * op as u64, op).is_some())
+            .collect();
+        let mut top: Vec<u64> = (0..10)
+            .map(|rank| super::super::measure::scatter(rank, slots))
+            .collect();
+        top.sort_unstable();
+        assert_eq!(held, top);
+        let mut uncached = OneDescriptor::<false>::open(&req).unwrap();
+        assert!(uncached.iter().all(|h| h.cached.is_none()));
+        reads_the_file(&mut handles, &data, op);
+        reads_the_file(&mut uncached, &data, op);
+        // Anything but Zipf reads is refused.
+        assert!(handles[0].write_at(0, &Bytes::from_static(b"x")).is_err());
+        let no_zipf = OpenReq { zipf: None, ..req };
+        assert!(OneDescriptor::<true>::open(&no_zipf).is_err());
+        assert!(OneDescriptor::<false>::open(&no_zipf).is_err());
+    }
+
+    /// Every block of `data` read through each of `handles`, and a read of no block,
+    /// return the file's bytes.
+    fn reads_the_file<const C: bool>(handles: &mut [OneDescriptor<C>], data: &[u8], op: usize) {
+        for h in handles {
+            for (slot, block) in data.chunks_exact(op).enumerate() {
+                assert_eq!(h.read_at((slot * op) as u64, op).unwrap(), op);
+                assert_eq!(h.buf, block, "block {slot}");
+            }
+            assert_eq!(h.read_at(3, 100).unwrap(), 100);
+            assert_eq!(h.buf, data[3..103]);
+        }
+    }
 }

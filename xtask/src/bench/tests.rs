@@ -341,7 +341,8 @@ fn tiny_end_to_end_run_writes_the_reports() {
     // Every target has a row per workload it names and cache setting its subject ran
     // with: fs::read in small4k-read-t1 and -t64 (cache on), open+read+drop in
     // small4k-open-read-drop-t1 (cache off and on); the write targets, each on tokio
-    // and smol or against two baselines, cache off and on.
+    // and smol or against two baselines, cache off and on; Zipf cache on / off for the
+    // blocking `File` and fileio-tokio, cache on only, beside the Strict ceiling.
     let rows: Vec<(&str, &str)> = report
         .targets
         .iter()
@@ -357,7 +358,15 @@ fn tiny_end_to_end_run_writes_the_reports() {
     for w in ["write4k-t64", "stream4k", "write4k-sync-t64"] {
         want.extend(twice(w));
     }
+    want.extend([("zipf4k-t64", "on"), ("zipf4k-t64", "on")]);
     assert_eq!(rows, want);
+    assert!(
+        report
+            .targets
+            .iter()
+            .filter(|r| r.workload.starts_with("zipf"))
+            .all(|r| r.reference_ratio.is_some_and(|x| x > 0.0))
+    );
     assert!(report.targets.iter().all(|r| r.ratio > 0.0));
 
     let paths = report::write_all(&report, &out).unwrap();
@@ -905,14 +914,22 @@ fn small_file_subjects_run_only_their_workloads() {
     let sync = Access::Write { sync: true };
     let sync1 = cases::Workload::new(sync, Temperature::Warm, 4 << 10, 1);
     let sync64 = cases::Workload::new(sync, Temperature::Warm, 4 << 10, 64);
+    let zipf = cases::Workload::new(Access::Zipf, Temperature::Warm, 4 << 10, 64);
     for s in &subjects {
         let settings = |w: &cases::Workload| s.cache_settings(w);
         match s.shape {
             Shape::Handle if s.family == Family::Reference => {
-                // Only where it is a reference: synced writes with several tasks.
+                // Only where it is a reference: synced writes with several tasks, or
+                // Zipf reads.
                 assert!(settings(&rand).is_empty() && settings(&read).is_empty());
                 assert!(settings(&sync1).is_empty(), "{}", s.name);
-                assert_eq!(settings(&sync64), [CacheSetting::None], "{}", s.name);
+                let (runs, skips) = match s.name {
+                    cases::SYNC_BATCH => (&sync64, &zipf),
+                    cases::STD_SHARED | cases::STRICT_CEILING => (&zipf, &sync64),
+                    other => panic!("a reference with no workload: {other}"),
+                };
+                assert_eq!(settings(runs), [CacheSetting::None], "{}", s.name);
+                assert!(settings(skips).is_empty(), "{}", s.name);
             }
             Shape::Handle => {
                 assert!(settings(&read).is_empty() && settings(&open).is_empty());
@@ -944,7 +961,20 @@ fn small_file_subjects_run_only_their_workloads() {
             .into_iter()
             .find(|w| w.id.starts_with(t.workload))
             .unwrap();
-        for name in [t.subject, t.baseline] {
+        let baseline = match t.baseline {
+            cases::Base::Subject(name) => name,
+            // Against itself with the cache off: a subject that has one.
+            cases::Base::CacheOff => {
+                assert!(
+                    subjects.iter().any(|s| s.name == t.subject
+                        && s.cache_settings(&w).contains(&CacheSetting::Off)),
+                    "{}",
+                    t.name
+                );
+                t.subject
+            }
+        };
+        for name in [t.subject, baseline] {
             assert!(
                 subjects
                     .iter()
@@ -953,14 +983,24 @@ fn small_file_subjects_run_only_their_workloads() {
                 t.name
             );
         }
-        // A reference is a reference subject that runs on the target's workload.
-        if let Some(name) = t.reference {
+        // A reference is a reference subject that runs on the target's workload, over
+        // a subject of it that is no fileio.
+        if let Some(r) = t.reference {
             assert!(
-                subjects.iter().any(|s| s.name == name
+                subjects.iter().any(|s| s.name == r.subject
                     && s.family == Family::Reference
                     && !s.cache_settings(&w).is_empty()),
-                "{}: {name}",
-                t.name
+                "{}: {}",
+                t.name,
+                r.subject
+            );
+            assert!(
+                subjects.iter().any(|s| s.name == r.over
+                    && s.family != Family::Fileio
+                    && !s.cache_settings(&w).is_empty()),
+                "{}: {}",
+                t.name,
+                r.over
             );
         }
         // A baseline taken from another workload names one of the preset's.
@@ -1104,6 +1144,75 @@ fn a_reference_stands_beside_the_goal_and_is_never_the_best_baseline() {
     let rows = report::targets(&[w], &TARGETS);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].reference_ratio, None);
+}
+
+#[test]
+fn a_cache_target_sets_cache_on_against_off_beside_the_strict_ceiling() {
+    use CacheSetting::{Off, On};
+    let reference = |name: &str, ops: f64| CaseResult {
+        subject: name.to_string(),
+        reference: true,
+        ..baseline_result(ops)
+    };
+    let w = section(
+        "zipf4k-t64",
+        vec![
+            baseline_result(16.0),
+            reference(cases::STD_SHARED, 10.0),
+            reference(cases::STRICT_CEILING, 11.5),
+            result(cases::FILEIO_FILE, Off, 20.0, 4),
+            result(cases::FILEIO_FILE, On, 22.0, 4),
+            result(cases::TOKIO_POOL, Off, 40.0, 4),
+            result(cases::TOKIO_POOL, On, 50.0, 4),
+        ],
+    );
+    // The references are no baselines.
+    assert_eq!(w.best_baseline.as_deref(), Some(cases::STD));
+    let rows = report::targets(std::slice::from_ref(&w), &TARGETS);
+    let got: Vec<(&str, &str, f64, bool, Option<f64>)> = rows
+        .iter()
+        .map(|r| {
+            let reference = r.reference_ratio.map(|x| (x * 100.0).round() / 100.0);
+            (r.target.as_str(), r.cache.as_str(), r.ratio, r.met, reference)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "fileio_core::File, Zipf reads: cache on / off",
+                "on",
+                1.1,
+                false,
+                Some(1.15)
+            ),
+            (
+                "fileio-tokio pool, Zipf reads: cache on / off",
+                "on",
+                1.25,
+                true,
+                Some(1.15)
+            ),
+        ]
+    );
+    let table = report::targets_terminal_table(&rows);
+    assert!(
+        table.contains("1.10x (goal 1.20x: NOT met; this machine's reference: 1.15x)"),
+        "{table}"
+    );
+    // No cache-off result, no row; no reference measured, no reference ratio.
+    let w = section(
+        "zipf4k-t64",
+        vec![
+            baseline_result(10.0),
+            result(cases::FILEIO_FILE, On, 22.0, 4),
+            result(cases::TOKIO_POOL, Off, 40.0, 4),
+            result(cases::TOKIO_POOL, On, 50.0, 4),
+        ],
+    );
+    let rows = report::targets(&[w], &TARGETS);
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].ratio, rows[0].reference_ratio), (1.25, None));
 }
 
 #[test]
