@@ -573,31 +573,26 @@ pub(crate) const TARGETS: [Target; 10] = [
             over: SPAWN_BLOCKING,
         }),
     },
-    Target {
-        name: "fileio_core::File, Zipf reads: cache on / off",
-        workload: "zipf4k-t64",
-        subject: FILEIO_FILE,
-        baseline: Base::CacheOff,
-        baseline_workload: None,
-        goal: 1.2,
-        reference: Some(Reference {
-            subject: STRICT_CEILING,
-            over: STD_SHARED,
-        }),
-    },
-    Target {
-        name: "fileio-tokio pool, Zipf reads: cache on / off",
-        workload: "zipf4k-t64",
-        subject: TOKIO_POOL,
-        baseline: Base::CacheOff,
-        baseline_workload: None,
-        goal: 1.2,
-        reference: Some(Reference {
-            subject: STRICT_CEILING,
-            over: STD_SHARED,
-        }),
-    },
+    zipf_target("fileio_core::File, Zipf reads: cache on / off", FILEIO_FILE),
+    zipf_target("fileio-tokio pool, Zipf reads: cache on / off", TOKIO_POOL),
 ];
+
+/// The Zipf workload's target for `subject`: cache on at least 1.2x cache off, beside
+/// what a perfect `Strict` cache gains over `pread` ([`STRICT_CEILING`]).
+const fn zipf_target(name: &'static str, subject: &'static str) -> Target {
+    Target {
+        name,
+        workload: "zipf4k-t64",
+        subject,
+        baseline: Base::CacheOff,
+        baseline_workload: None,
+        goal: 1.2,
+        reference: Some(Reference {
+            subject: STRICT_CEILING,
+            over: STD_SHARED,
+        }),
+    }
+}
 
 /// `std::fs::File` on threads.
 pub(crate) const STD: &str = "std";
@@ -674,7 +669,11 @@ pub(crate) fn subjects() -> Vec<Subject> {
         },
         Subject {
             family: Family::Reference,
-            ..baseline(STRICT_CEILING, "threads", run_blocking::<OneDescriptor<true>>)
+            ..baseline(
+                STRICT_CEILING,
+                "threads",
+                run_blocking::<OneDescriptor<true>>,
+            )
         },
         fileio(FILEIO_FILE, "threads", run_blocking::<FileioBlocking>),
         fileio(

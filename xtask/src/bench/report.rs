@@ -6,9 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::cases::{
-    Base, CacheSetting, Family, Subject, TARGETS, Target, URING_PAIRS, Workload,
-};
+use super::cases::{Base, CacheSetting, Family, Subject, TARGETS, Target, URING_PAIRS, Workload};
 use super::measure::Measured;
 use super::sys::Machine;
 use super::{Plan, Preset};

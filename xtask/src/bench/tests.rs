@@ -1173,7 +1173,13 @@ fn a_cache_target_sets_cache_on_against_off_beside_the_strict_ceiling() {
         .iter()
         .map(|r| {
             let reference = r.reference_ratio.map(|x| (x * 100.0).round() / 100.0);
-            (r.target.as_str(), r.cache.as_str(), r.ratio, r.met, reference)
+            (
+                r.target.as_str(),
+                r.cache.as_str(),
+                r.ratio,
+                r.met,
+                reference,
+            )
         })
         .collect();
     assert_eq!(
