@@ -12,10 +12,11 @@
 //! Every case has one warm-up round, then `reps` repetitions; the table shows their
 //! medians. Warm reads run one case at a time: they are CPU-bound, and preparing one of
 //! their cases (reading the file into the page cache, filling a cache) costs more than
-//! a repetition. Disk-bound workloads (cold reads, writes; see
-//! [`cases::Workload::is_disk_bound`]) run in passes instead, because the disk's speed
-//! drifts over tens of seconds (on shared virtual disks most of all), and measuring one
-//! implementation after the other would let that drift decide their ratios. Pass `k`
+//! a repetition. Disk-bound workloads (cold reads, writes) and Zipf reads (see
+//! [`cases::Workload::runs_in_passes`]) run in passes instead, because the disk's speed
+//! drifts over tens of seconds (on shared virtual disks most of all), as does a shared
+//! machine's CPU, and measuring one implementation after the other would let that drift
+//! decide their ratios (Zipf's target is cache on over cache off). Pass `k`
 //! runs every implementation once (its warm-up round and one repetition), in table
 //! order rotated by `k` (see [`pass_order`]), so each implementation runs first, second,
 //! ..., and its repetitions are spread over the whole workload. A case's result combines
@@ -462,7 +463,7 @@ pub(crate) fn execute(plan: &Plan) -> Result<Report, String> {
             work: &work,
             variants: &variants,
         };
-        let outcomes = if workload.is_disk_bound() {
+        let outcomes = if workload.runs_in_passes() {
             cases.run_interleaved()
         } else {
             cases.run_one_at_a_time()

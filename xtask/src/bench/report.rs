@@ -471,8 +471,8 @@ pub(crate) fn print_header() {
 }
 
 /// How disk-bound workloads are run (terminal legend and `report.md`).
-const INTERLEAVED_NOTE: &str = "disk-bound workloads (cold reads, writes) run their repetitions \
-     interleaved across implementations, in rotating order";
+const INTERLEAVED_NOTE: &str = "disk-bound workloads (cold reads, writes) and Zipf reads run their \
+     repetitions interleaved across implementations, in rotating order";
 
 /// What the io_uring comparison's ratio is (terminal and `report.md`).
 const URING_NOTE: &str =

@@ -436,12 +436,15 @@ fn passes_rotate_the_table_order() {
 }
 
 #[test]
-fn cold_reads_and_writes_are_disk_bound() {
+fn cold_reads_writes_and_zipf_run_in_passes() {
     for preset in [Preset::Quick, Preset::Default, Preset::Full] {
         for w in cases::workloads(preset) {
             let want =
                 w.id.starts_with("write") || w.id.starts_with("stream") || w.id.contains("-cold-");
             assert_eq!(w.is_disk_bound(), want, "{}", w.id);
+            // Zipf reads too run in passes: their target is cache on over cache off.
+            let passes = want || w.id.starts_with("zipf");
+            assert_eq!(w.runs_in_passes(), passes, "{}", w.id);
         }
     }
 }
@@ -1295,4 +1298,22 @@ fn only_reads_that_hit_fill_the_cache_first() {
     assert!(!seq.prefill && seq.capacity >= 256 << 20);
     // Cold reads have no cache at all.
     assert_eq!(plan(Access::Random, Temperature::Cold, 4 << 10), None);
+}
+
+#[test]
+fn a_zipf_cache_that_only_the_warm_up_fills_warms_up_longer() {
+    let plan = Plan::new(&Args::parse(&[]).unwrap()).unwrap();
+    let zipf = cases::Workload::new(Access::Zipf, Temperature::Warm, 4 << 10, 64);
+    let rand = cases::Workload::new(Access::Random, Temperature::Warm, 4 << 10, 64);
+    let at = |w: &cases::Workload, cache: CacheSetting| {
+        let c = (cache == CacheSetting::On)
+            .then(|| cases::cache_plan(w, plan.file_size, plan.write_size))
+            .flatten();
+        subjects::warmup_time(&plan, w, c)
+    };
+    assert_eq!(at(&zipf, CacheSetting::On), plan.rep_time * 4);
+    assert!(plan.rep_time * 4 > plan.warmup_time);
+    // Cache off, or a cache filled before the case: the plan's warm-up.
+    assert_eq!(at(&zipf, CacheSetting::Off), plan.warmup_time);
+    assert_eq!(at(&rand, CacheSetting::On), plan.warmup_time);
 }
