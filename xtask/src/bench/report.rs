@@ -223,7 +223,8 @@ pub(crate) struct TargetRow {
 /// its subject (only cache on against [`Base::CacheOff`]), when its baseline was
 /// measured too; targets in order, then workloads.
 pub(crate) fn targets(workloads: &[WorkloadReport], list: &[Target]) -> Vec<TargetRow> {
-    /// `subject`'s result in `w` (with the cache `cache`, if given), when it ran.
+    /// `subject`'s result in `w` with the cache setting named `cache` (any, if `None`),
+    /// when it ran.
     fn measured<'a>(
         w: &'a WorkloadReport,
         subject: &str,
@@ -238,29 +239,21 @@ pub(crate) fn targets(workloads: &[WorkloadReport], list: &[Target]) -> Vec<Targ
     let mut rows = Vec::new();
     for t in list {
         for w in workloads.iter().filter(|w| w.id.starts_with(t.workload)) {
+            // Baselines and references run with no cache setting ("-"): a name there
+            // is never a fileio result.
+            let plain = Some(CacheSetting::None.name());
             let base = match t.baseline {
                 Base::Subject(name) => match t.baseline_workload {
                     Some(id) => workloads.iter().find(|b| b.id == id),
                     None => Some(w),
                 }
-                .and_then(|b| {
-                    b.results
-                        .iter()
-                        .filter(|r| !r.fileio && r.subject == name)
-                        .find_map(|r| r.measured.as_ref())
-                        .filter(|m| m.ops_per_sec > 0.0)
-                }),
+                .and_then(|b| measured(b, name, plain)),
                 Base::CacheOff => measured(w, t.subject, Some(CacheSetting::Off.name())),
             };
             let Some(base) = base else { continue };
             let reference_ratio = t.reference.and_then(|r| {
-                let reference = w
-                    .results
-                    .iter()
-                    .find(|x| x.reference && x.subject == r.subject)?
-                    .measured
-                    .as_ref()?;
-                let over = measured(w, r.over, None)?;
+                let reference = measured(w, r.subject, plain)?;
+                let over = measured(w, r.over, plain)?;
                 Some(reference.ops_per_sec / over.ops_per_sec)
             });
             for r in w.results.iter().filter(|r| {

@@ -438,10 +438,9 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
     } else if !write && w.temperature == Temperature::Warm {
         sys::read_through(&env.data).map_err(|e| format!("warming the page cache: {e}"))?;
     }
-    let plan = match case.cache {
-        CacheSetting::On => cache_plan(w, env.data_len, env.write_len),
-        CacheSetting::None | CacheSetting::Off => None,
-    };
+    // The cache a cache-on case of `w` gets; the Zipf references size theirs by it.
+    let on_plan = cache_plan(w, env.data_len, env.write_len);
+    let plan = on_plan.filter(|_| case.cache == CacheSetting::On);
     let cache = match plan {
         Some(p) => {
             let mut b = RangeCache::builder().capacity(p.capacity);
@@ -470,9 +469,8 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
             handles: w.tasks,
             cache: cache.clone(),
             files: env.small.clone(),
-            zipf: (w.access == Access::Zipf)
-                .then(|| cache_plan(w, env.data_len, env.write_len))
-                .flatten()
+            zipf: on_plan
+                .filter(|_| w.access == Access::Zipf)
                 .map(|plan| ZipfCache {
                     op_size: w.op_size,
                     blocks: plan.capacity / w.op_size as u64,
@@ -757,7 +755,6 @@ impl SyncIo for StdFile {
     }
 }
 
-/// Reads until `buf` is full or end of file.
 /// The two subjects of the Zipf workload's reference, [`super::cases::STD_SHARED`]
 /// (`CACHED = false`) and [`super::cases::STRICT_CEILING`] (`CACHED = true`): `std`'s
 /// `pread`, on one descriptor that every thread shares as fileio's handles do (each
@@ -873,6 +870,7 @@ impl<const CACHED: bool> SyncIo for OneDescriptor<CACHED> {
     }
 }
 
+/// Reads until `buf` is full or end of file.
 fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
