@@ -413,6 +413,9 @@ where
 pub struct StdBackend {
     file: fs::File,
     key: FileKey,
+    /// The descriptors stamps are taken through once they are asked for often.
+    #[cfg(target_os = "linux")]
+    stamps: crate::cpu_stamps::CpuStamps,
 }
 
 impl StdBackend {
@@ -457,7 +460,12 @@ impl StdBackend {
     /// When the file's metadata cannot be read (to derive its cache key).
     pub fn from_std(file: fs::File) -> io::Result<StdBackend> {
         let key = file_key(&file)?;
-        Ok(StdBackend { file, key })
+        Ok(StdBackend {
+            file,
+            key,
+            #[cfg(target_os = "linux")]
+            stamps: crate::cpu_stamps::CpuStamps::default(),
+        })
     }
 
     /// The open file.
@@ -502,11 +510,25 @@ impl StdBackend {
 
     /// The current version of the file (one `fstat`).
     ///
+    /// On Linux, a backend whose stamps are asked for often takes them through a
+    /// description of the file of its own per CPU (an `O_PATH` reopen, within a
+    /// process-wide budget), so that threads sharing the handle do not move one
+    /// reference count between the cores on every stamp; the answer is the same inode's.
+    ///
     /// # Errors
     ///
     /// The OS error of `fstat`.
     pub fn stamp_blocking(&self) -> io::Result<Stamp> {
-        sys::stamp(&self.file)
+        #[cfg(target_os = "linux")]
+        {
+            let fd = self.stamps.descriptor(&self.file, self.key);
+            // A failure there is told by the shared descriptor, the handle's own.
+            sys::stamp(fd).or_else(|_| sys::stamp(&self.file))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            sys::stamp(&self.file)
+        }
     }
 }
 
@@ -810,7 +832,7 @@ mod sys {
     /// device, so the stamp stays on `fstat`. Sharing one stamp among concurrent reads
     /// (each read using a stamp asked for after it began) was measured too and not kept:
     /// `cargo bench -p fileio-core --bench stamp -- batch` (README, "Stamps").
-    pub(super) fn stamp(file: &File) -> io::Result<Stamp> {
+    pub(super) fn stamp(file: impl std::os::fd::AsFd) -> io::Result<Stamp> {
         let st = rustix::fs::fstat(file)?;
         Ok(Stamp::from_stat_parts(
             u64::try_from(st.st_size).unwrap_or(0),

@@ -115,6 +115,8 @@ mod batch;
 mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(target_os = "linux")]
+mod cpu_stamps;
 mod engine;
 mod error;
 pub mod fault;
