@@ -128,9 +128,14 @@ impl Drop for CpuStamps {
 }
 
 /// A description of its own for `file`: `/proc/self/fd/N` opened with `O_PATH`, if the
-/// budget allows and it is the same file (its device and inode give `key`).
+/// [`budget`] allows and it is the same file (its device and inode give `key`).
 fn reopen(file: &File, key: FileKey) -> Option<OwnedFd> {
-    if OPEN.fetch_add(1, Ordering::Relaxed) >= budget() {
+    reopen_within(file, key, budget())
+}
+
+/// [`reopen`], with at most `budget` descriptors open for stamps in the process.
+fn reopen_within(file: &File, key: FileKey, budget: usize) -> Option<OwnedFd> {
+    if OPEN.fetch_add(1, Ordering::Relaxed) >= budget {
         OPEN.fetch_sub(1, Ordering::Relaxed);
         return None;
     }
@@ -158,6 +163,11 @@ mod tests {
     use super::*;
     use std::io::Write;
     use std::os::fd::AsRawFd;
+
+    /// Descriptors open for stamps in the process.
+    fn open_in_process() -> usize {
+        OPEN.load(Ordering::Relaxed)
+    }
 
     fn key_of(file: &File) -> FileKey {
         let st = rustix::fs::fstat(file).unwrap();
@@ -216,5 +226,38 @@ mod tests {
         let fd = reopen(&file, key_of(&file)).expect("/proc/self/fd is there on Linux");
         OPEN.fetch_sub(1, Ordering::Relaxed);
         assert!(key_of(&File::from(fd)) == key_of(&file));
+        // Past the budget, none is opened.
+        assert!(reopen_within(&file, key_of(&file), 0).is_none());
+    }
+
+    /// `Strict` hits on a handle that stamps through its own descriptions still see a
+    /// change made outside the process's handles, and the next read returns it.
+    #[test]
+    fn strict_hits_through_descriptions_per_cpu_see_outside_changes() {
+        use crate::{Clock, Coherence, File as FileioFile, RangeCache, Stream};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![1u8; 8192]).unwrap();
+        let clock = Clock::manual();
+        clock.pass_racy_window();
+        let cache = RangeCache::builder().block_size(4096).build().unwrap();
+        let file = FileioFile::options()
+            .mode("rb")
+            .coherence(Coherence::Strict)
+            .cache(cache.clone())
+            .clock(clock.clone())
+            .open(&path)
+            .unwrap();
+        for _ in 0..2 * OPEN_AFTER {
+            assert_eq!(&file.read_at(0, 4096).unwrap()[..], &[1u8; 4096][..]);
+        }
+        assert!(cache.stats().hits > u64::from(OPEN_AFTER));
+        assert!(open_in_process() > 0, "the stamps moved to a description of their own");
+        // The same length, other bytes, and a modification time of its own.
+        let outside = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&outside, &[2u8; 4096], 0).unwrap();
+        outside.set_modified(clock.now()).unwrap();
+        clock.pass_racy_window();
+        assert_eq!(&file.read_at(0, 4096).unwrap()[..], &[2u8; 4096][..]);
     }
 }
