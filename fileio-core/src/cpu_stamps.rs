@@ -35,8 +35,10 @@ use rustix::fs::{Mode, OFlags};
 /// Stamps a backend takes through its shared descriptor before it opens one per CPU.
 pub(crate) const OPEN_AFTER: u32 = 64;
 
-/// Most slots (CPUs told apart) one backend keeps.
-const MAX_SLOTS: usize = 1024;
+/// Slots (CPUs told apart) of a backend: CPU `n` stamps through slot `n % SLOTS`, so
+/// CPUs share a description only on machines with more of them (a slot is 8 bytes, and
+/// a description is opened only for a CPU that stamps).
+const SLOTS: usize = 128;
 
 /// Descriptors open for stamps in the process, across backends.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
@@ -49,26 +51,6 @@ fn budget() -> usize {
             .current
             .unwrap_or(u64::MAX);
         usize::try_from(soft / 16).unwrap_or(usize::MAX).min(4096)
-    })
-}
-
-/// How many CPUs the stamps tell apart: the highest CPU this process may run on, plus
-/// one (CPU numbers past it share slots).
-fn slot_count() -> usize {
-    static SLOTS: OnceLock<usize> = OnceLock::new();
-    *SLOTS.get_or_init(|| {
-        let highest = rustix::thread::sched_getaffinity(None)
-            .ok()
-            .and_then(|set| {
-                (0..rustix::thread::CpuSet::MAX_CPU)
-                    .rev()
-                    .find(|&cpu| set.is_set(cpu))
-            });
-        match highest {
-            Some(cpu) => cpu + 1,
-            None => std::thread::available_parallelism().map_or(1, usize::from),
-        }
-        .clamp(1, MAX_SLOTS)
     })
 }
 
@@ -97,10 +79,10 @@ impl CpuStamps {
                     return file.as_fd();
                 }
                 self.slots
-                    .get_or_init(|| (0..slot_count()).map(|_| OnceLock::new()).collect())
+                    .get_or_init(|| (0..SLOTS).map(|_| OnceLock::new()).collect())
             }
         };
-        let slot = &slots[rustix::thread::sched_getcpu() % slots.len()];
+        let slot = &slots[rustix::thread::sched_getcpu() % SLOTS];
         match slot.get_or_init(|| reopen(file, key)) {
             Some(fd) => fd.as_fd(),
             None => file.as_fd(),
@@ -252,7 +234,10 @@ mod tests {
             assert_eq!(&file.read_at(0, 4096).unwrap()[..], &[1u8; 4096][..]);
         }
         assert!(cache.stats().hits > u64::from(OPEN_AFTER));
-        assert!(open_in_process() > 0, "the stamps moved to a description of their own");
+        assert!(
+            open_in_process() > 0,
+            "the stamps moved to a description of their own"
+        );
         // The same length, other bytes, and a modification time of its own.
         let outside = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         std::os::unix::fs::FileExt::write_all_at(&outside, &[2u8; 4096], 0).unwrap();
