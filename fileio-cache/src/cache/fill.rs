@@ -105,7 +105,7 @@ impl Miss {
 
     /// Whether caching these blocks has proven worth it: the cache saw a block of this
     /// miss recently (earlier misses on it that were not cached, or a block that left
-    /// probation unused), so this is at least its second touch, or its fourth once the
+    /// probation unused), so this is at least its second touch, or its sixth once the
     /// block's shard is full (see the [crate docs](crate)). A filled hot miss enters the
     /// main queue; any other fill enters probation.
     ///

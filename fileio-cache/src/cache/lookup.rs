@@ -18,10 +18,11 @@ use crate::shard::{BlockKey, Entry};
 /// The most blocks of one miss the ghost filter looks at.
 const GHOST_SPAN: u64 = 64;
 
-/// Earlier touches that make a miss hot once its shard evicts to admit. Under pressure
-/// every fill evicts a block, and a block admitted on fewer touches was mostly evicted
-/// again before its hits paid for the fill (measured in the crate docs).
-const HOT_AFTER_WHEN_FULL: u32 = 3;
+/// Earlier touches that make a miss hot once its shard evicts to admit (it is hot on its
+/// sixth). Under pressure every fill evicts a block, and a fill costs several hits'
+/// worth of saving, so a block must prove itself popular first (measured in the crate
+/// docs).
+const HOT_AFTER_WHEN_FULL: u32 = 5;
 
 /// Whether a lookup whose stamp is not the recorded one records it (dropping the file's
 /// blocks), as an outside change would be.
