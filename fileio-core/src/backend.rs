@@ -521,9 +521,7 @@ impl StdBackend {
     pub fn stamp_blocking(&self) -> io::Result<Stamp> {
         #[cfg(target_os = "linux")]
         {
-            let fd = self.stamps.descriptor(&self.file, self.key);
-            // A failure there is told by the shared descriptor, the handle's own.
-            sys::stamp(fd).or_else(|_| sys::stamp(&self.file))
+            sys::stamp(self.stamps.descriptor(&self.file, self.key))
         }
         #[cfg(not(target_os = "linux"))]
         {

@@ -191,13 +191,8 @@ impl Clock {
             if ts.tv_sec < 0 {
                 return None;
             }
-            let offset = self
-                .offset
-                .as_ref()
-                .map_or(0, |nanos| nanos.load(Ordering::Relaxed));
-            Some(
-                i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec) + i128::from(offset),
-            )
+            let offset = self.offset().as_nanos() as i128;
+            Some(i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec) + offset)
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {

@@ -25,7 +25,7 @@
 //!   `/proc`, a seccomp filter, a sandbox), stamps use the shared descriptor as before.
 
 use std::fs::File;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -121,8 +121,9 @@ fn reopen_within(file: &File, key: FileKey, budget: usize) -> Option<OwnedFd> {
         OPEN.fetch_sub(1, Ordering::Relaxed);
         return None;
     }
-    let fd = proc_path(file)
-        .and_then(|path| rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty()).ok())
+    let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let fd = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .ok()
         .filter(|fd| {
             rustix::fs::fstat(fd).is_ok_and(|st| FileKey::from_dev_ino(st.st_dev, st.st_ino) == key)
         });
@@ -132,19 +133,11 @@ fn reopen_within(file: &File, key: FileKey, budget: usize) -> Option<OwnedFd> {
     fd
 }
 
-/// `/proc/self/fd/N` for `file`'s descriptor.
-fn proc_path(file: &File) -> Option<String> {
-    use std::os::fd::AsRawFd;
-    let fd = file.as_raw_fd();
-    (fd >= 0).then(|| format!("/proc/self/fd/{fd}"))
-}
-
 /// Descriptors open for stamps in the process (for tests).
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::os::fd::AsRawFd;
 
     /// Descriptors open for stamps in the process.
     fn open_in_process() -> usize {

@@ -755,6 +755,25 @@ impl SyncIo for StdFile {
     }
 }
 
+/// Implements the rest of [`SyncIo`] (cursor reads, writes) as unsupported, each
+/// answering `$refusal()` (by default [`whole_file_only`]'s error).
+macro_rules! refuse_rest_sync {
+    () => {
+        refuse_rest_sync!(whole_file_only);
+    };
+    ($refusal:ident) => {
+        fn read_next(&mut self, _len: usize) -> io::Result<usize> {
+            Err($refusal())
+        }
+        fn write_at(&mut self, _offset: u64, _data: &Bytes) -> io::Result<()> {
+            Err($refusal())
+        }
+        fn sync_data(&mut self) -> io::Result<()> {
+            Err($refusal())
+        }
+    };
+}
+
 /// The two subjects of the Zipf workload's reference, [`super::cases::STD_SHARED`]
 /// (`CACHED = false`) and [`super::cases::STRICT_CEILING`] (`CACHED = true`): `std`'s
 /// `pread`, on one descriptor that every thread shares as fileio's handles do (each
@@ -893,15 +912,7 @@ impl<const CACHED: bool> SyncIo for OneDescriptor<CACHED> {
         }
         Ok(len)
     }
-    fn read_next(&mut self, _len: usize) -> io::Result<usize> {
-        Err(only_zipf())
-    }
-    fn write_at(&mut self, _offset: u64, _data: &Bytes) -> io::Result<()> {
-        Err(only_zipf())
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        Err(only_zipf())
-    }
+    refuse_rest_sync!(only_zipf);
 }
 
 /// Reads until `buf` is full or end of file.
@@ -1297,21 +1308,6 @@ fn small_handles<T>(req: &OpenReq, each: impl Fn() -> T) -> Vec<T> {
     (0..req.handles).map(|_| each()).collect()
 }
 
-/// Implements the rest of [`SyncIo`] (cursor reads, writes) as unsupported.
-macro_rules! whole_file_only_sync {
-    () => {
-        fn read_next(&mut self, _len: usize) -> io::Result<usize> {
-            Err(whole_file_only())
-        }
-        fn write_at(&mut self, _offset: u64, _data: &Bytes) -> io::Result<()> {
-            Err(whole_file_only())
-        }
-        fn sync_data(&mut self) -> io::Result<()> {
-            Err(whole_file_only())
-        }
-    };
-}
-
 /// Implements the rest of [`AsyncIo`] (cursor reads, writes) as unsupported.
 macro_rules! whole_file_only_async {
     () => {
@@ -1339,7 +1335,7 @@ impl SyncIo for StdRead {
     fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
         Ok(std::fs::read(small_file(&self.0, index))?.len())
     }
-    whole_file_only_sync!();
+    refuse_rest_sync!();
 }
 
 /// `tokio::fs::read` (one `spawn_blocking` around `std::fs::read`).
@@ -1383,7 +1379,7 @@ impl SyncIo for FileioCoreRead {
     fn read_at(&mut self, index: u64, _len: usize) -> io::Result<usize> {
         Ok(fileio_core::fs::read(small_file(&self.0, index))?.len())
     }
-    whole_file_only_sync!();
+    refuse_rest_sync!();
 }
 
 /// `fileio_core::File` opened `"rb"` (with the case's cache or `no_cache()`),
@@ -1411,7 +1407,7 @@ impl SyncIo for FileioCoreOpen {
         let f = o.open(small_file(&self.files, index))?;
         Ok(Stream::read_to_end_at(&f, 0)?.len())
     }
-    whole_file_only_sync!();
+    refuse_rest_sync!();
 }
 
 /// An async fileio file type's whole-file helper (`fileio_tokio::fs::read`,
