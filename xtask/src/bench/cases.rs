@@ -322,7 +322,9 @@ pub(crate) struct CachePlan {
     /// Block size; `None` for the library's default.
     pub(crate) block_size: Option<usize>,
     /// Read the whole file through the handle before the case, so that the case
-    /// measures hits.
+    /// measures hits. Every other case of the workload reads it the same way, through
+    /// its own handle, so that only the cache tells the cases apart (read before its
+    /// writes or not, a pool's single writer ran up to twice as fast).
     pub(crate) prefill: bool,
 }
 

@@ -86,6 +86,10 @@ pub(crate) struct WorkloadReport {
     pub(crate) tasks: usize,
     /// The fastest baseline (by median ops/s), if any baseline ran.
     pub(crate) best_baseline: Option<String>,
+    /// Whether its cases ran in passes (see [`Workload::runs_in_passes`]): their
+    /// repetitions then pair up by pass.
+    #[serde(default)]
+    pub(crate) interleaved: bool,
     pub(crate) results: Vec<CaseResult>,
 }
 
@@ -108,6 +112,7 @@ impl WorkloadReport {
             op_size: workload.op_size,
             tasks: workload.tasks,
             best_baseline: best.map(|(_, name)| name),
+            interleaved: workload.runs_in_passes(),
             results,
         }
     }
@@ -122,6 +127,35 @@ impl WorkloadReport {
         };
         let (on, off) = (ops(CacheSetting::On)?, ops(CacheSetting::Off)?);
         (off > 0.0).then(|| on / off)
+    }
+
+    /// The lowest and the highest of `subject`'s cache-on / cache-off ratios pass by
+    /// pass (a pass runs the two cases side by side), when the workload ran in passes
+    /// and both cases made a repetition in each of at least two passes: how far the
+    /// machine moves the ratio between neighbouring runs of the same two cases.
+    fn on_off_passes(&self, subject: &str) -> Option<(f64, f64)> {
+        if !self.interleaved {
+            return None;
+        }
+        let reps = |cache: CacheSetting| {
+            self.results
+                .iter()
+                .find(|r| r.fileio && r.subject == subject && r.cache == cache.name())
+                .and_then(|r| r.measured.as_ref())
+                .map(|m| &m.reps)
+        };
+        let (on, off) = (reps(CacheSetting::On)?, reps(CacheSetting::Off)?);
+        if on.len() != off.len() || on.len() < 2 {
+            return None;
+        }
+        on.iter()
+            .zip(off)
+            .filter(|(_, off)| off.ops_per_sec > 0.0)
+            .map(|(on, off)| on.ops_per_sec / off.ops_per_sec)
+            .fold(None, |range, r| match range {
+                None => Some((r, r)),
+                Some((lo, hi)) => Some((r.min(lo), r.max(hi))),
+            })
     }
 
     /// Every fileio subject that ran with the cache both on and off, with its
@@ -465,7 +499,8 @@ pub(crate) fn print_header() {
 
 /// How disk-bound workloads are run (terminal legend and `report.md`).
 const INTERLEAVED_NOTE: &str = "disk-bound workloads (cold reads, writes) and Zipf reads run their \
-     repetitions interleaved across implementations, in rotating order";
+     repetitions interleaved across implementations, in rotating order, every other pass \
+     backwards";
 
 /// What the io_uring comparison's ratio is (terminal and `report.md`).
 const URING_NOTE: &str =
@@ -480,15 +515,30 @@ pub(crate) fn print_workload(w: &WorkloadReport) {
 pub(crate) fn terminal_table(w: &WorkloadReport) -> String {
     let rows: Vec<[String; 9]> = w.results.iter().map(cells).collect();
     let mut s = format!("\n{} — {}\n{}", w.id, w.title, aligned(&HEADS, &rows, 2));
+    if let Some(line) = on_off_line(w) {
+        let _ = writeln!(s, "  cache on / off: {line}");
+    }
+    s
+}
+
+/// Every fileio subject's cache-on / cache-off ratio in `w`, with the range of its
+/// ratios pass by pass where the workload ran in passes; `None` when no subject ran
+/// both ways.
+fn on_off_line(w: &WorkloadReport) -> Option<String> {
     let on_off: Vec<String> = w
         .on_off_ratios()
         .iter()
-        .map(|(subject, r)| format!("{} {subject}", fmt_ratio(*r)))
+        .map(|(subject, r)| match w.on_off_passes(subject) {
+            Some((lo, hi)) => format!(
+                "{} {subject} (passes {}-{})",
+                fmt_ratio(*r),
+                fmt_ratio(lo),
+                fmt_ratio(hi)
+            ),
+            None => format!("{} {subject}", fmt_ratio(*r)),
+        })
         .collect();
-    if !on_off.is_empty() {
-        let _ = writeln!(s, "  cache on / off: {}", on_off.join(", "));
-    }
-    s
+    (!on_off.is_empty()).then(|| on_off.join(", "))
 }
 
 /// `heads` and `rows` in aligned columns, indented by two spaces: the first `left`
@@ -752,7 +802,7 @@ pub(crate) fn markdown(report: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "- machine: {} ({} cores), {:.1} GiB memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- {}: pass k runs every implementation once (a warm-up round, then one repetition), starting k places down the table, so that the disk's drift spreads over all of them\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (small files: of `std::fs::read` or open + `read_to_end`, `tokio::fs::read` and `async_fs::read`; above 1x: fileio is faster)\n",
+        "- machine: {} ({} cores), {:.1} GiB memory, {} {} {}\n- data: a {} read file and a {} write file on {}\n- {}, workspace at {}\n- every case: one warm-up round, then {} repetitions of {} ms; the table shows the median, `spread` is ± half the range of ops/s over the repetitions\n- {}: pass k runs every implementation once (a warm-up round, then one repetition), starting k / 2 subjects down the table, a subject's cache-off and cache-on cases side by side and odd passes backwards, so that the disk's drift spreads over all of them and neither of two neighbours always runs first; `passes` after a cache on / off ratio is the range of that ratio pass by pass\n- `vs best baseline`: ops/s divided by the fastest of `std`, `tokio::fs`, `async-fs` and `spawn_blocking(pread)` in the same workload (small files: of `std::fs::read` or open + `read_to_end`, `tokio::fs::read` and `async_fs::read`; above 1x: fileio is faster)\n",
         m.cpu,
         m.cores,
         m.memory_bytes as f64 / f64::from(1u32 << 30),
@@ -786,6 +836,9 @@ pub(crate) fn markdown(report: &Report) -> String {
                 format!("`{}`", c[0])
             };
             let _ = writeln!(s, "| {name} | {} |", c[1..].join(" | "));
+        }
+        if let Some(line) = on_off_line(w) {
+            let _ = writeln!(s, "\nCache on / off: {line}.");
         }
         for r in w.results.iter().filter(|r| r.error.is_some()) {
             let _ = writeln!(

@@ -382,7 +382,10 @@ struct Prepared {
     /// The cache whose hits and misses the case counts: the case's own, or the
     /// process-wide cache for the fs helpers.
     counted: Option<RangeCache>,
-    plan: Option<CachePlan>,
+    /// Whether the case reads the whole file twice before its warm-up: every case of a
+    /// workload whose cache-on case is prefilled ([`CachePlan::prefill`]) does, so
+    /// that the cases differ in the cache alone, not in what ran just before them.
+    prefill: bool,
     schedule: Schedule,
 }
 
@@ -477,7 +480,7 @@ fn prepare(env: &Env, case: &Case<'_>) -> Result<Prepared, String> {
                 }),
         },
         counted,
-        plan,
+        prefill: on_plan.is_some_and(|c| c.prefill),
         schedule: Schedule {
             reps: case.plan.reps,
             rep_time: case.plan.rep_time,
@@ -530,8 +533,8 @@ pub(crate) fn run_blocking<H: SyncIo>(
         .enumerate()
         .map(|(i, h)| Lane::new(h, case.work.start(i, case.workload.tasks)))
         .collect();
-    if p.plan.is_some_and(|c| c.prefill) {
-        bar.set_message("filling the cache");
+    if p.prefill {
+        bar.set_message("reading the file (fills a cache)");
         // Two passes: a local file's blocks are cached on their second touch.
         for _ in 0..2 {
             let mut off = 0;
@@ -628,8 +631,8 @@ pub(crate) fn run_async<H: AsyncIo>(
         .enumerate()
         .map(|(i, h)| Lane::new(h, case.work.start(i, case.workload.tasks)))
         .collect();
-    if p.plan.is_some_and(|c| c.prefill) {
-        bar.set_message("filling the cache");
+    if p.prefill {
+        bar.set_message("reading the file (fills a cache)");
         let h = &mut lanes[0].h;
         let len = p.req.len;
         // Two passes: a local file's blocks are cached on their second touch.

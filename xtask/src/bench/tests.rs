@@ -409,28 +409,82 @@ fn tiny_end_to_end_run_writes_the_reports() {
 // ---- interleaving -------------------------------------------------------------------
 
 #[test]
-fn passes_rotate_the_table_order() {
-    let order = |n, pass| pass_order(n, pass).collect::<Vec<_>>();
-    assert_eq!(order(4, 0), [0, 1, 2, 3]);
-    assert_eq!(order(4, 1), [1, 2, 3, 0]);
-    assert_eq!(order(4, 3), [3, 0, 1, 2]);
+fn passes_rotate_the_subjects_and_run_every_other_pass_backwards() {
+    let subjects = ["a", "b", "b", "c", "c"];
+    assert_eq!(pass_order(&subjects, 0), [0, 1, 2, 3, 4]);
+    assert_eq!(pass_order(&subjects, 1), [4, 3, 2, 1, 0]);
+    assert_eq!(pass_order(&subjects, 2), [1, 2, 3, 4, 0]);
+    assert_eq!(pass_order(&subjects, 3), [0, 4, 3, 2, 1]);
+    assert_eq!(pass_order(&subjects, 4), [3, 4, 0, 1, 2]);
     assert_eq!(
-        order(4, 5),
-        order(4, 1),
-        "more passes than cases wrap around"
+        pass_order(&subjects, 7),
+        pass_order(&subjects, 1),
+        "more passes than twice the subjects wrap around"
     );
-    assert_eq!(order(1, 7), [0]);
-    assert!(order(0, 2).is_empty());
-    // Over `n` passes, every case runs once in every position.
-    for n in 1..=9 {
-        for position in 0..n {
-            let mut seen: Vec<usize> = (0..n).map(|pass| order(n, pass)[position]).collect();
-            seen.sort_unstable();
+    assert_eq!(pass_order(&["a"], 7), [0]);
+    assert!(pass_order::<&str>(&[], 2).is_empty());
+}
+
+/// Every table of up to five subjects, each with one to three adjacent cases: every
+/// pass runs every case once, a subject's cases side by side; over twice as many passes
+/// as subjects, every subject starts each position once forwards and once backwards, and
+/// a subject's first case runs as often right before its second as right after it.
+#[test]
+fn passes_counterbalance_positions_and_neighbours() {
+    let mut tables: Vec<Vec<usize>> = vec![vec![]];
+    for _ in 0..5 {
+        let longer: Vec<Vec<usize>> = tables
+            .iter()
+            .filter(|t| t.len() == tables.last().map_or(0, Vec::len))
+            .flat_map(|t| {
+                (1..=3).map(move |n| {
+                    let mut t = t.clone();
+                    t.push(n);
+                    t
+                })
+            })
+            .collect();
+        tables.extend(longer);
+    }
+    assert_eq!(tables.len(), 1 + 3 + 9 + 27 + 81 + 243);
+    for sizes in &tables {
+        let subjects: Vec<usize> = sizes
+            .iter()
+            .enumerate()
+            .flat_map(|(s, &n)| std::iter::repeat_n(s, n))
+            .collect();
+        let groups = sizes.len();
+        let mut starts = vec![std::collections::BTreeMap::<(usize, bool), usize>::new(); groups];
+        let mut first_before_second = vec![0i64; groups];
+        for pass in 0..2 * groups {
+            let order = pass_order(&subjects, pass);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..subjects.len()).collect::<Vec<_>>(), "{sizes:?}");
+            // Runs of one subject, in the order the pass met them.
+            let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
+            for &i in &order {
+                match runs.last_mut() {
+                    Some((s, cases)) if *s == subjects[i] => cases.push(i),
+                    _ => runs.push((subjects[i], vec![i])),
+                }
+            }
             assert_eq!(
-                seen,
-                (0..n).collect::<Vec<_>>(),
-                "n={n} position={position}"
+                runs.len(),
+                groups,
+                "{sizes:?}: a subject's cases are adjacent"
             );
+            for (position, (s, cases)) in runs.iter().enumerate() {
+                *starts[*s].entry((position, pass % 2 == 1)).or_default() += 1;
+                if cases.len() >= 2 {
+                    first_before_second[*s] += if cases[0] < cases[1] { 1 } else { -1 };
+                }
+            }
+        }
+        for s in 0..groups {
+            assert_eq!(starts[s].len(), 2 * groups, "{sizes:?} subject {s}");
+            assert!(starts[s].values().all(|&n| n == 1), "{sizes:?} subject {s}");
+            assert_eq!(first_before_second[s], 0, "{sizes:?} subject {s}");
         }
     }
 }
@@ -1316,4 +1370,52 @@ fn a_zipf_cache_that_only_the_warm_up_fills_warms_up_longer() {
     // Cache off, or a cache filled before the case: the plan's warm-up.
     assert_eq!(at(&zipf, CacheSetting::Off), plan.warmup_time);
     assert_eq!(at(&rand, CacheSetting::On), plan.warmup_time);
+}
+
+/// A case measured in passes with these ops/s, one repetition each, in pass order.
+fn passes(subject: &str, cache: CacheSetting, ops: &[f64]) -> CaseResult {
+    let parts = ops.iter().map(|&o| single(o, 4, None));
+    CaseResult {
+        measured: Some(Measured::combine(parts)),
+        ..result(subject, cache, 1.0, 4)
+    }
+}
+
+/// Where cases ran in passes, the cache on / off line gives the range of the ratio
+/// pass by pass, pairing each pass's repetitions (not the sorted ones); a workload run
+/// one case at a time has no passes to pair.
+#[test]
+fn cache_on_over_off_shows_its_range_pass_by_pass() {
+    use CacheSetting::{Off, On};
+    let results = || {
+        vec![
+            baseline_result(10.0),
+            passes("fileio_core::File", Off, &[10.0, 20.0, 40.0]),
+            passes("fileio_core::File", On, &[12.0, 18.0, 20.0]),
+            // One pass only: no range.
+            passes(cases::TOKIO_POOL, Off, &[10.0]),
+            passes(cases::TOKIO_POOL, On, &[11.0]),
+        ]
+    };
+    let interleaved = section("write4k", results());
+    assert!(interleaved.interleaved);
+    // Medians 18 / 20; pass by pass 1.2, 0.9 and 0.5.
+    let line =
+        "cache on / off: 0.90x fileio_core::File (passes 0.50x-1.20x), 1.10x fileio-tokio pool";
+    let table = report::terminal_table(&interleaved);
+    assert!(table.contains(line), "{table}");
+    let mut w = cases::Workload::new(Access::Random, Temperature::Warm, 4 << 10, 1);
+    w.id = "rand4k-t1".into();
+    assert!(!w.runs_in_passes());
+    let one_at_a_time = WorkloadReport::new(&w, results());
+    let table = report::terminal_table(&one_at_a_time);
+    assert!(
+        table.contains("cache on / off: 0.90x fileio_core::File, 1.10x fileio-tokio pool"),
+        "{table}"
+    );
+    let md = report::markdown(&synthetic_report(vec![interleaved, one_at_a_time]));
+    assert!(
+        md.contains("Cache on / off: 0.90x fileio_core::File (passes 0.50x-1.20x)"),
+        "{md}"
+    );
 }
