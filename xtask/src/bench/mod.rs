@@ -553,8 +553,8 @@ impl WorkloadCases<'_> {
             .iter()
             .map(|_| Ok(Vec::with_capacity(passes)))
             .collect();
+        let subjects: Vec<&str> = self.variants.iter().map(|(s, _)| s.name).collect();
         for pass in 0..passes {
-            let subjects: Vec<&str> = self.variants.iter().map(|(s, _)| s.name).collect();
             for i in pass_order(&subjects, pass) {
                 let Ok(done) = &mut parts[i] else {
                     // An earlier pass failed: that error is the case's outcome.

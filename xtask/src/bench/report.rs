@@ -117,14 +117,17 @@ impl WorkloadReport {
         }
     }
 
+    /// What fileio's `subject` measured with the cache `cache`, when it ran.
+    fn fileio_measured(&self, subject: &str, cache: CacheSetting) -> Option<&Measured> {
+        self.results
+            .iter()
+            .find(|r| r.fileio && r.subject == subject && r.cache == cache.name())
+            .and_then(|r| r.measured.as_ref())
+    }
+
     /// Cache on over cache off (ops/s) for `subject`, when both ran in this workload.
     fn on_off(&self, subject: &str) -> Option<f64> {
-        let ops = |cache: CacheSetting| {
-            self.results
-                .iter()
-                .find(|r| r.fileio && r.subject == subject && r.cache == cache.name())
-                .and_then(CaseResult::ops)
-        };
+        let ops = |cache| self.fileio_measured(subject, cache).map(|m| m.ops_per_sec);
         let (on, off) = (ops(CacheSetting::On)?, ops(CacheSetting::Off)?);
         (off > 0.0).then(|| on / off)
     }
@@ -137,13 +140,7 @@ impl WorkloadReport {
         if !self.interleaved {
             return None;
         }
-        let reps = |cache: CacheSetting| {
-            self.results
-                .iter()
-                .find(|r| r.fileio && r.subject == subject && r.cache == cache.name())
-                .and_then(|r| r.measured.as_ref())
-                .map(|m| &m.reps)
-        };
+        let reps = |cache| self.fileio_measured(subject, cache).map(|m| &m.reps);
         let (on, off) = (reps(CacheSetting::On)?, reps(CacheSetting::Off)?);
         if on.len() != off.len() || on.len() < 2 {
             return None;
