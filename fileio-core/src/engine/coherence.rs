@@ -6,7 +6,7 @@
 //! "Now" comes from the handle's [`Clock`]: the system clock, or a test's manual clock.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
 use dashmap::DashMap;
@@ -55,8 +55,22 @@ pub(super) struct Known {
     seq: u64,
 }
 
-/// A file's last known version, shared by the opens of the file.
-pub(super) type KnownCell = Arc<Mutex<KnownSlot>>;
+/// What the opens of a file in the process share about it ([`KnownFile`]).
+pub(super) type KnownCell = Arc<KnownFile>;
+
+/// The file's last known version, and when a write through this process last landed on
+/// it.
+#[derive(Debug, Default)]
+pub(super) struct KnownFile {
+    slot: Mutex<KnownSlot>,
+    /// When a write through this process last landed on the file (or failed), in
+    /// [`instant_nanos`]; 0 before the first. Under `Strict` a write that begins within
+    /// [`RACY_WINDOW`] of it, while the cache records no stamp for the file, drops the
+    /// file's blocks instead of patching them ([`WriteKeep::Drop`]). Lock-free: every
+    /// write of a burst reads it and stores it. A stale reading only makes a write take
+    /// the other of two sound paths.
+    wrote_at: AtomicU64,
+}
 
 /// What a [`KnownCell`] holds: the last known version, and the number of the last
 /// time it was forgotten, so that an answer to a question asked before a change is not
@@ -67,10 +81,16 @@ pub(super) struct KnownSlot {
     /// [`STAMP_SEQ`] when the version was last forgotten: answers to earlier questions
     /// may describe the file before the change that forgot it.
     forgotten: u64,
-    /// When a write through this process last landed without a stamp
-    /// ([`WriteKeep::Drop`]): the file changed then, so under `Strict` it is racy for
-    /// [`RACY_WINDOW`] even though no stamp says so.
-    unstamped_write: Option<Instant>,
+}
+
+/// `at` in nanoseconds after a process-wide base instant, at least 1 (0 stands for
+/// never in [`KnownFile::wrote_at`]).
+fn instant_nanos(at: Instant) -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    let base = *BASE.get_or_init(Instant::now);
+    u64::try_from(at.saturating_duration_since(base).as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// Numbers every stamp request that will be recorded, to keep the newest answer.
@@ -108,7 +128,7 @@ static KNOWN: KnownTable = KnownTable::new();
 /// Known-version cells by file, held weakly (the opens hold them).
 #[derive(Debug)]
 pub(super) struct KnownTable {
-    cells: OnceLock<DashMap<FileKey, Weak<Mutex<KnownSlot>>>>,
+    cells: OnceLock<DashMap<FileKey, Weak<KnownFile>>>,
     /// Cells made since the last sweep.
     made: AtomicUsize,
     /// Live cells the last sweep kept.
@@ -127,7 +147,7 @@ impl KnownTable {
         }
     }
 
-    fn cells(&self) -> &DashMap<FileKey, Weak<Mutex<KnownSlot>>> {
+    fn cells(&self) -> &DashMap<FileKey, Weak<KnownFile>> {
         self.cells.get_or_init(DashMap::default)
     }
 
@@ -174,9 +194,10 @@ impl KnownTable {
 pub(super) enum WriteKeep {
     /// Under `Strict`, when the file changed within the racy window (the recorded stamp
     /// is racy, or the cache records none and a write through this process landed
-    /// without a stamp within [`RACY_WINDOW`]): nothing the cache holds of the file can
-    /// serve a hit before a stamp past the window confirms it, so there is nothing
-    /// worth patching. The write takes no stamp; once it has landed the file's blocks
+    /// within [`RACY_WINDOW`]; writes in flight together record none, so in a burst of
+    /// concurrent writes that is every write after the first few): nothing the cache
+    /// holds of the file can serve a hit before a stamp past the window confirms it, so
+    /// there is nothing worth patching. The write takes no stamp; once it has landed the file's blocks
     /// and the known version are dropped, as with no cache. A burst of writes pays the
     /// stamps on its first write only.
     Drop,
@@ -254,6 +275,11 @@ impl Shared {
     /// own that has died since could otherwise take an answer to a question asked
     /// before that change.
     fn known_slot(&self) -> &Mutex<KnownSlot> {
+        &self.known_file().slot
+    }
+
+    /// This open's [`KnownCell`] (see [`known_slot`](Self::known_slot)).
+    fn known_file(&self) -> &KnownFile {
         self.known.get_or_init(|| known_cell(self.key))
     }
 
@@ -294,17 +320,6 @@ impl Shared {
     /// version nobody asked for): the next operation that needs it asks the backend, and
     /// an answer to a question asked before now is not recorded.
     pub(super) fn forget(&self) {
-        drop(self.forgotten_slot());
-    }
-
-    /// [`forget`](Self::forget) after a write that landed without a stamp
-    /// ([`WriteKeep::Drop`]), noting when.
-    pub(super) fn forget_unstamped_write(&self) {
-        self.forgotten_slot().unstamped_write = Some(self.clock.instant());
-    }
-
-    /// The known-version slot, locked, with the version forgotten.
-    fn forgotten_slot(&self) -> MutexGuard<'_, KnownSlot> {
         let seq = self.stamp_seq(true);
         let mut slot = self
             .known_slot()
@@ -312,18 +327,22 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner);
         slot.known = None;
         slot.forgotten = slot.forgotten.max(seq);
-        slot
     }
 
-    /// Whether a write through this process landed without a stamp within the racy
-    /// window.
-    fn wrote_unstamped_lately(&self) -> bool {
-        let slot = self
-            .known_slot()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        slot.unstamped_write
-            .is_some_and(|at| self.clock.instant().saturating_duration_since(at) < RACY_WINDOW)
+    /// Notes that a write through this process landed on the file (or failed) now (see
+    /// [`KnownFile::wrote_at`]).
+    pub(super) fn note_write(&self) {
+        let now = instant_nanos(self.clock.instant());
+        self.known_file().wrote_at.store(now, Ordering::Relaxed);
+    }
+
+    /// Whether a write through this process landed on the file (or failed) within the
+    /// racy window.
+    fn wrote_lately(&self) -> bool {
+        let at = self.known_file().wrote_at.load(Ordering::Relaxed);
+        at != 0
+            && instant_nanos(self.clock.instant()).saturating_sub(at)
+                < RACY_WINDOW.as_nanos() as u64
     }
 
     /// How a read learns the file's version under this handle's coherence.
@@ -436,7 +455,7 @@ impl Shared {
     pub(super) fn write_keep(&self, recorded: Option<Stamp>) -> WriteKeep {
         match (self.coherence, recorded) {
             (Coherence::Strict, Some(stamp)) if self.clock.is_racy(&stamp) => WriteKeep::Drop,
-            (Coherence::Strict, None) if self.wrote_unstamped_lately() => WriteKeep::Drop,
+            (Coherence::Strict, None) if self.wrote_lately() => WriteKeep::Drop,
             _ => WriteKeep::Patch,
         }
     }

@@ -6,11 +6,11 @@
 //! around the backend's write but register it: no stamps and no patch (no cache, or a
 //! write that drops the file's blocks, [`WriteKeep::Drop`], registered with the cache
 //! as a [`DroppingWrite`] before it is queued) and an explicit offset (no append turn).
-//! What that path does after the write, it does too: the version known to the process
-//! is forgotten once the write has landed or failed (noting an unstamped write when a
-//! dropping one landed), the registration is dropped after that, and a failure is
-//! reported with the path. A dropped [`QueuedOp`] still lands (the
-//! queue's job owns the bytes), and the version is forgotten after it lands, on the
+//! What that path does after the write, it does too: once the write has landed or
+//! failed it is noted and the version known to the process is forgotten, the
+//! registration is dropped after that, and a failure is reported with the path. A
+//! dropped [`QueuedOp`] still lands (the queue's job owns the bytes), and the version
+//! is forgotten after it lands, on the
 //! `blocking` crate's pool as [`Finish`](super::write::Finish) does; until then it
 //! counts among the open file's detached changes, which a later sync waits for.
 
@@ -85,6 +85,7 @@ impl Shared {
         if ok {
             self.wrote_unpatched(dropping.map(CachedWrite::Drop));
         } else {
+            self.note_write();
             self.forget();
             drop(dropping);
         }

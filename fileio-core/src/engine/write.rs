@@ -193,6 +193,7 @@ impl Shared {
     /// version (the caller's write guard, dropped with the error, drops the cached
     /// blocks) and returns the error to report.
     fn wrote_failed(&self, op: Op, e: std::io::Error) -> crate::error::Error {
+        self.note_write();
         self.forget();
         self.err(op, e)
     }
@@ -204,33 +205,32 @@ impl Shared {
     ///   version known to the process (a stamp after that could not be had only costs
     ///   the cache its blocks of the file: dropping the guard drops them).
     /// - [`Landed::Unpatched`]: see [`wrote_unpatched`](Self::wrote_unpatched).
+    ///
+    /// Every write that landed is noted ([`note_write`](Self::note_write)).
     fn wrote(&self, landed: Landed, at: u64, data: &[u8]) {
         match landed {
+            Landed::Unpatched(cached) => return self.wrote_unpatched(cached),
             Landed::Patch(guard, before, Ok(after)) => guard.patch(&before, &after, at, data),
             Landed::Patch(guard, _, Err(_)) => {
                 self.forget();
                 drop(guard);
             }
-            Landed::Unpatched(cached) => self.wrote_unpatched(cached),
             Landed::Patched => {}
         }
+        self.note_write();
     }
 
     /// A write landed that patched nothing: no cache, or a registration that drops the
     /// file's blocks (nothing the cache holds of the file could serve a hit, see
-    /// [`WriteKeep::Drop`]). Nothing is asked. The version this process knew is
-    /// forgotten (no system call; after a registered write, with the time it landed),
-    /// then the registration, if any, is dropped, which drops the file's blocks and
-    /// recorded stamp; the next operation of any handle on the file that relies on a
-    /// known version asks the backend. Forgetting is never less safe than recording.
+    /// [`WriteKeep::Drop`]). Nothing is asked. The write is noted and the version this
+    /// process knew is forgotten (no system call), then the registration, if any, is
+    /// dropped, which drops the file's blocks and recorded stamp; the next operation of
+    /// any handle on the file that relies on a known version asks the backend.
+    /// Forgetting is never less safe than recording.
     pub(super) fn wrote_unpatched(&self, cached: Option<CachedWrite>) {
-        match cached {
-            Some(cached) => {
-                self.forget_unstamped_write();
-                drop(cached);
-            }
-            None => self.forget(),
-        }
+        self.note_write();
+        self.forget();
+        drop(cached);
     }
 
     /// Truncates or extends the file. Once handed to the backend (after the stamp it
@@ -834,6 +834,73 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(&file.read_at(0, 4096).unwrap()[..], &model[..]);
         }
+    }
+
+    /// Under `Strict`, writes in flight together can leave the cache recording no stamp
+    /// for the file (here a `set_len` finishes while a write is in flight: the write
+    /// cannot tell what the file holds and drops its blocks). A write that begins within
+    /// the racy window of one that landed takes no stamp then either, as in a burst of
+    /// one writer (64 writers on one file otherwise paid two stamps a write, for
+    /// patches that never served). Past the window, a write takes its stamps again.
+    /// Every read returns the file's bytes.
+    #[test]
+    fn strict_writes_within_the_racy_window_of_overlapping_ones_take_no_stamp() {
+        use crate::AsyncStream as _;
+        use futures::FutureExt as _;
+        let clock = crate::Clock::manual();
+        let backend = Counting::new(MemBackend::new(), false, Some(clock.clone()));
+        let cache = RangeCache::builder().block_size(512).build().unwrap();
+        let mut options = File::options();
+        options
+            .mode("w+b")
+            .cache(cache.clone())
+            .clock(clock.clone());
+        let file = crate::AsyncFile::from_backend(backend.clone(), "overlapped", &options).unwrap();
+        let stamps = || backend.stamps.load(Ordering::Relaxed);
+        futures::executor::block_on(async {
+            let mut model = vec![1u8; 4096];
+            file.write_at(0, &model).await.unwrap();
+            clock.pass_racy_window();
+            for _ in 0..2 {
+                assert_eq!(&file.read_at(0, 4096).await.unwrap()[..], &model[..]);
+            }
+            assert!(cache.recorded_stamp(backend.key()).is_some());
+            backend.hold_writes(true);
+            let mut write = file.write_at(100, &[5u8; 100]);
+            assert!(
+                (&mut write).now_or_never().is_none(),
+                "a held write finished"
+            );
+            file.set_len(4096).await.unwrap();
+            backend.hold_writes(false);
+            write.await.unwrap();
+            model[100..200].fill(5);
+            assert_eq!(cache.recorded_stamp(backend.key()), None);
+            let before = stamps();
+            for i in 0..4u8 {
+                let at = 300 + usize::from(i) * 900;
+                model[at..at + 100].fill(i + 6);
+                file.write_at(at as u64, &model[at..at + 100])
+                    .await
+                    .unwrap();
+            }
+            assert_eq!(stamps() - before, 0, "writes within the window");
+            assert_eq!(&file.read_at(0, 4096).await.unwrap()[..], &model[..]);
+            clock.pass_racy_window();
+            let before = stamps();
+            model[0..10].fill(9);
+            file.write_at(0, &model[0..10]).await.unwrap();
+            assert_eq!(
+                stamps() - before,
+                2,
+                "past the window, a write takes its stamps"
+            );
+            clock.pass_racy_window();
+            for _ in 0..2 {
+                assert_eq!(&file.read_at(0, 4096).await.unwrap()[..], &model[..]);
+            }
+            assert!(cache.stats().hits > 0);
+        });
     }
 
     /// Under `Exclusive` on a local file, a write that runs alone takes no stamp: it
