@@ -10,13 +10,14 @@
 //! `report.md`, `report.json` and `ratios.svg` (see [`report`]).
 //!
 //! Every case has one warm-up round, then `reps` repetitions; the table shows their
-//! medians. Warm reads run one case at a time: they are CPU-bound, and preparing one of
-//! their cases (reading the file into the page cache, filling a cache) costs more than
-//! a repetition. Disk-bound workloads (cold reads, writes) and Zipf reads (see
-//! [`cases::Workload::runs_in_passes`]) run in passes instead, because the disk's speed
-//! drifts over tens of seconds (on shared virtual disks most of all), as does a shared
-//! machine's CPU, and measuring one implementation after the other would let that drift
-//! decide their ratios (Zipf's target is cache on over cache off). Pass `k`
+//! medians. Warm random reads and whole-file reads run one case at a time: they are
+//! CPU-bound, and preparing one of the former's cases (filling a cache with the whole
+//! file) costs more than a repetition. Disk-bound workloads (cold reads, writes) and
+//! the reads whose cases fill no cache first (Zipf, sequential, small-file open + read;
+//! see [`cases::Workload::runs_in_passes`]) run in passes instead, because the disk's
+//! speed drifts over tens of seconds (on shared virtual disks most of all), as does a
+//! shared machine's CPU, and measuring one implementation after the other would let
+//! that drift decide their ratios (the report sets cache on against cache off). Pass `k`
 //! runs every implementation once (its warm-up round and one repetition): the subjects
 //! in table order rotated by `k / 2`, a subject's cache-off and cache-on cases side by
 //! side, and every odd pass backwards (see [`pass_order`]). So each implementation runs first,
