@@ -253,9 +253,10 @@ pub enum MissCost {
     /// `Miss::is_hot` for how many touches), and the engine reads the whole block once
     /// and caches it. A read that cannot complete
     /// inline (it had to wait for the disk, the pool or the ring) is cached at once, on
-    /// probation. A read that completed inline but took longer than
+    /// probation. Two reads in a row that completed inline but took longer than
     /// [`SLOW_INLINE_READ`](MissCost::SLOW_INLINE_READ) (a blocking backend that waited
-    /// for the disk) makes the file's next misses be cached at once too.
+    /// for the disk; one alone may have been preempted) make the file's next misses be
+    /// cached at once too.
     Local,
     /// Every read waits on something slower than memory (a network, an object store):
     /// every miss is read as whole blocks and cached at once, on probation until it is

@@ -149,13 +149,20 @@ fn a_local_read_that_must_wait_is_cached_at_once() {
 }
 
 #[test]
-fn a_slow_inline_read_makes_the_next_misses_cached_at_once() {
+fn two_slow_inline_reads_in_a_row_make_the_next_misses_cached_at_once() {
     let probe = Probe::new(MissCost::Local);
-    probe.slow.store(true, Ordering::Relaxed);
     let (file, cache) = open(&probe);
-    read(&file, 5000, 100);
-    assert_eq!(probe.take_reads(), [(5000, 100, true)]);
+    // First touches of scattered blocks, each read around the cache: slow, fast, slow.
+    // No two slow reads in a row (one alone may have been preempted).
+    for (block, slow) in [(1, true), (7, false), (13, true)] {
+        probe.slow.store(slow, Ordering::Relaxed);
+        read(&file, block * BLOCK as u64 + 10, 100);
+        assert_eq!(probe.take_reads(), [(block * BLOCK as u64 + 10, 100, true)]);
+    }
     assert_eq!(cache.stats().entries, 0);
+    // The second slow one in a row: still read around the cache, but the file is slow.
+    read(&file, 19 * BLOCK as u64 + 10, 100);
+    assert_eq!(probe.take_reads(), [(19 * BLOCK as u64 + 10, 100, true)]);
     probe.slow.store(false, Ordering::Relaxed);
     // Another block, touched for the first time: cached at once, the file was slow.
     read(&file, 20_000, 100);

@@ -87,9 +87,11 @@ pub(crate) struct Shared {
     /// The backend gave back a cached write offered to its queue
     /// ([`Backend::write_at_queued`]): cached writes no longer try it ([`queued`]).
     queue_refused: AtomicBool,
-    /// Misses still to cache at once because an inline read of this file was slow (see
+    /// Misses still to cache at once because inline reads of this file were slow (see
     /// `read::first_touch_now`).
     slow_misses: AtomicU32,
+    /// Whether the file's last timed inline read was slow (see `read::read_around_now`).
+    slow_read: AtomicBool,
 }
 
 /// What [`Error::SyncFailed`] repeats of the first failed sync of an open file.
@@ -124,6 +126,7 @@ impl Shared {
             detached: write::Detached::default(),
             queue_refused: AtomicBool::new(false),
             slow_misses: AtomicU32::new(0),
+            slow_read: AtomicBool::new(false),
         })
     }
 

@@ -24,8 +24,8 @@ const VERSION_RETRIES: usize = 3;
 /// Lookups one read makes before it reads around the cache (a fill that was not
 /// inserted because a write raced it, then another...).
 const MAX_CACHE_ROUNDS: usize = 4;
-/// Misses a file caches at once after one of its inline reads proved slow
-/// ([`MissCost::SLOW_INLINE_READ`]); then an inline read is timed again.
+/// Misses a file caches at once after two of its inline reads in a row proved slow
+/// ([`MissCost::SLOW_INLINE_READ`]); then inline reads are timed again.
 pub(crate) const SLOW_MISSES: u32 = 64;
 
 /// The outcome of [`Shared::read_now`].
@@ -204,8 +204,9 @@ impl Shared {
 
     /// Admission by cost ([`MissCost`]): the first touch of blocks a local backend serves
     /// inline is read around the cache, just the request, and not cached. `None` when
-    /// the miss is to be filled: it is hot (touched again), the backend is remote, the
-    /// file's inline reads were slow lately, or the backend cannot read inline now (the
+    /// the miss is to be filled: it is hot (touched again), the backend is remote, two
+    /// of the file's inline reads in a row were slow lately, or the backend cannot read
+    /// inline now (the
     /// read will wait, so it pays to keep what it brings).
     fn first_touch_now(&self, miss: &Miss, offset: u64, len: usize) -> Option<Result<Bytes>> {
         if miss.is_hot() || self.backend().miss_cost() != MissCost::Local {
@@ -221,14 +222,24 @@ impl Shared {
     }
 
     /// The request alone, read inline around the cache (a local backend's cheap read),
-    /// timed: one slower than [`MissCost::SLOW_INLINE_READ`] makes the file's next
-    /// [`SLOW_MISSES`] misses be cached at once. `None` when the backend cannot read
-    /// inline now.
+    /// timed: the second in a row slower than [`MissCost::SLOW_INLINE_READ`] makes the
+    /// file's next [`SLOW_MISSES`] misses be cached at once. Not the first: a read from
+    /// memory is slow too when its thread is preempted midway, as threads outnumbering
+    /// the cores are all the time (64 threads on 2 cores replaying Zipf reads over a
+    /// warm file: about one inline read in 3,000, each making 64 misses fill blocks),
+    /// while reads that wait for a disk are slow one after the other. `None` when the
+    /// backend cannot read inline now.
     fn read_around_now(&self, offset: u64, len: usize) -> Option<Result<Bytes>> {
         let start = Instant::now();
         let read = self.inline_read(offset, len)?;
-        if read.is_ok() && start.elapsed() > MissCost::SLOW_INLINE_READ {
-            self.slow_misses.store(SLOW_MISSES, Ordering::Relaxed);
+        if read.is_ok() {
+            if start.elapsed() > MissCost::SLOW_INLINE_READ {
+                if self.slow_read.swap(true, Ordering::Relaxed) {
+                    self.slow_misses.store(SLOW_MISSES, Ordering::Relaxed);
+                }
+            } else if self.slow_read.load(Ordering::Relaxed) {
+                self.slow_read.store(false, Ordering::Relaxed);
+            }
         }
         Some(read)
     }
