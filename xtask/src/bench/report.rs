@@ -494,10 +494,10 @@ pub(crate) fn print_header() {
     );
 }
 
-/// How disk-bound workloads are run (terminal legend and `report.md`).
-const INTERLEAVED_NOTE: &str = "disk-bound workloads (cold reads, writes) and Zipf reads run their \
+/// Which workloads run in passes, and how (terminal legend and `report.md`).
+const INTERLEAVED_NOTE: &str = "every workload but warm random reads and fs::read runs its \
      repetitions interleaved across implementations, in rotating order, every other pass \
-     backwards";
+     backwards; the others run one case at a time";
 
 /// What the io_uring comparison's ratio is (terminal and `report.md`).
 const URING_NOTE: &str =
