@@ -152,20 +152,42 @@ fn a_local_read_that_must_wait_is_cached_at_once() {
 fn two_slow_inline_reads_in_a_row_make_the_next_misses_cached_at_once() {
     let probe = Probe::new(MissCost::Local);
     let (file, cache) = open(&probe);
-    // First touches of scattered blocks, each read around the cache: slow, fast, slow.
-    // No two slow reads in a row (one alone may have been preempted).
-    for (block, slow) in [(1, true), (7, false), (13, true)] {
-        probe.slow.store(slow, Ordering::Relaxed);
+    probe.slow.store(true, Ordering::Relaxed);
+    // First touches of scattered blocks, each read around the cache, both slow.
+    for block in [1, 7] {
         read(&file, block * BLOCK as u64 + 10, 100);
         assert_eq!(probe.take_reads(), [(block * BLOCK as u64 + 10, 100, true)]);
     }
     assert_eq!(cache.stats().entries, 0);
-    // The second slow one in a row: still read around the cache, but the file is slow.
-    read(&file, 19 * BLOCK as u64 + 10, 100);
-    assert_eq!(probe.take_reads(), [(19 * BLOCK as u64 + 10, 100, true)]);
     probe.slow.store(false, Ordering::Relaxed);
     // Another block, touched for the first time: cached at once, the file was slow.
     read(&file, 20_000, 100);
     assert_eq!(probe.take_reads(), [(16_384, BLOCK, true)]);
     assert_eq!(cache.stats().entries, 1);
+}
+
+/// One slow inline read between fast ones (a thread preempted midway) changes nothing.
+/// The fast reads must take under `MissCost::SLOW_INLINE_READ`, which a busy machine may
+/// not give every time: the case is tried afresh up to five times, and passes if any
+/// try shows it (a file made slow by one slow read fails every try).
+#[test]
+fn one_slow_inline_read_alone_does_not_make_the_next_misses_cached_at_once() {
+    let read_around = |probe: &Probe, file: &File, block: u64| {
+        read(file, block * BLOCK as u64 + 10, 100);
+        probe.take_reads() == [(block * BLOCK as u64 + 10, 100, true)]
+    };
+    let shown = (0..5).any(|_| {
+        let probe = Probe::new(MissCost::Local);
+        let (file, cache) = open(&probe);
+        let mut around = true;
+        for (block, slow) in [(1, false), (7, true), (13, false), (19, false)] {
+            probe.slow.store(slow, Ordering::Relaxed);
+            around &= read_around(&probe, &file, block);
+        }
+        around && cache.stats().entries == 0
+    });
+    assert!(
+        shown,
+        "one slow read made the file's misses be cached at once"
+    );
 }
