@@ -58,17 +58,18 @@ pub(super) struct Known {
 /// What the opens of a file in the process share about it ([`KnownFile`]).
 pub(super) type KnownCell = Arc<KnownFile>;
 
-/// The file's last known version, and when a write through this process last landed on
-/// it.
+/// The file's last known version, and when a cached write through this process last
+/// landed on it.
 #[derive(Debug, Default)]
 pub(super) struct KnownFile {
     slot: Mutex<KnownSlot>,
-    /// When a write through this process last landed on the file (or failed), in
-    /// [`instant_nanos`]; 0 before the first. Under `Strict` a write that begins within
-    /// [`RACY_WINDOW`] of it, while the cache records no stamp for the file, drops the
-    /// file's blocks instead of patching them ([`WriteKeep::Drop`]). Lock-free: every
-    /// write of a burst reads it and stores it. A stale reading only makes a write take
-    /// the other of two sound paths.
+    /// When a write through a handle of this process with a cache last landed on the
+    /// file (or failed), in [`instant_nanos`]; 0 before the first (writes with no cache
+    /// are not noted: they pay nothing for the cache). Under `Strict` a write that
+    /// begins within [`RACY_WINDOW`] of it, while the cache records no stamp for the
+    /// file, drops the file's blocks instead of patching them ([`WriteKeep::Drop`]).
+    /// Lock-free: every write of a burst reads it and stores it. A stale reading only
+    /// makes a write take the other of two sound paths.
     wrote_at: AtomicU64,
 }
 
@@ -193,8 +194,8 @@ impl KnownTable {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum WriteKeep {
     /// Under `Strict`, when the file changed within the racy window (the recorded stamp
-    /// is racy, or the cache records none and a write through this process landed
-    /// within [`RACY_WINDOW`]; writes in flight together record none, so in a burst of
+    /// is racy, or the cache records none and a cached write through this process
+    /// landed within [`RACY_WINDOW`]; writes in flight together record none, so in a burst of
     /// concurrent writes that is every write after the first few): nothing the cache
     /// holds of the file can serve a hit before a stamp past the window confirms it, so
     /// there is nothing worth patching. The write takes no stamp; once it has landed the file's blocks
@@ -329,15 +330,18 @@ impl Shared {
         slot.forgotten = slot.forgotten.max(seq);
     }
 
-    /// Notes that a write through this process landed on the file (or failed) now (see
-    /// [`KnownFile::wrote_at`]).
+    /// Notes that a write through this handle landed on the file (or failed) now, if
+    /// the handle has a cache (see [`KnownFile::wrote_at`]).
     pub(super) fn note_write(&self) {
+        if self.cache.is_none() {
+            return;
+        }
         let now = instant_nanos(self.clock.instant());
         self.known_file().wrote_at.store(now, Ordering::Relaxed);
     }
 
-    /// Whether a write through this process landed on the file (or failed) within the
-    /// racy window.
+    /// Whether a write through a handle of this process with a cache landed on the file
+    /// (or failed) within the racy window.
     fn wrote_lately(&self) -> bool {
         let at = self.known_file().wrote_at.load(Ordering::Relaxed);
         at != 0
