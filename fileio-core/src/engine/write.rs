@@ -788,12 +788,9 @@ mod tests {
         }
     }
 
-    /// Under `Strict`, a burst of writes pays the stamps on its first write only: the
-    /// ones after it fall in the racy window of the first and drop the file's blocks
-    /// instead of patching them. Once the window has passed, a write takes its stamps
-    /// again. Every read returns the file's bytes throughout.
-    #[test]
-    fn a_strict_burst_of_writes_takes_stamps_once() {
+    /// A memory file whose stamps carry change times from a manual clock, a cache of
+    /// 512-byte blocks, and `"w+b"` options (`Strict`) with both.
+    fn strict_on_a_manual_clock() -> (crate::Clock, Arc<Counting>, RangeCache, crate::Options) {
         let clock = crate::Clock::manual();
         let backend = Counting::new(MemBackend::new(), false, Some(clock.clone()));
         let cache = RangeCache::builder().block_size(512).build().unwrap();
@@ -802,6 +799,16 @@ mod tests {
             .mode("w+b")
             .cache(cache.clone())
             .clock(clock.clone());
+        (clock, backend, cache, options)
+    }
+
+    /// Under `Strict`, a burst of writes pays the stamps on its first write only: the
+    /// ones after it fall in the racy window of the first and drop the file's blocks
+    /// instead of patching them. Once the window has passed, a write takes its stamps
+    /// again. Every read returns the file's bytes throughout.
+    #[test]
+    fn a_strict_burst_of_writes_takes_stamps_once() {
+        let (clock, backend, cache, options) = strict_on_a_manual_clock();
         let file = File::from_backend(backend.clone(), "timed", &options).unwrap();
         let mut model = vec![1u8; 4096];
         file.write_at(0, &model).unwrap();
@@ -847,14 +854,7 @@ mod tests {
     fn strict_writes_within_the_racy_window_of_overlapping_ones_take_no_stamp() {
         use crate::AsyncStream as _;
         use futures::FutureExt as _;
-        let clock = crate::Clock::manual();
-        let backend = Counting::new(MemBackend::new(), false, Some(clock.clone()));
-        let cache = RangeCache::builder().block_size(512).build().unwrap();
-        let mut options = File::options();
-        options
-            .mode("w+b")
-            .cache(cache.clone())
-            .clock(clock.clone());
+        let (clock, backend, cache, options) = strict_on_a_manual_clock();
         let file = crate::AsyncFile::from_backend(backend.clone(), "overlapped", &options).unwrap();
         let stamps = || backend.stamps.load(Ordering::Relaxed);
         futures::executor::block_on(async {
