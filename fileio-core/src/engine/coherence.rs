@@ -195,12 +195,12 @@ impl KnownTable {
 pub(super) enum WriteKeep {
     /// Under `Strict`, when the file changed within the racy window (the recorded stamp
     /// is racy, or the cache records none and a cached write through this process
-    /// landed within [`RACY_WINDOW`]; writes in flight together record none, so in a burst of
-    /// concurrent writes that is every write after the first few): nothing the cache
-    /// holds of the file can serve a hit before a stamp past the window confirms it, so
-    /// there is nothing worth patching. The write takes no stamp; once it has landed the file's blocks
-    /// and the known version are dropped, as with no cache. A burst of writes pays the
-    /// stamps on its first write only.
+    /// landed within [`RACY_WINDOW`]; writes in flight together record none, so in a
+    /// burst of concurrent writes that is every write after the first few): nothing the
+    /// cache holds of the file can serve a hit before a stamp past the window confirms
+    /// it, so there is nothing worth patching. The write takes no stamp; once it has
+    /// landed the file's blocks and the known version are dropped, as with no cache. A
+    /// burst of writes pays the stamps on its first write only.
     Drop,
     /// Patch the cached blocks from the stamp the write started from to the stamp after
     /// it, asked of the backend: `Strict` and `Interval` reads compare it with the

@@ -10,9 +10,9 @@
 //! failed it is noted and the version known to the process is forgotten, the
 //! registration is dropped after that, and a failure is reported with the path. A
 //! dropped [`QueuedOp`] still lands (the queue's job owns the bytes), and the version
-//! is forgotten after it lands, on the
-//! `blocking` crate's pool as [`Finish`](super::write::Finish) does; until then it
-//! counts among the open file's detached changes, which a later sync waits for.
+//! is forgotten after it lands, on the `blocking` crate's pool as
+//! [`Finish`](super::write::Finish) does; until then it counts among the open file's
+//! detached changes, which a later sync waits for.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -82,10 +82,10 @@ impl Shared {
     /// landed and patched nothing ([`Shared::wrote_unpatched`]), or failed (the version
     /// is forgotten, then the registration dropped).
     fn queued_landed(&self, ok: bool, dropping: Option<DroppingWrite>) {
+        self.note_write();
         if ok {
             self.wrote_unpatched(dropping.map(CachedWrite::Drop));
         } else {
-            self.note_write();
             self.forget();
             drop(dropping);
         }

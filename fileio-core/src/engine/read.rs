@@ -206,8 +206,7 @@ impl Shared {
     /// inline is read around the cache, just the request, and not cached. `None` when
     /// the miss is to be filled: it is hot (touched again), the backend is remote, two
     /// of the file's inline reads in a row were slow lately, or the backend cannot read
-    /// inline now (the
-    /// read will wait, so it pays to keep what it brings).
+    /// inline now (the read will wait, so it pays to keep what it brings).
     fn first_touch_now(&self, miss: &Miss, offset: u64, len: usize) -> Option<Result<Bytes>> {
         if miss.is_hot() || self.backend().miss_cost() != MissCost::Local {
             return None;

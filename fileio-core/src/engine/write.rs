@@ -206,29 +206,28 @@ impl Shared {
     ///   the cache its blocks of the file: dropping the guard drops them).
     /// - [`Landed::Unpatched`]: see [`wrote_unpatched`](Self::wrote_unpatched).
     ///
-    /// Every write that landed is noted ([`note_write`](Self::note_write)).
+    /// Every write that landed is noted first ([`note_write`](Self::note_write)).
     fn wrote(&self, landed: Landed, at: u64, data: &[u8]) {
+        self.note_write();
         match landed {
-            Landed::Unpatched(cached) => return self.wrote_unpatched(cached),
             Landed::Patch(guard, before, Ok(after)) => guard.patch(&before, &after, at, data),
             Landed::Patch(guard, _, Err(_)) => {
                 self.forget();
                 drop(guard);
             }
+            Landed::Unpatched(cached) => self.wrote_unpatched(cached),
             Landed::Patched => {}
         }
-        self.note_write();
     }
 
     /// A write landed that patched nothing: no cache, or a registration that drops the
     /// file's blocks (nothing the cache holds of the file could serve a hit, see
-    /// [`WriteKeep::Drop`]). Nothing is asked. The write is noted and the version this
-    /// process knew is forgotten (no system call), then the registration, if any, is
-    /// dropped, which drops the file's blocks and recorded stamp; the next operation of
-    /// any handle on the file that relies on a known version asks the backend.
-    /// Forgetting is never less safe than recording.
+    /// [`WriteKeep::Drop`]), and the caller noted it ([`note_write`](Self::note_write)).
+    /// Nothing is asked. The version this process knew is forgotten (no system call),
+    /// then the registration, if any, is dropped, which drops the file's blocks and
+    /// recorded stamp; the next operation of any handle on the file that relies on a
+    /// known version asks the backend. Forgetting is never less safe than recording.
     pub(super) fn wrote_unpatched(&self, cached: Option<CachedWrite>) {
-        self.note_write();
         self.forget();
         drop(cached);
     }
