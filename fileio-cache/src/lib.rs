@@ -130,7 +130,7 @@
 //! blocks' touches kept: 76.1% / 66.3% and 76.6% / 66.7%; on the fourth once full,
 //! with forgetting: 76.0% / 66.2% and 76.6% / 66.7%.)
 //!
-//! *Why a fourth touch, and forgetting:* under pressure every fill evicts a block. On a
+//! *Why more touches once full, and forgetting:* under pressure every fill evicts a block. On a
 //! Zipf(0.99) load over a warm local file 4x the cache (64 MiB, 4 KiB blocks), blocks
 //! admitted on their third touch, and readmitted on their next touch after main evicted
 //! them, were mostly evicted again before they served a single hit: 7.5% of reads were

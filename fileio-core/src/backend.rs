@@ -600,8 +600,7 @@ impl std::os::fd::AsRawFd for StdBackend {
 fn file_key(file: &fs::File) -> io::Result<FileKey> {
     #[cfg(unix)]
     {
-        let st = rustix::fs::fstat(file)?;
-        Ok(FileKey::from_dev_ino(st.st_dev as u64, st.st_ino as u64))
+        fd_key(file)
     }
     #[cfg(not(unix))]
     {
@@ -609,6 +608,13 @@ fn file_key(file: &fs::File) -> io::Result<FileKey> {
         file.metadata()?;
         Ok(FileKey::new(unique_id()))
     }
+}
+
+/// The cache key of the file open at `fd`: its device and inode, from one `fstat`.
+#[cfg(unix)]
+pub(crate) fn fd_key(fd: impl std::os::fd::AsFd) -> io::Result<FileKey> {
+    let st = rustix::fs::fstat(fd)?;
+    Ok(FileKey::from_dev_ino(st.st_dev as u64, st.st_ino as u64))
 }
 
 /// Whether this process can open files with `openat2(RESOLVE_CACHED)` (Linux 5.12+,

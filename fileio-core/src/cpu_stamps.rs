@@ -124,16 +124,13 @@ fn reopen_within(file: &File, key: FileKey, budget: usize) -> Option<OwnedFd> {
     let path = format!("/proc/self/fd/{}", file.as_raw_fd());
     let fd = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .ok()
-        .filter(|fd| {
-            rustix::fs::fstat(fd).is_ok_and(|st| FileKey::from_dev_ino(st.st_dev, st.st_ino) == key)
-        });
+        .filter(|fd| crate::backend::fd_key(fd).is_ok_and(|k| k == key));
     if fd.is_none() {
         OPEN.fetch_sub(1, Ordering::Relaxed);
     }
     fd
 }
 
-/// Descriptors open for stamps in the process (for tests).
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,8 +142,7 @@ mod tests {
     }
 
     fn key_of(file: &File) -> FileKey {
-        let st = rustix::fs::fstat(file).unwrap();
-        FileKey::from_dev_ino(st.st_dev as u64, st.st_ino as u64)
+        crate::backend::fd_key(file).unwrap()
     }
 
     /// What a stamp reads: length, change times, inode.

@@ -73,8 +73,8 @@ pub(super) struct KnownFile {
     wrote_at: AtomicU64,
 }
 
-/// What a [`KnownCell`] holds: the last known version, and the number of the last
-/// time it was forgotten, so that an answer to a question asked before a change is not
+/// What a [`KnownFile`]'s mutex holds: the last known version, and the number of the
+/// last time it was forgotten, so that an answer to a question asked before a change is not
 /// recorded after the change forgot the version.
 #[derive(Debug, Default)]
 pub(super) struct KnownSlot {
@@ -275,20 +275,20 @@ impl Shared {
     /// forgotten: a cell made after another open forgot the version in a cell of its
     /// own that has died since could otherwise take an answer to a question asked
     /// before that change.
-    fn known_slot(&self) -> &Mutex<KnownSlot> {
-        &self.known_file().slot
-    }
-
-    /// This open's [`KnownCell`] (see [`known_slot`](Self::known_slot)).
     fn known_file(&self) -> &KnownFile {
         self.known.get_or_init(|| known_cell(self.key))
     }
 
+    /// The known-version slot of this open's cell ([`known_file`](Self::known_file)).
+    fn known_slot(&self) -> &Mutex<KnownSlot> {
+        &self.known_file().slot
+    }
+
     /// [`stamp_number`], with this open's cell looked up first when the answer will be
-    /// recorded (see [`known_slot`](Self::known_slot)).
+    /// recorded (see [`known_file`](Self::known_file)).
     fn stamp_seq(&self, record: bool) -> u64 {
         if record {
-            self.known_slot();
+            self.known_file();
         }
         stamp_number(record)
     }
