@@ -227,9 +227,13 @@ impl Env {
         self.fault.as_ref().map(|f| f.count(target))
     }
 
-    /// Waits until nothing changes for a while: work the engine finishes after a drop
-    /// (a write handed to the pool) has landed.
+    /// Waits for the work the engine finishes on its own after a drop (a change handed
+    /// to the pool): a sync waits for those changes when the handle is still open; then
+    /// nothing may change for a while.
     fn quiesce(&self) {
+        if !self.file.is_closed() {
+            block_on(self.file.sync_data()).expect("a sync after the drop");
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         let snapshot = || (self.contents(), self.count(Target::Any));
         let mut last = snapshot();
@@ -789,19 +793,6 @@ fn a_dropped_uncached_write_lands_and_other_opens_see_it() {
     }
 }
 
-/// Waits until nothing changes for a while (`probe` keeps its value for 50 ms).
-fn settle<T: PartialEq>(mut probe: impl FnMut() -> T) {
-    let mut last = probe();
-    loop {
-        std::thread::sleep(Duration::from_millis(50));
-        let now = probe();
-        if now == last {
-            return;
-        }
-        last = now;
-    }
-}
-
 /// The case: `seek(0)` in `"a+b"` on a 100-byte file, a 10-byte write polled
 /// once (its backend write delayed, so still pending) and dropped. Once it lands the
 /// file has 110 bytes and the cursor is at 110, as after an awaited append.
@@ -815,9 +806,10 @@ fn dropped_append_leaves_the_cursor_at_the_end() {
         matches!(done, Outcome::Dropped),
         "the write was not pending"
     );
-    wait_until(|| fault.inner().contents().len() == 110);
-    // The bytes land before the detached write records where the cursor goes.
-    settle(|| file.tell());
+    // A sync waits for the writes whose futures were dropped once they had reached the
+    // backend.
+    block_on(file.sync_data()).expect("sync");
+    assert_eq!(fault.inner().contents().len(), 110, "the sync did not wait");
     assert_eq!(
         file.tell(),
         110,
@@ -854,8 +846,9 @@ fn dropped_failed_append_puts_the_cursor_back() {
         matches!(done, Outcome::Dropped),
         "the write was not pending"
     );
-    wait_until(|| inner.count(Target::Write) == 2);
-    settle(|| file.tell());
+    // A sync waits for it, cursor and all.
+    block_on(file.sync_data()).expect("sync");
+    assert_eq!(inner.count(Target::Write), 2, "the sync did not wait");
     assert_eq!(file.tell(), 0, "a dropped failed append moved the cursor");
     assert_eq!(inner.inner().contents(), vec![7u8; 100]);
 
@@ -867,8 +860,9 @@ fn dropped_failed_append_puts_the_cursor_back() {
         "the write was not pending"
     );
     block_on(AsyncStream::seek(&mut file, SeekFrom::Start(42))).expect("seek");
-    wait_until(|| inner.count(Target::Write) == 3);
-    settle(|| file.tell());
+    // A sync waits for it, cursor and all.
+    block_on(file.sync_data()).expect("sync");
+    assert_eq!(inner.count(Target::Write), 3, "the sync did not wait");
     assert_eq!(file.tell(), 42, "the failed write undid a later seek");
 }
 
@@ -950,8 +944,9 @@ proptest::proptest! {
                         // An append waits its turn behind the one before it (which
                         // may still be recording the file's version): dropped while
                         // waiting, it never started and changes nothing; dropped once
-                        // handed over, it lands.
-                        settle(|| (fault.inner().contents().len(), files[h].tell()));
+                        // handed over, it lands. A sync waits for the latter to
+                        // finish, cursor and all.
+                        block_on(files[h].sync_data()).expect("sync");
                         if fault.inner().contents().len() > model.len() {
                             model.extend_from_slice(&data);
                             cursors[h] = model.len() as u64;
@@ -1009,9 +1004,8 @@ fn a_dropped_handle_writes_its_queue() {
             "{mode}: nothing was queued"
         );
         drop(file);
-        wait_until(|| fault.inner().contents().len() == want.len());
-        settle(|| fault.inner().contents());
-        assert_eq!(fault.inner().contents(), want, "{mode}");
+        // Nothing is left to sync through: the bytes are waited for.
+        wait_until(|| fault.inner().contents() == want);
     }
 }
 
@@ -1046,8 +1040,8 @@ fn dropped_writes_in_a_batch_land() {
             }
         }
     }
-    wait_until(|| std::fs::read(&path).unwrap() == want);
-    settle(|| block_on(file.read_at(0, want.len() + 1)).unwrap());
+    block_on(file.sync_data()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), want, "the sync did not wait");
     assert_eq!(
         &block_on(file.read_at(0, want.len() + 1)).unwrap()[..],
         &want[..]
