@@ -6,8 +6,9 @@
 //! `k` times for `k = 0, 1, 2, ...` — after each `Pending` it waits for the waker to be
 //! called, so every poll reaches the next await point, and a `Pending` that is never
 //! woken fails the test — then drops it. This needs no runtime: the waker only records
-//! wake-ups. After the drop it waits for the file to be quiescent (work the engine
-//! finishes on its own has landed) and checks, against a `Vec<u8>` model:
+//! wake-ups. After the drop it waits for the work the engine finishes on its own (a
+//! sync, which waits for it, when the handle is still open; then no change for a
+//! while) and checks, against a `Vec<u8>` model:
 //!
 //! - the content equals the model before the operation or after it, and which one is
 //!   forced where the contract fixes it: a cursor write whose cursor moved, or a
