@@ -130,16 +130,17 @@
 //! blocks' touches kept: 76.1% / 66.3% and 76.6% / 66.7%; on the fourth once full,
 //! with forgetting: 76.0% / 66.2% and 76.6% / 66.7%.)
 //!
-//! *Why more touches once full, and forgetting:* under pressure every fill evicts a block. On a
-//! Zipf(0.99) load over a warm local file 4x the cache (64 MiB, 4 KiB blocks), blocks
-//! admitted on their third touch, and readmitted on their next touch after main evicted
-//! them, were mostly evicted again before they served a single hit: 7.5% of reads were
-//! fills, at an 84% hit ratio. With a fourth touch and forgotten touches, 1.6-2.4% are,
-//! at the same hit ratio, and with 64 threads on 2 cores the cached reads take about 20%
-//! less time (the fills took the shard's write lock). Forgetting every block main
-//! evicts, hits or not, did as well there, but `cargo xtask stress`, whose small cache
-//! serves blocks that tasks read in bursts, lost a third of its hits (45% against 74%
-//! on its read-only file): those blocks served hits, and now keep their touches (70%).
+//! *Why more touches once full, and forgetting:* under pressure every fill evicts a
+//! block. On a Zipf(0.99) load over a warm local file 4x the cache (64 MiB, 4 KiB
+//! blocks), blocks admitted on their third touch, and readmitted on their next touch
+//! after main evicted them, were mostly evicted again before they served a single hit:
+//! 7.5% of reads were fills, at an 84% hit ratio. With a fourth touch and forgotten
+//! touches, 1.6-2.4% are, at the same hit ratio, and with 64 threads on 2 cores the
+//! cached reads take about 20% less time (the fills took the shard's write lock).
+//! Forgetting every block main evicts, hits or not, did as well there, but `cargo xtask
+//! stress`, whose small cache serves blocks that tasks read in bursts, lost a third of
+//! its hits (45% against 74% on its read-only file): those blocks served hits, and now
+//! keep their touches (70%).
 //!
 //! *Why the sixth touch:* a fill of a block the page cache holds costs about 2.6 µs of
 //! CPU (a stamp, the lookup, the single-flight claim, the block's read, the insert and

@@ -63,11 +63,12 @@ pub(super) type KnownCell = Arc<KnownFile>;
 #[derive(Debug, Default)]
 pub(super) struct KnownFile {
     slot: Mutex<KnownSlot>,
-    /// When a write through a handle of this process with a cache last landed on the
-    /// file (or failed), in [`instant_nanos`]; 0 before the first (writes with no cache
-    /// are not noted: they pay nothing for the cache). Under `Strict` a write that
-    /// begins within [`RACY_WINDOW`] of it, while the cache records no stamp for the
-    /// file, drops the file's blocks instead of patching them ([`WriteKeep::Drop`]).
+    /// When a write through a `Strict` handle of this process with a cache last landed
+    /// on the file (or failed), in [`instant_nanos`]; 0 before the first. Only such
+    /// writes read it, so the others do not note it and pay nothing for it. A `Strict`
+    /// write that begins within [`RACY_WINDOW`] of it, while the cache records no stamp
+    /// for the file, drops the file's blocks instead of patching them
+    /// ([`WriteKeep::Drop`]).
     /// Lock-free: every write of a burst reads it and stores it. A stale reading only
     /// makes a write take the other of two sound paths.
     wrote_at: AtomicU64,
@@ -331,17 +332,18 @@ impl Shared {
     }
 
     /// Notes that a write through this handle landed on the file (or failed) now, if
-    /// the handle has a cache (see [`KnownFile::wrote_at`]).
+    /// the handle has a cache and is `Strict`, the one coherence whose writes look
+    /// ([`KnownFile::wrote_at`]).
     pub(super) fn note_write(&self) {
-        if self.cache.is_none() {
+        if self.cache.is_none() || self.coherence != Coherence::Strict {
             return;
         }
         let now = instant_nanos(self.clock.instant());
         self.known_file().wrote_at.store(now, Ordering::Relaxed);
     }
 
-    /// Whether a write through a handle of this process with a cache landed on the file
-    /// (or failed) within the racy window.
+    /// Whether a write through a `Strict` handle of this process with a cache landed on
+    /// the file (or failed) within the racy window.
     fn wrote_lately(&self) -> bool {
         let at = self.known_file().wrote_at.load(Ordering::Relaxed);
         at != 0

@@ -78,17 +78,12 @@ impl Shared {
         })
     }
 
-    /// A queued write has landed (`ok`) or failed: as a write of the general path that
-    /// landed and patched nothing ([`Shared::wrote_unpatched`]), or failed (the version
-    /// is forgotten, then the registration dropped).
-    fn queued_landed(&self, ok: bool, dropping: Option<DroppingWrite>) {
+    /// A queued write has landed or failed: either way as a write of the general path
+    /// that landed and patched nothing ([`Shared::wrote_unpatched`]: the version is
+    /// forgotten, then the registration dropped).
+    fn queued_landed(&self, dropping: Option<DroppingWrite>) {
         self.note_write();
-        if ok {
-            self.wrote_unpatched(dropping.map(CachedWrite::Drop));
-        } else {
-            self.forget();
-            drop(dropping);
-        }
+        self.wrote_unpatched(dropping.map(CachedWrite::Drop));
     }
 }
 
@@ -113,7 +108,7 @@ impl Future for QueuedOp<'_> {
         let outcome = ready!(Pin::new(write).poll(cx));
         self.write = None;
         let dropping = self.dropping.take();
-        self.shared.queued_landed(outcome.is_ok(), dropping);
+        self.shared.queued_landed(dropping);
         Poll::Ready(outcome.map_err(|e| self.shared.err(Op::Write, e)))
     }
 }
@@ -125,8 +120,8 @@ impl Drop for QueuedOp<'_> {
             let dropping = self.dropping.take();
             self.shared.finish_detached(move || {
                 // Lands whatever its outcome; the version is unknown after it.
-                let landed = futures_lite::future::block_on(write).is_ok();
-                shared.queued_landed(landed, dropping);
+                let _ = futures_lite::future::block_on(write);
+                shared.queued_landed(dropping);
             });
         }
     }

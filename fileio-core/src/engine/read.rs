@@ -232,12 +232,14 @@ impl Shared {
         let start = Instant::now();
         let read = self.inline_read(offset, len)?;
         if read.is_ok() {
-            if start.elapsed() > MissCost::SLOW_INLINE_READ {
-                if self.slow_read.swap(true, Ordering::Relaxed) {
-                    self.slow_misses.store(SLOW_MISSES, Ordering::Relaxed);
-                }
-            } else if self.slow_read.load(Ordering::Relaxed) {
-                self.slow_read.store(false, Ordering::Relaxed);
+            let slow = start.elapsed() > MissCost::SLOW_INLINE_READ;
+            let was_slow = self.slow_read.load(Ordering::Relaxed);
+            if slow && was_slow {
+                self.slow_misses.store(SLOW_MISSES, Ordering::Relaxed);
+            }
+            // Stored only when it changes: fast reads leave the line shared.
+            if slow != was_slow {
+                self.slow_read.store(slow, Ordering::Relaxed);
             }
         }
         Some(read)

@@ -17,18 +17,17 @@
 //! see [`cases::Workload::runs_in_passes`]) run in passes instead, because the disk's
 //! speed drifts over tens of seconds (on shared virtual disks most of all), as does a
 //! shared machine's CPU, and measuring one implementation after the other would let
-//! that drift decide their ratios (the report sets cache on against cache off). Pass `k`
-//! runs every implementation once (its warm-up round and one repetition): the subjects
-//! in table order rotated by `k / 2`, a subject's cache-off and cache-on cases side by
-//! side, and every odd pass backwards (see [`pass_order`]). So each implementation runs first,
-//! second, ..., its repetitions are spread over the whole workload, and what a case
-//! leaves behind weighs as often on the case before it in table order as on the case
-//! after it. (Run always forwards, fileio's pool-backed single writers of `write64k`
-//! made 0.81x-0.89x cache on / off in two runs, and 0.95x-1.00x run always backwards.)
-//! A case's result combines
-//! its passes: the medians of all its repetitions, the hit ratio of all its cache's hits
-//! and misses. A failed pass is the case's outcome, and the case's later passes are
-//! skipped.
+//! that drift decide their ratios (the report sets cache on against cache off). Pass
+//! `k` runs every implementation once (its warm-up round and one repetition): the
+//! subjects in table order rotated by `k / 2`, a subject's cache-off and cache-on cases
+//! side by side, and every odd pass backwards (see [`pass_order`]). So each
+//! implementation runs first, second, ..., its repetitions are spread over the whole
+//! workload, and what a case leaves behind weighs as often on the case before it in
+//! table order as on the case after it. (Run always forwards, fileio's pool-backed
+//! single writers of `write64k` made 0.81x-0.89x cache on / off in two runs, and
+//! 0.95x-1.00x run always backwards.) A case's result combines its passes: the medians
+//! of all its repetitions, the hit ratio of all its cache's hits and misses. A failed
+//! pass is the case's outcome, and the case's later passes are skipped.
 //!
 //! Modules: [`cases`] (workloads and the implementation table), [`subjects`] (one adapter
 //! per implementation), [`measure`] (rounds, repetitions, percentiles), [`report`]

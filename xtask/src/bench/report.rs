@@ -149,10 +149,8 @@ impl WorkloadReport {
             .zip(off)
             .filter(|(_, off)| off.ops_per_sec > 0.0)
             .map(|(on, off)| on.ops_per_sec / off.ops_per_sec)
-            .fold(None, |range, r| match range {
-                None => Some((r, r)),
-                Some((lo, hi)) => Some((r.min(lo), r.max(hi))),
-            })
+            .map(|r| (r, r))
+            .reduce(|(lo, hi), (r, _)| (lo.min(r), hi.max(r)))
     }
 
     /// Every fileio subject that ran with the cache both on and off, with its
